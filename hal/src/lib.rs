@@ -1,0 +1,1 @@
+//! Device layer (in progress).

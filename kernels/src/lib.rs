@@ -1,0 +1,17 @@
+//! Tessera's compute kernels as WGSL, and the specs that render them.
+//!
+//! Rules of this crate:
+//! - Pure: no wgpu, no GPU. A spec renders a [`KernelSource`]; `tessera-hal` compiles it.
+//! - Each kernel is a `.wgsl` body under `src/wgsl/` (via `include_str!`) plus a small
+//!   Rust spec. Specialise with a dtype header (`alias T = f32;`) and WGSL `override`
+//!   constants, never with blind string replacement inside the body.
+//! - Every variant a spec can render is validated by naga in this crate's unit tests.
+//! - Storage may be f16; arithmetic and accumulation are always f32.
+//! - Kernels never read or write out of bounds: every access is guarded by a size
+//!   from the parameter uniform, unless the spec documents the host's proof.
+
+mod dtype;
+mod source;
+
+pub use dtype::DType;
+pub use source::{dtype_header, BindingKind, KernelSource};

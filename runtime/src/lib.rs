@@ -1,0 +1,1 @@
+//! Tensor runtime (in progress).
