@@ -9,9 +9,16 @@
 //! - Storage may be f16; arithmetic and accumulation are always f32.
 //! - Kernels never read or write out of bounds: every access is guarded by a size
 //!   from the parameter uniform, unless the spec documents the host's proof.
+//! - Bindings: storage buffers at group 0, bindings 0..n in [`KernelSource::bindings`]
+//!   order, then the parameter uniform (a `#[repr(C)]` Pod struct mirrored in WGSL)
+//!   at binding n. Offsets in parameters are in elements, not bytes.
+//! - Large dispatches use the 2-D grid of [`grid`].
 
 mod dtype;
+pub mod grid;
+mod op_kinds;
 mod source;
 
 pub use dtype::DType;
+pub use op_kinds::{BinaryOp, NormKind, ReduceOp, UnaryOp};
 pub use source::{dtype_header, BindingKind, KernelSource};
