@@ -22,3 +22,6 @@ mod source;
 pub use dtype::DType;
 pub use op_kinds::{BinaryOp, NormKind, ReduceOp, UnaryOp};
 pub use source::{dtype_header, BindingKind, KernelSource};
+
+#[cfg(test)]
+mod naga_check;
