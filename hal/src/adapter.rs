@@ -1,0 +1,164 @@
+//! What an adapter is and can do, independent of wgpu's types.
+
+use serde::Serialize;
+
+/// Kind of adapter, best first for the default choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum AdapterType {
+    /// A discrete GPU.
+    DiscreteGpu,
+    /// A GPU sharing memory with the CPU.
+    IntegratedGpu,
+    /// A virtualised GPU.
+    VirtualGpu,
+    /// A software rasteriser (lavapipe, llvmpipe, WARP).
+    Cpu,
+    /// Unknown.
+    Other,
+}
+
+impl AdapterType {
+    /// Rank for the default choice: lower is better.
+    pub fn preference_rank(self) -> u8 {
+        match self {
+            AdapterType::DiscreteGpu => 0,
+            AdapterType::IntegratedGpu => 1,
+            AdapterType::VirtualGpu => 2,
+            AdapterType::Cpu => 3,
+            AdapterType::Other => 4,
+        }
+    }
+}
+
+/// The limits Tessera cares about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeviceLimits {
+    /// Largest buffer in bytes.
+    pub max_buffer_size: u64,
+    /// Largest storage binding in bytes.
+    pub max_storage_buffer_binding_size: u64,
+    /// Storage buffers one kernel may bind.
+    pub max_storage_buffers_per_shader_stage: u32,
+    /// Workgroup memory in bytes.
+    pub max_compute_workgroup_storage_size: u32,
+    /// Threads per workgroup.
+    pub max_compute_invocations_per_workgroup: u32,
+    /// Workgroup size in x.
+    pub max_compute_workgroup_size_x: u32,
+    /// Workgroups per dispatch dimension.
+    pub max_compute_workgroups_per_dimension: u32,
+    /// Alignment of uniform buffer offsets.
+    pub min_uniform_buffer_offset_alignment: u32,
+}
+
+/// Optional capabilities of a device.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DeviceFeatures {
+    /// `shader-f16`: f16 storage and arithmetic in WGSL.
+    pub shader_f16: bool,
+    /// Subgroup operations in compute shaders.
+    pub subgroups: bool,
+    /// GPU timestamp queries.
+    pub timestamps: bool,
+}
+
+/// Description of one adapter.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AdapterDescription {
+    /// Position in [`crate::enumerate_adapters`]'s list.
+    pub index: usize,
+    /// Adapter name, e.g. `llvmpipe (LLVM 15.0.6, 256 bits)`.
+    pub name: String,
+    /// Backend name: `vulkan`, `gl`, `metal`, `dx12`.
+    pub backend: String,
+    /// Adapter kind.
+    pub device_type: AdapterType,
+    /// Driver name.
+    pub driver: String,
+    /// Driver version / details.
+    pub driver_info: String,
+    /// PCI vendor id (0 when unknown).
+    pub vendor: u32,
+    /// Limits the adapter offers.
+    pub limits: DeviceLimits,
+    /// Features the adapter offers.
+    pub features: DeviceFeatures,
+}
+
+impl AdapterDescription {
+    /// One line for listings: `[0] name (backend, type, driver)`.
+    pub fn summary(&self) -> String {
+        format!(
+            "[{}] {} ({}, {:?}, {} {})",
+            self.index, self.name, self.backend, self.device_type, self.driver, self.driver_info
+        )
+    }
+
+    /// Whether `selector` (case-insensitive) names this adapter: its index, or a
+    /// substring of its name or backend.
+    pub fn matches(&self, selector: &str) -> bool {
+        let s = selector.trim().to_lowercase();
+        if let Ok(i) = s.parse::<usize>() {
+            return i == self.index;
+        }
+        self.name.to_lowercase().contains(&s) || self.backend.to_lowercase() == s
+    }
+}
+
+/// Which adapter to open.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum AdapterSelector {
+    /// `TESSERA_ADAPTER` when set, else the best adapter (discrete, integrated, software).
+    #[default]
+    Auto,
+    /// The best adapter, ignoring the environment.
+    Best,
+    /// By index, or case-insensitive substring of the name or the backend name.
+    Named(String),
+}
+
+/// Environment variable that picks the adapter: an index, or a substring of the
+/// adapter's name or backend (case-insensitive).
+pub const ADAPTER_ENV: &str = "TESSERA_ADAPTER";
+
+impl AdapterSelector {
+    /// Resolve `Auto` against the environment.
+    pub fn resolved(&self) -> AdapterSelector {
+        match self {
+            AdapterSelector::Auto => match std::env::var(ADAPTER_ENV) {
+                Ok(v) if !v.trim().is_empty() => AdapterSelector::Named(v),
+                _ => AdapterSelector::Best,
+            },
+            other => other.clone(),
+        }
+    }
+}
+
+/// Pick from `adapters` per `selector`: returns the index into the slice.
+pub fn choose_adapter(
+    adapters: &[AdapterDescription],
+    selector: &AdapterSelector,
+) -> Option<usize> {
+    match selector.resolved() {
+        AdapterSelector::Named(name) => adapters.iter().position(|a| a.matches(&name)),
+        _ => adapters
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, a)| {
+                (
+                    a.device_type.preference_rank(),
+                    backend_rank(&a.backend),
+                    a.index,
+                )
+            })
+            .map(|(i, _)| i),
+    }
+}
+
+fn backend_rank(backend: &str) -> u8 {
+    match backend {
+        "vulkan" | "metal" | "dx12" => 0,
+        "gl" => 1,
+        _ => 2,
+    }
+}

@@ -1,0 +1,226 @@
+//! The object-safe device contract the runtime programs against.
+
+use crate::adapter::AdapterDescription;
+use crate::error::Result;
+use std::any::Any;
+use std::fmt;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tessera_kernels::KernelSource;
+
+/// Where a dropped buffer's memory goes: back to its device's pool.
+pub trait BufferRecycler: Send + Sync {
+    /// Take back the backend payload of a buffer whose last handle was dropped.
+    fn recycle(&self, capacity: u64, payload: Box<dyn Any + Send + Sync>);
+}
+
+struct BufferInner {
+    size: u64,
+    capacity: u64,
+    device_id: u64,
+    payload: Option<Box<dyn Any + Send + Sync>>,
+    recycler: Weak<dyn BufferRecycler>,
+}
+
+impl Drop for BufferInner {
+    fn drop(&mut self) {
+        if let (Some(payload), Some(recycler)) = (self.payload.take(), self.recycler.upgrade()) {
+            recycler.recycle(self.capacity, payload);
+        }
+    }
+}
+
+/// A handle to device memory. Cloning is cheap; when the last clone drops, the
+/// memory returns to the device's size-class pool.
+#[derive(Clone)]
+pub struct Buffer(Arc<BufferInner>);
+
+impl Buffer {
+    /// Wrap a backend payload. Only device implementations call this.
+    pub fn from_backend(
+        device_id: u64,
+        size: u64,
+        capacity: u64,
+        payload: Box<dyn Any + Send + Sync>,
+        recycler: Weak<dyn BufferRecycler>,
+    ) -> Buffer {
+        Buffer(Arc::new(BufferInner {
+            size,
+            capacity,
+            device_id,
+            payload: Some(payload),
+            recycler,
+        }))
+    }
+
+    /// Bytes requested at allocation.
+    pub fn size(&self) -> u64 {
+        self.0.size
+    }
+
+    /// Bytes actually reserved (the size class).
+    pub fn capacity(&self) -> u64 {
+        self.0.capacity
+    }
+
+    /// The device this buffer belongs to.
+    pub fn device_id(&self) -> u64 {
+        self.0.device_id
+    }
+
+    /// The backend payload, for the owning device implementation.
+    pub fn backend<T: 'static>(&self) -> Option<&T> {
+        self.0.payload.as_ref().and_then(|p| p.downcast_ref::<T>())
+    }
+
+    /// Whether two handles name the same allocation.
+    pub fn same_as(&self, other: &Buffer) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for Buffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Buffer({} bytes of {})", self.0.size, self.0.capacity)
+    }
+}
+
+struct PipelineInner {
+    key: String,
+    storage_bindings: usize,
+    params_size: u32,
+    device_id: u64,
+    payload: Box<dyn Any + Send + Sync>,
+}
+
+/// A compiled kernel, cached by its key.
+#[derive(Clone)]
+pub struct Pipeline(Arc<PipelineInner>);
+
+impl Pipeline {
+    /// Wrap a backend payload. Only device implementations call this.
+    pub fn from_backend(
+        device_id: u64,
+        source: &KernelSource,
+        payload: Box<dyn Any + Send + Sync>,
+    ) -> Pipeline {
+        Pipeline(Arc::new(PipelineInner {
+            key: source.key.clone(),
+            storage_bindings: source.bindings.len(),
+            params_size: source.params_size,
+            device_id,
+            payload,
+        }))
+    }
+
+    /// The kernel key this pipeline was compiled from.
+    pub fn key(&self) -> &str {
+        &self.0.key
+    }
+
+    /// Number of storage buffers a dispatch must bind.
+    pub fn storage_bindings(&self) -> usize {
+        self.0.storage_bindings
+    }
+
+    /// Size of the parameter uniform in bytes (0 for none).
+    pub fn params_size(&self) -> u32 {
+        self.0.params_size
+    }
+
+    /// The device this pipeline belongs to.
+    pub fn device_id(&self) -> u64 {
+        self.0.device_id
+    }
+
+    /// The backend payload, for the owning device implementation.
+    pub fn backend<T: 'static>(&self) -> Option<&T> {
+        self.0.payload.downcast_ref::<T>()
+    }
+}
+
+impl fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Pipeline({})", self.0.key)
+    }
+}
+
+/// A GPU timestamp region opened by [`Device::timer_begin`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct TimerToken {
+    /// Query slot of the start timestamp; the end is `slot + 1`.
+    pub slot: u32,
+}
+
+/// Counters of what a device has done, for tests and dispatch-overhead reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceStats {
+    /// Dispatches recorded.
+    pub dispatches: u64,
+    /// Command buffers submitted.
+    pub submits: u64,
+    /// Buffers created from scratch.
+    pub buffers_created: u64,
+    /// Allocations served from the pool.
+    pub pool_hits: u64,
+    /// Pipelines compiled (cache misses).
+    pub pipelines_compiled: u64,
+    /// Bytes read back to the host.
+    pub bytes_read: u64,
+}
+
+/// The device contract: small, object-safe, no wgpu types. The runtime holds an
+/// `Arc<dyn Device>`.
+///
+/// Ordering: dispatches run in the order recorded; a write from the host is
+/// ordered after every dispatch recorded before it, and a read sees every
+/// dispatch recorded before it. Recorded work is submitted in batches: when the
+/// batch is large, at [`Device::flush`], and before any read.
+pub trait Device: Send + Sync + fmt::Debug {
+    /// The adapter this device runs on.
+    fn adapter(&self) -> &AdapterDescription;
+
+    /// Unique id of this device (buffers and pipelines carry it).
+    fn id(&self) -> u64;
+
+    /// Allocate `size` bytes of storage (contents undefined; may come from the pool).
+    fn alloc(&self, size: u64) -> Result<Buffer>;
+
+    /// Copy `data` into `buffer` at byte `offset` (multiple of 4).
+    fn write(&self, buffer: &Buffer, offset: u64, data: &[u8]) -> Result<()>;
+
+    /// Read `size` bytes at byte `offset`; waits for all recorded work first.
+    fn read(&self, buffer: &Buffer, offset: u64, size: u64) -> Result<Vec<u8>>;
+
+    /// Compile a kernel into a pipeline, cached by `source.key`.
+    fn compile(&self, source: &KernelSource) -> Result<Pipeline>;
+
+    /// Record one dispatch: storage `buffers` in binding order, `params` for the
+    /// uniform (exactly `pipeline.params_size()` bytes), and the workgroup grid.
+    fn dispatch(
+        &self,
+        pipeline: &Pipeline,
+        buffers: &[&Buffer],
+        params: &[u8],
+        workgroups: [u32; 3],
+    ) -> Result<()>;
+
+    /// Submit everything recorded so far without waiting.
+    fn flush(&self) -> Result<()>;
+
+    /// Submit and wait until the device is idle.
+    fn synchronize(&self) -> Result<()>;
+
+    /// Open a GPU-timestamp region; `None` when the device has no timestamps
+    /// (then time with [`Device::synchronize`] and a wall clock).
+    fn timer_begin(&self) -> Result<Option<TimerToken>>;
+
+    /// Close a region, wait for it, and return the GPU time between its ends.
+    fn timer_end(&self, token: TimerToken) -> Result<Duration>;
+
+    /// Counters since the device was opened.
+    fn stats(&self) -> DeviceStats;
+
+    /// Drop every pooled (free) buffer.
+    fn trim_pool(&self);
+}

@@ -1,0 +1,221 @@
+//! A device with no GPU: buffers live in host memory and dispatches are only
+//! recorded. It keeps the [`Device`] seam honest and lets scheduling code be
+//! tested anywhere; it never runs a kernel.
+
+use crate::adapter::{AdapterDescription, AdapterType, DeviceFeatures, DeviceLimits};
+use crate::device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, TimerToken};
+use crate::error::{DeviceError, Result};
+use crate::pool::size_class;
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+use tessera_kernels::KernelSource;
+
+static NEXT_NULL_ID: AtomicU64 = AtomicU64::new(1 << 32);
+
+/// One dispatch the null device saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedDispatch {
+    /// Kernel key.
+    pub key: String,
+    /// Number of storage buffers bound.
+    pub buffers: usize,
+    /// Workgroup grid.
+    pub workgroups: [u32; 3],
+}
+
+/// The recording device.
+#[derive(Debug)]
+pub struct NullDevice {
+    id: u64,
+    description: AdapterDescription,
+    log: Mutex<Vec<RecordedDispatch>>,
+    pipelines: Mutex<HashMap<String, Pipeline>>,
+    stats: Mutex<DeviceStats>,
+    recycler: Arc<NullRecyclerHandle>,
+}
+
+#[derive(Debug)]
+struct NullRecyclerHandle;
+
+impl BufferRecycler for NullRecyclerHandle {
+    fn recycle(&self, _capacity: u64, _payload: Box<dyn Any + Send + Sync>) {}
+}
+
+impl Default for NullDevice {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl NullDevice {
+    /// A null device with generous limits and every feature.
+    pub fn new() -> NullDevice {
+        NullDevice {
+            id: NEXT_NULL_ID.fetch_add(1, Ordering::Relaxed),
+            description: AdapterDescription {
+                index: 0,
+                name: "null (records only)".into(),
+                backend: "null".into(),
+                device_type: AdapterType::Other,
+                driver: "tessera".into(),
+                driver_info: String::new(),
+                vendor: 0,
+                limits: DeviceLimits {
+                    max_buffer_size: 1 << 30,
+                    max_storage_buffer_binding_size: 1 << 30,
+                    max_storage_buffers_per_shader_stage: 8,
+                    max_compute_workgroup_storage_size: 16384,
+                    max_compute_invocations_per_workgroup: 256,
+                    max_compute_workgroup_size_x: 256,
+                    max_compute_workgroups_per_dimension: 65535,
+                    min_uniform_buffer_offset_alignment: 256,
+                },
+                features: DeviceFeatures {
+                    shader_f16: true,
+                    subgroups: false,
+                    timestamps: false,
+                },
+            },
+            log: Mutex::new(Vec::new()),
+            pipelines: Mutex::new(HashMap::new()),
+            stats: Mutex::new(DeviceStats::default()),
+            recycler: Arc::new(NullRecyclerHandle),
+        }
+    }
+
+    /// The dispatches recorded so far.
+    pub fn recorded(&self) -> Vec<RecordedDispatch> {
+        self.log.lock().expect("log").clone()
+    }
+
+    fn memory<'a>(&self, buffer: &'a Buffer) -> Result<&'a Mutex<Vec<u8>>> {
+        if buffer.device_id() != self.id {
+            return Err(DeviceError::ForeignResource);
+        }
+        buffer
+            .backend::<Mutex<Vec<u8>>>()
+            .ok_or(DeviceError::ForeignResource)
+    }
+}
+
+fn check_range(buffer: &Buffer, offset: u64, len: u64) -> Result<()> {
+    match offset.checked_add(len) {
+        Some(end) if end <= buffer.size() => Ok(()),
+        _ => Err(DeviceError::InvalidCall(format!(
+            "access of {len} bytes at {offset} overruns a buffer of {} bytes",
+            buffer.size()
+        ))),
+    }
+}
+
+impl Device for NullDevice {
+    fn adapter(&self) -> &AdapterDescription {
+        &self.description
+    }
+
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn alloc(&self, size: u64) -> Result<Buffer> {
+        let limit = self.description.limits.max_buffer_size;
+        if size > limit {
+            return Err(DeviceError::TooLarge {
+                requested: size,
+                limit,
+                what: "max_buffer_size",
+            });
+        }
+        self.stats.lock().expect("stats").buffers_created += 1;
+        let memory: Box<dyn Any + Send + Sync> = Box::new(Mutex::new(vec![0u8; size as usize]));
+        let recycler: Weak<dyn BufferRecycler> =
+            Arc::downgrade(&self.recycler) as Weak<dyn BufferRecycler>;
+        Ok(Buffer::from_backend(
+            self.id,
+            size,
+            size_class(size),
+            memory,
+            recycler,
+        ))
+    }
+
+    fn write(&self, buffer: &Buffer, offset: u64, data: &[u8]) -> Result<()> {
+        check_range(buffer, offset, data.len() as u64)?;
+        let mut memory = self.memory(buffer)?.lock().expect("memory");
+        memory[offset as usize..offset as usize + data.len()].copy_from_slice(data);
+        Ok(())
+    }
+
+    fn read(&self, buffer: &Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
+        check_range(buffer, offset, size)?;
+        let memory = self.memory(buffer)?.lock().expect("memory");
+        self.stats.lock().expect("stats").bytes_read += size;
+        Ok(memory[offset as usize..(offset + size) as usize].to_vec())
+    }
+
+    fn compile(&self, source: &KernelSource) -> Result<Pipeline> {
+        let mut cache = self.pipelines.lock().expect("pipelines");
+        if let Some(p) = cache.get(&source.key) {
+            return Ok(p.clone());
+        }
+        self.stats.lock().expect("stats").pipelines_compiled += 1;
+        let p = Pipeline::from_backend(self.id, source, Box::new(()));
+        cache.insert(source.key.clone(), p.clone());
+        Ok(p)
+    }
+
+    fn dispatch(
+        &self,
+        pipeline: &Pipeline,
+        buffers: &[&Buffer],
+        params: &[u8],
+        workgroups: [u32; 3],
+    ) -> Result<()> {
+        if buffers.len() != pipeline.storage_bindings()
+            || params.len() != pipeline.params_size() as usize
+        {
+            return Err(DeviceError::InvalidCall(format!(
+                "bad arguments for {}",
+                pipeline.key()
+            )));
+        }
+        for b in buffers {
+            self.memory(b)?;
+        }
+        self.stats.lock().expect("stats").dispatches += 1;
+        self.log.lock().expect("log").push(RecordedDispatch {
+            key: pipeline.key().to_string(),
+            buffers: buffers.len(),
+            workgroups,
+        });
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.stats.lock().expect("stats").submits += 1;
+        Ok(())
+    }
+
+    fn synchronize(&self) -> Result<()> {
+        self.flush()
+    }
+
+    fn timer_begin(&self) -> Result<Option<TimerToken>> {
+        Ok(None)
+    }
+
+    fn timer_end(&self, _token: TimerToken) -> Result<Duration> {
+        Err(DeviceError::InvalidCall(
+            "the null device has no timestamps".into(),
+        ))
+    }
+
+    fn stats(&self) -> DeviceStats {
+        *self.stats.lock().expect("stats")
+    }
+
+    fn trim_pool(&self) {}
+}

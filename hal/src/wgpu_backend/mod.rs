@@ -1,0 +1,605 @@
+//! The wgpu implementation of [`Device`].
+
+mod batch;
+mod describe;
+mod scope;
+
+pub use describe::{create_instance, enumerate};
+
+use crate::adapter::{choose_adapter, AdapterDescription, AdapterSelector};
+use crate::device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, TimerToken};
+use crate::error::{DeviceError, Result};
+use crate::pool::{size_class, SizeClassPool};
+use batch::{Batch, Command, WgpuPipeline};
+use scope::Scopes;
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+use tessera_kernels::{BindingKind, KernelSource};
+
+/// Dispatches per batch before an automatic submit.
+const MAX_BATCH_DISPATCHES: usize = 512;
+/// Timestamp slots in the query set (two per timed region).
+const TIMESTAMP_SLOTS: u32 = 64;
+/// Free bytes the buffer pool may hold.
+const POOL_MAX_BYTES: u64 = 1 << 30;
+
+static NEXT_DEVICE_ID: AtomicU64 = AtomicU64::new(1);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+struct Shared {
+    id: u64,
+    description: AdapterDescription,
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    pool: Mutex<SizeClassPool<wgpu::Buffer>>,
+    pipelines: Mutex<HashMap<String, Pipeline>>,
+    batch: Mutex<Batch>,
+    uniform: Mutex<Option<wgpu::Buffer>>,
+    stats: Mutex<DeviceStats>,
+    lost: Arc<Mutex<Option<String>>>,
+    uncaptured: Arc<Mutex<Vec<String>>>,
+    query_set: Option<wgpu::QuerySet>,
+    next_timer: Mutex<u32>,
+}
+
+impl BufferRecycler for Shared {
+    fn recycle(&self, capacity: u64, payload: Box<dyn Any + Send + Sync>) {
+        if let Ok(buffer) = payload.downcast::<wgpu::Buffer>() {
+            lock(&self.pool).put(capacity, *buffer);
+        }
+    }
+}
+
+/// A device on a wgpu adapter.
+pub struct WgpuDevice {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for WgpuDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WgpuDevice({})", self.shared.description.summary())
+    }
+}
+
+impl WgpuDevice {
+    /// Open the adapter `selector` names (see [`AdapterSelector`]).
+    pub fn open(selector: &AdapterSelector) -> Result<WgpuDevice> {
+        let instance = create_instance();
+        let mut adapters = enumerate(&instance);
+        if adapters.is_empty() {
+            return Err(DeviceError::NoAdapter);
+        }
+        let descriptions: Vec<_> = adapters.iter().map(|(_, d)| d.clone()).collect();
+        let Some(i) = choose_adapter(&descriptions, selector) else {
+            return Err(DeviceError::AdapterNotFound {
+                selector: format!("{:?}", selector.resolved()),
+                available: descriptions
+                    .iter()
+                    .map(|d| d.summary())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            });
+        };
+        let (adapter, description) = adapters.swap_remove(i);
+        Self::from_adapter(adapter, description)
+    }
+
+    /// Open a device on an already chosen adapter.
+    pub fn from_adapter(
+        adapter: wgpu::Adapter,
+        description: AdapterDescription,
+    ) -> Result<WgpuDevice> {
+        let features = describe::wanted_features(adapter.features());
+        let request = wgpu::DeviceDescriptor {
+            label: Some("tessera"),
+            required_features: features,
+            required_limits: adapter.limits(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        };
+        let (device, queue) =
+            pollster::block_on(adapter.request_device(&request)).map_err(|e| {
+                DeviceError::RequestDevice {
+                    adapter: description.name.clone(),
+                    message: e.to_string(),
+                }
+            })?;
+        let lost = Arc::new(Mutex::new(None));
+        let lost_slot = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            *lock(&lost_slot) = Some(format!("{reason:?}: {message}"));
+        });
+        let uncaptured = Arc::new(Mutex::new(Vec::new()));
+        let uncaptured_slot = uncaptured.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            lock(&uncaptured_slot).push(scope::describe(&e));
+        }));
+        let query_set = features.contains(wgpu::Features::TIMESTAMP_QUERY).then(|| {
+            device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("tessera timers"),
+                ty: wgpu::QueryType::Timestamp,
+                count: TIMESTAMP_SLOTS,
+            })
+        });
+        let mut description = description;
+        description.limits = describe::describe_limits(&device.limits());
+        description.features = describe::describe_features(device.features());
+        Ok(WgpuDevice {
+            shared: Arc::new(Shared {
+                id: NEXT_DEVICE_ID.fetch_add(1, Ordering::Relaxed),
+                description,
+                device,
+                queue,
+                pool: Mutex::new(SizeClassPool::new(POOL_MAX_BYTES)),
+                pipelines: Mutex::new(HashMap::new()),
+                batch: Mutex::new(Batch::default()),
+                uniform: Mutex::new(None),
+                stats: Mutex::new(DeviceStats::default()),
+                lost,
+                uncaptured,
+                query_set,
+                next_timer: Mutex::new(0),
+            }),
+        })
+    }
+
+    /// Fail fast when the device was lost or an earlier error escaped the scopes.
+    fn check_health(&self) -> Result<()> {
+        if let Some(reason) = lock(&self.shared.lost).clone() {
+            return Err(DeviceError::Lost(reason));
+        }
+        let mut errors = lock(&self.shared.uncaptured);
+        if !errors.is_empty() {
+            let message = errors.join("; ");
+            errors.clear();
+            return Err(DeviceError::Uncaptured(message));
+        }
+        Ok(())
+    }
+
+    fn raw<'a>(&self, buffer: &'a Buffer) -> Result<&'a wgpu::Buffer> {
+        if buffer.device_id() != self.shared.id {
+            return Err(DeviceError::ForeignResource);
+        }
+        buffer
+            .backend::<wgpu::Buffer>()
+            .ok_or(DeviceError::ForeignResource)
+    }
+
+    /// Submit the pending batch plus `extra` commands appended after it.
+    fn submit(&self, extra: impl FnOnce(&mut wgpu::CommandEncoder)) -> Result<()> {
+        let shared = &self.shared;
+        let batch = std::mem::take(&mut *lock(&shared.batch));
+        let scopes = Scopes::push(&shared.device);
+        let mut uniform_slot = lock(&shared.uniform);
+        if !batch.params.is_empty() {
+            let needed = batch.params.len() as u64;
+            if uniform_slot.as_ref().is_none_or(|u| u.size() < needed) {
+                *uniform_slot = Some(shared.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("tessera params"),
+                    size: size_class(needed),
+                    usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                }));
+            }
+            let uniform = uniform_slot.as_ref().expect("just created");
+            let padded = batch.params.len().div_ceil(4) * 4;
+            let mut bytes = batch.params;
+            bytes.resize(padded, 0);
+            shared.queue.write_buffer(uniform, 0, &bytes);
+        }
+        let mut encoder = shared
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("tessera batch"),
+            });
+        batch::encode(
+            &shared.device,
+            &mut encoder,
+            &batch.commands,
+            uniform_slot.as_ref(),
+            shared.query_set.as_ref(),
+        );
+        drop(uniform_slot);
+        extra(&mut encoder);
+        shared.queue.submit([encoder.finish()]);
+        lock(&shared.stats).submits += 1;
+        scopes.finish(|| format!("submitting a batch of {} dispatches", batch.dispatches))
+    }
+
+    fn wait_idle(&self) -> Result<()> {
+        self.shared
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| DeviceError::Wait(e.to_string()))
+    }
+
+    /// Copy `len` bytes at `offset` of `src` to the host (flushes pending work).
+    fn read_raw(&self, src: &wgpu::Buffer, offset: u64, len: u64) -> Result<Vec<u8>> {
+        let staging = self.shared.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("tessera readback"),
+            size: len,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.submit(|encoder| encoder.copy_buffer_to_buffer(src, offset, &staging, 0, len))?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait_idle()?;
+        rx.recv()
+            .map_err(|e| DeviceError::Wait(e.to_string()))?
+            .map_err(|e| DeviceError::Wait(e.to_string()))?;
+        let bytes = staging
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| DeviceError::Wait(e.to_string()))?
+            .to_vec();
+        staging.unmap();
+        self.check_health()?;
+        Ok(bytes)
+    }
+}
+
+impl Device for WgpuDevice {
+    fn adapter(&self) -> &AdapterDescription {
+        &self.shared.description
+    }
+
+    fn id(&self) -> u64 {
+        self.shared.id
+    }
+
+    fn alloc(&self, size: u64) -> Result<Buffer> {
+        self.check_health()?;
+        let limits = &self.shared.description.limits;
+        let capacity = size_class(size);
+        let padded = size.max(4).div_ceil(4) * 4;
+        if padded > limits.max_buffer_size {
+            return Err(DeviceError::TooLarge {
+                requested: size,
+                limit: limits.max_buffer_size,
+                what: "max_buffer_size",
+            });
+        }
+        if padded > limits.max_storage_buffer_binding_size {
+            return Err(DeviceError::TooLarge {
+                requested: size,
+                limit: limits.max_storage_buffer_binding_size,
+                what: "max_storage_buffer_binding_size",
+            });
+        }
+        let capacity = capacity.min(limits.max_buffer_size.max(padded));
+        let recycler: Weak<dyn BufferRecycler> =
+            Arc::downgrade(&self.shared) as Weak<dyn BufferRecycler>;
+        if let Some(buffer) = lock(&self.shared.pool).take(capacity) {
+            lock(&self.shared.stats).pool_hits += 1;
+            return Ok(Buffer::from_backend(
+                self.shared.id,
+                size,
+                capacity,
+                Box::new(buffer),
+                recycler,
+            ));
+        }
+        let scopes = Scopes::push(&self.shared.device);
+        let buffer = self.shared.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("tessera storage"),
+            size: capacity,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        scopes.finish(|| format!("allocating {size} bytes"))?;
+        lock(&self.shared.stats).buffers_created += 1;
+        Ok(Buffer::from_backend(
+            self.shared.id,
+            size,
+            capacity,
+            Box::new(buffer),
+            recycler,
+        ))
+    }
+
+    fn write(&self, buffer: &Buffer, offset: u64, data: &[u8]) -> Result<()> {
+        self.check_health()?;
+        let raw = self.raw(buffer)?;
+        if offset % 4 != 0 {
+            return Err(DeviceError::InvalidCall(format!(
+                "write offset {offset} is not a multiple of 4"
+            )));
+        }
+        let end = offset.checked_add(data.len() as u64);
+        if end.is_none_or(|end| end > buffer.size()) {
+            return Err(DeviceError::InvalidCall(format!(
+                "write of {} bytes at {offset} overruns a buffer of {} bytes",
+                data.len(),
+                buffer.size()
+            )));
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        // Host writes are ordered after recorded work: submit it first.
+        if !lock(&self.shared.batch).is_empty() {
+            self.submit(|_| ())?;
+        }
+        if data.len() % 4 == 0 {
+            self.shared.queue.write_buffer(raw, offset, data);
+        } else {
+            let mut padded = data.to_vec();
+            padded.resize(data.len().div_ceil(4) * 4, 0);
+            self.shared.queue.write_buffer(raw, offset, &padded);
+        }
+        Ok(())
+    }
+
+    fn read(&self, buffer: &Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
+        self.check_health()?;
+        let raw = self.raw(buffer)?;
+        let end = offset.checked_add(size);
+        if end.is_none_or(|end| end > buffer.size()) {
+            return Err(DeviceError::InvalidCall(format!(
+                "read of {size} bytes at {offset} overruns a buffer of {} bytes",
+                buffer.size()
+            )));
+        }
+        if size == 0 {
+            return Ok(Vec::new());
+        }
+        let start = offset / 4 * 4;
+        let stop = (offset + size).div_ceil(4) * 4;
+        let bytes = self.read_raw(raw, start, stop - start)?;
+        lock(&self.shared.stats).bytes_read += size;
+        let skip = (offset - start) as usize;
+        Ok(bytes[skip..skip + size as usize].to_vec())
+    }
+
+    fn compile(&self, source: &KernelSource) -> Result<Pipeline> {
+        self.check_health()?;
+        if let Some(p) = lock(&self.shared.pipelines).get(&source.key) {
+            return Ok(p.clone());
+        }
+        if source.needs_f16 && !self.shared.description.features.shader_f16 {
+            return Err(DeviceError::Unsupported {
+                what: format!("shader-f16 (kernel {})", source.key),
+                adapter: self.shared.description.name.clone(),
+            });
+        }
+        let device = &self.shared.device;
+        let scopes = Scopes::push(device);
+        let descriptor = wgpu::ShaderModuleDescriptor {
+            label: Some(&source.key),
+            source: wgpu::ShaderSource::Wgsl(source.wgsl.as_str().into()),
+        };
+        let module = if source.unchecked_ok {
+            // SAFETY: the kernel's spec documents the host-side proof that every
+            // index is in range for every parameter set the runtime passes.
+            unsafe {
+                device.create_shader_module_trusted(
+                    descriptor,
+                    wgpu::ShaderRuntimeChecks::unchecked(),
+                )
+            }
+        } else {
+            device.create_shader_module(descriptor)
+        };
+        let mut entries: Vec<wgpu::BindGroupLayoutEntry> = source
+            .bindings
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| wgpu::BindGroupLayoutEntry {
+                binding: i as u32,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage {
+                        read_only: *kind == BindingKind::ReadOnly,
+                    },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            })
+            .collect();
+        if source.params_size > 0 {
+            entries.push(wgpu::BindGroupLayoutEntry {
+                binding: source.bindings.len() as u32,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            });
+        }
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(&source.key),
+            entries: &entries,
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(&source.key),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let constants: Vec<(&str, f64)> = source
+            .overrides
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(&source.key),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some(source.entry),
+            compilation_options: wgpu::PipelineCompilationOptions {
+                constants: &constants,
+                zero_initialize_workgroup_memory: false,
+            },
+            cache: None,
+        });
+        scopes
+            .finish(|| format!("compiling {}", source.key))
+            .map_err(|e| DeviceError::Compile {
+                key: source.key.clone(),
+                message: e.to_string(),
+            })?;
+        let compiled = Pipeline::from_backend(
+            self.shared.id,
+            source,
+            Box::new(WgpuPipeline { pipeline, layout }),
+        );
+        lock(&self.shared.stats).pipelines_compiled += 1;
+        lock(&self.shared.pipelines).insert(source.key.clone(), compiled.clone());
+        Ok(compiled)
+    }
+
+    fn dispatch(
+        &self,
+        pipeline: &Pipeline,
+        buffers: &[&Buffer],
+        params: &[u8],
+        workgroups: [u32; 3],
+    ) -> Result<()> {
+        self.check_health()?;
+        if pipeline.device_id() != self.shared.id {
+            return Err(DeviceError::ForeignResource);
+        }
+        if buffers.len() != pipeline.storage_bindings() {
+            return Err(DeviceError::InvalidCall(format!(
+                "{} takes {} buffers, got {}",
+                pipeline.key(),
+                pipeline.storage_bindings(),
+                buffers.len()
+            )));
+        }
+        if params.len() != pipeline.params_size() as usize {
+            return Err(DeviceError::InvalidCall(format!(
+                "{} takes {} parameter bytes, got {}",
+                pipeline.key(),
+                pipeline.params_size(),
+                params.len()
+            )));
+        }
+        let limit = self
+            .shared
+            .description
+            .limits
+            .max_compute_workgroups_per_dimension;
+        if workgroups.iter().any(|&w| w > limit) {
+            return Err(DeviceError::InvalidCall(format!(
+                "{}: grid {workgroups:?} exceeds {limit} workgroups per dimension",
+                pipeline.key()
+            )));
+        }
+        for b in buffers {
+            self.raw(b)?;
+        }
+        if workgroups.contains(&0) {
+            return Ok(());
+        }
+        let full = {
+            let mut batch = lock(&self.shared.batch);
+            let align = self
+                .shared
+                .description
+                .limits
+                .min_uniform_buffer_offset_alignment
+                .max(16) as u64;
+            let params_offset = if params.is_empty() {
+                0
+            } else {
+                batch.push_params(params, align)
+            };
+            batch.commands.push(Command::Dispatch {
+                pipeline: pipeline.clone(),
+                buffers: buffers.iter().map(|b| (*b).clone()).collect(),
+                params_offset,
+                workgroups,
+            });
+            batch.dispatches += 1;
+            batch.dispatches >= MAX_BATCH_DISPATCHES
+        };
+        lock(&self.shared.stats).dispatches += 1;
+        if full {
+            self.submit(|_| ())?;
+        }
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.check_health()?;
+        if lock(&self.shared.batch).is_empty() {
+            return Ok(());
+        }
+        self.submit(|_| ())
+    }
+
+    fn synchronize(&self) -> Result<()> {
+        self.flush()?;
+        self.wait_idle()?;
+        self.check_health()
+    }
+
+    fn timer_begin(&self) -> Result<Option<TimerToken>> {
+        self.check_health()?;
+        if self.shared.query_set.is_none() {
+            return Ok(None);
+        }
+        let slot = {
+            let mut next = lock(&self.shared.next_timer);
+            let slot = *next;
+            *next = (slot + 2) % TIMESTAMP_SLOTS;
+            slot
+        };
+        lock(&self.shared.batch)
+            .commands
+            .push(Command::TimerBegin(slot));
+        Ok(Some(TimerToken { slot }))
+    }
+
+    fn timer_end(&self, token: TimerToken) -> Result<Duration> {
+        self.check_health()?;
+        let Some(query_set) = self.shared.query_set.as_ref() else {
+            return Err(DeviceError::InvalidCall(
+                "timer_end without timestamp support".into(),
+            ));
+        };
+        let slot = token.slot;
+        lock(&self.shared.batch)
+            .commands
+            .push(Command::TimerEnd(slot + 1));
+        let resolve = self.shared.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("tessera timestamps"),
+            size: 16,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        self.submit(|encoder| encoder.resolve_query_set(query_set, slot..slot + 2, &resolve, 0))?;
+        let bytes = self.read_raw(&resolve, 0, 16)?;
+        let start = u64::from_le_bytes(bytes[0..8].try_into().expect("8 bytes"));
+        let end = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
+        let period = self.shared.queue.get_timestamp_period() as f64;
+        Ok(Duration::from_nanos(
+            (end.saturating_sub(start) as f64 * period) as u64,
+        ))
+    }
+
+    fn stats(&self) -> DeviceStats {
+        *lock(&self.shared.stats)
+    }
+
+    fn trim_pool(&self) {
+        lock(&self.shared.pool).clear();
+    }
+}
