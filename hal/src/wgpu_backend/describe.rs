@@ -55,7 +55,7 @@ pub fn describe(index: usize, adapter: &wgpu::Adapter) -> AdapterDescription {
 pub fn describe_limits(limits: &wgpu::Limits) -> DeviceLimits {
     DeviceLimits {
         max_buffer_size: limits.max_buffer_size,
-        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size as u64,
+        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
         max_storage_buffers_per_shader_stage: limits.max_storage_buffers_per_shader_stage,
         max_compute_workgroup_storage_size: limits.max_compute_workgroup_storage_size,
         max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,

@@ -314,7 +314,7 @@ impl Device for WgpuDevice {
     fn write(&self, buffer: &Buffer, offset: u64, data: &[u8]) -> Result<()> {
         self.check_health()?;
         let raw = self.raw(buffer)?;
-        if offset % 4 != 0 {
+        if !offset.is_multiple_of(4) {
             return Err(DeviceError::InvalidCall(format!(
                 "write offset {offset} is not a multiple of 4"
             )));
@@ -334,7 +334,7 @@ impl Device for WgpuDevice {
         if !lock(&self.shared.batch).is_empty() {
             self.submit(|_| ())?;
         }
-        if data.len() % 4 == 0 {
+        if data.len().is_multiple_of(4) {
             self.shared.queue.write_buffer(raw, offset, data);
         } else {
             let mut padded = data.to_vec();
