@@ -14,13 +14,28 @@
 //!   at binding n. Offsets in parameters are in elements, not bytes.
 //! - Large dispatches use the 2-D grid of [`grid`].
 
+mod assemble;
+mod data_movement;
 mod dtype;
+mod elementwise;
+mod gemm;
 pub mod grid;
 mod op_kinds;
+mod rowwise;
 mod source;
 
+pub use data_movement::{CastParams, CastSpec, CopyParams, CopySpec, GatherParams, GatherSpec};
 pub use dtype::DType;
+pub use elementwise::{
+    elementwise_workgroups, AffineSpec, BinaryParams, BinarySpec, UnaryParams, UnarySpec,
+    WhereParams, WhereSpec,
+};
+pub use gemm::{MatmulParams, MatmulSpec, MatmulTile};
 pub use op_kinds::{BinaryOp, NormKind, ReduceOp, UnaryOp};
+pub use rowwise::{
+    rowwise_workgroups, NormParams, NormSpec, ReduceParams, ReduceSpec, SoftmaxParams, SoftmaxSpec,
+    ROW_WG,
+};
 pub use source::{dtype_header, BindingKind, KernelSource};
 
 #[cfg(test)]

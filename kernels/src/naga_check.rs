@@ -8,8 +8,13 @@ use naga::valid::{Capabilities, ValidationFlags, Validator};
 /// Parse, validate, resolve overrides and emit SPIR-V and GLSL for `src`.
 /// Panics with the kernel key and naga's message on any failure.
 pub fn check_kernel(src: &KernelSource) {
-    let module = naga::front::wgsl::parse_str(&src.wgsl)
-        .unwrap_or_else(|e| panic!("{}: WGSL parse error:\n{}", src.key, e.emit_to_string(&src.wgsl)));
+    let module = naga::front::wgsl::parse_str(&src.wgsl).unwrap_or_else(|e| {
+        panic!(
+            "{}: WGSL parse error:\n{}",
+            src.key,
+            e.emit_to_string(&src.wgsl)
+        )
+    });
     let caps = if src.needs_f16 {
         Capabilities::all()
     } else {
@@ -17,13 +22,24 @@ pub fn check_kernel(src: &KernelSource) {
     };
     let info = Validator::new(ValidationFlags::all(), caps)
         .validate(&module)
-        .unwrap_or_else(|e| panic!("{}: validation error:\n{}", src.key, e.emit_to_string(&src.wgsl)));
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: validation error:\n{}",
+                src.key,
+                e.emit_to_string(&src.wgsl)
+            )
+        });
     let entry = module
         .entry_points
         .iter()
         .find(|ep| ep.name == src.entry)
         .unwrap_or_else(|| panic!("{}: no entry point named {}", src.key, src.entry));
-    assert_eq!(entry.stage, naga::ShaderStage::Compute, "{}: entry is not compute", src.key);
+    assert_eq!(
+        entry.stage,
+        naga::ShaderStage::Compute,
+        "{}: entry is not compute",
+        src.key
+    );
 
     let mut constants = PipelineConstants::default();
     for (name, value) in &src.overrides {
@@ -42,7 +58,11 @@ pub fn check_kernel(src: &KernelSource) {
         .find(|ep| ep.name == src.entry)
         .map(|ep| ep.workgroup_size)
         .unwrap();
-    assert_eq!(wg, src.workgroup, "{}: workgroup size differs from the spec", src.key);
+    assert_eq!(
+        wg, src.workgroup,
+        "{}: workgroup size differs from the spec",
+        src.key
+    );
 
     let pipeline = naga::back::spv::PipelineOptions {
         shader_stage: naga::ShaderStage::Compute,
@@ -53,7 +73,10 @@ pub fn check_kernel(src: &KernelSource) {
 
     if !src.needs_f16 {
         let options = naga::back::glsl::Options {
-            version: naga::back::glsl::Version::Embedded { version: 310, is_webgl: false },
+            version: naga::back::glsl::Version::Embedded {
+                version: 310,
+                is_webgl: false,
+            },
             ..Default::default()
         };
         let pipeline = naga::back::glsl::PipelineOptions {

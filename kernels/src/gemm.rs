@@ -1,0 +1,147 @@
+//! Batched matrix multiply with strided operands: a tiled, register-blocked kernel
+//! in two tile sizes (64x64 for large outputs, 16x16 for small ones).
+
+use crate::assemble::fixed_kernel;
+use crate::grid::MAX_WORKGROUPS_PER_DIM;
+use crate::{dtype_header, BindingKind, DType, KernelSource};
+
+const GEMM: &str = include_str!("wgsl/gemm.wgsl");
+
+/// Parameters of the matmul: `C[b] (m x n, contiguous) = A[b] (m x k) · B[b] (k x n)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct MatmulParams {
+    /// Rows of A and C.
+    pub m: u32,
+    /// Columns of B and C.
+    pub n: u32,
+    /// Inner dimension.
+    pub k: u32,
+    /// Batch count.
+    pub batch: u32,
+    /// Offset of A.
+    pub a_off: u32,
+    /// Offset of B.
+    pub b_off: u32,
+    /// Offset of C.
+    pub c_off: u32,
+    /// Padding.
+    pub pad0: u32,
+    /// A's batch stride (0 broadcasts).
+    pub a_sb: u32,
+    /// A's row stride.
+    pub a_sm: u32,
+    /// A's k stride.
+    pub a_sk: u32,
+    /// Padding.
+    pub pad1: u32,
+    /// B's batch stride (0 broadcasts).
+    pub b_sb: u32,
+    /// B's k stride.
+    pub b_sk: u32,
+    /// B's column stride.
+    pub b_sn: u32,
+    /// Padding.
+    pub pad2: u32,
+}
+
+/// Output tile per workgroup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MatmulTile {
+    /// 16x16 threads, 1x1 per thread: a 16x16 tile, for small outputs.
+    Small,
+    /// 16x16 threads, 4x4 per thread: a 64x64 tile.
+    Large,
+}
+
+impl MatmulTile {
+    fn per_thread(self) -> u32 {
+        match self {
+            MatmulTile::Small => 1,
+            MatmulTile::Large => 4,
+        }
+    }
+
+    /// Output rows/cols covered by one workgroup.
+    pub fn size(self) -> u32 {
+        16 * self.per_thread()
+    }
+
+    /// The tile for an `m x n` output: large when it yields enough workgroups.
+    pub fn for_output(m: usize, n: usize) -> MatmulTile {
+        if m >= 64 && n >= 64 {
+            MatmulTile::Large
+        } else {
+            MatmulTile::Small
+        }
+    }
+}
+
+/// Batched matmul (f32 accumulation). Bindings: a, b (read), c (write).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MatmulSpec {
+    /// Storage type of a, b, c.
+    pub dtype: DType,
+    /// Tile choice.
+    pub tile: MatmulTile,
+}
+
+impl MatmulSpec {
+    /// Render the kernel.
+    pub fn render(&self) -> KernelSource {
+        let t = self.tile.per_thread();
+        let header = format!(
+            "{}const TM: u32 = {t}u;\nconst TN: u32 = {t}u;\nconst BK: u32 = 16u;\n",
+            dtype_header(self.dtype)
+        );
+        fixed_kernel(
+            format!("matmul/{}/tile{}", self.dtype, self.tile.size()),
+            &header,
+            GEMM,
+            vec![
+                BindingKind::ReadOnly,
+                BindingKind::ReadOnly,
+                BindingKind::ReadWrite,
+            ],
+            std::mem::size_of::<MatmulParams>(),
+            [16, 16, 1],
+            self.dtype == DType::F16,
+        )
+    }
+
+    /// Grid: x over column tiles, y over row tiles, z over the batch; `None` when
+    /// a dimension exceeds the dispatch limit.
+    pub fn workgroups(&self, m: usize, n: usize, batch: usize) -> Option<[u32; 3]> {
+        let s = self.tile.size() as usize;
+        let grid = [n.div_ceil(s), m.div_ceil(s), batch];
+        if grid.iter().any(|&g| g > MAX_WORKGROUPS_PER_DIM as usize) {
+            return None;
+        }
+        Some(grid.map(|g| g as u32))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::naga_check::check_kernel;
+
+    #[test]
+    fn every_matmul_variant_validates() {
+        let mut keys = std::collections::HashSet::new();
+        for dtype in [DType::F32, DType::F16] {
+            for tile in [MatmulTile::Small, MatmulTile::Large] {
+                let src = MatmulSpec { dtype, tile }.render();
+                check_kernel(&src);
+                assert!(keys.insert(src.key.clone()));
+            }
+        }
+        assert_eq!(std::mem::size_of::<MatmulParams>() % 16, 0);
+        let spec = MatmulSpec {
+            dtype: DType::F32,
+            tile: MatmulTile::Large,
+        };
+        assert_eq!(spec.workgroups(65, 129, 3), Some([3, 2, 3]));
+        assert_eq!(spec.workgroups(1, 1, 70_000), None);
+    }
+}

@@ -1,0 +1,36 @@
+// Embedding lookup: out[r, c] = table[ids[r], c] for ids inside the table, else 0.
+// The host rejects out-of-range ids first; the guard keeps the GPU in bounds anyway.
+struct Params {
+    n: u32,
+    cols: u32,
+    rows: u32,
+    table_off: u32,
+    ids_off: u32,
+    out_off: u32,
+    pad0: u32,
+    pad1: u32,
+}
+
+@group(0) @binding(0) var<storage, read> table: array<T>;
+@group(0) @binding(1) var<storage, read> ids: array<I>;
+@group(0) @binding(2) var<storage, read_write> out: array<T>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+override WG: u32 = 256u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let i = linear_workgroup(wid, nwg) * WG + lid;
+    if i >= p.n {
+        return;
+    }
+    let r = i / p.cols;
+    let c = i % p.cols;
+    let id = ids[p.ids_off + r];
+    if in_table(id, p.rows) {
+        out[p.out_off + i] = table[p.table_off + u32(id) * p.cols + c];
+    } else {
+        out[p.out_off + i] = T(0.0);
+    }
+}

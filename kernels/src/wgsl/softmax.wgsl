@@ -1,0 +1,97 @@
+// Stable softmax along the last axis, one workgroup per row of n:
+// max pass, sum-of-exp pass, write pass. mask_at() (0 when unmasked) comes from
+// the spec's header. A row whose every value is -inf gives zeros.
+struct Params {
+    rows: u32,
+    n: u32,
+    x_off: u32,
+    y_off: u32,
+    m_off: u32,
+    rank: u32,
+    pad0: u32,
+    pad1: u32,
+    shape: array<vec4<u32>, 2>,
+    m_strides: array<vec4<u32>, 2>,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<T>;
+
+var<workgroup> partial: array<f32, WG>;
+
+fn workgroup_max(v: f32, lid: u32) -> f32 {
+    partial[lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s = s / 2u) {
+        if lid < s {
+            partial[lid] = max(partial[lid], partial[lid + s]);
+        }
+        workgroupBarrier();
+    }
+    let r = partial[0];
+    workgroupBarrier();
+    return r;
+}
+
+fn workgroup_sum(v: f32, lid: u32) -> f32 {
+    partial[lid] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s = s / 2u) {
+        if lid < s {
+            partial[lid] = partial[lid] + partial[lid + s];
+        }
+        workgroupBarrier();
+    }
+    let r = partial[0];
+    workgroupBarrier();
+    return r;
+}
+
+// Offset of the mask row for `row`: decompose it over the leading dims.
+fn mask_row_offset(row: u32) -> u32 {
+    var rem = row;
+    var off = p.m_off;
+    for (var d = p.rank - 1u; d > 0u; d = d - 1u) {
+        let k = d - 1u;
+        let size = p.shape[k / 4u][k % 4u];
+        off = off + (rem % size) * p.m_strides[k / 4u][k % 4u];
+        rem = rem / size;
+    }
+    return off;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let row = linear_workgroup(wid, nwg);
+    let valid = row < p.rows;
+    let base = p.x_off + row * p.n;
+    var mrow = 0u;
+    if valid && HAS_MASK {
+        mrow = mask_row_offset(row);
+    }
+    let neg_inf = bitcast<f32>(0xff800000u);
+    var m = neg_inf;
+    if valid {
+        for (var j = lid; j < p.n; j = j + WG) {
+            m = max(m, f32(x[base + j]) + mask_at(mrow, j));
+        }
+    }
+    let row_max = workgroup_max(m, lid);
+    var s = 0.0;
+    if valid && row_max > neg_inf {
+        for (var j = lid; j < p.n; j = j + WG) {
+            s = s + exp(f32(x[base + j]) + mask_at(mrow, j) - row_max);
+        }
+    }
+    let total = workgroup_sum(s, lid);
+    if valid {
+        let out = p.y_off + row * p.n;
+        for (var j = lid; j < p.n; j = j + WG) {
+            var v = 0.0;
+            if row_max > neg_inf {
+                v = exp(f32(x[base + j]) + mask_at(mrow, j) - row_max) / total;
+            }
+            y[out + j] = T(v);
+        }
+    }
+}
