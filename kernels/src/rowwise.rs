@@ -13,8 +13,15 @@ const NORM: &str = include_str!("wgsl/norm.wgsl");
 /// Threads per row (a power of two: the tree reductions halve it).
 pub const ROW_WG: u32 = 256;
 
+/// NaN test by bits: drivers may fold `v != v` away, a bit test they keep.
+const IS_NAN: &str =
+    "fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }\n";
+
 fn wg_header(dtype: DType) -> String {
-    format!("{}const WG: u32 = {ROW_WG}u;\n", dtype_header(dtype))
+    format!(
+        "{}const WG: u32 = {ROW_WG}u;\n{IS_NAN}",
+        dtype_header(dtype)
+    )
 }
 
 /// Grid for `rows` workgroups.
@@ -71,8 +78,16 @@ impl ReduceSpec {
         let (init, combine, finish) = match self.op {
             ReduceOp::Sum => ("0.0", "a + b", "acc"),
             ReduceOp::Mean => ("0.0", "a + b", "acc / f32(max(len, 1u))"),
-            ReduceOp::Max => ("bitcast<f32>(0xff800000u)", "max(a, b)", "acc"),
-            ReduceOp::Min => ("bitcast<f32>(0x7f800000u)", "min(a, b)", "acc"),
+            ReduceOp::Max => (
+                "bitcast<f32>(0xff800000u)",
+                "select(max(a, b), bitcast<f32>(0x7fc00000u), is_nan(a) || is_nan(b))",
+                "acc",
+            ),
+            ReduceOp::Min => (
+                "bitcast<f32>(0x7f800000u)",
+                "select(min(a, b), bitcast<f32>(0x7fc00000u), is_nan(a) || is_nan(b))",
+                "acc",
+            ),
             ReduceOp::ArgMax => unreachable!("handled above"),
         };
         let header = format!(
@@ -132,7 +147,7 @@ impl SoftmaxSpec {
         let (decls, mask_fn, bindings) = if self.masked {
             (
                 "@group(0) @binding(1) var<storage, read> mask: array<T>;\n@group(0) @binding(2) var<storage, read_write> y: array<T>;\n@group(0) @binding(3) var<uniform> p: Params;\n",
-                "fn mask_at(row: u32, j: u32) -> f32 { let k = p.rank - 1u; return f32(mask[row + j * p.m_strides[k / 4u][k % 4u]]); }\n",
+                "fn mask_at(row: u32, j: u32) -> f32 { let k = clamp(p.rank, 1u, 8u) - 1u; return f32(mask[row + j * p.m_strides[k / 4u][k % 4u]]); }\n",
                 vec![BindingKind::ReadOnly, BindingKind::ReadOnly, BindingKind::ReadWrite],
             )
         } else {

@@ -1,1 +1,20 @@
-//! Tensor runtime (in progress).
+//! Tessera's tensor runtime: tensors, ops, loaders, layers and models.
+//!
+//! Rules of this crate:
+//! - It never names wgpu: devices are `Arc<dyn tessera_hal::Device>`.
+//! - An op is defined once: check shapes and dtypes on the host (a [`ShapeError`]
+//!   naming the op and the shapes), render a kernel spec, dispatch through the
+//!   device. Nothing is read back unless the caller asks.
+//! - Every op has a plain-Rust CPU reference in [`reference`] (f64 accumulation),
+//!   the oracle of the tests.
+//! - No panic on user input: bad shapes, indices out of range, tensors beyond the
+//!   device's limits and malformed files are typed errors.
+
+mod error;
+pub mod nn;
+pub mod ops;
+pub mod tensor;
+
+pub use error::{Error, Result, ShapeError};
+pub use tensor::{set_poison_outputs, Element, Tensor};
+pub mod reference;

@@ -223,3 +223,52 @@ pub fn random_ids<R: Rng + ?Sized>(rng: &mut R, len: usize, upper: u32) -> Vec<u
 pub fn poisoned(len: usize) -> Vec<f32> {
     vec![POISON; len]
 }
+
+mod devices;
+pub use devices::*;
+
+use std::sync::Arc;
+use tessera_hal::Device;
+use tessera_kernels::DType;
+use tessera_runtime::Tensor;
+
+/// The float dtypes `device` runs: f32 always, f16 where it has shader-f16.
+pub fn float_dtypes(device: &Arc<dyn Device>) -> Vec<DType> {
+    if has_f16(device) {
+        vec![DType::F32, DType::F16]
+    } else {
+        vec![DType::F32]
+    }
+}
+
+/// Upload `values` as `dtype`; returns the tensor and the values as stored
+/// (rounded to f16 for f16), which is what the reference must see.
+pub fn upload(
+    device: &Arc<dyn Device>,
+    values: &[f32],
+    shape: &[usize],
+    dtype: DType,
+) -> (Tensor, Vec<f32>) {
+    let stored = match dtype {
+        DType::F16 => tessera_runtime::reference::round_to_f16(values),
+        _ => values.to_vec(),
+    };
+    let t = Tensor::from_f32(device, &stored, shape, dtype).expect("upload");
+    (t, stored)
+}
+
+/// The tolerance for `dtype`: `f32_tol` for f32, [`Tolerance::F16`] (or looser) for f16.
+pub fn tol_for(dtype: DType, f32_tol: Tolerance) -> Tolerance {
+    match dtype {
+        DType::F16 => Tolerance {
+            rtol: Tolerance::F16.rtol.max(f32_tol.rtol),
+            atol: Tolerance::F16.atol.max(f32_tol.atol),
+        },
+        _ => f32_tol,
+    }
+}
+
+/// Every test turns output poisoning on: op outputs start as NaN.
+pub fn poison_outputs() {
+    tessera_runtime::set_poison_outputs(true);
+}

@@ -176,9 +176,12 @@ impl WgpuDevice {
     /// Submit the pending batch plus `extra` commands appended after it.
     fn submit(&self, extra: impl FnOnce(&mut wgpu::CommandEncoder)) -> Result<()> {
         let shared = &self.shared;
+        // The uniform lock is held from taking the batch until its submit: the
+        // parameter buffer is shared, so another thread's write must not land
+        // between this batch's write and its submit.
+        let mut uniform_slot = lock(&shared.uniform);
         let batch = std::mem::take(&mut *lock(&shared.batch));
         let scopes = Scopes::push(&shared.device);
-        let mut uniform_slot = lock(&shared.uniform);
         if !batch.params.is_empty() {
             let needed = batch.params.len() as u64;
             if uniform_slot.as_ref().is_none_or(|u| u.size() < needed) {
@@ -207,9 +210,9 @@ impl WgpuDevice {
             uniform_slot.as_ref(),
             shared.query_set.as_ref(),
         );
-        drop(uniform_slot);
         extra(&mut encoder);
         shared.queue.submit([encoder.finish()]);
+        drop(uniform_slot);
         lock(&shared.stats).submits += 1;
         scopes.finish(|| format!("submitting a batch of {} dispatches", batch.dispatches))
     }

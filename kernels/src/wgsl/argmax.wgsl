@@ -42,8 +42,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let base = p.x_off + (o / p.inner) * p.len * p.inner + o % p.inner;
         for (var j = lid; j < p.len; j = j + WG) {
             let v = f32(x[base + j * p.inner]);
-            // v == v is false only for NaN, which never wins.
-            if v == v && beats(v, j, bv, bi) {
+            // NaN never wins.
+            if !is_nan(v) && beats(v, j, bv, bi) {
                 bv = v;
                 bi = j;
             }

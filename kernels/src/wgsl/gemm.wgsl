@@ -37,6 +37,8 @@ var<workgroup> b_tile: array<f32, BK * TILE_N>; // [kk][col]
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) lidx: u32) {
     let batch = wid.z;
+    // Rows of this batch: none for a workgroup past the batch count.
+    let m = select(0u, p.m, batch < p.batch);
     let row0 = wid.y * TILE_M;
     let col0 = wid.x * TILE_N;
     let a_base = p.a_off + batch * p.a_sb;
@@ -50,7 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
             let r = row0 + e / BK;
             let kk = k0 + e % BK;
             var v = 0.0;
-            if r < p.m && kk < p.k {
+            if r < m && kk < p.k {
                 v = f32(a[a_base + r * p.a_sm + kk * p.a_sk]);
             }
             a_tile[e] = v;
@@ -84,7 +86,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         let r = row0 + lid.y + i * 16u;
         for (var j = 0u; j < TN; j = j + 1u) {
             let col = col0 + lid.x + j * 16u;
-            if r < p.m && col < p.n {
+            if r < m && col < p.n {
                 c[c_base + r * p.n + col] = T(acc[i * TN + j]);
             }
         }

@@ -50,7 +50,8 @@ fn workgroup_sum(v: f32, lid: u32) -> f32 {
 fn mask_row_offset(row: u32) -> u32 {
     var rem = row;
     var off = p.m_off;
-    for (var d = p.rank - 1u; d > 0u; d = d - 1u) {
+    // rank is 1..=8 by contract; clamping keeps a bad uniform from looping for ever.
+    for (var d = clamp(p.rank, 1u, 8u) - 1u; d > 0u; d = d - 1u) {
         let k = d - 1u;
         let size = p.shape[k / 4u][k % 4u];
         off = off + (rem % size) * p.m_strides[k / 4u][k % 4u];

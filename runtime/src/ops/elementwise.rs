@@ -1,0 +1,254 @@
+//! Unary, affine, binary (numpy broadcasting) and where/select.
+
+use super::launch::{launch, pad8, same_device, to_u32};
+use crate::error::{Error, Result};
+use crate::tensor::shape::broadcast_shapes;
+use crate::tensor::Tensor;
+use tessera_kernels::{
+    elementwise_workgroups, AffineSpec, BinaryOp, BinaryParams, BinarySpec, DType, UnaryOp,
+    UnaryParams, UnarySpec, WhereParams, WhereSpec,
+};
+
+pub(crate) fn require_float(op: &'static str, t: &Tensor) -> Result<()> {
+    if t.dtype().is_float() {
+        Ok(())
+    } else {
+        Err(Error::DType {
+            op,
+            expected: "f32 or f16".into(),
+            found: t.dtype(),
+        })
+    }
+}
+
+fn require_same_dtype(op: &'static str, a: &Tensor, b: &Tensor) -> Result<()> {
+    if a.dtype() == b.dtype() {
+        Ok(())
+    } else {
+        Err(Error::DType {
+            op,
+            expected: a.dtype().to_string(),
+            found: b.dtype(),
+        })
+    }
+}
+
+impl Tensor {
+    /// Apply an elementwise function.
+    pub fn unary(&self, op: UnaryOp) -> Result<Tensor> {
+        let source = UnarySpec {
+            op,
+            dtype: self.dtype(),
+        }
+        .render();
+        self.unary_with(op.name(), &source, 1.0, 0.0)
+    }
+
+    /// `x * scale + bias` elementwise.
+    pub fn affine(&self, scale: f32, bias: f32) -> Result<Tensor> {
+        let source = AffineSpec {
+            dtype: self.dtype(),
+        }
+        .render();
+        self.unary_with("affine", &source, scale, bias)
+    }
+
+    fn unary_with(
+        &self,
+        op: &'static str,
+        source: &tessera_kernels::KernelSource,
+        scale: f32,
+        bias: f32,
+    ) -> Result<Tensor> {
+        require_float(op, self)?;
+        let x = self.contiguous()?;
+        let out = Tensor::uninit(x.device(), x.dtype(), x.shape(), op)?;
+        let params = UnaryParams {
+            n: to_u32(op, x.numel())?,
+            x_off: to_u32(op, x.offset())?,
+            y_off: 0,
+            scale,
+            bias,
+            ..Default::default()
+        };
+        if x.numel() > 0 {
+            launch(
+                op,
+                x.device(),
+                source,
+                &[x.buffer(), out.buffer()],
+                &params,
+                elementwise_workgroups(x.numel() as u64),
+            )?;
+        }
+        Ok(out)
+    }
+
+    /// `-x`.
+    pub fn neg(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::Neg)
+    }
+    /// `|x|`.
+    pub fn abs(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::Abs)
+    }
+    /// `e^x`.
+    pub fn exp(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::Exp)
+    }
+    /// Natural logarithm.
+    pub fn log(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::Log)
+    }
+    /// Square root.
+    pub fn sqrt(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::Sqrt)
+    }
+    /// `1 / sqrt(x)`.
+    pub fn rsqrt(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::Rsqrt)
+    }
+    /// Hyperbolic tangent.
+    pub fn tanh(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::Tanh)
+    }
+    /// `max(x, 0)`.
+    pub fn relu(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::Relu)
+    }
+    /// GELU, exact (erf) form.
+    pub fn gelu(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::GeluErf)
+    }
+    /// GELU, tanh approximation.
+    pub fn gelu_tanh(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::GeluTanh)
+    }
+    /// SiLU (swish).
+    pub fn silu(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::Silu)
+    }
+    /// Logistic sigmoid.
+    pub fn sigmoid(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::Sigmoid)
+    }
+
+    /// `op(self, other)` with numpy broadcasting.
+    pub fn binary(&self, op: BinaryOp, other: &Tensor) -> Result<Tensor> {
+        let name = op.name();
+        same_device(name, &[self, other])?;
+        require_float(name, self)?;
+        require_same_dtype(name, self, other)?;
+        let shape = broadcast_shapes(name, self.shape(), other.shape())?;
+        let a = self.broadcast_to(&shape)?;
+        let b = other.broadcast_to(&shape)?;
+        let out = Tensor::uninit(self.device(), self.dtype(), &shape, name)?;
+        let params = BinaryParams {
+            n: to_u32(name, out.numel())?,
+            rank: shape.len() as u32,
+            a_off: to_u32(name, a.offset())?,
+            b_off: to_u32(name, b.offset())?,
+            out_off: 0,
+            pad: [0; 3],
+            shape: pad8(name, &shape)?,
+            a_strides: pad8(name, a.strides())?,
+            b_strides: pad8(name, b.strides())?,
+        };
+        if out.numel() > 0 {
+            let source = BinarySpec {
+                op,
+                dtype: self.dtype(),
+            }
+            .render();
+            launch(
+                name,
+                self.device(),
+                &source,
+                &[a.buffer(), b.buffer(), out.buffer()],
+                &params,
+                elementwise_workgroups(out.numel() as u64),
+            )?;
+        }
+        Ok(out)
+    }
+
+    /// `self + other` (broadcasting).
+    pub fn add(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(BinaryOp::Add, other)
+    }
+    /// `self - other` (broadcasting).
+    pub fn sub(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(BinaryOp::Sub, other)
+    }
+    /// `self * other` (broadcasting).
+    pub fn mul(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(BinaryOp::Mul, other)
+    }
+    /// `self / other` (broadcasting).
+    pub fn div(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(BinaryOp::Div, other)
+    }
+    /// Elementwise maximum (broadcasting).
+    pub fn maximum(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(BinaryOp::Max, other)
+    }
+    /// Elementwise minimum (broadcasting).
+    pub fn minimum(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(BinaryOp::Min, other)
+    }
+    /// `self ^ other` (broadcasting; bases must be positive).
+    pub fn pow(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(BinaryOp::Pow, other)
+    }
+}
+
+/// `cond != 0 ? a : b` elementwise, all three broadcast together. `cond` is u32.
+pub fn where_select(cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let op = "where";
+    same_device(op, &[cond, a, b])?;
+    if cond.dtype() != DType::U32 {
+        return Err(Error::DType {
+            op,
+            expected: "u32 condition".into(),
+            found: cond.dtype(),
+        });
+    }
+    require_float(op, a)?;
+    require_same_dtype(op, a, b)?;
+    let shape = broadcast_shapes(
+        op,
+        &broadcast_shapes(op, cond.shape(), a.shape())?,
+        b.shape(),
+    )?;
+    let (c, av, bv) = (
+        cond.broadcast_to(&shape)?,
+        a.broadcast_to(&shape)?,
+        b.broadcast_to(&shape)?,
+    );
+    let out = Tensor::uninit(a.device(), a.dtype(), &shape, op)?;
+    let params = WhereParams {
+        n: to_u32(op, out.numel())?,
+        rank: shape.len() as u32,
+        c_off: to_u32(op, c.offset())?,
+        a_off: to_u32(op, av.offset())?,
+        b_off: to_u32(op, bv.offset())?,
+        out_off: 0,
+        pad: [0; 2],
+        shape: pad8(op, &shape)?,
+        c_strides: pad8(op, c.strides())?,
+        a_strides: pad8(op, av.strides())?,
+        b_strides: pad8(op, bv.strides())?,
+    };
+    if out.numel() > 0 {
+        let source = WhereSpec { dtype: a.dtype() }.render();
+        launch(
+            op,
+            a.device(),
+            &source,
+            &[c.buffer(), av.buffer(), bv.buffer(), out.buffer()],
+            &params,
+            elementwise_workgroups(out.numel() as u64),
+        )?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,79 @@
+//! Row gather (embedding lookup), with ids checked on the host before dispatch.
+
+use super::launch::{launch, same_device, to_u32};
+use crate::error::{Error, Result, ShapeError};
+use crate::tensor::Tensor;
+use tessera_kernels::{elementwise_workgroups, DType, GatherParams, GatherSpec};
+
+impl Tensor {
+    /// Rows of this `[rows, cols]` table picked by `ids` (u32 or i32, any shape):
+    /// the result has shape `[..ids.shape, cols]`. Every id is checked against the
+    /// table on the host first (this reads the ids back); an id out of range is
+    /// [`Error::IndexOutOfRange`].
+    pub fn gather_rows(&self, ids: &Tensor) -> Result<Tensor> {
+        let op = "gather";
+        same_device(op, &[self, ids])?;
+        if self.rank() != 2 {
+            return Err(ShapeError::new(
+                op,
+                "table must be [rows, cols]",
+                &[self.shape(), ids.shape()],
+            )
+            .into());
+        }
+        super::elementwise::require_float(op, self)?;
+        let (rows, cols) = (self.shape()[0], self.shape()[1]);
+        let check = |values: Vec<i64>| -> Result<()> {
+            match values.iter().position(|&v| v < 0 || v >= rows as i64) {
+                Some(position) => Err(Error::IndexOutOfRange {
+                    op,
+                    index: values[position],
+                    position,
+                    bound: rows,
+                }),
+                None => Ok(()),
+            }
+        };
+        match ids.dtype() {
+            DType::U32 => check(ids.to_vec::<u32>()?.into_iter().map(i64::from).collect())?,
+            DType::I32 => check(ids.to_vec::<i32>()?.into_iter().map(i64::from).collect())?,
+            other => {
+                return Err(Error::DType {
+                    op,
+                    expected: "u32 or i32 ids".into(),
+                    found: other,
+                })
+            }
+        }
+        let table = self.contiguous()?;
+        let ids_c = ids.contiguous()?;
+        let mut shape = ids.shape().to_vec();
+        shape.push(cols);
+        let out = Tensor::uninit(self.device(), self.dtype(), &shape, op)?;
+        if out.numel() > 0 {
+            let params = GatherParams {
+                n: to_u32(op, out.numel())?,
+                cols: to_u32(op, cols)?,
+                rows: to_u32(op, rows)?,
+                table_off: to_u32(op, table.offset())?,
+                ids_off: to_u32(op, ids_c.offset())?,
+                out_off: 0,
+                pad: [0; 2],
+            };
+            let source = GatherSpec {
+                dtype: self.dtype(),
+                index_dtype: ids.dtype(),
+            }
+            .render();
+            launch(
+                op,
+                self.device(),
+                &source,
+                &[table.buffer(), ids_c.buffer(), out.buffer()],
+                &params,
+                elementwise_workgroups(out.numel() as u64),
+            )?;
+        }
+        Ok(out)
+    }
+}

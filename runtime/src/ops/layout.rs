@@ -1,0 +1,120 @@
+//! Materialising views (contiguous), concatenation and dtype casts.
+
+use super::launch::{launch, pad8, same_device, to_u32};
+use crate::error::{Error, Result, ShapeError};
+use crate::tensor::Tensor;
+use tessera_kernels::{elementwise_workgroups, CastParams, CastSpec, CopyParams, CopySpec, DType};
+
+/// Copy the elements of `src` into the view `dst` (same shape and dtype).
+fn copy_into(op: &'static str, src: &Tensor, dst: &Tensor) -> Result<()> {
+    debug_assert_eq!(src.shape(), dst.shape());
+    if src.numel() == 0 {
+        return Ok(());
+    }
+    let params = CopyParams {
+        n: to_u32(op, src.numel())?,
+        rank: src.rank() as u32,
+        x_off: to_u32(op, src.offset())?,
+        out_off: to_u32(op, dst.offset())?,
+        shape: pad8(op, src.shape())?,
+        x_strides: pad8(op, src.strides())?,
+        out_strides: pad8(op, dst.strides())?,
+    };
+    let source = CopySpec { dtype: src.dtype() }.render();
+    launch(
+        op,
+        src.device(),
+        &source,
+        &[src.buffer(), dst.buffer()],
+        &params,
+        elementwise_workgroups(src.numel() as u64),
+    )
+}
+
+impl Tensor {
+    /// The same elements in a fresh row-major buffer; `self` when already contiguous.
+    pub fn contiguous(&self) -> Result<Tensor> {
+        if self.is_contiguous() {
+            return Ok(self.clone());
+        }
+        let out = Tensor::uninit(self.device(), self.dtype(), self.shape(), "contiguous")?;
+        copy_into("contiguous", self, &out)?;
+        Ok(out)
+    }
+
+    /// Convert to `dtype` (float to int truncates toward zero).
+    pub fn cast(&self, dtype: DType) -> Result<Tensor> {
+        if dtype == self.dtype() {
+            return Ok(self.clone());
+        }
+        let x = self.contiguous()?;
+        let out = Tensor::uninit(x.device(), dtype, x.shape(), "cast")?;
+        if x.numel() > 0 {
+            let params = CastParams {
+                n: to_u32("cast", x.numel())?,
+                x_off: to_u32("cast", x.offset())?,
+                y_off: 0,
+                pad0: 0,
+            };
+            let source = CastSpec {
+                from: x.dtype(),
+                to: dtype,
+            }
+            .render();
+            launch(
+                "cast",
+                x.device(),
+                &source,
+                &[x.buffer(), out.buffer()],
+                &params,
+                elementwise_workgroups(x.numel() as u64),
+            )?;
+        }
+        Ok(out)
+    }
+}
+
+/// Join tensors along `axis`; all other dims and the dtype must agree.
+pub fn concat(parts: &[&Tensor], axis: usize) -> Result<Tensor> {
+    let op = "concat";
+    let Some(first) = parts.first() else {
+        return Err(ShapeError::new(op, "nothing to concatenate", &[]).into());
+    };
+    same_device(op, parts)?;
+    let shapes: Vec<&[usize]> = parts.iter().map(|t| t.shape()).collect();
+    if axis >= first.rank() {
+        return Err(ShapeError::new(op, format!("axis {axis} out of range"), &shapes).into());
+    }
+    let mut total = 0usize;
+    for t in parts {
+        if t.dtype() != first.dtype() {
+            return Err(Error::DType {
+                op,
+                expected: first.dtype().to_string(),
+                found: t.dtype(),
+            });
+        }
+        let same_rest = t.rank() == first.rank()
+            && t.shape()
+                .iter()
+                .zip(first.shape())
+                .enumerate()
+                .all(|(d, (a, b))| d == axis || a == b);
+        if !same_rest {
+            return Err(
+                ShapeError::new(op, format!("shapes differ outside axis {axis}"), &shapes).into(),
+            );
+        }
+        total += t.shape()[axis];
+    }
+    let mut shape = first.shape().to_vec();
+    shape[axis] = total;
+    let out = Tensor::uninit(first.device(), first.dtype(), &shape, op)?;
+    let mut start = 0;
+    for t in parts {
+        let len = t.shape()[axis];
+        copy_into(op, t, &out.narrow(axis, start..start + len)?)?;
+        start += len;
+    }
+    Ok(out)
+}

@@ -1,0 +1,85 @@
+//! Reductions along one axis.
+
+use super::elementwise::require_float;
+use super::launch::{launch, to_u32};
+use crate::error::{Result, ShapeError};
+use crate::tensor::Tensor;
+use tessera_kernels::{rowwise_workgroups, DType, ReduceOp, ReduceParams, ReduceSpec};
+
+impl Tensor {
+    /// Reduce along `axis`, removing it. ArgMax gives u32 indices (first on ties).
+    pub fn reduce(&self, op: ReduceOp, axis: usize) -> Result<Tensor> {
+        let name = op.name();
+        require_float(name, self)?;
+        if axis >= self.rank() {
+            return Err(ShapeError::new(
+                name,
+                format!("axis {axis} out of range"),
+                &[self.shape()],
+            )
+            .into());
+        }
+        if self.shape()[axis] == 0 && op != ReduceOp::Sum {
+            return Err(
+                ShapeError::new(name, format!("axis {axis} is empty"), &[self.shape()]).into(),
+            );
+        }
+        let x = self.contiguous()?;
+        let outer: usize = x.shape()[..axis].iter().product();
+        let inner: usize = x.shape()[axis + 1..].iter().product();
+        let mut shape = x.shape().to_vec();
+        shape.remove(axis);
+        let out_dtype = if op == ReduceOp::ArgMax {
+            DType::U32
+        } else {
+            x.dtype()
+        };
+        let out = Tensor::uninit(x.device(), out_dtype, &shape, name)?;
+        let outputs = outer * inner;
+        if outputs > 0 {
+            let params = ReduceParams {
+                outer: to_u32(name, outer)?,
+                len: to_u32(name, x.shape()[axis])?,
+                inner: to_u32(name, inner)?,
+                x_off: to_u32(name, x.offset())?,
+                y_off: 0,
+                pad: [0; 3],
+            };
+            let source = ReduceSpec {
+                op,
+                dtype: x.dtype(),
+            }
+            .render();
+            launch(
+                name,
+                x.device(),
+                &source,
+                &[x.buffer(), out.buffer()],
+                &params,
+                rowwise_workgroups(outputs as u64),
+            )?;
+        }
+        Ok(out)
+    }
+
+    /// Sum along `axis`.
+    pub fn sum(&self, axis: usize) -> Result<Tensor> {
+        self.reduce(ReduceOp::Sum, axis)
+    }
+    /// Mean along `axis`.
+    pub fn mean(&self, axis: usize) -> Result<Tensor> {
+        self.reduce(ReduceOp::Mean, axis)
+    }
+    /// Maximum along `axis`.
+    pub fn max(&self, axis: usize) -> Result<Tensor> {
+        self.reduce(ReduceOp::Max, axis)
+    }
+    /// Minimum along `axis`.
+    pub fn min(&self, axis: usize) -> Result<Tensor> {
+        self.reduce(ReduceOp::Min, axis)
+    }
+    /// Index of the maximum along `axis` (u32, first on ties).
+    pub fn argmax(&self, axis: usize) -> Result<Tensor> {
+        self.reduce(ReduceOp::ArgMax, axis)
+    }
+}

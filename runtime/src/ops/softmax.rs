@@ -1,0 +1,85 @@
+//! Softmax along the last axis, with an optional additive mask.
+
+use super::elementwise::require_float;
+use super::launch::{launch, pad8, same_device, to_u32};
+use crate::error::{Error, Result, ShapeError};
+use crate::tensor::Tensor;
+use tessera_kernels::{rowwise_workgroups, SoftmaxParams, SoftmaxSpec};
+
+impl Tensor {
+    /// Stable softmax of `self + mask` along the last axis. The mask (same dtype)
+    /// broadcasts to `self`'s shape, e.g. `[b, 1, 1, s]` over attention scores
+    /// `[b, h, q, s]`. A row that is entirely -inf gives zeros.
+    pub fn softmax(&self, mask: Option<&Tensor>) -> Result<Tensor> {
+        let op = "softmax";
+        require_float(op, self)?;
+        if self.rank() == 0 {
+            return Err(
+                ShapeError::new(op, "needs at least one dimension", &[self.shape()]).into(),
+            );
+        }
+        let x = self.contiguous()?;
+        let n = *x.shape().last().expect("rank >= 1");
+        let rows = if n == 0 { 0 } else { x.numel() / n };
+        let out = Tensor::uninit(x.device(), x.dtype(), x.shape(), op)?;
+        let mask_view = match mask {
+            Some(m) => {
+                same_device(op, &[self, m])?;
+                if m.dtype() != x.dtype() {
+                    return Err(Error::DType {
+                        op,
+                        expected: x.dtype().to_string(),
+                        found: m.dtype(),
+                    });
+                }
+                Some(m.broadcast_to(x.shape()).map_err(|_| {
+                    ShapeError::new(
+                        op,
+                        "mask does not broadcast to the input",
+                        &[x.shape(), m.shape()],
+                    )
+                })?)
+            }
+            None => None,
+        };
+        if rows == 0 {
+            return Ok(out);
+        }
+        let params = SoftmaxParams {
+            rows: to_u32(op, rows)?,
+            n: to_u32(op, n)?,
+            x_off: to_u32(op, x.offset())?,
+            y_off: 0,
+            m_off: to_u32(op, mask_view.as_ref().map_or(0, |m| m.offset()))?,
+            rank: x.rank() as u32,
+            pad: [0; 2],
+            shape: pad8(op, x.shape())?,
+            m_strides: pad8(op, mask_view.as_ref().map_or(&[][..], |m| m.strides()))?,
+        };
+        let source = SoftmaxSpec {
+            dtype: x.dtype(),
+            masked: mask_view.is_some(),
+        }
+        .render();
+        let grid = rowwise_workgroups(rows as u64);
+        match &mask_view {
+            Some(m) => launch(
+                op,
+                x.device(),
+                &source,
+                &[x.buffer(), m.buffer(), out.buffer()],
+                &params,
+                grid,
+            )?,
+            None => launch(
+                op,
+                x.device(),
+                &source,
+                &[x.buffer(), out.buffer()],
+                &params,
+                grid,
+            )?,
+        }
+        Ok(out)
+    }
+}

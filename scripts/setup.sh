@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what Tessera needs on a fresh Debian/Ubuntu machine with Rust:
+# a Vulkan loader and Mesa's software adapters (lavapipe for Vulkan, llvmpipe
+# for GL through EGL) when no Vulkan driver is present. Idempotent.
+set -euo pipefail
+
+need_pkgs=()
+have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+have_lib 'libvulkan.so.1' || need_pkgs+=(libvulkan1)
+# lavapipe's ICD manifest ships in mesa-vulkan-drivers.
+ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1 \
+  || need_pkgs+=(mesa-vulkan-drivers)
+have_lib 'libEGL.so.1' || need_pkgs+=(libegl1)
+have_lib 'libEGL_mesa.so.0' || need_pkgs+=(libegl-mesa0 libgl1-mesa-dri)
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "setup: installing ${need_pkgs[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found; install Rust (https://rustup.rs) first" >&2
+  exit 1
+fi

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up what is missing, then run every test: unit tests, the op suite on every
+# adapter found (lavapipe via Vulkan and llvmpipe via GL on a machine without a
+# GPU; the GPU too where there is one), and the real-model checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+TESSERA_MODEL_DIR="${TESSERA_MODEL_DIR:-$(bash scripts/fetch-model.sh | tail -n 1)}"
+export TESSERA_MODEL_DIR
+export TESSERA_TEST_ADAPTERS="${TESSERA_TEST_ADAPTERS:-all}"
+cargo test --workspace --all-targets "$@"

@@ -1,0 +1,26 @@
+//! Command-line parsing and dispatch to subcommands.
+
+mod devices;
+
+use clap::{Parser, Subcommand};
+
+/// Run ML models on any GPU (Vulkan, Metal, DX12, GL, or a software adapter).
+#[derive(Parser, Debug)]
+#[command(name = "tessera", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List every adapter wgpu finds, with backend, type, driver, limits and features.
+    Devices(devices::DevicesArgs),
+}
+
+/// Run the parsed command.
+pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Devices(args) => devices::run(args),
+    }
+}

@@ -1,0 +1,25 @@
+//! Tessera: run ML models on any GPU through WGSL compute shaders and wgpu.
+//!
+//! This facade re-exports the three layers:
+//! - [`hal`]: adapters and the [`Device`] trait (wgpu underneath),
+//! - [`kernels`]: the WGSL kernels and their specs,
+//! - [`runtime`]: tensors, ops, loaders and models.
+//!
+//! ```no_run
+//! use tessera::{open_default_device, Tensor};
+//! let device = open_default_device()?;
+//! let a = Tensor::from_slice(&device, &[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+//! let b = a.matmul(&a)?;
+//! println!("{:?}", b.to_vec::<f32>()?);
+//! # Ok::<(), tessera::Error>(())
+//! ```
+
+pub use tessera_hal as hal;
+pub use tessera_kernels as kernels;
+pub use tessera_runtime as runtime;
+
+pub use tessera_hal::{
+    enumerate_adapters, open_default_device, open_device, AdapterSelector, Device,
+};
+pub use tessera_kernels::DType;
+pub use tessera_runtime::{Error, Tensor};
