@@ -194,3 +194,34 @@ fn bytemuck_cast(x: &[f32]) -> &[u8] {
     // SAFETY: f32 has no padding and any byte pattern is a valid u8.
     unsafe { std::slice::from_raw_parts(x.as_ptr() as *const u8, std::mem::size_of_val(x)) }
 }
+
+#[test]
+fn concurrent_threads_get_their_own_parameters() {
+    // Each thread runs its own scale on its own buffers through the shared device;
+    // parameter uniforms of different batches must never mix.
+    let dev = device();
+    let k = dev.compile(&scale_kernel()).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4u32 {
+            let dev = dev.clone();
+            let k = k.clone();
+            s.spawn(move || {
+                let n = 300u32;
+                for round in 0..20 {
+                    let scale = (t * 100 + round) as f32;
+                    let x: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
+                    let a = dev.alloc(n as u64 * 4).unwrap();
+                    let b = dev.alloc(n as u64 * 4).unwrap();
+                    dev.write(&a, 0, bytemuck_cast(&x)).unwrap();
+                    dev.dispatch(&k, &[&a, &b], &params(n, scale), [n.div_ceil(64), 1, 1])
+                        .unwrap();
+                    let got = f32s(&dev.read(&b, 0, n as u64 * 4).unwrap());
+                    for (i, g) in got.iter().enumerate() {
+                        let want = x[i] * scale + i as f32;
+                        assert_eq!(*g, want, "thread {t} round {round} at {i}");
+                    }
+                }
+            });
+        }
+    });
+}

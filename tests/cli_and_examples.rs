@@ -1,0 +1,95 @@
+//! The command-line tool and the examples, run as a user would run them.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn example_binary(name: &str) -> PathBuf {
+    // target/<profile>/deps/<this test> -> target/<profile>/examples/<name>
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    dir.join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+#[test]
+fn devices_json_lists_adapters_with_capabilities() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["devices", "--json"])
+        .output()
+        .expect("run tessera");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let adapters = doc["adapters"].as_array().expect("adapters array");
+    assert!(!adapters.is_empty());
+    for a in adapters {
+        for key in [
+            "name",
+            "backend",
+            "device_type",
+            "driver",
+            "limits",
+            "features",
+        ] {
+            assert!(a.get(key).is_some(), "adapter lacks {key}: {a}");
+        }
+        assert!(
+            a["limits"]["max_storage_buffer_binding_size"]
+                .as_u64()
+                .unwrap()
+                > 0
+        );
+        assert!(a["features"]["shader_f16"].is_boolean());
+    }
+    let default = doc["default"].as_u64().expect("a default adapter") as usize;
+    assert!(adapters
+        .iter()
+        .any(|a| a["index"].as_u64() == Some(default as u64)));
+}
+
+#[test]
+fn devices_table_marks_the_default() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("devices")
+        .output()
+        .expect("run tessera");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with('*')).count(),
+        1,
+        "{text}"
+    );
+}
+
+#[test]
+fn unknown_adapter_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["embed", "--adapter", "no-such-adapter-xyz", "hello"])
+        .output()
+        .expect("run tessera");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no adapter matches"), "{err}");
+}
+
+#[test]
+fn mlp_example_matches_cpu_reference() {
+    let bin = example_binary("mlp");
+    assert!(
+        bin.exists(),
+        "{} not built (cargo test builds examples)",
+        bin.display()
+    );
+    let out = Command::new(&bin).output().expect("run the mlp example");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("ok: matches the CPU reference"), "{text}");
+}
