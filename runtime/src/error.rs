@@ -69,6 +69,9 @@ pub enum Error {
         /// What is too large.
         message: String,
     },
+    /// A model file or tokenizer failed to load.
+    #[error(transparent)]
+    Load(#[from] crate::loaders::LoadError),
     /// The device failed.
     #[error(transparent)]
     Device(#[from] DeviceError),

@@ -11,10 +11,14 @@
 //!   device's limits and malformed files are typed errors.
 
 mod error;
+pub mod loaders;
+pub mod models;
 pub mod nn;
 pub mod ops;
 pub mod tensor;
+pub mod tokenizer;
 
 pub use error::{Error, Result, ShapeError};
+pub use loaders::LoadError;
 pub use tensor::{set_poison_outputs, Element, Tensor};
 pub mod reference;

@@ -30,11 +30,18 @@ pub struct EmbedArgs {
 /// Embed the sentences and print them.
 pub fn run(args: EmbedArgs) -> Result<(), Box<dyn std::error::Error>> {
     let sentences = if args.sentences.is_empty() {
-        std::io::stdin().lock().lines().collect::<Result<Vec<_>, _>>()?
+        std::io::stdin()
+            .lock()
+            .lines()
+            .collect::<Result<Vec<_>, _>>()?
     } else {
         args.sentences.clone()
     };
-    let selector = args.adapter.clone().map(AdapterSelector::Named).unwrap_or_default();
+    let selector = args
+        .adapter
+        .clone()
+        .map(AdapterSelector::Named)
+        .unwrap_or_default();
     let device = open_device(&selector)?;
     let dir = args.model.clone().unwrap_or_else(default_model_dir);
     let embedder = SentenceEmbedder::load(&dir, &device)?;
@@ -42,7 +49,8 @@ pub fn run(args: EmbedArgs) -> Result<(), Box<dyn std::error::Error>> {
 
     let texts: Vec<&str> = sentences.iter().map(String::as_str).collect();
     let bar = progress_bar(texts.len(), args.batch);
-    let embeddings = embedder.embed_batched(&texts, args.batch, |done| bar.set_position(done as u64))?;
+    let embeddings =
+        embedder.embed_batched(&texts, args.batch, |done| bar.set_position(done as u64))?;
     bar.finish_and_clear();
 
     let mut out = std::io::stdout().lock();
@@ -63,7 +71,9 @@ fn progress_bar(total: usize, batch: usize) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total as u64);
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} sentences {per_sec} eta {eta}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} sentences {per_sec} eta {eta}")
+    {
         bar.set_style(style);
     }
     bar
@@ -77,7 +87,11 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     (dot / (na * nb).max(1e-12)) as f32
 }
 
-fn write_similarity_table(out: &mut impl Write, texts: &[&str], embeddings: &[Vec<f32>]) -> std::io::Result<()> {
+fn write_similarity_table(
+    out: &mut impl Write,
+    texts: &[&str],
+    embeddings: &[Vec<f32>],
+) -> std::io::Result<()> {
     let label = |i: usize| -> String {
         let t: String = texts[i].chars().take(40).collect();
         format!("[{i}] {t}")

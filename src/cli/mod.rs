@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch to subcommands.
 
 mod devices;
+mod embed;
 
 use clap::{Parser, Subcommand};
 
@@ -16,11 +17,14 @@ pub struct Cli {
 enum Command {
     /// List every adapter wgpu finds, with backend, type, driver, limits and features.
     Devices(devices::DevicesArgs),
+    /// Sentence embeddings (JSON lines) or their cosine-similarity table.
+    Embed(embed::EmbedArgs),
 }
 
 /// Run the parsed command.
 pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Devices(args) => devices::run(args),
+        Command::Embed(args) => embed::run(args),
     }
 }

@@ -1,0 +1,149 @@
+//! BERT architecture and pooling configuration, read from the checkpoint's JSON.
+
+use crate::loaders::LoadError;
+use serde::Deserialize;
+use std::path::Path;
+
+/// The fields of a Hugging Face BERT `config.json` that shape the model.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct BertConfig {
+    /// Width of the hidden states.
+    pub hidden_size: usize,
+    /// Attention heads per layer.
+    pub num_attention_heads: usize,
+    /// Transformer layers.
+    pub num_hidden_layers: usize,
+    /// Width of the MLP.
+    pub intermediate_size: usize,
+    /// Layer-norm epsilon.
+    #[serde(default = "default_eps")]
+    pub layer_norm_eps: f64,
+    /// Rows of the position table.
+    pub max_position_embeddings: usize,
+    /// Rows of the token table.
+    pub vocab_size: usize,
+    /// Rows of the token-type table.
+    #[serde(default = "default_type_vocab")]
+    pub type_vocab_size: usize,
+    /// MLP activation; only `gelu` (erf form) is supported.
+    #[serde(default = "default_act")]
+    pub hidden_act: String,
+    /// Position embedding kind; only `absolute` is supported.
+    #[serde(default = "default_position_type")]
+    pub position_embedding_type: String,
+}
+
+fn default_eps() -> f64 {
+    1e-12
+}
+fn default_type_vocab() -> usize {
+    2
+}
+fn default_act() -> String {
+    "gelu".into()
+}
+fn default_position_type() -> String {
+    "absolute".into()
+}
+
+impl BertConfig {
+    /// Read and validate `config.json`.
+    pub fn from_file(path: &Path) -> Result<BertConfig, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let config: BertConfig = serde_json::from_str(&text).map_err(|e| LoadError::BadConfig {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    /// Check the sizes are usable.
+    pub fn validate(&self, path: &Path) -> Result<(), LoadError> {
+        let bad = |message: String| {
+            Err(LoadError::BadConfig {
+                path: path.to_path_buf(),
+                message,
+            })
+        };
+        let sizes = [
+            ("hidden_size", self.hidden_size),
+            ("num_attention_heads", self.num_attention_heads),
+            ("num_hidden_layers", self.num_hidden_layers),
+            ("intermediate_size", self.intermediate_size),
+            ("max_position_embeddings", self.max_position_embeddings),
+            ("vocab_size", self.vocab_size),
+            ("type_vocab_size", self.type_vocab_size),
+        ];
+        if let Some((name, _)) = sizes.iter().find(|(_, v)| *v == 0) {
+            return bad(format!("{name} must be positive"));
+        }
+        if self.hidden_size % self.num_attention_heads != 0 {
+            return bad(format!(
+                "hidden_size {} is not divisible by num_attention_heads {}",
+                self.hidden_size, self.num_attention_heads
+            ));
+        }
+        if self.hidden_act != "gelu" {
+            return bad(format!(
+                "hidden_act {:?} is not supported (only \"gelu\")",
+                self.hidden_act
+            ));
+        }
+        if self.position_embedding_type != "absolute" {
+            return bad(format!(
+                "position_embedding_type {:?} is not supported",
+                self.position_embedding_type
+            ));
+        }
+        if !(self.layer_norm_eps.is_finite() && self.layer_norm_eps >= 0.0) {
+            return bad(format!(
+                "layer_norm_eps {} is not a non-negative number",
+                self.layer_norm_eps
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// sentence-transformers' `1_Pooling/config.json`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct PoolingConfig {
+    /// Mean over tokens.
+    #[serde(default)]
+    pub pooling_mode_mean_tokens: bool,
+    /// The CLS token.
+    #[serde(default)]
+    pub pooling_mode_cls_token: bool,
+    /// Max over tokens.
+    #[serde(default)]
+    pub pooling_mode_max_tokens: bool,
+    /// Mean scaled by sqrt(len).
+    #[serde(default)]
+    pub pooling_mode_mean_sqrt_len_tokens: bool,
+}
+
+impl PoolingConfig {
+    /// Read `1_Pooling/config.json`.
+    pub fn from_file(path: &Path) -> Result<PoolingConfig, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| LoadError::BadConfig {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Whether this is plain mean pooling (the only mode implemented).
+    pub fn is_mean_pooling(&self) -> bool {
+        self.pooling_mode_mean_tokens
+            && !self.pooling_mode_cls_token
+            && !self.pooling_mode_max_tokens
+            && !self.pooling_mode_mean_sqrt_len_tokens
+    }
+}

@@ -1,0 +1,100 @@
+//! Build a [`BertEncoder`] from a checkpoint folder's safetensors weights.
+
+use super::config::BertConfig;
+use super::encoder::{BertEmbeddings, BertEncoder, BertLayer};
+use crate::error::Result;
+use crate::loaders::SafetensorsFile;
+use crate::nn::{Embedding, LayerNorm, Linear};
+use crate::tensor::Tensor;
+use std::sync::Arc;
+use tessera_hal::Device;
+use tessera_kernels::DType;
+
+/// Uploads named tensors, checking each shape against the config first.
+struct WeightUploader<'a> {
+    file: &'a SafetensorsFile,
+    device: &'a Arc<dyn Device>,
+    prefix: String,
+}
+
+impl WeightUploader<'_> {
+    fn tensor(&self, name: &str, shape: &[usize]) -> Result<Tensor> {
+        let full = format!("{}{name}", self.prefix);
+        self.file.expect_shape(&full, shape)?;
+        let values = self.file.to_f32(&full)?;
+        Tensor::from_f32(self.device, &values, shape, DType::F32)
+    }
+
+    fn linear(&self, name: &str, out: usize, inp: usize) -> Result<Linear> {
+        Linear::new(
+            self.tensor(&format!("{name}.weight"), &[out, inp])?,
+            Some(self.tensor(&format!("{name}.bias"), &[out])?),
+        )
+    }
+
+    fn layer_norm(&self, name: &str, n: usize, eps: f32) -> Result<LayerNorm> {
+        LayerNorm::new(
+            self.tensor(&format!("{name}.weight"), &[n])?,
+            self.tensor(&format!("{name}.bias"), &[n])?,
+            eps,
+        )
+    }
+}
+
+/// Load every weight the config calls for from `file` onto `device` (as f32).
+/// A missing tensor or a wrong shape is a `LoadError` naming the file and tensor.
+pub fn load_encoder(
+    config: &BertConfig,
+    file: &SafetensorsFile,
+    device: &Arc<dyn Device>,
+) -> Result<BertEncoder> {
+    let prefix = if file.names().iter().any(|n| n.starts_with("bert.")) {
+        "bert."
+    } else {
+        ""
+    };
+    let up = WeightUploader {
+        file,
+        device,
+        prefix: prefix.to_string(),
+    };
+    let h = config.hidden_size;
+    let eps = config.layer_norm_eps as f32;
+    let embeddings = BertEmbeddings {
+        word: Embedding::new(
+            up.tensor("embeddings.word_embeddings.weight", &[config.vocab_size, h])?,
+        )?,
+        position: up.tensor(
+            "embeddings.position_embeddings.weight",
+            &[config.max_position_embeddings, h],
+        )?,
+        token_type: up.tensor(
+            "embeddings.token_type_embeddings.weight",
+            &[config.type_vocab_size, h],
+        )?,
+        norm: up.layer_norm("embeddings.LayerNorm", h, eps)?,
+    };
+    let mut layers = Vec::with_capacity(config.num_hidden_layers);
+    for i in 0..config.num_hidden_layers {
+        let p = format!("encoder.layer.{i}");
+        layers.push(BertLayer {
+            query: up.linear(&format!("{p}.attention.self.query"), h, h)?,
+            key: up.linear(&format!("{p}.attention.self.key"), h, h)?,
+            value: up.linear(&format!("{p}.attention.self.value"), h, h)?,
+            attention_output: up.linear(&format!("{p}.attention.output.dense"), h, h)?,
+            attention_norm: up.layer_norm(&format!("{p}.attention.output.LayerNorm"), h, eps)?,
+            intermediate: up.linear(
+                &format!("{p}.intermediate.dense"),
+                config.intermediate_size,
+                h,
+            )?,
+            output: up.linear(&format!("{p}.output.dense"), h, config.intermediate_size)?,
+            output_norm: up.layer_norm(&format!("{p}.output.LayerNorm"), h, eps)?,
+        });
+    }
+    Ok(BertEncoder {
+        config: config.clone(),
+        embeddings,
+        layers,
+    })
+}

@@ -1,0 +1,223 @@
+//! Sentence embeddings: tokenize, encode, mean-pool over the mask, L2-normalise
+//! (sentence-transformers' recipe for all-MiniLM-L6-v2 and its relatives).
+
+use super::config::{BertConfig, PoolingConfig};
+use super::encoder::{BertEncoder, MASKED_SCORE};
+use super::load::load_encoder;
+use crate::error::{Error, Result, ShapeError};
+use crate::loaders::{LoadError, SafetensorsFile};
+use crate::tensor::Tensor;
+use crate::tokenizer::TextTokenizer;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tessera_hal::Device;
+
+/// Longest input in tokens, as sentence-transformers sets for this model family.
+pub const DEFAULT_MAX_TOKENS: usize = 256;
+
+/// Where the time of an embedding call went.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct EmbedTimings {
+    /// Tokenizing the texts.
+    pub tokenize: Duration,
+    /// Building and uploading ids and masks.
+    pub upload: Duration,
+    /// Recording the forward pass and running it on the device.
+    pub gpu: Duration,
+    /// Reading the embeddings back.
+    pub readback: Duration,
+}
+
+impl std::ops::AddAssign for EmbedTimings {
+    fn add_assign(&mut self, o: EmbedTimings) {
+        self.tokenize += o.tokenize;
+        self.upload += o.upload;
+        self.gpu += o.gpu;
+        self.readback += o.readback;
+    }
+}
+
+/// A sentence-embedding model on a device.
+pub struct SentenceEmbedder {
+    encoder: BertEncoder,
+    tokenizer: TextTokenizer,
+    device: Arc<dyn Device>,
+}
+
+impl SentenceEmbedder {
+    /// Load a sentence-transformers folder (`config.json`, `model.safetensors`,
+    /// `tokenizer.json`, `1_Pooling/config.json`) onto `device`.
+    pub fn load(dir: &Path, device: &Arc<dyn Device>) -> Result<SentenceEmbedder> {
+        let config = BertConfig::from_file(&dir.join("config.json"))?;
+        let pooling_path = dir.join("1_Pooling").join("config.json");
+        if pooling_path.exists() {
+            let pooling = PoolingConfig::from_file(&pooling_path)?;
+            if !pooling.is_mean_pooling() {
+                return Err(LoadError::BadConfig {
+                    path: pooling_path,
+                    message: "only mean pooling is supported".into(),
+                }
+                .into());
+            }
+        }
+        let weights = SafetensorsFile::open(&dir.join("model.safetensors"))?;
+        let encoder = load_encoder(&config, &weights, device)?;
+        let max_tokens = DEFAULT_MAX_TOKENS.min(config.max_position_embeddings);
+        let tokenizer = TextTokenizer::from_file(&dir.join("tokenizer.json"), max_tokens)?;
+        Ok(SentenceEmbedder {
+            encoder,
+            tokenizer,
+            device: device.clone(),
+        })
+    }
+
+    /// Build from parts (e.g. a random-weight encoder for benchmarks).
+    pub fn from_parts(
+        encoder: BertEncoder,
+        tokenizer: TextTokenizer,
+        device: Arc<dyn Device>,
+    ) -> SentenceEmbedder {
+        SentenceEmbedder {
+            encoder,
+            tokenizer,
+            device,
+        }
+    }
+
+    /// The architecture.
+    pub fn config(&self) -> &BertConfig {
+        &self.encoder.config
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    /// The device it runs on.
+    pub fn device(&self) -> &Arc<dyn Device> {
+        &self.device
+    }
+
+    /// Embed `texts` as one batch: one L2-normalised vector per text.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        Ok(self.embed_timed(texts)?.0)
+    }
+
+    /// Embed `texts` in batches of `batch_size`, calling `progress(done)` after each.
+    pub fn embed_batched(
+        &self,
+        texts: &[&str],
+        batch_size: usize,
+        mut progress: impl FnMut(usize),
+    ) -> Result<Vec<Vec<f32>>> {
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(batch_size.max(1)) {
+            out.extend(self.embed(chunk)?);
+            progress(out.len());
+        }
+        Ok(out)
+    }
+
+    /// Like [`SentenceEmbedder::embed`], also reporting where the time went.
+    pub fn embed_timed(&self, texts: &[&str]) -> Result<(Vec<Vec<f32>>, EmbedTimings)> {
+        let start = Instant::now();
+        let ids = self.tokenizer.encode_batch(texts)?;
+        let tokenize = start.elapsed();
+        let (embeddings, mut timings) = self.embed_ids_timed(&ids)?;
+        timings.tokenize = tokenize;
+        Ok((embeddings, timings))
+    }
+
+    /// Embed already tokenized inputs (ids include the special tokens).
+    pub fn embed_ids(&self, ids: &[Vec<u32>]) -> Result<Vec<Vec<f32>>> {
+        Ok(self.embed_ids_timed(ids)?.0)
+    }
+
+    /// Final hidden states `[batch, seq, hidden]` of padded `ids`, with the padded
+    /// length; for checking against reference hidden states.
+    pub fn hidden_states(&self, ids: &[Vec<u32>]) -> Result<Tensor> {
+        let batch = PaddedBatch::new(ids, &self.device)?;
+        self.encoder.forward(&batch.ids, &batch.key_mask)
+    }
+
+    fn embed_ids_timed(&self, ids: &[Vec<u32>]) -> Result<(Vec<Vec<f32>>, EmbedTimings)> {
+        if ids.is_empty() {
+            return Ok((Vec::new(), EmbedTimings::default()));
+        }
+        let t0 = Instant::now();
+        let batch = PaddedBatch::new(ids, &self.device)?;
+        self.device.flush()?;
+        let upload = t0.elapsed();
+        let t1 = Instant::now();
+        let hidden = self.encoder.forward(&batch.ids, &batch.key_mask)?; // [b, s, h]
+        let b = ids.len();
+        let h = self.encoder.config.hidden_size;
+        let pooled = batch.pool_weights.matmul(&hidden)?.reshape(&[b, h])?;
+        let sum_sq = pooled.mul(&pooled)?.sum(1)?.reshape(&[b, 1])?;
+        // F.normalize: x / max(||x||, 1e-12) == x * rsqrt(max(||x||^2, 1e-24)).
+        let floor = Tensor::from_slice(&self.device, &[1e-24f32], &[1])?;
+        let embeddings = pooled.mul(&sum_sq.maximum(&floor)?.rsqrt()?)?;
+        self.device.synchronize()?;
+        let gpu = t1.elapsed();
+        let t2 = Instant::now();
+        let flat = embeddings.to_vec::<f32>()?;
+        let readback = t2.elapsed();
+        let rows = flat.chunks_exact(h).map(|r| r.to_vec()).collect();
+        Ok((
+            rows,
+            EmbedTimings {
+                tokenize: Duration::ZERO,
+                upload,
+                gpu,
+                readback,
+            },
+        ))
+    }
+}
+
+/// Ids padded to the longest sequence, with the attention key mask and the
+/// mean-pooling weights (1/len on real tokens, 0 on padding).
+struct PaddedBatch {
+    ids: Tensor,
+    key_mask: Tensor,
+    pool_weights: Tensor,
+}
+
+impl PaddedBatch {
+    fn new(ids: &[Vec<u32>], device: &Arc<dyn Device>) -> Result<PaddedBatch> {
+        let b = ids.len();
+        let s = ids.iter().map(Vec::len).max().unwrap_or(0);
+        if let Some(i) = ids.iter().position(Vec::is_empty) {
+            return Err(Error::Shape(ShapeError::new(
+                "embed",
+                format!("sequence {i} has no tokens"),
+                &[&[b, s]],
+            )));
+        }
+        let mut flat = vec![0u32; b * s];
+        let mut mask = vec![MASKED_SCORE; b * s];
+        let mut pool = vec![0f32; b * s];
+        for (i, seq) in ids.iter().enumerate() {
+            flat[i * s..i * s + seq.len()].copy_from_slice(seq);
+            for j in 0..seq.len() {
+                mask[i * s + j] = 0.0;
+                pool[i * s + j] = 1.0 / seq.len() as f32;
+            }
+        }
+        Ok(PaddedBatch {
+            ids: Tensor::from_slice(device, &flat, &[b, s])?,
+            key_mask: Tensor::from_slice(device, &mask, &[b, 1, 1, s])?,
+            pool_weights: Tensor::from_slice(device, &pool, &[b, 1, s])?,
+        })
+    }
+}
+
+/// The default model folder: `TESSERA_MODEL_DIR`, else `.cache/models/all-MiniLM-L6-v2`
+/// under the current directory.
+pub fn default_model_dir() -> PathBuf {
+    std::env::var_os("TESSERA_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(".cache/models/all-MiniLM-L6-v2"))
+}

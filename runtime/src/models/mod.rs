@@ -1,0 +1,3 @@
+//! Model families built from `nn` layers.
+
+pub mod bert;

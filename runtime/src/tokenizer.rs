@@ -1,0 +1,63 @@
+//! Text to token ids through the `tokenizers` crate, configured as
+//! sentence-transformers runs it: truncation at the model's max length, no padding.
+
+use crate::loaders::LoadError;
+use std::path::{Path, PathBuf};
+use tokenizers::{Tokenizer, TruncationParams};
+
+/// A `tokenizer.json` with truncation set and padding off.
+pub struct TextTokenizer {
+    inner: Tokenizer,
+    path: PathBuf,
+    max_len: usize,
+}
+
+impl TextTokenizer {
+    /// Load `tokenizer.json`, truncating to `max_len` tokens (special tokens
+    /// included) and never padding, whatever the file says.
+    pub fn from_file(path: &Path, max_len: usize) -> Result<TextTokenizer, LoadError> {
+        let err = |message: String| LoadError::Tokenizer {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut inner = Tokenizer::from_file(path).map_err(|e| err(e.to_string()))?;
+        inner
+            .with_truncation(Some(TruncationParams {
+                max_length: max_len,
+                ..Default::default()
+            }))
+            .map_err(|e| err(e.to_string()))?;
+        inner.with_padding(None);
+        Ok(TextTokenizer {
+            inner,
+            path: path.to_path_buf(),
+            max_len,
+        })
+    }
+
+    /// The truncation length.
+    pub fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// Rows of the vocabulary (with added tokens).
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    /// Token ids of each text, special tokens included.
+    pub fn encode_batch(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>, LoadError> {
+        texts
+            .iter()
+            .map(|t| {
+                self.inner
+                    .encode(*t, true)
+                    .map(|e| e.get_ids().to_vec())
+                    .map_err(|e| LoadError::Tokenizer {
+                        path: self.path.clone(),
+                        message: e.to_string(),
+                    })
+            })
+            .collect()
+    }
+}

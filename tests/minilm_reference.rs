@@ -1,0 +1,209 @@
+//! all-MiniLM-L6-v2 end to end against PyTorch's outputs in ../shared/refs:
+//! token ids exactly, hidden states, embeddings (max |Δ| <= 1e-4, cosine >= 0.9999),
+//! batching independence. Needs the model folder (scripts/fetch-model.sh); CI
+//! fetches it, elsewhere the test says it skipped.
+
+mod common;
+
+use common::*;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tessera_hal::Device;
+use tessera_runtime::models::bert::{default_model_dir, SentenceEmbedder};
+
+struct Reference {
+    texts: Vec<String>,
+    ids: Vec<Vec<u32>>,
+    embeddings: Vec<Vec<f32>>,
+    first4_hidden: Vec<Vec<Vec<f32>>>,
+}
+
+fn load_reference() -> Reference {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/refs/minilm_public.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("reference JSON");
+    let items = doc["items"].as_array().expect("items");
+    let floats = |v: &serde_json::Value| -> Vec<f32> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect()
+    };
+    Reference {
+        texts: items
+            .iter()
+            .map(|i| i["text"].as_str().unwrap().to_string())
+            .collect(),
+        ids: items
+            .iter()
+            .map(|i| {
+                i["input_ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_u64().unwrap() as u32)
+                    .collect()
+            })
+            .collect(),
+        embeddings: items.iter().map(|i| floats(&i["embedding"])).collect(),
+        first4_hidden: items
+            .iter()
+            .map(|i| {
+                i["first4_hidden"]
+                    .as_array()
+                    .map(|rows| rows.iter().map(floats).collect())
+                    .unwrap_or_default()
+            })
+            .collect(),
+    }
+}
+
+fn model_dir() -> Option<PathBuf> {
+    let dir = default_model_dir();
+    let dir = if dir.is_relative() {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir)
+    } else {
+        dir
+    };
+    if dir.join("model.safetensors").exists() {
+        return Some(dir);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "model folder {} missing in CI: scripts/fetch-model.sh should have fetched it",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "SKIPPED: no model at {} (run scripts/fetch-model.sh)",
+        dir.display()
+    );
+    None
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
+    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb)
+}
+
+fn embedder(dev: &Arc<dyn Device>, dir: &std::path::Path) -> SentenceEmbedder {
+    SentenceEmbedder::load(dir, dev)
+        .unwrap_or_else(|e| panic!("loading the model on {}: {e}", label(dev)))
+}
+
+#[test]
+fn token_ids_match_exactly() {
+    let Some(dir) = model_dir() else { return };
+    let reference = load_reference();
+    let tok =
+        tessera_runtime::tokenizer::TextTokenizer::from_file(&dir.join("tokenizer.json"), 256)
+            .unwrap();
+    let texts: Vec<&str> = reference.texts.iter().map(String::as_str).collect();
+    let ids = tok.encode_batch(&texts).unwrap();
+    for (i, (got, want)) in ids.iter().zip(&reference.ids).enumerate() {
+        assert_eq!(
+            got, want,
+            "token ids of item {i} ({:?})",
+            reference.texts[i]
+        );
+    }
+}
+
+#[test]
+fn embeddings_match_pytorch_in_one_padded_batch() {
+    let Some(dir) = model_dir() else { return };
+    let reference = load_reference();
+    let texts: Vec<&str> = reference.texts.iter().map(String::as_str).collect();
+    for dev in test_devices() {
+        let model = embedder(dev, &dir);
+        let got = model.embed(&texts).unwrap();
+        for (i, (g, w)) in got.iter().zip(&reference.embeddings).enumerate() {
+            let diff = max_abs_diff(g, w);
+            let cos = cosine(g, w);
+            eprintln!(
+                "{} item {i}: max |Δ| {diff:.2e}, cosine {cos:.7}",
+                label(dev)
+            );
+            assert!(
+                diff <= 1e-4,
+                "item {i} on {}: max |Δ| {diff} > 1e-4",
+                label(dev)
+            );
+            assert!(
+                cos >= 0.9999,
+                "item {i} on {}: cosine {cos} < 0.9999",
+                label(dev)
+            );
+        }
+    }
+}
+
+#[test]
+fn embedding_does_not_depend_on_batch_mates() {
+    let Some(dir) = model_dir() else { return };
+    let reference = load_reference();
+    let dev = &test_devices()[0];
+    let model = embedder(dev, &dir);
+    let texts: Vec<&str> = reference.texts.iter().map(String::as_str).collect();
+    let together = model.embed(&texts).unwrap();
+    for (i, text) in texts.iter().enumerate() {
+        let alone = model.embed(&[text]).unwrap();
+        let diff = max_abs_diff(&alone[0], &together[i]);
+        assert!(diff <= 1e-5, "item {i}: alone vs batched differ by {diff}");
+    }
+}
+
+#[test]
+fn first_hidden_states_match() {
+    let Some(dir) = model_dir() else { return };
+    let reference = load_reference();
+    let dev = &test_devices()[0];
+    let model = embedder(dev, &dir);
+    let h = model.config().hidden_size;
+    for (i, ids) in reference.ids.iter().enumerate() {
+        let want = &reference.first4_hidden[i];
+        if want.is_empty() {
+            continue;
+        }
+        let hidden = model
+            .hidden_states(std::slice::from_ref(ids))
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap();
+        for (t, row) in want.iter().enumerate() {
+            let diff = max_abs_diff(&hidden[t * h..(t + 1) * h], row);
+            assert!(
+                diff <= 1e-3,
+                "item {i} token {t}: hidden state max |Δ| {diff}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_inputs_are_errors_not_panics() {
+    let Some(dir) = model_dir() else { return };
+    let dev = &test_devices()[0];
+    let model = embedder(dev, &dir);
+    let vocab = model.config().vocab_size as u32;
+    match model.embed_ids(&[vec![101, vocab + 5, 102]]) {
+        Err(tessera_runtime::Error::IndexOutOfRange { index, .. }) => {
+            assert_eq!(index, (vocab + 5) as i64)
+        }
+        other => panic!("expected IndexOutOfRange, got {:?}", other.map(|_| ())),
+    }
+    let too_long = vec![100u32; model.config().max_position_embeddings + 1];
+    assert!(model.embed_ids(&[too_long]).is_err());
+    assert!(model.embed_ids(&[vec![]]).is_err());
+    assert!(SentenceEmbedder::load(&dir.join("no-such-folder"), dev).is_err());
+}
