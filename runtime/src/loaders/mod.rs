@@ -3,6 +3,11 @@
 
 mod error;
 mod safetensors;
+mod safetensors_write;
 
 pub use error::LoadError;
 pub use safetensors::{SafetensorsFile, StDType, TensorInfo};
+pub use safetensors_write::write_safetensors_f32;
+
+#[cfg(test)]
+mod safetensors_tests;

@@ -9,3 +9,6 @@ pub use config::{BertConfig, PoolingConfig};
 pub use encoder::{BertEmbeddings, BertEncoder, BertLayer, MASKED_SCORE};
 pub use load::load_encoder;
 pub use sentence::{default_model_dir, EmbedTimings, SentenceEmbedder, DEFAULT_MAX_TOKENS};
+
+#[cfg(test)]
+mod config_tests;

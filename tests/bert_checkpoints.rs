@@ -1,0 +1,152 @@
+//! BERT checkpoints other than MiniLM: the architecture comes from config.json,
+//! and a checkpoint that does not match its config is a LoadError naming the
+//! file and the tensor. Tiny random checkpoints are written by the test itself.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use tessera_runtime::loaders::{write_safetensors_f32, LoadError};
+use tessera_runtime::models::bert::SentenceEmbedder;
+use tessera_runtime::Error;
+
+const CONFIG: &str = r#"{"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 2,
+  "intermediate_size": 12, "layer_norm_eps": 1e-12, "max_position_embeddings": 16,
+  "vocab_size": 40, "type_vocab_size": 2, "hidden_act": "gelu"}"#;
+
+fn tensor_list(
+    h: usize,
+    inter: usize,
+    layers: usize,
+    vocab: usize,
+    pos: usize,
+) -> Vec<(String, Vec<usize>)> {
+    let mut t = vec![
+        (
+            "embeddings.word_embeddings.weight".to_string(),
+            vec![vocab, h],
+        ),
+        (
+            "embeddings.position_embeddings.weight".to_string(),
+            vec![pos, h],
+        ),
+        (
+            "embeddings.token_type_embeddings.weight".to_string(),
+            vec![2, h],
+        ),
+        ("embeddings.LayerNorm.weight".to_string(), vec![h]),
+        ("embeddings.LayerNorm.bias".to_string(), vec![h]),
+    ];
+    for i in 0..layers {
+        let p = format!("encoder.layer.{i}");
+        for (name, shape) in [
+            ("attention.self.query", vec![h, h]),
+            ("attention.self.key", vec![h, h]),
+            ("attention.self.value", vec![h, h]),
+            ("attention.output.dense", vec![h, h]),
+            ("intermediate.dense", vec![inter, h]),
+            ("output.dense", vec![h, inter]),
+        ] {
+            t.push((format!("{p}.{name}.bias"), vec![shape[0]]));
+            t.push((format!("{p}.{name}.weight"), shape));
+        }
+        for norm in ["attention.output.LayerNorm", "output.LayerNorm"] {
+            t.push((format!("{p}.{norm}.weight"), vec![h]));
+            t.push((format!("{p}.{norm}.bias"), vec![h]));
+        }
+    }
+    t
+}
+
+/// A model folder with random weights; `edit` may drop or reshape entries.
+fn write_checkpoint(tag: &str, edit: impl Fn(&mut Vec<(String, Vec<usize>)>)) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tessera-bert-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.json"), CONFIG).unwrap();
+    let tokenizer = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny_tokenizer.json");
+    std::fs::copy(&tokenizer, dir.join("tokenizer.json")).unwrap();
+    let mut list = tensor_list(8, 12, 2, 40, 16);
+    edit(&mut list);
+    let (mut rng, _) = seeded_rng(tag);
+    let values: Vec<Vec<f32>> = list
+        .iter()
+        .map(|(_, s)| random_vec(&mut rng, s.iter().product(), -0.5, 0.5))
+        .collect();
+    let tensors: Vec<(&str, &[usize], &[f32])> = list
+        .iter()
+        .zip(&values)
+        .map(|((n, s), v)| (n.as_str(), s.as_slice(), v.as_slice()))
+        .collect();
+    write_safetensors_f32(&dir.join("model.safetensors"), &tensors).unwrap();
+    dir
+}
+
+#[test]
+fn a_tiny_bert_from_its_own_config_runs() {
+    let dir = write_checkpoint("ok", |_| {});
+    for dev in test_devices() {
+        let model = SentenceEmbedder::load(&dir, dev).unwrap();
+        assert_eq!(model.config().hidden_size, 8);
+        let out = model.embed_ids(&[vec![1, 5, 7, 2], vec![1, 3, 2]]).unwrap();
+        assert_eq!(out.len(), 2);
+        for e in &out {
+            assert_eq!(e.len(), 8);
+            let norm: f32 = e.iter().map(|v| v * v).sum::<f32>().sqrt();
+            assert!(
+                (norm - 1.0).abs() < 1e-4 && e.iter().all(|v| v.is_finite()),
+                "{e:?}"
+            );
+        }
+        let text = model.embed(&["hello world", ""]).unwrap();
+        assert_eq!(text.len(), 2);
+    }
+}
+
+#[test]
+fn missing_tensor_names_file_and_tensor() {
+    let dir = write_checkpoint("missing", |l| {
+        l.retain(|(n, _)| n != "encoder.layer.1.output.dense.weight")
+    });
+    match SentenceEmbedder::load(&dir, &test_devices()[0]) {
+        Err(Error::Load(LoadError::MissingTensor { path, tensor })) => {
+            assert_eq!(tensor, "encoder.layer.1.output.dense.weight");
+            assert!(path.ends_with("model.safetensors"));
+        }
+        other => panic!("expected MissingTensor, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
+fn wrong_shape_for_config_names_the_tensor() {
+    let dir = write_checkpoint("shape", |l| {
+        for (n, s) in l.iter_mut() {
+            if n == "encoder.layer.0.intermediate.dense.weight" {
+                *s = vec![10, 8];
+            }
+        }
+    });
+    match SentenceEmbedder::load(&dir, &test_devices()[0]) {
+        Err(Error::Load(LoadError::ShapeMismatch {
+            tensor,
+            expected,
+            found,
+            ..
+        })) => {
+            assert_eq!(tensor, "encoder.layer.0.intermediate.dense.weight");
+            assert_eq!((expected, found), (vec![12, 8], vec![10, 8]));
+        }
+        other => panic!("expected ShapeMismatch, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
+fn truncated_weights_file_is_a_load_error() {
+    let dir = write_checkpoint("truncated", |_| {});
+    let path = dir.join("model.safetensors");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    assert!(matches!(
+        SentenceEmbedder::load(&dir, &test_devices()[0]),
+        Err(Error::Load(LoadError::BadTensor { .. }))
+    ));
+}
