@@ -11,11 +11,8 @@ use tessera_runtime::{reference, Error, Tensor};
 fn check_matmul(
     batch_a: &[usize],
     batch_b: &[usize],
-    m: usize,
-    k: usize,
-    n: usize,
-    ta: bool,
-    tb: bool,
+    [m, k, n]: [usize; 3],
+    (ta, tb): (bool, bool),
     seed_name: &str,
 ) {
     let (mut rng, seed) = seeded_rng(seed_name);
@@ -83,11 +80,8 @@ fn matmul_odd_shapes_all_transposes() {
             check_matmul(
                 &[],
                 &[],
-                m,
-                k,
-                n,
-                ta,
-                tb,
+                [m, k, n],
+                (ta, tb),
                 "matmul_odd_shapes_all_transposes",
             );
         }
@@ -97,17 +91,20 @@ fn matmul_odd_shapes_all_transposes() {
 #[test]
 fn matmul_batched_and_broadcast() {
     poison_outputs();
-    check_matmul(&[3], &[3], 9, 11, 13, false, false, "matmul_batched");
-    check_matmul(&[2, 3], &[3], 9, 11, 13, false, true, "matmul_broadcast_b");
-    check_matmul(&[1], &[4], 5, 70, 6, true, false, "matmul_broadcast_a");
+    check_matmul(&[3], &[3], [9, 11, 13], (false, false), "matmul_batched");
+    check_matmul(
+        &[2, 3],
+        &[3],
+        [9, 11, 13],
+        (false, true),
+        "matmul_broadcast_b",
+    );
+    check_matmul(&[1], &[4], [5, 70, 6], (true, false), "matmul_broadcast_a");
     check_matmul(
         &[2, 1],
         &[1, 3],
-        4,
-        8,
-        4,
-        false,
-        false,
+        [4, 8, 4],
+        (false, false),
         "matmul_broadcast_both",
     );
 }
@@ -115,7 +112,7 @@ fn matmul_batched_and_broadcast() {
 #[test]
 fn matmul_large() {
     poison_outputs();
-    check_matmul(&[], &[], 257, 511, 263, false, true, "matmul_large");
+    check_matmul(&[], &[], [257, 511, 263], (false, true), "matmul_large");
 }
 
 #[test]
@@ -137,7 +134,7 @@ proptest! {
     #[test]
     fn matmul_property(m in 1usize..70, k in 1usize..70, n in 1usize..70, batch in 1usize..4, ta: bool, tb: bool) {
         poison_outputs();
-        check_matmul(&[batch], &[batch], m, k, n, ta, tb, "matmul_property");
+        check_matmul(&[batch], &[batch], [m, k, n], (ta, tb), "matmul_property");
     }
 
     #[test]

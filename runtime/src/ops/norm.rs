@@ -62,7 +62,7 @@ impl Tensor {
             params_of.push(t.contiguous()?);
         }
         let x = self.contiguous()?;
-        let rows = if n == 0 { 0 } else { x.numel() / n };
+        let rows = x.numel().checked_div(n).unwrap_or(0);
         let out = Tensor::uninit(x.device(), x.dtype(), x.shape(), op)?;
         if rows == 0 {
             return Ok(out);

@@ -20,7 +20,7 @@ impl Tensor {
         }
         let x = self.contiguous()?;
         let n = *x.shape().last().expect("rank >= 1");
-        let rows = if n == 0 { 0 } else { x.numel() / n };
+        let rows = x.numel().checked_div(n).unwrap_or(0);
         let out = Tensor::uninit(x.device(), x.dtype(), x.shape(), op)?;
         let mask_view = match mask {
             Some(m) => {
