@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Mesa's EGL probes for Wayland and complains when XDG_RUNTIME_DIR is unset.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 TESSERA_MODEL_DIR="${TESSERA_MODEL_DIR:-$(bash scripts/fetch-model.sh | tail -n 1)}"
 export TESSERA_MODEL_DIR
 export TESSERA_TEST_ADAPTERS="${TESSERA_TEST_ADAPTERS:-all}"

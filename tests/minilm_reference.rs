@@ -207,3 +207,68 @@ fn bad_inputs_are_errors_not_panics() {
     assert!(model.embed_ids(&[vec![]]).is_err());
     assert!(SentenceEmbedder::load(&dir.join("no-such-folder"), dev).is_err());
 }
+
+#[test]
+fn embed_command_prints_json_lines_and_a_similarity_table() {
+    let Some(dir) = model_dir() else { return };
+    let reference = load_reference();
+    let tessera = env!("CARGO_BIN_EXE_tessera");
+    let out = std::process::Command::new(tessera)
+        .args([
+            "embed",
+            "--model",
+            dir.to_str().unwrap(),
+            &reference.texts[0],
+            &reference.texts[1],
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line["text"].as_str().unwrap(), reference.texts[i]);
+        let e: Vec<f32> = line["embedding"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        assert!(max_abs_diff(&e, &reference.embeddings[i]) <= 1e-4);
+    }
+    // Sentences from stdin, similarity table out.
+    let mut child = std::process::Command::new(tessera)
+        .args([
+            "embed",
+            "--model",
+            dir.to_str().unwrap(),
+            "--similarity",
+            "--batch",
+            "2",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a cat\na kitten\nthe stock market\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("[2] the stock market") && text.contains("1.000"),
+        "{text}"
+    );
+}

@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch to subcommands.
 
+mod bench;
 mod devices;
 mod embed;
 
@@ -19,6 +20,9 @@ enum Command {
     Devices(devices::DevicesArgs),
     /// Sentence embeddings (JSON lines) or their cosine-similarity table.
     Embed(embed::EmbedArgs),
+    /// Benchmarks (throughput; GPU timestamps or full syncs, warm-up excluded, median reported).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Run the parsed command.
@@ -26,5 +30,6 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Devices(args) => devices::run(args),
         Command::Embed(args) => embed::run(args),
+        Command::Bench(command) => bench::run(command),
     }
 }
