@@ -6,6 +6,7 @@ use crate::grid::MAX_WORKGROUPS_PER_DIM;
 use crate::{dtype_header, BindingKind, DType, KernelSource};
 
 const GEMM: &str = include_str!("wgsl/gemm.wgsl");
+const GEMM_4X4: &str = include_str!("wgsl/gemm_4x4.wgsl");
 
 /// Parameters of the matmul: `C[b] (m x n, contiguous) = A[b] (m x k) · B[b] (k x n)`.
 #[repr(C)]
@@ -50,7 +51,7 @@ pub struct MatmulParams {
 pub enum MatmulTile {
     /// 16x16 threads, 1x1 per thread: a 16x16 tile, for small outputs.
     Small,
-    /// 16x16 threads, 4x4 per thread: a 64x64 tile.
+    /// 16x16 threads, 4x4 per thread in vec4 accumulators: a 64x64 tile.
     Large,
 }
 
@@ -89,15 +90,20 @@ pub struct MatmulSpec {
 impl MatmulSpec {
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
-        let t = self.tile.per_thread();
-        let header = format!(
-            "{}const TM: u32 = {t}u;\nconst TN: u32 = {t}u;\nconst BK: u32 = 16u;\n",
-            dtype_header(self.dtype)
-        );
+        let (header, body) = match self.tile {
+            MatmulTile::Small => (
+                format!(
+                    "{}const TM: u32 = 1u;\nconst TN: u32 = 1u;\nconst BK: u32 = 16u;\n",
+                    dtype_header(self.dtype)
+                ),
+                GEMM,
+            ),
+            MatmulTile::Large => (dtype_header(self.dtype), GEMM_4X4),
+        };
         fixed_kernel(
             format!("matmul/{}/tile{}", self.dtype, self.tile.size()),
             &header,
-            GEMM,
+            body,
             vec![
                 BindingKind::ReadOnly,
                 BindingKind::ReadOnly,

@@ -33,8 +33,8 @@ pub use elementwise::{
 pub use gemm::{MatmulParams, MatmulSpec, MatmulTile};
 pub use op_kinds::{BinaryOp, NormKind, ReduceOp, UnaryOp};
 pub use rowwise::{
-    rowwise_workgroups, NormParams, NormSpec, ReduceParams, ReduceSpec, SoftmaxParams, SoftmaxSpec,
-    ROW_WG,
+    row_wg_for, rowwise_workgroups, NormParams, NormSpec, ReduceParams, ReduceSpec, SoftmaxParams,
+    SoftmaxSpec, ROW_WG,
 };
 pub use source::{dtype_header, BindingKind, KernelSource};
 

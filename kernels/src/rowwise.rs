@@ -13,15 +13,19 @@ const NORM: &str = include_str!("wgsl/norm.wgsl");
 /// Threads per row (a power of two: the tree reductions halve it).
 pub const ROW_WG: u32 = 256;
 
+/// Threads per row for rows of `len`: the next power of two, from 32 to
+/// [`ROW_WG`]. Short rows (attention over short sequences) waste most of a
+/// 256-thread workgroup, which costs dearly on software adapters.
+pub fn row_wg_for(len: usize) -> u32 {
+    (len.max(1).next_power_of_two() as u32).clamp(32, ROW_WG)
+}
+
 /// NaN test by bits: drivers may fold `v != v` away, a bit test they keep.
 const IS_NAN: &str =
     "fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }\n";
 
-fn wg_header(dtype: DType) -> String {
-    format!(
-        "{}const WG: u32 = {ROW_WG}u;\n{IS_NAN}",
-        dtype_header(dtype)
-    )
+fn wg_header(dtype: DType, wg: u32) -> String {
+    format!("{}const WG: u32 = {wg}u;\n{IS_NAN}", dtype_header(dtype))
 }
 
 /// Grid for `rows` workgroups.
@@ -55,23 +59,25 @@ pub struct ReduceSpec {
     pub op: ReduceOp,
     /// Input storage type (f32 or f16).
     pub dtype: DType,
+    /// Threads per workgroup (a power of two, 32..=256; see [`row_wg_for`]).
+    pub wg: u32,
 }
 
 impl ReduceSpec {
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
-        let key = format!("reduce/{}/{}/wg{ROW_WG}", self.op.name(), self.dtype);
+        let key = format!("reduce/{}/{}/wg{}", self.op.name(), self.dtype, self.wg);
         let bindings = vec![BindingKind::ReadOnly, BindingKind::ReadWrite];
         let size = std::mem::size_of::<ReduceParams>();
         let needs_f16 = self.dtype == DType::F16;
         if self.op == ReduceOp::ArgMax {
             return fixed_kernel(
                 key,
-                &wg_header(self.dtype),
+                &wg_header(self.dtype, self.wg),
                 ARGMAX,
                 bindings,
                 size,
-                [ROW_WG, 1, 1],
+                [self.wg, 1, 1],
                 needs_f16,
             );
         }
@@ -92,7 +98,7 @@ impl ReduceSpec {
         };
         let header = format!(
             "{}fn init() -> f32 {{ return {init}; }}\nfn combine(a: f32, b: f32) -> f32 {{ return {combine}; }}\nfn finish(acc: f32, len: u32) -> f32 {{ return {finish}; }}\n",
-            wg_header(self.dtype)
+            wg_header(self.dtype, self.wg)
         );
         fixed_kernel(
             key,
@@ -100,7 +106,7 @@ impl ReduceSpec {
             REDUCE,
             bindings,
             size,
-            [ROW_WG, 1, 1],
+            [self.wg, 1, 1],
             needs_f16,
         )
     }
@@ -139,6 +145,8 @@ pub struct SoftmaxSpec {
     pub dtype: DType,
     /// Whether a mask binding is present.
     pub masked: bool,
+    /// Threads per workgroup (a power of two, 32..=256; see [`row_wg_for`]).
+    pub wg: u32,
 }
 
 impl SoftmaxSpec {
@@ -159,13 +167,14 @@ impl SoftmaxSpec {
         };
         let header = format!(
             "{}const HAS_MASK: bool = {};\n{decls}{mask_fn}",
-            wg_header(self.dtype),
+            wg_header(self.dtype, self.wg),
             self.masked
         );
         let key = format!(
-            "softmax/{}/{}/wg{ROW_WG}",
+            "softmax/{}/{}/wg{}",
             if self.masked { "mask" } else { "plain" },
-            self.dtype
+            self.dtype,
+            self.wg
         );
         fixed_kernel(
             key,
@@ -173,7 +182,7 @@ impl SoftmaxSpec {
             SOFTMAX,
             bindings,
             std::mem::size_of::<SoftmaxParams>(),
-            [ROW_WG, 1, 1],
+            [self.wg, 1, 1],
             self.dtype == DType::F16,
         )
     }
@@ -213,6 +222,8 @@ pub struct NormSpec {
     pub has_weight: bool,
     /// Whether a bias binding is present (layer norm only).
     pub has_bias: bool,
+    /// Threads per workgroup (a power of two, 32..=256; see [`row_wg_for`]).
+    pub wg: u32,
 }
 
 impl NormSpec {
@@ -258,11 +269,11 @@ impl NormSpec {
         };
         let header = format!(
             "{}const KIND_LAYER: bool = {};\n{decls}fn weight_at(j: u32) -> f32 {{ return {weight}; }}\nfn bias_at(j: u32) -> f32 {{ return {bias}; }}\n",
-            wg_header(self.dtype),
+            wg_header(self.dtype, self.wg),
             self.kind == NormKind::Layer
         );
         let key = format!(
-            "norm/{}/{}/w{}/b{}/wg{ROW_WG}",
+            "norm/{}/{}/w{}/b{}/wg{}",
             if self.kind == NormKind::Layer {
                 "layer"
             } else {
@@ -270,7 +281,8 @@ impl NormSpec {
             },
             self.dtype,
             self.has_weight as u8,
-            self.has_bias as u8
+            self.has_bias as u8,
+            self.wg
         );
         Some(fixed_kernel(
             key,
@@ -278,7 +290,7 @@ impl NormSpec {
             NORM,
             bindings,
             std::mem::size_of::<NormParams>(),
-            [ROW_WG, 1, 1],
+            [self.wg, 1, 1],
             self.dtype == DType::F16,
         ))
     }
@@ -293,12 +305,15 @@ mod tests {
     #[test]
     fn every_rowwise_variant_validates() {
         let mut keys = HashSet::new();
-        for dtype in [DType::F32, DType::F16] {
+        for (dtype, wg) in [DType::F32, DType::F16]
+            .into_iter()
+            .flat_map(|d| [32, 64, 128, 256].map(|w| (d, w)))
+        {
             let mut sources: Vec<KernelSource> = ReduceOp::ALL
                 .iter()
-                .map(|&op| ReduceSpec { op, dtype }.render())
+                .map(|&op| ReduceSpec { op, dtype, wg }.render())
                 .collect();
-            sources.extend([false, true].map(|masked| SoftmaxSpec { dtype, masked }.render()));
+            sources.extend([false, true].map(|masked| SoftmaxSpec { dtype, masked, wg }.render()));
             for kind in [NormKind::Layer, NormKind::Rms] {
                 for has_weight in [false, true] {
                     for has_bias in [false, true] {
@@ -307,6 +322,7 @@ mod tests {
                             dtype,
                             has_weight,
                             has_bias,
+                            wg,
                         }
                         .render())
                         {
@@ -321,6 +337,16 @@ mod tests {
                 assert!(keys.insert(src.key.clone()), "duplicate key {}", src.key);
             }
         }
+        assert_eq!(
+            (
+                row_wg_for(1),
+                row_wg_for(30),
+                row_wg_for(33),
+                row_wg_for(384),
+                row_wg_for(1 << 20)
+            ),
+            (32, 32, 64, 256, 256)
+        );
         for size in [
             std::mem::size_of::<ReduceParams>(),
             std::mem::size_of::<SoftmaxParams>(),

@@ -4,7 +4,7 @@ use super::elementwise::require_float;
 use super::launch::{launch, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
-use tessera_kernels::{rowwise_workgroups, NormKind, NormParams, NormSpec};
+use tessera_kernels::{row_wg_for, rowwise_workgroups, NormKind, NormParams, NormSpec};
 
 impl Tensor {
     /// `(x - mean) / sqrt(var + eps) * weight + bias` along the last axis.
@@ -84,6 +84,7 @@ impl Tensor {
             dtype: x.dtype(),
             has_weight: w.is_some(),
             has_bias: b.is_some(),
+            wg: row_wg_for(n),
         };
         let source = spec
             .render()

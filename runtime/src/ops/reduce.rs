@@ -4,7 +4,7 @@ use super::elementwise::require_float;
 use super::launch::{launch, to_u32};
 use crate::error::{Result, ShapeError};
 use crate::tensor::Tensor;
-use tessera_kernels::{rowwise_workgroups, DType, ReduceOp, ReduceParams, ReduceSpec};
+use tessera_kernels::{row_wg_for, rowwise_workgroups, DType, ReduceOp, ReduceParams, ReduceSpec};
 
 impl Tensor {
     /// Reduce along `axis`, removing it. ArgMax gives u32 indices (first on ties).
@@ -48,6 +48,7 @@ impl Tensor {
             let source = ReduceSpec {
                 op,
                 dtype: x.dtype(),
+                wg: row_wg_for(x.shape()[axis]),
             }
             .render();
             launch(

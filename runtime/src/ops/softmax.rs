@@ -4,7 +4,7 @@ use super::elementwise::require_float;
 use super::launch::{launch, pad8, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
-use tessera_kernels::{rowwise_workgroups, SoftmaxParams, SoftmaxSpec};
+use tessera_kernels::{row_wg_for, rowwise_workgroups, SoftmaxParams, SoftmaxSpec};
 
 impl Tensor {
     /// Stable softmax of `self + mask` along the last axis. The mask (same dtype)
@@ -59,6 +59,7 @@ impl Tensor {
         let source = SoftmaxSpec {
             dtype: x.dtype(),
             masked: mask_view.is_some(),
+            wg: row_wg_for(n),
         }
         .render();
         let grid = rowwise_workgroups(rows as u64);
