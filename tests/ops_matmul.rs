@@ -92,6 +92,21 @@ fn matmul_odd_shapes_all_transposes() {
 fn matmul_batched_and_broadcast() {
     poison_outputs();
     check_matmul(&[3], &[3], [9, 11, 13], (false, false), "matmul_batched");
+    // A batched operand times a plain matrix folds the batch into the rows.
+    check_matmul(
+        &[2, 3],
+        &[],
+        [70, 7, 66],
+        (false, false),
+        "matmul_fold_rows",
+    );
+    check_matmul(
+        &[4],
+        &[],
+        [5, 7, 9],
+        (true, true),
+        "matmul_fold_rows_transposed",
+    );
     check_matmul(
         &[2, 3],
         &[3],

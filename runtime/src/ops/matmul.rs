@@ -63,6 +63,15 @@ impl Tensor {
             )
             .into());
         }
+        if rb == 2 && ra > 2 {
+            // [.., m, k] @ [k, n]: fold the batch into the rows, one big matmul
+            // instead of many short ones (a view when self is row-contiguous).
+            let rows: usize = self.shape()[..ra - 1].iter().product();
+            let flat = self.reshape(&[rows, k])?.matmul(other)?;
+            let mut shape = self.shape()[..ra - 1].to_vec();
+            shape.push(n);
+            return flat.reshape(&shape);
+        }
         let batch_shape = broadcast_shapes(op, &self.shape()[..ra - 2], &other.shape()[..rb - 2])?;
         let batch: usize = batch_shape.iter().product();
         let (a, a_sb) = flatten_batch(self, &batch_shape)?;
