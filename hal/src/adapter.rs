@@ -162,3 +162,63 @@ fn backend_rank(backend: &str) -> u8 {
         _ => 2,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn adapter(
+        index: usize,
+        name: &str,
+        backend: &str,
+        device_type: AdapterType,
+    ) -> AdapterDescription {
+        AdapterDescription {
+            index,
+            name: name.into(),
+            backend: backend.into(),
+            device_type,
+            driver: String::new(),
+            driver_info: String::new(),
+            vendor: 0,
+            limits: DeviceLimits {
+                max_buffer_size: 1 << 28,
+                max_storage_buffer_binding_size: 1 << 27,
+                max_storage_buffers_per_shader_stage: 8,
+                max_compute_workgroup_storage_size: 16384,
+                max_compute_invocations_per_workgroup: 256,
+                max_compute_workgroup_size_x: 256,
+                max_compute_workgroups_per_dimension: 65535,
+                min_uniform_buffer_offset_alignment: 256,
+            },
+            features: DeviceFeatures::default(),
+        }
+    }
+
+    #[test]
+    fn default_prefers_discrete_then_integrated_then_software_and_vulkan_over_gl() {
+        let list = vec![
+            adapter(0, "llvmpipe", "gl", AdapterType::Cpu),
+            adapter(1, "llvmpipe", "vulkan", AdapterType::Cpu),
+            adapter(2, "Intel Iris", "vulkan", AdapterType::IntegratedGpu),
+            adapter(3, "NVIDIA H100", "vulkan", AdapterType::DiscreteGpu),
+        ];
+        assert_eq!(choose_adapter(&list, &AdapterSelector::Best), Some(3));
+        assert_eq!(choose_adapter(&list[..3], &AdapterSelector::Best), Some(2));
+        assert_eq!(choose_adapter(&list[..2], &AdapterSelector::Best), Some(1));
+    }
+
+    #[test]
+    fn named_selection_by_index_name_or_backend() {
+        let list = vec![
+            adapter(0, "llvmpipe (LLVM 15)", "vulkan", AdapterType::Cpu),
+            adapter(1, "llvmpipe (LLVM 15)", "gl", AdapterType::Cpu),
+        ];
+        let named = |s: &str| choose_adapter(&list, &AdapterSelector::Named(s.into()));
+        assert_eq!(named("1"), Some(1));
+        assert_eq!(named("GL"), Some(1));
+        assert_eq!(named("LLVMPIPE"), Some(0));
+        assert_eq!(named("7"), None);
+        assert_eq!(named("radeon"), None);
+    }
+}

@@ -26,7 +26,7 @@ pub use adapter::{
 };
 pub use device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, TimerToken};
 pub use error::{DeviceError, Result};
-pub use null::NullDevice;
+pub use null::{NullDevice, RecordedDispatch};
 pub use wgpu_backend::WgpuDevice;
 
 use std::sync::Arc;
