@@ -1,6 +1,7 @@
 //! The wgpu implementation of [`Device`].
 
 mod batch;
+mod compile;
 mod describe;
 mod scope;
 
@@ -10,14 +11,14 @@ use crate::adapter::{choose_adapter, AdapterDescription, AdapterSelector};
 use crate::device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, TimerToken};
 use crate::error::{DeviceError, Result};
 use crate::pool::{size_class, SizeClassPool};
-use batch::{Batch, Command, WgpuPipeline};
+use batch::{Batch, Command};
 use scope::Scopes;
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
-use tessera_kernels::{BindingKind, KernelSource};
+use tessera_kernels::KernelSource;
 
 /// Dispatches per batch before an automatic submit.
 const MAX_BATCH_DISPATCHES: usize = 512;
@@ -379,89 +380,15 @@ impl Device for WgpuDevice {
                 adapter: self.shared.description.name.clone(),
             });
         }
-        let device = &self.shared.device;
-        let scopes = Scopes::push(device);
-        let descriptor = wgpu::ShaderModuleDescriptor {
-            label: Some(&source.key),
-            source: wgpu::ShaderSource::Wgsl(source.wgsl.as_str().into()),
-        };
-        let module = if source.unchecked_ok {
-            // SAFETY: the kernel's spec documents the host-side proof that every
-            // index is in range for every parameter set the runtime passes.
-            unsafe {
-                device.create_shader_module_trusted(
-                    descriptor,
-                    wgpu::ShaderRuntimeChecks::unchecked(),
-                )
-            }
-        } else {
-            device.create_shader_module(descriptor)
-        };
-        let mut entries: Vec<wgpu::BindGroupLayoutEntry> = source
-            .bindings
-            .iter()
-            .enumerate()
-            .map(|(i, kind)| wgpu::BindGroupLayoutEntry {
-                binding: i as u32,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Storage {
-                        read_only: *kind == BindingKind::ReadOnly,
-                    },
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            })
-            .collect();
-        if source.params_size > 0 {
-            entries.push(wgpu::BindGroupLayoutEntry {
-                binding: source.bindings.len() as u32,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            });
-        }
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some(&source.key),
-            entries: &entries,
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some(&source.key),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let constants: Vec<(&str, f64)> = source
-            .overrides
-            .iter()
-            .map(|(k, v)| (k.as_str(), *v))
-            .collect();
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(&source.key),
-            layout: Some(&pipeline_layout),
-            module: &module,
-            entry_point: Some(source.entry),
-            compilation_options: wgpu::PipelineCompilationOptions {
-                constants: &constants,
-                zero_initialize_workgroup_memory: false,
-            },
-            cache: None,
-        });
+        let scopes = Scopes::push(&self.shared.device);
+        let backend = compile::create_pipeline(&self.shared.device, source);
         scopes
             .finish(|| format!("compiling {}", source.key))
             .map_err(|e| DeviceError::Compile {
                 key: source.key.clone(),
                 message: e.to_string(),
             })?;
-        let compiled = Pipeline::from_backend(
-            self.shared.id,
-            source,
-            Box::new(WgpuPipeline { pipeline, layout }),
-        );
+        let compiled = Pipeline::from_backend(self.shared.id, source, Box::new(backend));
         lock(&self.shared.stats).pipelines_compiled += 1;
         lock(&self.shared.pipelines).insert(source.key.clone(), compiled.clone());
         Ok(compiled)
