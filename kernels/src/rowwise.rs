@@ -9,6 +9,7 @@ const REDUCE: &str = include_str!("wgsl/reduce.wgsl");
 const ARGMAX: &str = include_str!("wgsl/argmax.wgsl");
 const SOFTMAX: &str = include_str!("wgsl/softmax.wgsl");
 const NORM: &str = include_str!("wgsl/norm.wgsl");
+const ROW_COMMON: &str = include_str!("wgsl/row_common.wgsl");
 
 /// Threads per row (a power of two: the tree reductions halve it).
 pub const ROW_WG: u32 = 256;
@@ -178,7 +179,7 @@ impl SoftmaxSpec {
         );
         fixed_kernel(
             key,
-            &header,
+            &format!("{header}{ROW_COMMON}"),
             SOFTMAX,
             bindings,
             std::mem::size_of::<SoftmaxParams>(),
@@ -286,7 +287,7 @@ impl NormSpec {
         );
         Some(fixed_kernel(
             key,
-            &header,
+            &format!("{header}{ROW_COMMON}"),
             NORM,
             bindings,
             std::mem::size_of::<NormParams>(),
