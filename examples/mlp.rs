@@ -21,7 +21,7 @@ fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     let device = open_default_device()?;
     println!("adapter: {}", device.adapter().summary());
     let (batch, input, hidden, output) = (8, 64, 128, 10);

@@ -1,15 +1,6 @@
 //! The command-line tool and the examples, run as a user would run them.
 
-use std::path::PathBuf;
 use std::process::Command;
-
-fn example_binary(name: &str) -> PathBuf {
-    // target/<profile>/deps/<this test> -> target/<profile>/examples/<name>
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    dir.join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
-}
 
 #[test]
 fn devices_json_lists_adapters_with_capabilities() {
@@ -76,20 +67,12 @@ fn unknown_adapter_is_a_clear_error() {
     assert!(err.contains("no adapter matches"), "{err}");
 }
 
+/// The MLP example's own `main`, compiled into this test.
+#[path = "../examples/mlp.rs"]
+mod mlp_example;
+
 #[test]
 fn mlp_example_matches_cpu_reference() {
-    let bin = example_binary("mlp");
-    assert!(
-        bin.exists(),
-        "{} not built (cargo test builds examples)",
-        bin.display()
-    );
-    let out = Command::new(&bin).output().expect("run the mlp example");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(text.contains("ok: matches the CPU reference"), "{text}");
+    // main() returns an error when the GPU result differs from the CPU reference.
+    mlp_example::main().expect("the MLP example runs and matches the CPU reference");
 }

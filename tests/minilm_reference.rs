@@ -272,3 +272,17 @@ fn embed_command_prints_json_lines_and_a_similarity_table() {
         "{text}"
     );
 }
+
+/// The embed example's code, compiled into this test.
+#[path = "../examples/embed.rs"]
+mod embed_example;
+
+#[test]
+fn embed_example_ranks_the_related_sentence_higher() {
+    let Some(dir) = model_dir() else { return };
+    let cosines = embed_example::run(&dir).expect("the embed example runs");
+    assert!(
+        cosines[0] > cosines[1] + 0.2,
+        "bread/recipe should beat bread/train: {cosines:?}"
+    );
+}
