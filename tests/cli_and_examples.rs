@@ -57,6 +57,17 @@ fn devices_table_marks_the_default() {
 }
 
 #[test]
+fn missing_model_says_how_to_fetch_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["embed", "--model", "/nonexistent/model-dir", "hello"])
+        .output()
+        .expect("run tessera");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fetch-model.sh"), "{err}");
+}
+
+#[test]
 fn unknown_adapter_is_a_clear_error() {
     let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
         .args(["embed", "--adapter", "no-such-adapter-xyz", "hello"])

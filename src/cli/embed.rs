@@ -44,6 +44,13 @@ pub fn run(args: EmbedArgs) -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_default();
     let device = open_device(&selector)?;
     let dir = args.model.clone().unwrap_or_else(default_model_dir);
+    if !dir.join("config.json").exists() {
+        return Err(format!(
+            "no model at {}: run `bash scripts/fetch-model.sh` or pass --model DIR",
+            dir.display()
+        )
+        .into());
+    }
     let embedder = SentenceEmbedder::load(&dir, &device)?;
     eprintln!("adapter: {}", device.adapter().summary());
 
