@@ -282,7 +282,8 @@ impl Device for WgpuDevice {
                 what: "max_storage_buffer_binding_size",
             });
         }
-        let capacity = capacity.min(limits.max_buffer_size.max(padded));
+        // The class may round past the limit; padded <= max_buffer_size was checked above.
+        let capacity = capacity.min(limits.max_buffer_size);
         let recycler: Weak<dyn BufferRecycler> =
             Arc::downgrade(&self.shared) as Weak<dyn BufferRecycler>;
         if let Some(buffer) = lock(&self.shared.pool).take(capacity) {
