@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
+use tessera_kernels::MatmulTile;
 use tessera_runtime::{reference, Error, Tensor};
 
 /// `a` `[.., m, k]` (stored `[.., k, m]` when `ta`), `b` `[.., k, n]` (stored `[.., n, k]` when `tb`).
@@ -46,23 +47,33 @@ fn check_matmul(
             } else {
                 b
             };
-            let out = a_op.matmul(&b_op).unwrap();
             let (want, want_shape) = reference::matmul(&av, &sa, &bv, &sb, ta, tb);
-            assert_eq!(out.shape(), want_shape.as_slice());
-            let tol = match dtype {
-                tessera_kernels::DType::F16 => Tolerance::matmul_f16(k),
-                _ => Tolerance::matmul_f32(k),
-            };
-            let ctx = format!(
-                "matmul {dtype} {sa:?}{} x {sb:?}{} on {} seed {seed}",
-                if ta { "^T" } else { "" },
-                if tb { "^T" } else { "" },
-                label(dev)
-            );
-            assert_close(&out.to_f32_vec().unwrap(), &want, tol, &ctx);
+            for tile in TILES {
+                let out = a_op.matmul_with_tile(&b_op, tile).unwrap();
+                assert_eq!(out.shape(), want_shape.as_slice());
+                let tol = match dtype {
+                    tessera_kernels::DType::F16 => Tolerance::matmul_f16(k),
+                    _ => Tolerance::matmul_f32(k),
+                };
+                let ctx = format!(
+                    "matmul {dtype} {tile:?} {sa:?}{} x {sb:?}{} on {} seed {seed}",
+                    if ta { "^T" } else { "" },
+                    if tb { "^T" } else { "" },
+                    label(dev)
+                );
+                assert_close(&out.to_f32_vec().unwrap(), &want, tol, &ctx);
+            }
         }
     }
 }
+
+/// Every kernel variant, then the automatic choice.
+const TILES: [Option<MatmulTile>; 4] = [
+    Some(MatmulTile::Small),
+    Some(MatmulTile::Large),
+    Some(MatmulTile::LargeFat),
+    None,
+];
 
 #[test]
 fn matmul_odd_shapes_all_transposes() {

@@ -7,6 +7,7 @@ use crate::{dtype_header, BindingKind, DType, KernelSource};
 
 const GEMM: &str = include_str!("wgsl/gemm.wgsl");
 const GEMM_4X4: &str = include_str!("wgsl/gemm_4x4.wgsl");
+const GEMM_8X8: &str = include_str!("wgsl/gemm_8x8.wgsl");
 
 /// Parameters of the matmul: `C[b] (m x n, contiguous) = A[b] (m x k) · B[b] (k x n)`.
 #[repr(C)]
@@ -53,6 +54,9 @@ pub enum MatmulTile {
     Small,
     /// 16x16 threads, 4x4 per thread in vec4 accumulators: a 64x64 tile.
     Large,
+    /// 8x8 threads, 8x8 per thread: a 64x64 tile from few, fat invocations
+    /// (for software adapters, which pay per SIMD chunk at every barrier).
+    LargeFat,
 }
 
 impl MatmulTile {
@@ -60,6 +64,7 @@ impl MatmulTile {
         match self {
             MatmulTile::Small => 1,
             MatmulTile::Large => 4,
+            MatmulTile::LargeFat => 4,
         }
     }
 
@@ -68,12 +73,13 @@ impl MatmulTile {
         16 * self.per_thread()
     }
 
-    /// The tile for an `m x n` output: large when it yields enough workgroups.
-    pub fn for_output(m: usize, n: usize) -> MatmulTile {
-        if m >= 64 && n >= 64 {
-            MatmulTile::Large
-        } else {
-            MatmulTile::Small
+    /// The tile for an `m x n` output: a 64x64 tile when it yields enough
+    /// workgroups, the fat-invocation form on software adapters.
+    pub fn for_output(m: usize, n: usize, software_adapter: bool) -> MatmulTile {
+        match (m >= 64 && n >= 64, software_adapter) {
+            (false, _) => MatmulTile::Small,
+            (true, false) => MatmulTile::Large,
+            (true, true) => MatmulTile::LargeFat,
         }
     }
 }
@@ -99,9 +105,15 @@ impl MatmulSpec {
                 GEMM,
             ),
             MatmulTile::Large => (dtype_header(self.dtype), GEMM_4X4),
+            MatmulTile::LargeFat => (dtype_header(self.dtype), GEMM_8X8),
+        };
+        let (name, workgroup) = match self.tile {
+            MatmulTile::LargeFat => ("tile64fat", [8, 8, 1]),
+            MatmulTile::Large => ("tile64", [16, 16, 1]),
+            MatmulTile::Small => ("tile16", [16, 16, 1]),
         };
         fixed_kernel(
-            format!("matmul/{}/tile{}", self.dtype, self.tile.size()),
+            format!("matmul/{}/{name}", self.dtype),
             &header,
             body,
             vec![
@@ -110,7 +122,7 @@ impl MatmulSpec {
                 BindingKind::ReadWrite,
             ],
             std::mem::size_of::<MatmulParams>(),
-            [16, 16, 1],
+            workgroup,
             self.dtype == DType::F16,
         )
     }
@@ -136,7 +148,7 @@ mod tests {
     fn every_matmul_variant_validates() {
         let mut keys = std::collections::HashSet::new();
         for dtype in [DType::F32, DType::F16] {
-            for tile in [MatmulTile::Small, MatmulTile::Large] {
+            for tile in [MatmulTile::Small, MatmulTile::Large, MatmulTile::LargeFat] {
                 let src = MatmulSpec { dtype, tile }.render();
                 check_kernel(&src);
                 assert!(keys.insert(src.key.clone()));

@@ -34,6 +34,12 @@ fn flatten_batch(t: &Tensor, batch_shape: &[usize]) -> Result<(Tensor, usize)> {
 impl Tensor {
     /// `self @ other` for `[.., m, k] @ [.., k, n]` with broadcast batch dims.
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
+        self.matmul_with_tile(other, None)
+    }
+
+    /// [`Tensor::matmul`] with the kernel tile forced (`None`: chosen by output
+    /// size and adapter type). For tests and benchmarks of each variant.
+    pub fn matmul_with_tile(&self, other: &Tensor, tile: Option<MatmulTile>) -> Result<Tensor> {
         let op = "matmul";
         same_device(op, &[self, other])?;
         require_float(op, self)?;
@@ -67,7 +73,7 @@ impl Tensor {
             // [.., m, k] @ [k, n]: fold the batch into the rows, one big matmul
             // instead of many short ones (a view when self is row-contiguous).
             let rows: usize = self.shape()[..ra - 1].iter().product();
-            let flat = self.reshape(&[rows, k])?.matmul(other)?;
+            let flat = self.reshape(&[rows, k])?.matmul_with_tile(other, tile)?;
             let mut shape = self.shape()[..ra - 1].to_vec();
             shape.push(n);
             return flat.reshape(&shape);
@@ -103,9 +109,11 @@ impl Tensor {
             b_sn: to_u32(op, b.strides()[nbr - 1])?,
             pad2: 0,
         };
+        let software = self.device().adapter().device_type == tessera_hal::AdapterType::Cpu;
+        let tile = tile.unwrap_or_else(|| MatmulTile::for_output(m, n, software));
         let spec = MatmulSpec {
             dtype: self.dtype(),
-            tile: MatmulTile::for_output(m, n),
+            tile,
         };
         let source = spec.render();
         launch(
