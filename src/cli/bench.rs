@@ -91,15 +91,14 @@ fn bench_embed(args: EmbedBenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         SentenceEmbedder::load(&dir, &device)?
     };
     println!("adapter: {}", device.adapter().summary());
-    println!(
-        "model: {} ({} weights)",
-        dir.display(),
-        if args.random_weights {
-            "RANDOM (same shapes; outputs meaningless, cost real)"
-        } else {
-            "real"
-        }
-    );
+    if args.random_weights {
+        println!(
+            "model: {} shapes with RANDOM weights (outputs meaningless, cost real)",
+            dir.display()
+        );
+    } else {
+        println!("model: {} (real weights)", dir.display());
+    }
     for workload in &args.workloads {
         let (count, batch) = workload
             .split_once(':')
