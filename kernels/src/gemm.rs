@@ -5,6 +5,7 @@ use crate::assemble::fixed_kernel;
 use crate::grid::MAX_WORKGROUPS_PER_DIM;
 use crate::{dtype_header, BindingKind, DType, KernelSource};
 
+const GEMM_COMMON: &str = include_str!("wgsl/gemm_common.wgsl");
 const GEMM: &str = include_str!("wgsl/gemm.wgsl");
 const GEMM_4X4: &str = include_str!("wgsl/gemm_4x4.wgsl");
 const GEMM_8X8: &str = include_str!("wgsl/gemm_8x8.wgsl");
@@ -114,7 +115,7 @@ impl MatmulSpec {
         };
         fixed_kernel(
             format!("matmul/{}/{name}", self.dtype),
-            &header,
+            &format!("{header}{GEMM_COMMON}"),
             body,
             vec![
                 BindingKind::ReadOnly,

@@ -3,30 +3,6 @@
 // (16*TM) x (16*TN) tile of C, each thread a TM x TN register block, staging
 // BK-deep slices of A and B in workgroup memory. Every global load is bounds-
 // checked (zero outside), every store guarded. TM, TN, BK come from the header.
-struct Params {
-    m: u32,
-    n: u32,
-    k: u32,
-    batch: u32,
-    a_off: u32,
-    b_off: u32,
-    c_off: u32,
-    pad0: u32,
-    a_sb: u32,
-    a_sm: u32,
-    a_sk: u32,
-    pad1: u32,
-    b_sb: u32,
-    b_sk: u32,
-    b_sn: u32,
-    pad2: u32,
-}
-
-@group(0) @binding(0) var<storage, read> a: array<T>;
-@group(0) @binding(1) var<storage, read> b: array<T>;
-@group(0) @binding(2) var<storage, read_write> c: array<T>;
-@group(0) @binding(3) var<uniform> p: Params;
-
 const TILE_M: u32 = 16u * TM;
 const TILE_N: u32 = 16u * TN;
 
