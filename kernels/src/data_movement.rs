@@ -1,6 +1,7 @@
 //! Data movement kernels: strided copy, dtype cast, gather (embedding lookup).
 
 use crate::assemble::{linear_kernel, DEFAULT_WG};
+use crate::float_math::max_rank_const;
 use crate::grid::MAX_RANK;
 use crate::{dtype_header, BindingKind, DType, KernelSource};
 
@@ -40,7 +41,7 @@ impl CopySpec {
     pub fn render(&self) -> KernelSource {
         linear_kernel(
             format!("copy/{}/wg{DEFAULT_WG}", self.dtype),
-            &dtype_header(self.dtype),
+            &format!("{}{}", dtype_header(self.dtype), max_rank_const()),
             COPY,
             vec![BindingKind::ReadOnly, BindingKind::ReadWrite],
             std::mem::size_of::<CopyParams>(),

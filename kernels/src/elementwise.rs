@@ -2,25 +2,13 @@
 //! and where/select.
 
 use crate::assemble::{linear_kernel, DEFAULT_WG};
+use crate::float_math::{float_math, max_rank_const};
 use crate::grid::{grid_for_items, MAX_RANK};
 use crate::{dtype_header, BinaryOp, BindingKind, DType, KernelSource, UnaryOp};
 
 const UNARY: &str = include_str!("wgsl/unary.wgsl");
 const BINARY: &str = include_str!("wgsl/binary.wgsl");
 const WHERE: &str = include_str!("wgsl/where.wgsl");
-
-/// erf by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7), odd-extended.
-const ERF: &str = "fn erf_approx(v: f32) -> f32 {
-    let a = abs(v);
-    let t = 1.0 / (1.0 + 0.3275911 * a);
-    let poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
-    return sign(v) * (1.0 - poly * exp(-a * a));
-}
-";
-
-/// tanh with the argument clamped: some drivers overflow `exp` inside `tanh`
-/// and return NaN for large |x|; tanh(±15) is ±1 in f32 already.
-const TANH: &str = "fn tanh_safe(v: f32) -> f32 { return tanh(clamp(v, -15.0, 15.0)); }\n";
 
 fn unary_snippet(op: UnaryOp) -> String {
     let expr = match op {
@@ -36,10 +24,13 @@ fn unary_snippet(op: UnaryOp) -> String {
         UnaryOp::GeluTanh => {
             "0.5 * v * (1.0 + tanh_safe(0.79788456080286536 * (v + 0.044715 * v * v * v)))"
         }
-        UnaryOp::Silu => "v / (1.0 + exp(-v))",
-        UnaryOp::Sigmoid => "1.0 / (1.0 + exp(-v))",
+        UnaryOp::Silu => "v * sigmoid_safe(v)",
+        UnaryOp::Sigmoid => "sigmoid_safe(v)",
     };
-    format!("{ERF}{TANH}fn op(v: f32) -> f32 {{ return {expr}; }}\n")
+    format!(
+        "{}fn op(v: f32) -> f32 {{ return {expr}; }}\n",
+        float_math()
+    )
 }
 
 fn binary_snippet(op: BinaryOp) -> String {
@@ -50,10 +41,13 @@ fn binary_snippet(op: BinaryOp) -> String {
         BinaryOp::Div => "x / y",
         BinaryOp::Max => "max(x, y)",
         BinaryOp::Min => "min(x, y)",
-        // WGSL pow is undefined for x < 0; callers keep bases positive.
-        BinaryOp::Pow => "pow(x, y)",
+        // powf semantics, negative bases included: see pow_f32 in float_math.wgsl.
+        BinaryOp::Pow => "pow_f32(x, y)",
     };
-    format!("fn op(x: f32, y: f32) -> f32 {{ return {expr}; }}\n")
+    format!(
+        "{}fn op(x: f32, y: f32) -> f32 {{ return {expr}; }}\n",
+        float_math()
+    )
 }
 
 /// Parameters of the unary and affine kernels (contiguous ranges).
@@ -157,6 +151,10 @@ pub struct BinaryParams {
 }
 
 /// `out = op(a, b)` with numpy broadcasting. Bindings: a, b (read), out (write).
+///
+/// `Pow` has C `powf` semantics (as Rust's `f32::powf`): `x^0 = 1`, `1^y = 1`,
+/// `0^y` is 0 for `y > 0` and +inf for `y < 0`, a negative base with an integer
+/// exponent is `±|x|^y` (negative for odd `y`), with a non-integer exponent NaN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BinarySpec {
     /// The function.
@@ -168,7 +166,12 @@ pub struct BinarySpec {
 impl BinarySpec {
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
-        let header = format!("{}{}", dtype_header(self.dtype), binary_snippet(self.op));
+        let header = format!(
+            "{}{}{}",
+            dtype_header(self.dtype),
+            max_rank_const(),
+            binary_snippet(self.op)
+        );
         linear_kernel(
             format!("binary/{}/{}/wg{DEFAULT_WG}", self.op.name(), self.dtype),
             &header,
@@ -225,7 +228,7 @@ impl WhereSpec {
     pub fn render(&self) -> KernelSource {
         linear_kernel(
             format!("where/{}/wg{DEFAULT_WG}", self.dtype),
-            &dtype_header(self.dtype),
+            &format!("{}{}", dtype_header(self.dtype), max_rank_const()),
             WHERE,
             vec![
                 BindingKind::ReadOnly,

@@ -18,6 +18,7 @@ mod assemble;
 mod data_movement;
 mod dtype;
 mod elementwise;
+mod float_math;
 mod gemm;
 pub mod grid;
 mod op_kinds;

@@ -1,5 +1,7 @@
 // out[i] = op(a[..], b[..]) with numpy broadcasting through strides (0 on
 // broadcast dims); out is contiguous. op() comes from the spec's header.
+// The rank is clamped to MAX_RANK (generated header) so that no rank from the
+// host can index past the shape and stride arrays.
 struct Params {
     n: u32,
     rank: u32,
@@ -31,7 +33,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var rem = i;
     var ia = p.a_off;
     var ib = p.b_off;
-    for (var d = p.rank; d > 0u; d = d - 1u) {
+    for (var d = min(p.rank, MAX_RANK); d > 0u; d = d - 1u) {
         let k = d - 1u;
         let size = p.shape[k / 4u][k % 4u];
         let c = rem % size;

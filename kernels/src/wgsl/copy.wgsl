@@ -1,5 +1,7 @@
 // Strided copy: out[out_off + Σ c_d out_strides_d] = x[x_off + Σ c_d x_strides_d]
 // for every multi-index c of `shape`. Serves contiguous(), permute, slice, concat.
+// The rank is clamped to MAX_RANK (generated header) so that no rank from the
+// host can index past the shape and stride arrays.
 struct Params {
     n: u32,
     rank: u32,
@@ -26,7 +28,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var rem = i;
     var ix = p.x_off;
     var io = p.out_off;
-    for (var d = p.rank; d > 0u; d = d - 1u) {
+    for (var d = min(p.rank, MAX_RANK); d > 0u; d = d - 1u) {
         let k = d - 1u;
         let size = p.shape[k / 4u][k % 4u];
         let c = rem % size;

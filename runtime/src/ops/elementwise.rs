@@ -196,7 +196,7 @@ impl Tensor {
     pub fn minimum(&self, other: &Tensor) -> Result<Tensor> {
         self.binary(BinaryOp::Min, other)
     }
-    /// `self ^ other` (broadcasting; bases must be positive).
+    /// `self ^ other` (broadcasting), with C `powf` semantics for zero and negative bases.
     pub fn pow(&self, other: &Tensor) -> Result<Tensor> {
         self.binary(BinaryOp::Pow, other)
     }
