@@ -10,4 +10,6 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 TESSERA_MODEL_DIR="${TESSERA_MODEL_DIR:-$(bash scripts/fetch-model.sh | tail -n 1)}"
 export TESSERA_MODEL_DIR
 export TESSERA_TEST_ADAPTERS="${TESSERA_TEST_ADAPTERS:-all}"
+# Tuning and pipeline caches start cold and stay out of $HOME.
+export TESSERA_CACHE_DIR="${TESSERA_CACHE_DIR:-$(mktemp -d)}"
 cargo test --workspace --all-targets "$@"

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
-use tessera_kernels::MatmulTile;
+use tessera_runtime::ops::MatmulVariant;
 use tessera_runtime::{reference, Error, Tensor};
 
 /// `a` `[.., m, k]` (stored `[.., k, m]` when `ta`), `b` `[.., k, n]` (stored `[.., n, k]` when `tb`).
@@ -48,8 +48,15 @@ fn check_matmul(
                 b
             };
             let (want, want_shape) = reference::matmul(&av, &sa, &bv, &sb, ta, tb);
-            for tile in TILES {
-                let out = a_op.matmul_with_tile(&b_op, tile).unwrap();
+            let mut variants: Vec<Option<MatmulVariant>> = a_op
+                .matmul_variants(&b_op)
+                .unwrap()
+                .into_iter()
+                .map(Some)
+                .collect();
+            variants.push(None);
+            for tile in variants {
+                let out = a_op.matmul_with_variant(&b_op, tile).unwrap();
                 assert_eq!(out.shape(), want_shape.as_slice());
                 let tol = match dtype {
                     tessera_kernels::DType::F16 => Tolerance::matmul_f16(k),
@@ -67,14 +74,6 @@ fn check_matmul(
     }
 }
 
-/// Every kernel variant, then the automatic choice.
-const TILES: [Option<MatmulTile>; 4] = [
-    Some(MatmulTile::Small),
-    Some(MatmulTile::Large),
-    Some(MatmulTile::LargeFat),
-    None,
-];
-
 #[test]
 fn matmul_odd_shapes_all_transposes() {
     poison_outputs();
@@ -86,6 +85,12 @@ fn matmul_odd_shapes_all_transposes() {
         (65, 17, 129),
         (1, 384, 1536),
         (200, 3, 31),
+        // vec4-aligned shapes: the blocked tiles, checked (ragged) and unchecked.
+        (128, 64, 128),
+        (64, 16, 32),
+        (36, 20, 68),
+        (132, 12, 72),
+        (4, 32, 8),
     ] {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             check_matmul(
@@ -103,6 +108,20 @@ fn matmul_odd_shapes_all_transposes() {
 fn matmul_batched_and_broadcast() {
     poison_outputs();
     check_matmul(&[3], &[3], [9, 11, 13], (false, false), "matmul_batched");
+    check_matmul(
+        &[3],
+        &[3],
+        [36, 16, 40],
+        (true, true),
+        "matmul_batched_aligned",
+    );
+    check_matmul(
+        &[2],
+        &[1],
+        [64, 32, 64],
+        (false, true),
+        "matmul_batched_blocked",
+    );
     // A batched operand times a plain matrix folds the batch into the rows.
     check_matmul(
         &[2, 3],
@@ -152,6 +171,65 @@ fn matmul_shape_errors() {
     }
     let v = Tensor::from_slice(dev, &[0.5f32; 3], &[3]).unwrap();
     assert!(matches!(a.matmul(&v), Err(Error::Shape(_))));
+    // A forced variant that cannot run the operands is a shape error, not a
+    // wrong answer: vec4 tiles need k % 4 == 0 here, matvec needs m <= 8.
+    let c = Tensor::from_slice(dev, &[0.5f32; 9 * 3], &[3, 9]).unwrap();
+    let wide = Tensor::from_slice(dev, &[0.5f32; 9 * 12], &[9, 12]).unwrap();
+    for variant in MatmulVariant::all() {
+        let applies = c.matmul_variants(&wide).unwrap().contains(&variant);
+        let result = c.matmul_with_variant(&wide, Some(variant));
+        assert_eq!(result.is_ok(), applies, "{}", variant.name());
+        if !applies {
+            assert!(matches!(result, Err(Error::Shape(_))), "{}", variant.name());
+        }
+    }
+    let tall = Tensor::from_slice(dev, &[0.5f32; 9 * 12], &[12, 9]).unwrap();
+    assert!(matches!(
+        tall.matmul_with_variant(&c, Some(MatmulVariant::Matvec)),
+        Err(Error::Shape(_))
+    ));
+    // Names round-trip, for the benchmark's --variant flag.
+    for variant in MatmulVariant::all() {
+        assert_eq!(MatmulVariant::from_name(&variant.name()), Some(variant));
+    }
+}
+
+/// The first automatic call of a shape class records the adapter's choice.
+#[test]
+fn matmul_tuning_records_a_choice() {
+    if !tessera_runtime::tuning::tuning_enabled() {
+        eprintln!("skipped: TESSERA_TUNE is off");
+        return;
+    }
+    for dev in test_devices() {
+        let (mut rng, _) = seeded_rng("matmul_tuning");
+        let (a, av) = upload(
+            dev,
+            &random_vec(&mut rng, 96 * 40, -1.0, 1.0),
+            &[96, 40],
+            tessera_kernels::DType::F32,
+        );
+        let (b, bv) = upload(
+            dev,
+            &random_vec(&mut rng, 40 * 72, -1.0, 1.0),
+            &[40, 72],
+            tessera_kernels::DType::F32,
+        );
+        let out = a.matmul(&b).unwrap();
+        let (want, _) = reference::matmul(&av, &[96, 40], &bv, &[40, 72], false, false);
+        assert_close(
+            &out.to_f32_vec().unwrap(),
+            &want,
+            Tolerance::matmul_f32(40),
+            "tuned matmul",
+        );
+        let choices = tessera_runtime::tuning::recorded_choices(dev);
+        let entry = choices
+            .iter()
+            .find(|(class, _)| class.starts_with("matmul/f32/m128/n128/k64/single/ak4/bo4"))
+            .unwrap_or_else(|| panic!("no choice recorded on {}: {choices:?}", label(dev)));
+        assert!(MatmulVariant::from_name(&entry.1).is_some(), "{entry:?}");
+    }
 }
 
 proptest! {

@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
-use tessera_kernels::{ReduceOp, UnaryOp};
-use tessera_runtime::{reference, Tensor};
+use tessera_kernels::{ReduceOp, RowVariant, UnaryOp, ROW_VEC4_RESIDENT_MAX};
+use tessera_runtime::{reference, Error, Tensor};
 
 const SHAPES: &[&[usize]] = &[
     &[1],
@@ -204,5 +204,258 @@ fn mlp_style_chain_stays_close() {
             },
             &ctx,
         );
+    }
+}
+
+/// Row lengths the vec4 row variants take: tiny, odd multiples of 4, the
+/// register-resident limit, and one past it (the two-pass loop).
+const VEC4_ROW_LENGTHS: &[usize] = &[4, 8, 12, 1028, ROW_VEC4_RESIDENT_MAX, 4100];
+
+/// Row lengths that are not multiples of 4: the vec4 variants must refuse
+/// them, and the automatic choice must fall back to the general kernel.
+const SCALAR_ROW_LENGTHS: &[usize] = &[1, 6, 13, 1030];
+
+/// The row variants `dev` runs; says which it skips.
+fn row_variants_on(dev: &std::sync::Arc<dyn tessera_hal::Device>) -> Vec<RowVariant> {
+    RowVariant::ALL
+        .into_iter()
+        .filter(|v| {
+            let runs = !v.needs_subgroups() || has_subgroups(dev);
+            if !runs {
+                eprintln!("{}: no subgroups; skipping row variant {v:?}", label(dev));
+            }
+            runs
+        })
+        .collect()
+}
+
+/// Check one forced-variant result: the reference where the variant fits,
+/// `VariantUnavailable` where it must refuse.
+#[track_caller]
+fn check_row_result(
+    got: tessera_runtime::Result<Tensor>,
+    want: &[f32],
+    fits: bool,
+    tol: Tolerance,
+    ctx: &str,
+) {
+    if !fits {
+        assert!(
+            matches!(got, Err(Error::VariantUnavailable { .. })),
+            "{ctx}: expected VariantUnavailable, got {:?}",
+            got.map(|t| t.shape().to_vec())
+        );
+        return;
+    }
+    let got = got.unwrap_or_else(|e| panic!("{ctx}: {e}"));
+    assert_close(&got.to_f32_vec().unwrap(), want, tol, ctx);
+}
+
+#[test]
+fn row_variants_forced_match_reference() {
+    poison_outputs();
+    let (mut rng, seed) = seeded_rng("row_variants_forced_match_reference");
+    for dev in test_devices() {
+        let variants = row_variants_on(dev);
+        for dtype in float_dtypes(dev) {
+            let tol = tol_for(dtype, Tolerance::F32_TRANSCENDENTAL);
+            for &len in VEC4_ROW_LENGTHS.iter().chain(SCALAR_ROW_LENGTHS) {
+                let shape = [2, 3, len];
+                let mshape = [2, 1, len];
+                let (x, xs) = upload(
+                    dev,
+                    &random_vec(&mut rng, 6 * len, -8.0, 8.0),
+                    &shape,
+                    dtype,
+                );
+                // Batch 0: some -inf and large negatives; batch 1: every key masked.
+                let mut mask = random_vec(&mut rng, 2 * len, -3.0, 0.0);
+                for j in (0..len).step_by(3) {
+                    mask[j] = if j % 2 == 0 {
+                        f32::NEG_INFINITY
+                    } else {
+                        -1.0e4
+                    };
+                }
+                mask[len..].fill(f32::NEG_INFINITY);
+                let (m, mv) = upload(dev, &mask, &mshape, dtype);
+                let (w, wv) = upload(dev, &random_vec(&mut rng, len, 0.5, 1.5), &[len], dtype);
+                let (b, bv) = upload(dev, &random_vec(&mut rng, len, -0.5, 0.5), &[len], dtype);
+                for &variant in &variants {
+                    let fits = !variant.is_vec4() || len.is_multiple_of(4);
+                    let ctx = |what: &str| {
+                        format!(
+                            "{what} {variant:?} {dtype} {shape:?} on {} seed {seed}",
+                            label(dev)
+                        )
+                    };
+                    let v = Some(variant);
+                    check_row_result(
+                        x.softmax_with_variant(None, v),
+                        &reference::softmax(&xs, &shape, None),
+                        fits,
+                        tol,
+                        &ctx("softmax"),
+                    );
+                    check_row_result(
+                        x.softmax_with_variant(Some(&m), v),
+                        &reference::softmax(&xs, &shape, Some((&mv, &mshape))),
+                        fits,
+                        tol,
+                        &ctx("masked softmax"),
+                    );
+                    check_row_result(
+                        x.layer_norm_with_variant(Some(&w), Some(&b), 1e-5, v),
+                        &reference::layernorm(&xs, &shape, Some(&wv), Some(&bv), 1e-5),
+                        fits,
+                        tol,
+                        &ctx("layer_norm w b"),
+                    );
+                    check_row_result(
+                        x.layer_norm_with_variant(None, None, 1e-12, v),
+                        &reference::layernorm(&xs, &shape, None, None, 1e-12),
+                        fits,
+                        tol,
+                        &ctx("layer_norm"),
+                    );
+                    check_row_result(
+                        x.rms_norm_with_variant(Some(&w), 1e-6, v),
+                        &reference::rmsnorm(&xs, &shape, Some(&wv), 1e-6),
+                        fits,
+                        tol,
+                        &ctx("rms_norm w"),
+                    );
+                    check_row_result(
+                        x.rms_norm_with_variant(None, 1e-6, v),
+                        &reference::rmsnorm(&xs, &shape, None, 1e-6),
+                        fits,
+                        tol,
+                        &ctx("rms_norm"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn row_variants_check_operand_offsets() {
+    poison_outputs();
+    let (mut rng, seed) = seeded_rng("row_variants_check_operand_offsets");
+    let (rows, len) = (3, 8);
+    let shape = [rows, len];
+    let tol = Tolerance::F32_TRANSCENDENTAL;
+    for dev in test_devices() {
+        let ctx = |what: &str| format!("{what} on {} seed {seed}", label(dev));
+        let base = random_vec(&mut rng, rows * len + 4, -5.0, 5.0);
+        let all = Tensor::from_slice(dev, &base, &[base.len()]).unwrap();
+        let view = |start: usize| {
+            all.narrow(0, start..start + rows * len)
+                .unwrap()
+                .reshape(&shape)
+                .unwrap()
+        };
+        let (odd, even) = (view(1), view(4));
+        assert_eq!((odd.offset(), even.offset()), (1, 4));
+        let (odd_v, even_v) = (&base[1..1 + rows * len], &base[4..4 + rows * len]);
+        // Offset 1: vec4 refused, the automatic choice still right.
+        check_row_result(
+            odd.softmax_with_variant(None, Some(RowVariant::Vec4)),
+            &[],
+            false,
+            tol,
+            &ctx("vec4 softmax at offset 1"),
+        );
+        check_row_result(
+            odd.softmax(None),
+            &reference::softmax(odd_v, &shape, None),
+            true,
+            tol,
+            &ctx("softmax at offset 1"),
+        );
+        // Offset 4: vec4 applies.
+        check_row_result(
+            even.softmax_with_variant(None, Some(RowVariant::Vec4)),
+            &reference::softmax(even_v, &shape, None),
+            true,
+            tol,
+            &ctx("vec4 softmax at offset 4"),
+        );
+        // The mask is read as scalars: any offset works with vec4.
+        let mask = random_vec(&mut rng, len + 1, -2.0, 0.0);
+        let m = Tensor::from_slice(dev, &mask, &[len + 1])
+            .unwrap()
+            .narrow(0, 1..len + 1)
+            .unwrap()
+            .reshape(&[1, len])
+            .unwrap();
+        check_row_result(
+            even.softmax_with_variant(Some(&m), Some(RowVariant::Vec4)),
+            &reference::softmax(even_v, &shape, Some((&mask[1..], &[1, len]))),
+            true,
+            tol,
+            &ctx("vec4 softmax, mask at offset 1"),
+        );
+        // Subgroups forced on an adapter without them: a typed device error.
+        if !has_subgroups(dev) {
+            let got = even.softmax_with_variant(None, Some(RowVariant::Vec4Subgroup));
+            assert!(
+                matches!(
+                    got,
+                    Err(Error::Device(tessera_hal::DeviceError::Unsupported { .. }))
+                ),
+                "{}",
+                ctx("vec4_subgroup without subgroups")
+            );
+        }
+        // A weight at offset 2: vec4 refused, automatic right.
+        let wbase = random_vec(&mut rng, len + 2, 0.5, 1.5);
+        let w = Tensor::from_slice(dev, &wbase, &[len + 2])
+            .unwrap()
+            .narrow(0, 2..len + 2)
+            .unwrap();
+        check_row_result(
+            even.rms_norm_with_variant(Some(&w), 1e-6, Some(RowVariant::Vec4)),
+            &[],
+            false,
+            tol,
+            &ctx("vec4 rms_norm, weight at offset 2"),
+        );
+        check_row_result(
+            even.rms_norm(Some(&w), 1e-6),
+            &reference::rmsnorm(even_v, &shape, Some(&wbase[2..]), 1e-6),
+            true,
+            tol,
+            &ctx("rms_norm, weight at offset 2"),
+        );
+    }
+}
+
+#[test]
+fn row_variants_past_one_grid_dimension() {
+    // More rows than one dispatch dimension holds (65535): the 2-D grid.
+    poison_outputs();
+    let (mut rng, seed) = seeded_rng("row_variants_past_one_grid_dimension");
+    let shape = [70_000, 4];
+    for dev in test_devices() {
+        let xs = random_vec(&mut rng, shape[0] * shape[1], -4.0, 4.0);
+        let x = Tensor::from_slice(dev, &xs, &shape).unwrap();
+        for variant in row_variants_on(dev) {
+            let ctx = format!("{variant:?} {shape:?} on {} seed {seed}", label(dev));
+            check_row_result(
+                x.softmax_with_variant(None, Some(variant)),
+                &reference::softmax(&xs, &shape, None),
+                true,
+                Tolerance::F32_TRANSCENDENTAL,
+                &format!("softmax {ctx}"),
+            );
+            check_row_result(
+                x.layer_norm_with_variant(None, None, 1e-5, Some(variant)),
+                &reference::layernorm(&xs, &shape, None, None, 1e-5),
+                true,
+                Tolerance::F32_TRANSCENDENTAL,
+                &format!("layer_norm {ctx}"),
+            );
+        }
     }
 }

@@ -86,6 +86,21 @@ pub struct AdapterDescription {
 }
 
 impl AdapterDescription {
+    /// A file-name-safe key of this adapter, its driver and this crate's version:
+    /// caches of measured choices and compiled pipelines are valid under one key only.
+    pub fn cache_key(&self) -> String {
+        let vendor = self.vendor.to_string();
+        let hash = crate::cache_dir::stable_hash(&[
+            &self.name,
+            &self.backend,
+            &self.driver,
+            &self.driver_info,
+            &vendor,
+            env!("CARGO_PKG_VERSION"),
+        ]);
+        format!("{}-{hash:016x}", self.backend)
+    }
+
     /// One line for listings: `[0] name (backend, type, driver)`.
     pub fn summary(&self) -> String {
         format!(

@@ -10,10 +10,13 @@
 //!   are reported by the next call. Nothing is only logged.
 //! - Dispatches are recorded and submitted in batches; reads flush; host writes are
 //!   ordered after recorded work. Dropped buffers return to a size-class pool.
+//! - On-disk caches live under [`cache_dir::cache_dir`]; a missing, unreadable or
+//!   corrupt cache file is ignored and rewritten, never an error.
 //! - Adapter choice: `TESSERA_ADAPTER` (index, or name/backend substring), else
 //!   discrete GPU, integrated, virtual, then software.
 
 mod adapter;
+pub mod cache_dir;
 mod device;
 mod error;
 mod null;

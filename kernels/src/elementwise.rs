@@ -10,7 +10,7 @@ const UNARY: &str = include_str!("wgsl/unary.wgsl");
 const BINARY: &str = include_str!("wgsl/binary.wgsl");
 const WHERE: &str = include_str!("wgsl/where.wgsl");
 
-fn unary_snippet(op: UnaryOp) -> String {
+pub(crate) fn unary_snippet(op: UnaryOp) -> String {
     let expr = match op {
         UnaryOp::Neg => "-v",
         UnaryOp::Abs => "abs(v)",
@@ -33,7 +33,7 @@ fn unary_snippet(op: UnaryOp) -> String {
     )
 }
 
-fn binary_snippet(op: BinaryOp) -> String {
+pub(crate) fn binary_snippet(op: BinaryOp) -> String {
     let expr = match op {
         BinaryOp::Add => "x + y",
         BinaryOp::Sub => "x - y",

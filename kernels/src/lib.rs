@@ -4,7 +4,10 @@
 //! - Pure: no wgpu, no GPU. A spec renders a [`KernelSource`]; `tessera-hal` compiles it.
 //! - Each kernel is a `.wgsl` body under `src/wgsl/` (via `include_str!`) plus a small
 //!   Rust spec. Specialise with a dtype header (`alias T = f32;`) and WGSL `override`
-//!   constants, never with blind string replacement inside the body.
+//!   constants, never with blind string replacement inside the body. The one
+//!   exception is the register-blocked matmul ([`BlockedMatmulSpec`]), whose module
+//!   whose module is generated line by line so its accumulators are unrolled
+//!   into registers.
 //! - Every variant a spec can render is validated by naga in this crate's unit tests.
 //! - Storage may be f16; arithmetic and accumulation are always f32.
 //! - Kernels never read or write out of bounds: every access is guarded by a size
@@ -13,15 +16,25 @@
 //!   order, then the parameter uniform (a `#[repr(C)]` Pod struct mirrored in WGSL)
 //!   at binding n. Offsets in parameters are in elements, not bytes.
 //! - Large dispatches use the 2-D grid of [`grid`].
+//! - Fast variants (vec4 loads, subgroup reductions) sit beside the general
+//!   strided kernels, never replace them: [`RowVariant`] and
+//!   [`ElementwiseVariant`] name them, and the host proves a variant's
+//!   preconditions ([`row_vec4_fits`], [`vec4_fits`], the adapter's subgroups)
+//!   before rendering it.
 
 mod assemble;
 mod data_movement;
 mod dtype;
 mod elementwise;
+mod elementwise_vec4;
 mod float_math;
 mod gemm;
+mod gemm_blocked;
+mod gemv;
 pub mod grid;
 mod op_kinds;
+mod row_variant;
+mod row_vec4;
 mod rowwise;
 mod source;
 
@@ -31,8 +44,22 @@ pub use elementwise::{
     elementwise_workgroups, AffineSpec, BinaryParams, BinarySpec, UnaryParams, UnarySpec,
     WhereParams, WhereSpec,
 };
+pub use elementwise_vec4::{
+    elementwise_vec4_workgroups, vec4_fits, AffineVec4Spec, BinaryVec4Params, BinaryVec4Spec,
+    ElementwiseVariant, UnaryVec4Spec, Vec4Layout,
+};
 pub use gemm::{MatmulParams, MatmulSpec, MatmulTile};
+pub use gemm_blocked::{
+    BlockedConfig, BlockedMatmulSpec, Contiguous, OperandLayout, BLOCKED_CONFIGS,
+};
+pub use gemv::{
+    MatvecLayout, MatvecLoad, MatvecSpec, MatvecVariant, MATVEC_MAX_ROWS, MATVEC_MAX_WG,
+};
 pub use op_kinds::{BinaryOp, NormKind, ReduceOp, UnaryOp};
+pub use row_variant::{
+    row_vec4_fits, row_vec4_wg_for, RowVariant, ROW_VEC4_PER_THREAD, ROW_VEC4_RESIDENT_MAX,
+};
+pub use row_vec4::{NormVec4Spec, SoftmaxVec4Spec};
 pub use rowwise::{
     row_wg_for, rowwise_workgroups, NormParams, NormSpec, ReduceParams, ReduceSpec, SoftmaxParams,
     SoftmaxSpec, ROW_WG,

@@ -8,6 +8,8 @@ use crate::{dtype_header, BindingKind, DType, KernelSource, NormKind, ReduceOp};
 const REDUCE: &str = include_str!("wgsl/reduce.wgsl");
 const ARGMAX: &str = include_str!("wgsl/argmax.wgsl");
 const SOFTMAX: &str = include_str!("wgsl/softmax.wgsl");
+/// Softmax's parameter struct and mask addressing, shared with the vec4 kernels.
+pub(crate) const SOFTMAX_COMMON: &str = include_str!("wgsl/softmax_common.wgsl");
 const NORM: &str = include_str!("wgsl/norm.wgsl");
 const ROW_COMMON: &str = include_str!("wgsl/row_common.wgsl");
 
@@ -25,7 +27,7 @@ pub fn row_wg_for(len: usize) -> u32 {
 const IS_NAN: &str =
     "fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }\n";
 
-fn wg_header(dtype: DType, wg: u32) -> String {
+pub(crate) fn wg_header(dtype: DType, wg: u32) -> String {
     format!("{}const WG: u32 = {wg}u;\n{IS_NAN}", dtype_header(dtype))
 }
 
@@ -180,7 +182,7 @@ impl SoftmaxSpec {
         fixed_kernel(
             key,
             &format!("{header}{ROW_COMMON}"),
-            SOFTMAX,
+            &format!("{SOFTMAX_COMMON}{SOFTMAX}"),
             bindings,
             std::mem::size_of::<SoftmaxParams>(),
             [self.wg, 1, 1],

@@ -69,6 +69,16 @@ pub enum Error {
         /// What is too large.
         message: String,
     },
+    /// A kernel variant was forced on operands (or an adapter) it does not fit.
+    #[error("{op}: variant {variant} does not apply here: {reason}")]
+    VariantUnavailable {
+        /// The operation.
+        op: &'static str,
+        /// The variant's name.
+        variant: &'static str,
+        /// Why it does not fit (alignment, broadcast, adapter features).
+        reason: String,
+    },
     /// A model file or tokenizer failed to load.
     #[error(transparent)]
     Load(#[from] crate::loaders::LoadError),

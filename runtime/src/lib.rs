@@ -16,7 +16,9 @@ pub mod models;
 pub mod nn;
 pub mod ops;
 pub mod tensor;
+pub mod timing;
 pub mod tokenizer;
+pub mod tuning;
 
 pub use error::{Error, Result, ShapeError};
 pub use loaders::LoadError;

@@ -26,11 +26,35 @@ fn a_layer_records_the_expected_kernels() {
         .into_iter()
         .map(|d| (d.key, d.workgroups))
         .collect();
-    // The batch folds into 96 rows: one large-tile matmul of 24 x 2 tiles.
-    assert_eq!(keys[0], ("matmul/f32/tile64".to_string(), [24, 2, 1]));
-    assert_eq!(keys[1].0, "binary/add/f32/wg256");
-    assert_eq!(keys[2].0, "unary/gelu_erf/f32/wg256");
-    assert_eq!(keys[3], ("softmax/plain/f32/wg256".to_string(), [96, 1, 1]));
+    // The batch folds into 96 rows: one matmul, the transposed weight read in
+    // place by the register-blocked 64x64 vec4 tile (ragged in m: the checked
+    // rendering), 24 x 2 tiles.
+    assert_eq!(
+        keys[0],
+        (
+            "matmul_blocked/f32/64x64x16t4x4/akbk/checked".to_string(),
+            [24, 2, 1]
+        )
+    );
+    // The bias add is a row vector over contiguous rows: the vec4 kernel with b
+    // repeated, one vec4 per thread (96 * 1536 / 4 / 256 = 144 workgroups).
+    assert_eq!(
+        keys[1],
+        (
+            "binary_vec4/add/f32/repeat_b/wg256".to_string(),
+            [144, 1, 1]
+        )
+    );
+    assert_eq!(
+        keys[2],
+        ("unary_vec4/gelu_erf/f32/wg256".to_string(), [144, 1, 1])
+    );
+    // Rows of 1536 fit vec4 and registers (384 vec4s, 128 threads x 3); the null
+    // device has no subgroups, so the reductions are the shared-memory tree.
+    assert_eq!(
+        keys[3],
+        ("softmax_vec4/plain/f32/wg128/tree".to_string(), [96, 1, 1])
+    );
     assert_eq!(keys.len(), 4);
 }
 

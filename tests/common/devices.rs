@@ -47,3 +47,8 @@ pub fn label(device: &Arc<dyn Device>) -> String {
 pub fn has_f16(device: &Arc<dyn Device>) -> bool {
     device.adapter().features.shader_f16
 }
+
+/// Whether `device` can run subgroup kernels.
+pub fn has_subgroups(device: &Arc<dyn Device>) -> bool {
+    device.adapter().features.subgroups
+}

@@ -1,12 +1,17 @@
 //! Turning a rendered kernel into a wgpu compute pipeline with an explicit layout:
-//! storage bindings in order, then the parameter uniform.
+//! storage bindings in order, then the parameter uniform; through the persistent
+//! pipeline cache where the device has one.
 
 use super::batch::WgpuPipeline;
 use tessera_kernels::{BindingKind, KernelSource};
 
 /// Create the module, bind group layout and pipeline for `source`. Errors are
 /// reported through the caller's error scopes.
-pub fn create_pipeline(device: &wgpu::Device, source: &KernelSource) -> WgpuPipeline {
+pub fn create_pipeline(
+    device: &wgpu::Device,
+    source: &KernelSource,
+    cache: Option<&wgpu::PipelineCache>,
+) -> WgpuPipeline {
     let descriptor = wgpu::ShaderModuleDescriptor {
         label: Some(&source.key),
         source: wgpu::ShaderSource::Wgsl(source.wgsl.as_str().into()),
@@ -72,7 +77,7 @@ pub fn create_pipeline(device: &wgpu::Device, source: &KernelSource) -> WgpuPipe
             constants: &constants,
             zero_initialize_workgroup_memory: false,
         },
-        cache: None,
+        cache,
     });
     WgpuPipeline { pipeline, layout }
 }

@@ -3,6 +3,7 @@
 mod batch;
 mod compile;
 mod describe;
+mod pipeline_cache;
 mod scope;
 
 pub use describe::{create_instance, enumerate};
@@ -12,6 +13,7 @@ use crate::device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, Timer
 use crate::error::{DeviceError, Result};
 use crate::pool::{size_class, SizeClassPool};
 use batch::{Batch, Command};
+use pipeline_cache::PersistentPipelineCache;
 use scope::Scopes;
 use std::any::Any;
 use std::collections::HashMap;
@@ -47,6 +49,15 @@ struct Shared {
     uncaptured: Arc<Mutex<Vec<String>>>,
     query_set: Option<wgpu::QuerySet>,
     next_timer: Mutex<u32>,
+    pipeline_cache: Option<PersistentPipelineCache>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Some(cache) = &self.pipeline_cache {
+            cache.save_if_dirty();
+        }
+    }
 }
 
 impl BufferRecycler for Shared {
@@ -132,6 +143,7 @@ impl WgpuDevice {
         let mut description = description;
         description.limits = describe::describe_limits(&device.limits());
         description.features = describe::describe_features(device.features());
+        let pipeline_cache = PersistentPipelineCache::open(&device, &description.cache_key());
         Ok(WgpuDevice {
             shared: Arc::new(Shared {
                 id: NEXT_DEVICE_ID.fetch_add(1, Ordering::Relaxed),
@@ -147,6 +159,7 @@ impl WgpuDevice {
                 uncaptured,
                 query_set,
                 next_timer: Mutex::new(0),
+                pipeline_cache,
             }),
         })
     }
@@ -382,7 +395,12 @@ impl Device for WgpuDevice {
             });
         }
         let scopes = Scopes::push(&self.shared.device);
-        let backend = compile::create_pipeline(&self.shared.device, source);
+        let cache = self.shared.pipeline_cache.as_ref();
+        let backend =
+            compile::create_pipeline(&self.shared.device, source, cache.map(|c| c.cache()));
+        if let Some(cache) = cache {
+            cache.mark_dirty();
+        }
         scopes
             .finish(|| format!("compiling {}", source.key))
             .map_err(|e| DeviceError::Compile {
@@ -479,6 +497,9 @@ impl Device for WgpuDevice {
     fn synchronize(&self) -> Result<()> {
         self.flush()?;
         self.wait_idle()?;
+        if let Some(cache) = &self.shared.pipeline_cache {
+            cache.save_if_dirty();
+        }
         self.check_health()
     }
 

@@ -1,12 +1,15 @@
 //! Unary, affine, binary (numpy broadcasting) and where/select.
 
+use super::elementwise_vec4::launch_binary_vec4;
 use super::launch::{launch, pad8, same_device, to_u32};
+use super::variant::{choose_unary_variant, plan_binary, BinaryPlan};
 use crate::error::{Error, Result};
 use crate::tensor::shape::broadcast_shapes;
 use crate::tensor::Tensor;
 use tessera_kernels::{
-    elementwise_workgroups, AffineSpec, BinaryOp, BinaryParams, BinarySpec, DType, UnaryOp,
-    UnaryParams, UnarySpec, WhereParams, WhereSpec,
+    elementwise_vec4_workgroups, elementwise_workgroups, AffineSpec, AffineVec4Spec, BinaryOp,
+    BinaryParams, BinarySpec, DType, ElementwiseVariant, UnaryOp, UnaryParams, UnarySpec,
+    UnaryVec4Spec, WhereParams, WhereSpec,
 };
 
 pub(crate) fn require_float(op: &'static str, t: &Tensor) -> Result<()> {
@@ -36,33 +39,57 @@ fn require_same_dtype(op: &'static str, a: &Tensor, b: &Tensor) -> Result<()> {
 impl Tensor {
     /// Apply an elementwise function.
     pub fn unary(&self, op: UnaryOp) -> Result<Tensor> {
-        let source = UnarySpec {
-            op,
-            dtype: self.dtype(),
-        }
-        .render();
-        self.unary_with(op.name(), &source, 1.0, 0.0)
+        self.unary_with_variant(op, None)
+    }
+
+    /// [`Tensor::unary`] with the kernel variant forced (`Some`: `General` or
+    /// `Vec4`) or chosen from the element count and offset (`None`). A forced
+    /// variant that does not fit is [`Error::VariantUnavailable`].
+    pub fn unary_with_variant(
+        &self,
+        op: UnaryOp,
+        variant: Option<ElementwiseVariant>,
+    ) -> Result<Tensor> {
+        self.unary_like(op.name(), Some(op), 1.0, 0.0, variant)
     }
 
     /// `x * scale + bias` elementwise.
     pub fn affine(&self, scale: f32, bias: f32) -> Result<Tensor> {
-        let source = AffineSpec {
-            dtype: self.dtype(),
-        }
-        .render();
-        self.unary_with("affine", &source, scale, bias)
+        self.affine_with_variant(scale, bias, None)
     }
 
-    fn unary_with(
+    /// [`Tensor::affine`] with the kernel variant forced or chosen automatically,
+    /// as in [`Tensor::unary_with_variant`].
+    pub fn affine_with_variant(
         &self,
-        op: &'static str,
-        source: &tessera_kernels::KernelSource,
         scale: f32,
         bias: f32,
+        variant: Option<ElementwiseVariant>,
+    ) -> Result<Tensor> {
+        self.unary_like("affine", None, scale, bias, variant)
+    }
+
+    /// A unary op (`Some`) or affine (`None`) over a contiguous copy of `self`.
+    fn unary_like(
+        &self,
+        op: &'static str,
+        unary: Option<UnaryOp>,
+        scale: f32,
+        bias: f32,
+        variant: Option<ElementwiseVariant>,
     ) -> Result<Tensor> {
         require_float(op, self)?;
         let x = self.contiguous()?;
-        let out = Tensor::uninit(x.device(), x.dtype(), x.shape(), op)?;
+        let variant = choose_unary_variant(op, &x, variant)?;
+        let dtype = x.dtype();
+        let vec4 = variant != ElementwiseVariant::General;
+        let source = match (vec4, unary) {
+            (false, Some(op)) => UnarySpec { op, dtype }.render(),
+            (false, None) => AffineSpec { dtype }.render(),
+            (true, Some(op)) => UnaryVec4Spec { op, dtype }.render(),
+            (true, None) => AffineVec4Spec { dtype }.render(),
+        };
+        let out = Tensor::uninit(x.device(), dtype, x.shape(), op)?;
         let params = UnaryParams {
             n: to_u32(op, x.numel())?,
             x_off: to_u32(op, x.offset())?,
@@ -72,13 +99,19 @@ impl Tensor {
             ..Default::default()
         };
         if x.numel() > 0 {
+            let n = x.numel() as u64;
+            let grid = if vec4 {
+                elementwise_vec4_workgroups(n)
+            } else {
+                elementwise_workgroups(n)
+            };
             launch(
                 op,
                 x.device(),
-                source,
+                &source,
                 &[x.buffer(), out.buffer()],
                 &params,
-                elementwise_workgroups(x.numel() as u64),
+                grid,
             )?;
         }
         Ok(out)
@@ -135,14 +168,35 @@ impl Tensor {
 
     /// `op(self, other)` with numpy broadcasting.
     pub fn binary(&self, op: BinaryOp, other: &Tensor) -> Result<Tensor> {
+        self.binary_with_variant(op, other, None)
+    }
+
+    /// [`Tensor::binary`] with the kernel variant forced (`Some`) or chosen from
+    /// the shapes, layouts and offsets (`None`): `Vec4` for contiguous operands
+    /// of the same shape, `Vec4RowBroadcast` for a contiguous operand and a
+    /// repeated contiguous block (`[rows, n] op [n]`), else `General`. A forced
+    /// variant that does not fit is [`Error::VariantUnavailable`].
+    pub fn binary_with_variant(
+        &self,
+        op: BinaryOp,
+        other: &Tensor,
+        variant: Option<ElementwiseVariant>,
+    ) -> Result<Tensor> {
         let name = op.name();
         same_device(name, &[self, other])?;
         require_float(name, self)?;
         require_same_dtype(name, self, other)?;
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
+        let plan = plan_binary(name, &shape, self, other, variant)?;
+        let out = Tensor::uninit(self.device(), self.dtype(), &shape, name)?;
+        if let BinaryPlan::Vec4 { layout, period } = plan {
+            if out.numel() > 0 {
+                launch_binary_vec4(name, op, layout, period, self, other, &out)?;
+            }
+            return Ok(out);
+        }
         let a = self.broadcast_to(&shape)?;
         let b = other.broadcast_to(&shape)?;
-        let out = Tensor::uninit(self.device(), self.dtype(), &shape, name)?;
         let params = BinaryParams {
             n: to_u32(name, out.numel())?,
             rank: shape.len() as u32,

@@ -42,6 +42,13 @@ impl Tensor {
         Ok(out)
     }
 
+    /// A fresh contiguous copy, even when `self` is already contiguous.
+    pub fn copy(&self) -> Result<Tensor> {
+        let out = Tensor::uninit(self.device(), self.dtype(), self.shape(), "copy")?;
+        copy_into("copy", self, &out)?;
+        Ok(out)
+    }
+
     /// Convert to `dtype` (float to int truncates toward zero).
     pub fn cast(&self, dtype: DType) -> Result<Tensor> {
         if dtype == self.dtype() {

@@ -1,13 +1,15 @@
 //! Batched matrix multiply with numpy batch broadcasting. Transposed operands are
 //! passed as strided views: no copy unless the batch dims cannot be flattened to a
-//! single stride.
+//! single stride. The kernel is chosen per call class by the tuner (see
+//! [`crate::tuning`]) among the variants of [`MatmulVariant`].
 
 use super::elementwise::require_float;
-use super::launch::{launch, same_device, to_u32};
+use super::launch::{same_device, to_u32};
+use super::matmul_variants::{MatmulPlan, MatmulVariant};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::shape::broadcast_shapes;
 use crate::tensor::Tensor;
-use tessera_kernels::{MatmulParams, MatmulSpec, MatmulTile};
+use tessera_kernels::{MatmulParams, MatmulTile, OperandLayout};
 
 /// A `[batch.., rows, cols]` operand viewed as `(batch stride, row stride, col stride)`
 /// over the flattened batch; copies first when the batch dims do not collapse.
@@ -34,12 +36,78 @@ fn flatten_batch(t: &Tensor, batch_shape: &[usize]) -> Result<(Tensor, usize)> {
 impl Tensor {
     /// `self @ other` for `[.., m, k] @ [.., k, n]` with broadcast batch dims.
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
-        self.matmul_with_tile(other, None)
+        self.matmul_with_variant(other, None)
     }
 
-    /// [`Tensor::matmul`] with the kernel tile forced (`None`: chosen by output
-    /// size and adapter type). For tests and benchmarks of each variant.
+    /// [`Tensor::matmul`] with one of the strided tiles forced (`None`: automatic).
     pub fn matmul_with_tile(&self, other: &Tensor, tile: Option<MatmulTile>) -> Result<Tensor> {
+        self.matmul_with_variant(other, tile.map(MatmulVariant::Tiled))
+    }
+
+    /// The variants that can run `self @ other` (for tests and benchmarks).
+    pub fn matmul_variants(&self, other: &Tensor) -> Result<Vec<MatmulVariant>> {
+        if let Some((flat, other)) = self.folded(other)? {
+            return flat.matmul_variants(other);
+        }
+        let plan = self.matmul_plan(other)?;
+        Ok(MatmulVariant::all()
+            .into_iter()
+            .filter(|&v| plan.inner.applies(v))
+            .collect())
+    }
+
+    /// [`Tensor::matmul`] with the kernel forced (`None`: the tuned or heuristic
+    /// choice). A forced variant that cannot run these operands is a shape error.
+    pub fn matmul_with_variant(
+        &self,
+        other: &Tensor,
+        variant: Option<MatmulVariant>,
+    ) -> Result<Tensor> {
+        if let Some((flat, other)) = self.folded(other)? {
+            let mut shape = self.shape()[..self.rank() - 1].to_vec();
+            shape.push(other.shape()[1]);
+            return flat.matmul_with_variant(other, variant)?.reshape(&shape);
+        }
+        let plan = self.matmul_plan(other)?;
+        let mut shape = plan.batch_shape.clone();
+        shape.extend([plan.inner.m, plan.inner.n]);
+        let out = Tensor::uninit(self.device(), self.dtype(), &shape, "matmul")?;
+        if out.numel() == 0 {
+            return Ok(out);
+        }
+        let plan = plan.inner;
+        let variant = match variant {
+            Some(v) => v,
+            None => plan.choose(&out),
+        };
+        if variant == MatmulVariant::Matvec {
+            if !plan.applies(variant) {
+                return Err(ShapeError::new(
+                    "matmul",
+                    "the matvec variant needs 1 <= m <= 8",
+                    &[self.shape(), other.shape()],
+                )
+                .into());
+            }
+            return self.matvec(other);
+        }
+        plan.run(variant, &out)?;
+        Ok(out)
+    }
+
+    /// `[.., m, k] @ [k, n]` as one `[rows, k] @ [k, n]` matmul (a view when
+    /// self is row-contiguous): one big matmul instead of many short ones.
+    fn folded<'o>(&self, other: &'o Tensor) -> Result<Option<(Tensor, &'o Tensor)>> {
+        let (ra, rb) = (self.rank(), other.rank());
+        if rb != 2 || ra <= 2 {
+            return Ok(None);
+        }
+        let k = self.shape()[ra - 1];
+        let rows: usize = self.shape()[..ra - 1].iter().product();
+        Ok(Some((self.reshape(&[rows, k])?, other)))
+    }
+
+    fn matmul_plan(&self, other: &Tensor) -> Result<BatchedPlan> {
         let op = "matmul";
         same_device(op, &[self, other])?;
         require_float(op, self)?;
@@ -69,28 +137,25 @@ impl Tensor {
             )
             .into());
         }
-        if rb == 2 && ra > 2 {
-            // [.., m, k] @ [k, n]: fold the batch into the rows, one big matmul
-            // instead of many short ones (a view when self is row-contiguous).
-            let rows: usize = self.shape()[..ra - 1].iter().product();
-            let flat = self.reshape(&[rows, k])?.matmul_with_tile(other, tile)?;
-            let mut shape = self.shape()[..ra - 1].to_vec();
-            shape.push(n);
-            return flat.reshape(&shape);
-        }
         let batch_shape = broadcast_shapes(op, &self.shape()[..ra - 2], &other.shape()[..rb - 2])?;
         let batch: usize = batch_shape.iter().product();
         let (a, a_sb) = flatten_batch(self, &batch_shape)?;
         let (b, b_sb) = flatten_batch(other, &batch_shape)?;
-        let mut shape = batch_shape.clone();
-        shape.extend([m, n]);
-        let out = Tensor::uninit(self.device(), self.dtype(), &shape, op)?;
-        if out.numel() == 0 {
-            return Ok(out);
-        }
-        // Every index the kernel forms is below offset + Σ (extent-1)·stride of a
+        // Every index the kernels form is below offset + Σ (extent-1)·stride of a
         // view that lies inside its buffer, so it fits u32 when the buffer does.
         let (na, nbr) = (a.rank(), b.rank());
+        let a_layout = OperandLayout {
+            offset: a.offset(),
+            batch_stride: if batch > 1 { a_sb } else { 0 },
+            outer_stride: a.strides()[na - 2],
+            k_stride: a.strides()[na - 1],
+        };
+        let b_layout = OperandLayout {
+            offset: b.offset(),
+            batch_stride: if batch > 1 { b_sb } else { 0 },
+            outer_stride: b.strides()[nbr - 1],
+            k_stride: b.strides()[nbr - 2],
+        };
         let params = MatmulParams {
             m: to_u32(op, m)?,
             n: to_u32(op, n)?,
@@ -101,29 +166,34 @@ impl Tensor {
             c_off: 0,
             pad0: 0,
             a_sb: to_u32(op, a_sb)?,
-            a_sm: to_u32(op, a.strides()[na - 2])?,
-            a_sk: to_u32(op, a.strides()[na - 1])?,
+            a_sm: to_u32(op, a_layout.outer_stride)?,
+            a_sk: to_u32(op, a_layout.k_stride)?,
             pad1: 0,
             b_sb: to_u32(op, b_sb)?,
-            b_sk: to_u32(op, b.strides()[nbr - 2])?,
-            b_sn: to_u32(op, b.strides()[nbr - 1])?,
+            b_sk: to_u32(op, b_layout.k_stride)?,
+            b_sn: to_u32(op, b_layout.outer_stride)?,
             pad2: 0,
         };
-        let software = self.device().adapter().device_type == tessera_hal::AdapterType::Cpu;
-        let tile = tile.unwrap_or_else(|| MatmulTile::for_output(m, n, software));
-        let spec = MatmulSpec {
-            dtype: self.dtype(),
-            tile,
-        };
-        let source = spec.render();
-        launch(
-            op,
-            self.device(),
-            &source,
-            &[a.buffer(), b.buffer(), out.buffer()],
-            &params,
-            spec.workgroups(m, n, batch),
-        )?;
-        Ok(out)
+        Ok(BatchedPlan {
+            batch_shape,
+            inner: MatmulPlan {
+                dtype: self.dtype(),
+                m,
+                n,
+                k,
+                batch,
+                a,
+                b,
+                a_layout,
+                b_layout,
+                params,
+            },
+        })
     }
+}
+
+/// A plan with the broadcast batch shape of the output.
+struct BatchedPlan {
+    batch_shape: Vec<usize>,
+    inner: MatmulPlan,
 }

@@ -3,13 +3,19 @@
 //! read-back or flush.
 
 mod elementwise;
+mod elementwise_vec4;
 mod gather;
 mod launch;
 mod layout;
 mod matmul;
+mod matmul_variants;
+mod matvec;
 mod norm;
 mod reduce;
 mod softmax;
+mod variant;
 
 pub use elementwise::where_select;
 pub use layout::concat;
+pub use matmul_variants::MatmulVariant;
+pub use matvec::matvec_applicable;

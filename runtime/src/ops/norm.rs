@@ -2,9 +2,13 @@
 
 use super::elementwise::require_float;
 use super::launch::{launch, same_device, to_u32};
+use super::variant::choose_row_variant;
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
-use tessera_kernels::{row_wg_for, rowwise_workgroups, NormKind, NormParams, NormSpec};
+use tessera_kernels::{
+    row_vec4_wg_for, row_wg_for, rowwise_workgroups, KernelSource, NormKind, NormParams, NormSpec,
+    NormVec4Spec, RowVariant,
+};
 
 impl Tensor {
     /// `(x - mean) / sqrt(var + eps) * weight + bias` along the last axis.
@@ -14,12 +18,35 @@ impl Tensor {
         bias: Option<&Tensor>,
         eps: f32,
     ) -> Result<Tensor> {
-        self.norm(NormKind::Layer, weight, bias, eps)
+        self.norm(NormKind::Layer, weight, bias, eps, None)
+    }
+
+    /// [`Tensor::layer_norm`] with the kernel variant forced (`Some`) or chosen
+    /// automatically (`None`); see [`Tensor::softmax_with_variant`].
+    pub fn layer_norm_with_variant(
+        &self,
+        weight: Option<&Tensor>,
+        bias: Option<&Tensor>,
+        eps: f32,
+        variant: Option<RowVariant>,
+    ) -> Result<Tensor> {
+        self.norm(NormKind::Layer, weight, bias, eps, variant)
     }
 
     /// `x / sqrt(mean(x^2) + eps) * weight` along the last axis.
     pub fn rms_norm(&self, weight: Option<&Tensor>, eps: f32) -> Result<Tensor> {
-        self.norm(NormKind::Rms, weight, None, eps)
+        self.norm(NormKind::Rms, weight, None, eps, None)
+    }
+
+    /// [`Tensor::rms_norm`] with the kernel variant forced (`Some`) or chosen
+    /// automatically (`None`); see [`Tensor::softmax_with_variant`].
+    pub fn rms_norm_with_variant(
+        &self,
+        weight: Option<&Tensor>,
+        eps: f32,
+        variant: Option<RowVariant>,
+    ) -> Result<Tensor> {
+        self.norm(NormKind::Rms, weight, None, eps, variant)
     }
 
     fn norm(
@@ -28,6 +55,7 @@ impl Tensor {
         weight: Option<&Tensor>,
         bias: Option<&Tensor>,
         eps: f32,
+        variant: Option<RowVariant>,
     ) -> Result<Tensor> {
         let op = if kind == NormKind::Layer {
             "layer_norm"
@@ -64,11 +92,14 @@ impl Tensor {
         let x = self.contiguous()?;
         let rows = x.numel().checked_div(n).unwrap_or(0);
         let out = Tensor::uninit(x.device(), x.dtype(), x.shape(), op)?;
+        let w = weight.map(|_| &params_of[0]);
+        let b = bias.map(|_| params_of.last().expect("bias uploaded"));
+        let mut offsets = vec![x.offset(), out.offset()];
+        offsets.extend(params_of.iter().map(|t| t.offset()));
+        let variant = choose_row_variant(op, x.device(), n, &offsets, variant)?;
         if rows == 0 {
             return Ok(out);
         }
-        let w = weight.map(|_| &params_of[0]);
-        let b = bias.map(|_| params_of.last().expect("bias uploaded"));
         let params = NormParams {
             rows: to_u32(op, rows)?,
             n: to_u32(op, n)?,
@@ -79,16 +110,28 @@ impl Tensor {
             eps,
             pad0: 0,
         };
-        let spec = NormSpec {
-            kind,
-            dtype: x.dtype(),
-            has_weight: w.is_some(),
-            has_bias: b.is_some(),
-            wg: row_wg_for(n),
+        let (dtype, has_weight, has_bias) = (x.dtype(), w.is_some(), b.is_some());
+        let source: Option<KernelSource> = match variant {
+            RowVariant::General => NormSpec {
+                kind,
+                dtype,
+                has_weight,
+                has_bias,
+                wg: row_wg_for(n),
+            }
+            .render(),
+            RowVariant::Vec4 | RowVariant::Vec4Subgroup => NormVec4Spec {
+                kind,
+                dtype,
+                has_weight,
+                has_bias,
+                wg: row_vec4_wg_for(n),
+                subgroups: variant.needs_subgroups(),
+            }
+            .render(),
         };
-        let source = spec
-            .render()
-            .ok_or_else(|| ShapeError::new(op, "RMS norm takes no bias", &[self.shape()]))?;
+        let source =
+            source.ok_or_else(|| ShapeError::new(op, "RMS norm takes no bias", &[self.shape()]))?;
         let mut buffers = vec![x.buffer()];
         buffers.extend(w.map(|t| t.buffer()));
         buffers.extend(b.map(|t| t.buffer()));

@@ -2,15 +2,32 @@
 
 use super::elementwise::require_float;
 use super::launch::{launch, pad8, same_device, to_u32};
+use super::variant::choose_row_variant;
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
-use tessera_kernels::{row_wg_for, rowwise_workgroups, SoftmaxParams, SoftmaxSpec};
+use tessera_kernels::{
+    row_vec4_wg_for, row_wg_for, rowwise_workgroups, RowVariant, SoftmaxParams, SoftmaxSpec,
+    SoftmaxVec4Spec,
+};
 
 impl Tensor {
     /// Stable softmax of `self + mask` along the last axis. The mask (same dtype)
     /// broadcasts to `self`'s shape, e.g. `[b, 1, 1, s]` over attention scores
     /// `[b, h, q, s]`. A row that is entirely -inf gives zeros.
     pub fn softmax(&self, mask: Option<&Tensor>) -> Result<Tensor> {
+        self.softmax_with_variant(mask, None)
+    }
+
+    /// [`Tensor::softmax`] with the kernel variant forced (`Some`) or chosen from
+    /// the row length, offsets and adapter features (`None`, as `softmax` does).
+    /// A forced variant that does not fit is an error
+    /// ([`Error::VariantUnavailable`], or an unsupported-device error for
+    /// subgroups on an adapter without them).
+    pub fn softmax_with_variant(
+        &self,
+        mask: Option<&Tensor>,
+        variant: Option<RowVariant>,
+    ) -> Result<Tensor> {
         let op = "softmax";
         require_float(op, self)?;
         if self.rank() == 0 {
@@ -42,6 +59,7 @@ impl Tensor {
             }
             None => None,
         };
+        let variant = choose_row_variant(op, x.device(), n, &[x.offset(), out.offset()], variant)?;
         if rows == 0 {
             return Ok(out);
         }
@@ -56,12 +74,22 @@ impl Tensor {
             shape: pad8(op, x.shape())?,
             m_strides: pad8(op, mask_view.as_ref().map_or(&[][..], |m| m.strides()))?,
         };
-        let source = SoftmaxSpec {
-            dtype: x.dtype(),
-            masked: mask_view.is_some(),
-            wg: row_wg_for(n),
-        }
-        .render();
+        let (dtype, masked) = (x.dtype(), mask_view.is_some());
+        let source = match variant {
+            RowVariant::General => SoftmaxSpec {
+                dtype,
+                masked,
+                wg: row_wg_for(n),
+            }
+            .render(),
+            RowVariant::Vec4 | RowVariant::Vec4Subgroup => SoftmaxVec4Spec {
+                dtype,
+                masked,
+                wg: row_vec4_wg_for(n),
+                subgroups: variant.needs_subgroups(),
+            }
+            .render(),
+        };
         let grid = rowwise_workgroups(rows as u64);
         match &mask_view {
             Some(m) => launch(

@@ -1,6 +1,6 @@
-//! `tessera bench`: throughput benchmarks (programs, not timed tests).
+//! `tessera bench embed`: sentence-embedding throughput.
 
-use clap::{Args, Subcommand};
+use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;
 use tessera_hal::{open_device, AdapterSelector};
@@ -9,13 +9,6 @@ use tessera_runtime::models::bert::{
     DEFAULT_MAX_TOKENS,
 };
 use tessera_runtime::tokenizer::TextTokenizer;
-
-/// Benchmarks.
-#[derive(Subcommand, Debug)]
-pub enum BenchCommand {
-    /// Sentence-embedding throughput of all-MiniLM-L6-v2 (or a random-weight model of its shapes).
-    Embed(EmbedBenchArgs),
-}
 
 /// Arguments of `tessera bench embed`.
 #[derive(Args, Debug)]
@@ -38,13 +31,6 @@ pub struct EmbedBenchArgs {
     /// Tokens per sentence, [CLS] and [SEP] included.
     #[arg(long, default_value_t = 30)]
     tokens: usize,
-}
-
-/// Run a benchmark.
-pub fn run(command: BenchCommand) -> Result<(), Box<dyn std::error::Error>> {
-    match command {
-        BenchCommand::Embed(args) => bench_embed(args),
-    }
 }
 
 /// Single-token English words, so a sentence of n words is n + 2 tokens.
@@ -71,7 +57,7 @@ fn sentences(count: usize, tokens: usize) -> Vec<String> {
         .collect()
 }
 
-fn bench_embed(args: EmbedBenchArgs) -> Result<(), Box<dyn std::error::Error>> {
+pub fn bench_embed(args: EmbedBenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     let selector = args
         .adapter
         .clone()

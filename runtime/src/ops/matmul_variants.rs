@@ -1,0 +1,243 @@
+//! The matmul kernels the runtime can run, which apply to a given call, the
+//! heuristic default, and the tuned choice among them.
+
+use super::launch::launch;
+use crate::error::Result;
+use crate::tensor::Tensor;
+use crate::timing::time_once;
+use crate::tuning;
+use std::time::Duration;
+use tessera_hal::AdapterType;
+use tessera_kernels::{
+    BlockedConfig, BlockedMatmulSpec, DType, MatmulParams, MatmulSpec, MatmulTile, OperandLayout,
+    BLOCKED_CONFIGS,
+};
+
+/// One matmul kernel family member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MatmulVariant {
+    /// The strided scalar-load kernels: any layout, any alignment.
+    Tiled(MatmulTile),
+    /// The register-blocked vec4 kernel (aligned operands only).
+    Blocked(BlockedConfig),
+    /// The matrix-vector kernels (split k, reduced in workgroup memory) for
+    /// `m <= 8`, the shape of decoding; see [`Tensor::matvec`].
+    Matvec,
+}
+
+impl MatmulVariant {
+    /// Stable name, used in tuning tables and benchmark output.
+    pub fn name(&self) -> String {
+        match self {
+            MatmulVariant::Tiled(MatmulTile::Small) => "tile16".into(),
+            MatmulVariant::Tiled(MatmulTile::Large) => "tile64".into(),
+            MatmulVariant::Tiled(MatmulTile::LargeFat) => "tile64fat".into(),
+            MatmulVariant::Blocked(c) => format!("blocked{}", c.name()),
+            MatmulVariant::Matvec => "matvec".into(),
+        }
+    }
+
+    /// Every variant there is (each applies to some calls only).
+    pub fn all() -> Vec<MatmulVariant> {
+        let mut all = vec![
+            MatmulVariant::Tiled(MatmulTile::Small),
+            MatmulVariant::Tiled(MatmulTile::Large),
+            MatmulVariant::Tiled(MatmulTile::LargeFat),
+        ];
+        all.extend(BLOCKED_CONFIGS.iter().map(|&c| MatmulVariant::Blocked(c)));
+        all.push(MatmulVariant::Matvec);
+        all
+    }
+
+    /// The variant named `name` (see [`MatmulVariant::name`]).
+    pub fn from_name(name: &str) -> Option<MatmulVariant> {
+        Self::all().into_iter().find(|v| v.name() == name)
+    }
+}
+
+/// A checked matmul call: flattened-batch operands and kernel parameters.
+pub(crate) struct MatmulPlan {
+    pub dtype: DType,
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub batch: usize,
+    pub a: Tensor,
+    pub b: Tensor,
+    pub a_layout: OperandLayout,
+    pub b_layout: OperandLayout,
+    pub params: MatmulParams,
+}
+
+impl MatmulPlan {
+    /// The blocked spec for `config`, when its alignment rules hold.
+    fn blocked(&self, config: BlockedConfig) -> Option<BlockedMatmulSpec> {
+        BlockedMatmulSpec::applicable(
+            self.dtype,
+            config,
+            (self.m, self.n, self.k),
+            &self.a_layout,
+            &self.b_layout,
+        )
+    }
+
+    /// Whether `variant` can run this call.
+    pub fn applies(&self, variant: MatmulVariant) -> bool {
+        match variant {
+            MatmulVariant::Tiled(_) => true,
+            MatmulVariant::Matvec => super::matvec::matvec_applicable(self.m, self.n, self.k),
+            MatmulVariant::Blocked(c) => self.blocked(c).is_some(),
+        }
+    }
+
+    /// The variants worth measuring for this call: the applicable ones that can
+    /// win on this kind of adapter (GPUs: the register-blocked tiles, the 64x64
+    /// vec4 tile and, for small outputs, the 16x16 tile; software adapters: the
+    /// fat-invocation tiles), less tiles far larger than the output.
+    pub fn candidates(&self, adapter_type: AdapterType) -> Vec<MatmulVariant> {
+        let software = adapter_type == AdapterType::Cpu;
+        let (mb, nb) = (tuning::bucket(self.m), tuning::bucket(self.n));
+        let small = mb < 64 && nb < 64;
+        MatmulVariant::all()
+            .into_iter()
+            .filter(|&v| self.applies(v))
+            .filter(|v| match v {
+                MatmulVariant::Tiled(MatmulTile::Small) => small || !software,
+                MatmulVariant::Tiled(MatmulTile::Large) => !small && !software,
+                MatmulVariant::Tiled(MatmulTile::LargeFat) => !small && software,
+                MatmulVariant::Blocked(c) => {
+                    let fits = c.bm as usize <= mb.max(32) && c.bn as usize <= nb.max(32);
+                    fits && (!software || c.threads() <= 64)
+                }
+                MatmulVariant::Matvec => true,
+            })
+            .collect()
+    }
+
+    /// The built-in choice when nothing was measured.
+    pub fn heuristic(&self, adapter_type: AdapterType) -> MatmulVariant {
+        let blocked = |i: usize| {
+            let c = BLOCKED_CONFIGS[i];
+            self.applies(MatmulVariant::Blocked(c))
+                .then_some(MatmulVariant::Blocked(c))
+        };
+        let big = self.m >= 64 && self.n >= 64;
+        let chosen = if self.m <= 8 && adapter_type != AdapterType::Cpu {
+            self.applies(MatmulVariant::Matvec)
+                .then_some(MatmulVariant::Matvec)
+        } else if !big {
+            None
+        } else if adapter_type == AdapterType::Cpu {
+            blocked(3)
+        } else if self.m >= 512 && self.n >= 512 {
+            blocked(0)
+        } else {
+            blocked(2)
+        };
+        chosen.unwrap_or(MatmulVariant::Tiled(MatmulTile::for_output(
+            self.m,
+            self.n,
+            adapter_type == AdapterType::Cpu,
+        )))
+    }
+
+    /// The tuning class: dtype, bucketed sizes, batching and vec4 layout.
+    pub fn class(&self) -> String {
+        let side = |l: &OperandLayout, outer: usize| match l.vec4_contiguous(outer, self.k) {
+            Some(tessera_kernels::Contiguous::K) => "k4",
+            Some(tessera_kernels::Contiguous::Outer) => "o4",
+            None => "s",
+        };
+        format!(
+            "matmul/{}/m{}/n{}/k{}/{}/a{}/b{}/c{}",
+            self.dtype,
+            tuning::bucket(self.m),
+            tuning::bucket(self.n),
+            tuning::bucket(self.k),
+            if self.batch > 1 { "batched" } else { "single" },
+            side(&self.a_layout, self.m),
+            side(&self.b_layout, self.n),
+            if self.n.is_multiple_of(4) { "4" } else { "s" }
+        )
+    }
+
+    /// Record the dispatch of `variant` writing `out` (contiguous `[batch, m, n]`).
+    /// The caller has checked [`MatmulPlan::applies`].
+    pub fn run(&self, variant: MatmulVariant, out: &Tensor) -> Result<()> {
+        let op = "matmul";
+        let buffers = [self.a.buffer(), self.b.buffer(), out.buffer()];
+        match variant {
+            MatmulVariant::Tiled(tile) => {
+                let spec = MatmulSpec {
+                    dtype: self.dtype,
+                    tile,
+                };
+                let grid = spec.workgroups(self.m, self.n, self.batch);
+                launch(
+                    op,
+                    out.device(),
+                    &spec.render(),
+                    &buffers,
+                    &self.params,
+                    grid,
+                )
+            }
+            MatmulVariant::Blocked(config) => {
+                let Some(spec) = self.blocked(config) else {
+                    return Err(crate::error::ShapeError::new(
+                        op,
+                        format!("variant {} needs vec4-aligned operands", variant.name()),
+                        &[self.a.shape(), self.b.shape()],
+                    )
+                    .into());
+                };
+                let grid = spec.workgroups(self.m, self.n, self.batch);
+                launch(
+                    op,
+                    out.device(),
+                    &spec.render(),
+                    &buffers,
+                    &self.params,
+                    grid,
+                )
+            }
+            MatmulVariant::Matvec => {
+                // Measured on its own output (the caller runs it directly).
+                self.a.matvec(&self.b).map(drop)
+            }
+        }
+    }
+
+    /// The variant to run: the tuned choice for this call's class on this adapter.
+    pub fn choose(&self, out: &Tensor) -> MatmulVariant {
+        let device = out.device();
+        let fallback = self.heuristic(device.adapter().device_type);
+        let candidates = self.candidates(device.adapter().device_type);
+        tuning::choose(
+            device,
+            &self.class(),
+            &candidates,
+            MatmulVariant::name,
+            fallback,
+            |&v, best| self.measure(v, out, best),
+        )
+    }
+
+    /// Best of two timed runs of `variant` after one untimed run (compile); one
+    /// run only when it is already 1.5x slower than `best_so_far`.
+    fn measure(
+        &self,
+        variant: MatmulVariant,
+        out: &Tensor,
+        best_so_far: Duration,
+    ) -> Result<Duration> {
+        self.run(variant, out)?;
+        let device = out.device();
+        let (first, _) = time_once(device, || self.run(variant, out))?;
+        if first.as_secs_f64() > 1.5 * best_so_far.as_secs_f64() {
+            return Ok(first);
+        }
+        let (second, _) = time_once(device, || self.run(variant, out))?;
+        Ok(first.min(second))
+    }
+}

@@ -1,0 +1,248 @@
+//! Choosing the kernel variant of the row ops (softmax, norms) and the
+//! elementwise ops: automatically from the shapes, offsets and the adapter's
+//! features, or forced by a caller (benchmarks, tuners), in which case a variant
+//! that does not fit is a typed error, never a wrong result.
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+use std::sync::Arc;
+use tessera_hal::{Device, DeviceError};
+use tessera_kernels::{row_vec4_fits, vec4_fits, ElementwiseVariant, RowVariant, Vec4Layout};
+
+/// The row variant for rows of `len` values whose operands (x, y, weight,
+/// bias; not the softmax mask, read as scalars) start at `offsets`.
+///
+/// Automatic: vec4 with subgroup reductions where the row fits vec4 and the
+/// adapter has subgroups, vec4 with tree reductions where it fits, else general.
+pub(crate) fn choose_row_variant(
+    op: &'static str,
+    device: &Arc<dyn Device>,
+    len: usize,
+    offsets: &[usize],
+    forced: Option<RowVariant>,
+) -> Result<RowVariant> {
+    let fits = row_vec4_fits(len, offsets);
+    let subgroups = device.adapter().features.subgroups;
+    let Some(variant) = forced else {
+        return Ok(match (fits, subgroups) {
+            (false, _) => RowVariant::General,
+            (true, true) => RowVariant::Vec4Subgroup,
+            (true, false) => RowVariant::Vec4,
+        });
+    };
+    if variant.is_vec4() && !fits {
+        return Err(Error::VariantUnavailable {
+            op,
+            variant: variant.name(),
+            reason: format!(
+                "row length {len} and operand offsets {offsets:?} must be non-zero multiples of 4"
+            ),
+        });
+    }
+    if variant.needs_subgroups() && !subgroups {
+        return Err(no_subgroups(device, op, variant.name()));
+    }
+    Ok(variant)
+}
+
+fn no_subgroups(device: &Arc<dyn Device>, op: &str, variant: &str) -> Error {
+    Error::Device(DeviceError::Unsupported {
+        what: format!("subgroups ({op}, variant {variant})"),
+        adapter: device.adapter().name.clone(),
+    })
+}
+
+/// The variant of a unary or affine op over the contiguous `x`.
+///
+/// Automatic: vec4 where the element count and offset are multiples of 4.
+pub(crate) fn choose_unary_variant(
+    op: &'static str,
+    x: &Tensor,
+    forced: Option<ElementwiseVariant>,
+) -> Result<ElementwiseVariant> {
+    let fits = vec4_fits(x.numel(), &[x.offset()]);
+    match forced {
+        None if fits => Ok(ElementwiseVariant::Vec4),
+        None | Some(ElementwiseVariant::General) => Ok(ElementwiseVariant::General),
+        Some(ElementwiseVariant::Vec4) if fits => Ok(ElementwiseVariant::Vec4),
+        Some(v @ ElementwiseVariant::Vec4) => Err(Error::VariantUnavailable {
+            op,
+            variant: v.name(),
+            reason: format!(
+                "{} elements at offset {} must both be multiples of 4",
+                x.numel(),
+                x.offset()
+            ),
+        }),
+        Some(v @ ElementwiseVariant::Vec4RowBroadcast) => Err(Error::VariantUnavailable {
+            op,
+            variant: v.name(),
+            reason: "a unary op has no second operand to broadcast".into(),
+        }),
+    }
+}
+
+/// How a binary op runs: the general strided kernel, or the vec4 kernel with a
+/// layout and the repeated operand's period (in elements).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BinaryPlan {
+    /// The broadcasting scalar kernel.
+    General,
+    /// The vec4 kernel.
+    Vec4 {
+        /// How a and b line up with the output.
+        layout: Vec4Layout,
+        /// Elements of the repeated operand (the output's count for `Same`).
+        period: usize,
+    },
+}
+
+/// Elements after which `t` repeats when broadcast to `shape`, if `t` is a
+/// contiguous block repeated along `shape`'s leading dims (after numpy's
+/// left-padding of `t`'s shape with ones): `[n]` over `[rows, n]` gives `n`.
+fn repeat_period(t: &Tensor, shape: &[usize]) -> Option<usize> {
+    if !t.is_contiguous() || t.rank() > shape.len() {
+        return None;
+    }
+    let pad = shape.len() - t.rank();
+    let padded: Vec<usize> = std::iter::repeat_n(1, pad)
+        .chain(t.shape().iter().copied())
+        .collect();
+    let mut start = shape.len();
+    while start > 0 && padded[start - 1] == shape[start - 1] {
+        start -= 1;
+    }
+    padded[..start]
+        .iter()
+        .all(|&d| d == 1)
+        .then(|| shape[start..].iter().product())
+}
+
+/// The plan of `op(a, b)` broadcast to `shape` (a and b as the caller gave them).
+///
+/// Automatic: vec4 with a linear index where both operands have the output's
+/// shape, are contiguous and aligned; else vec4 with a repeated row vector where
+/// one operand has the output's shape and the other repeats; else general.
+pub(crate) fn plan_binary(
+    op: &'static str,
+    shape: &[usize],
+    a: &Tensor,
+    b: &Tensor,
+    forced: Option<ElementwiseVariant>,
+) -> Result<BinaryPlan> {
+    let n: usize = shape.iter().product();
+    let full = |t: &Tensor| t.shape() == shape && t.is_contiguous();
+    let aligned = |period: usize| vec4_fits(n, &[a.offset(), b.offset(), period]) && period > 0;
+    let same = (full(a) && full(b) && aligned(n)).then_some(BinaryPlan::Vec4 {
+        layout: Vec4Layout::Same,
+        period: n,
+    });
+    let repeated = || {
+        let repeat_b = repeat_period(b, shape)
+            .filter(|&p| full(a) && aligned(p))
+            .map(|period| BinaryPlan::Vec4 {
+                layout: Vec4Layout::RepeatB,
+                period,
+            });
+        repeat_b.or_else(|| {
+            repeat_period(a, shape)
+                .filter(|&p| full(b) && aligned(p))
+                .map(|period| BinaryPlan::Vec4 {
+                    layout: Vec4Layout::RepeatA,
+                    period,
+                })
+        })
+    };
+    let unavailable = |v: ElementwiseVariant, why: &str| Error::VariantUnavailable {
+        op,
+        variant: v.name(),
+        reason: format!(
+            "{why} (shapes {:?} and {:?}, offsets {} and {})",
+            a.shape(),
+            b.shape(),
+            a.offset(),
+            b.offset()
+        ),
+    };
+    match forced {
+        None => Ok(same.or_else(repeated).unwrap_or(BinaryPlan::General)),
+        Some(ElementwiseVariant::General) => Ok(BinaryPlan::General),
+        Some(v @ ElementwiseVariant::Vec4) => same.ok_or_else(|| {
+            unavailable(
+                v,
+                "needs contiguous operands of the output's shape, count and offsets multiples of 4",
+            )
+        }),
+        Some(v @ ElementwiseVariant::Vec4RowBroadcast) => repeated().ok_or_else(|| {
+            unavailable(
+                v,
+                "needs one contiguous operand of the output's shape and one repeated contiguous block, lengths and offsets multiples of 4",
+            )
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_hal::NullDevice;
+
+    fn device() -> Arc<dyn Device> {
+        Arc::new(NullDevice::new())
+    }
+
+    fn tensor(dev: &Arc<dyn Device>, shape: &[usize]) -> Tensor {
+        let n: usize = shape.iter().product();
+        Tensor::from_slice(dev, &vec![1.0f32; n], shape).unwrap()
+    }
+
+    #[test]
+    fn automatic_row_choice_follows_alignment_and_features() {
+        let dev = device();
+        assert!(!dev.adapter().features.subgroups);
+        let auto = |len, offsets: &[usize]| choose_row_variant("t", &dev, len, offsets, None);
+        assert_eq!(auto(4096, &[0, 0]).unwrap(), RowVariant::Vec4);
+        assert_eq!(auto(4100, &[8, 0, 4]).unwrap(), RowVariant::Vec4);
+        assert_eq!(auto(1030, &[0, 0]).unwrap(), RowVariant::General);
+        assert_eq!(auto(8, &[2, 0]).unwrap(), RowVariant::General);
+        let forced = |v| choose_row_variant("t", &dev, 8, &[0, 0], Some(v));
+        assert!(matches!(
+            forced(RowVariant::Vec4Subgroup),
+            Err(Error::Device(DeviceError::Unsupported { .. }))
+        ));
+        assert_eq!(forced(RowVariant::General).unwrap(), RowVariant::General);
+    }
+
+    #[test]
+    fn binary_plans_follow_shapes_layouts_and_offsets() {
+        let dev = device();
+        let plan = |a: &Tensor, b: &Tensor| {
+            let shape = crate::tensor::shape::broadcast_shapes("t", a.shape(), b.shape()).unwrap();
+            plan_binary("t", &shape, a, b, None).unwrap()
+        };
+        let vec4 = |layout, period| BinaryPlan::Vec4 { layout, period };
+        let (x, row) = (tensor(&dev, &[6, 8]), tensor(&dev, &[8]));
+        assert_eq!(plan(&x, &x), vec4(Vec4Layout::Same, 48));
+        assert_eq!(plan(&x, &row), vec4(Vec4Layout::RepeatB, 8));
+        assert_eq!(plan(&row, &x), vec4(Vec4Layout::RepeatA, 8));
+        let (y, tail) = (tensor(&dev, &[2, 3, 4, 12]), tensor(&dev, &[1, 4, 12]));
+        assert_eq!(plan(&y, &tail), vec4(Vec4Layout::RepeatB, 48));
+        // Column broadcast, odd counts, scalars, transposes: the general kernel.
+        assert_eq!(plan(&x, &tensor(&dev, &[6, 1])), BinaryPlan::General);
+        assert_eq!(
+            plan(&tensor(&dev, &[3, 6]), &tensor(&dev, &[6])),
+            BinaryPlan::General
+        );
+        assert_eq!(plan(&x, &tensor(&dev, &[1])), BinaryPlan::General);
+        let t = tensor(&dev, &[8, 6]).transpose(0, 1).unwrap();
+        assert_eq!(plan(&t, &x), BinaryPlan::General);
+        let shifted = tensor(&dev, &[49])
+            .narrow(0, 1..49)
+            .unwrap()
+            .reshape(&[6, 8])
+            .unwrap();
+        assert_eq!(plan(&shifted, &x), BinaryPlan::General);
+        let forced = plan_binary("t", &[6, 8], &x, &row, Some(ElementwiseVariant::Vec4));
+        assert!(matches!(forced, Err(Error::VariantUnavailable { .. })));
+    }
+}

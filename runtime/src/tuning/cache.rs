@@ -1,0 +1,150 @@
+//! The tuning table of one adapter: shape class -> chosen variant name, kept in
+//! memory and mirrored to `<cache dir>/tuning-<adapter key>.json`. A missing or
+//! corrupt file gives an empty table (and is rewritten on the next choice).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Format version of the file; files of another version are ignored.
+const FORMAT: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct TuningFile {
+    format: u32,
+    adapter: String,
+    entries: BTreeMap<String, String>,
+}
+
+/// Measured choices of one adapter.
+#[derive(Debug, Default)]
+pub struct TuningTable {
+    adapter: String,
+    path: Option<PathBuf>,
+    entries: BTreeMap<String, String>,
+}
+
+impl TuningTable {
+    /// The table of `adapter` (its summary line), loaded from `path` when given
+    /// and readable; corrupt or foreign files are logged and ignored.
+    pub fn load(adapter: &str, path: Option<PathBuf>) -> TuningTable {
+        let entries = path
+            .as_deref()
+            .and_then(|p| read_entries(p, adapter))
+            .unwrap_or_default();
+        TuningTable {
+            adapter: adapter.to_string(),
+            path,
+            entries,
+        }
+    }
+
+    /// The variant chosen for `class`, if measured.
+    pub fn get(&self, class: &str) -> Option<&str> {
+        self.entries.get(class).map(String::as_str)
+    }
+
+    /// Record a choice and rewrite the file (failures are logged, not returned).
+    pub fn insert(&mut self, class: String, variant: String) {
+        self.entries.insert(class, variant);
+        let Some(path) = &self.path else {
+            return;
+        };
+        let file = TuningFile {
+            format: FORMAT,
+            adapter: self.adapter.clone(),
+            entries: self.entries.clone(),
+        };
+        let written = serde_json::to_vec_pretty(&file)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| tessera_hal::cache_dir::write_atomically(path, &bytes));
+        if let Err(e) = written {
+            tracing::warn!("tuning cache {} not written: {e}", path.display());
+        }
+    }
+
+    /// Every recorded (class, variant) pair, in class order.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Number of recorded choices.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+fn read_entries(path: &Path, adapter: &str) -> Option<BTreeMap<String, String>> {
+    let bytes = std::fs::read(path).ok()?;
+    match serde_json::from_slice::<TuningFile>(&bytes) {
+        Ok(file) if file.format == FORMAT && file.adapter == adapter => Some(file.entries),
+        Ok(_) => {
+            tracing::warn!(
+                "tuning cache {} is for another adapter or format; ignored",
+                path.display()
+            );
+            None
+        }
+        Err(e) => {
+            tracing::warn!("tuning cache {} is corrupt ({e}); ignored", path.display());
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_path(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("tessera-tuning-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir.join("tuning.json")
+    }
+
+    #[test]
+    fn choices_survive_a_reload() {
+        let path = temp_path("reload");
+        let mut table = TuningTable::load("adapter A", Some(path.clone()));
+        assert!(table.is_empty());
+        table.insert("matmul/x".into(), "blocked/64".into());
+        let again = TuningTable::load("adapter A", Some(path.clone()));
+        assert_eq!(again.get("matmul/x"), Some("blocked/64"));
+        // Another adapter does not take this adapter's choices.
+        let other = TuningTable::load("adapter B", Some(path));
+        assert!(other.is_empty());
+    }
+
+    #[test]
+    fn corrupt_files_are_ignored_and_rewritten() {
+        let path = temp_path("corrupt");
+        for junk in [
+            &b""[..],
+            b"{",
+            b"\xff\xfe\x00garbage",
+            b"{\"format\": 1}",
+            b"[1,2,3]",
+        ] {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, junk).unwrap();
+            let mut table = TuningTable::load("adapter A", Some(path.clone()));
+            assert!(table.is_empty());
+            table.insert("k".into(), "v".into());
+            let again = TuningTable::load("adapter A", Some(path.clone()));
+            assert_eq!(again.get("k"), Some("v"), "after {junk:?}");
+        }
+    }
+
+    #[test]
+    fn an_unwritable_path_only_logs() {
+        let mut table = TuningTable::load("a", Some(PathBuf::from("/proc/no/such/dir/t.json")));
+        table.insert("k".into(), "v".into());
+        assert_eq!(table.get("k"), Some("v"));
+    }
+}

@@ -1,0 +1,122 @@
+//! Per-adapter choice among kernel variants, by measurement, once per shape class.
+//!
+//! An op that has several variants (tile shapes, vector widths, reductions) names
+//! the shape class of a call (dtype, sizes bucketed to powers of two, layout) and
+//! the variants applicable to it. The first call of a class on an adapter times
+//! each candidate on the call's own operands (compile and one warm-up excluded,
+//! best of two runs) and records the fastest in the adapter's [`TuningTable`],
+//! which is mirrored to disk under [`tessera_hal::cache_dir::cache_dir`] keyed by
+//! adapter, driver and crate version. Later calls, in this process or the next,
+//! look the choice up.
+//!
+//! `TESSERA_TUNE=off` skips measuring: ops use their built-in heuristic (still
+//! honouring choices already in the table). The recording null device is never
+//! measured.
+
+mod cache;
+
+pub use cache::TuningTable;
+
+use crate::error::Result;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+use tessera_hal::Device;
+
+/// Environment variable that turns measuring off (`off` or `0`).
+pub const TUNE_ENV: &str = "TESSERA_TUNE";
+
+/// Whether ops measure their variants on first use of a shape class.
+pub fn tuning_enabled() -> bool {
+    !matches!(
+        std::env::var(TUNE_ENV).as_deref(),
+        Ok("off") | Ok("0") | Ok("false")
+    )
+}
+
+fn tables() -> MutexGuard<'static, HashMap<String, TuningTable>> {
+    static TABLES: OnceLock<Mutex<HashMap<String, TuningTable>>> = OnceLock::new();
+    TABLES
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn with_table<R>(device: &Arc<dyn Device>, f: impl FnOnce(&mut TuningTable) -> R) -> R {
+    let adapter = device.adapter();
+    let key = adapter.cache_key();
+    let mut tables = tables();
+    let table = tables.entry(key.clone()).or_insert_with(|| {
+        let identity = format!(
+            "{} / {} / {} {}",
+            adapter.name, adapter.backend, adapter.driver, adapter.driver_info
+        );
+        let path =
+            tessera_hal::cache_dir::cache_dir().map(|d| d.join(format!("tuning-{key}.json")));
+        TuningTable::load(&identity, path)
+    });
+    f(table)
+}
+
+/// The recorded choices of `device`'s adapter, as (shape class, variant) pairs.
+pub fn recorded_choices(device: &Arc<dyn Device>) -> Vec<(String, String)> {
+    with_table(device, |t| {
+        t.entries()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    })
+}
+
+/// Choose among `candidates` for `class`: the recorded choice if any, else (with
+/// tuning on and more than one candidate) the fastest by `measure`, recorded;
+/// else `fallback`. `measure` gets the best time so far (`Duration::MAX` at
+/// first) so it may cut short a candidate that is clearly slower. A candidate
+/// whose measurement fails is skipped.
+pub(crate) fn choose<V: Clone>(
+    device: &Arc<dyn Device>,
+    class: &str,
+    candidates: &[V],
+    name: impl Fn(&V) -> String,
+    fallback: V,
+    mut measure: impl FnMut(&V, Duration) -> Result<Duration>,
+) -> V {
+    if candidates.len() <= 1 {
+        return candidates.first().cloned().unwrap_or(fallback);
+    }
+    // The recording null device runs nothing: nothing to measure or look up.
+    if device.adapter().backend == "null" {
+        return fallback;
+    }
+    if let Some(recorded) = with_table(device, |t| t.get(class).map(str::to_string)) {
+        if let Some(v) = candidates.iter().find(|v| name(v) == recorded) {
+            return v.clone();
+        }
+    }
+    if !tuning_enabled() {
+        return fallback;
+    }
+    let mut best: Option<(Duration, &V)> = None;
+    for candidate in candidates {
+        match measure(candidate, best.map_or(Duration::MAX, |(t, _)| t)) {
+            Ok(t) => {
+                tracing::debug!("tuning {class}: {} took {t:?}", name(candidate));
+                if best.is_none_or(|(b, _)| t < b) {
+                    best = Some((t, candidate));
+                }
+            }
+            Err(e) => tracing::debug!("tuning {class}: {} failed: {e}", name(candidate)),
+        }
+    }
+    let Some((time, chosen)) = best else {
+        return fallback;
+    };
+    tracing::info!("tuned {class}: {} ({time:?})", name(chosen));
+    with_table(device, |t| t.insert(class.to_string(), name(chosen)));
+    chosen.clone()
+}
+
+/// Bucket a size to the next power of two (at least 1, at most 2^20), so shapes
+/// of similar cost share a tuning entry.
+pub(crate) fn bucket(size: usize) -> usize {
+    size.clamp(1, 1 << 20).next_power_of_two()
+}

@@ -1,0 +1,61 @@
+//! `tessera bench`: throughput benchmarks (programs, not timed tests). Op
+//! benchmarks time with GPU timestamps where the adapter has them (else a full
+//! sync), exclude warm-up (reported apart), report the median, and print GFLOP/s
+//! or GB/s; `--json` prints one JSON object per run.
+
+mod embed;
+mod inputs;
+mod ops;
+mod record;
+mod suite;
+
+use clap::Subcommand;
+
+/// Benchmarks.
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Sentence-embedding throughput of all-MiniLM-L6-v2 (or a random-weight model of its shapes).
+    Embed(embed::EmbedBenchArgs),
+    /// Matrix multiply `[batch, m, k] @ [k, n]` (GFLOP/s).
+    Matmul(ops::MatmulArgs),
+    /// Softmax along rows (GB/s of one read and one write).
+    Softmax(ops::RowsArgs),
+    /// Layer norm along rows, with weight and bias (GB/s of one read and one write).
+    Layernorm(ops::RowsArgs),
+    /// RMS norm along rows, with weight (GB/s of one read and one write).
+    Rmsnorm(ops::RowsArgs),
+    /// Elementwise add of two tensors (GB/s of two reads and one write).
+    Add(ops::ElementsArgs),
+    /// Device copy (GB/s of one read and one write): the memory-bound ceiling.
+    Copy(ops::ElementsArgs),
+    /// Cost per recorded dispatch of a chain of small elementwise ops.
+    Dispatch(ops::DispatchArgs),
+    /// The table of issue #4 in one go, sized for the adapter (GPU or software).
+    Suite(suite::SuiteArgs),
+}
+
+/// Run a benchmark.
+pub fn run(command: BenchCommand) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        BenchCommand::Embed(args) => embed::bench_embed(args),
+        BenchCommand::Matmul(args) => ops::matmul(&args.common.open()?, &args).map(drop),
+        BenchCommand::Softmax(args) => rows(ops::RowOp::Softmax, &args),
+        BenchCommand::Layernorm(args) => rows(ops::RowOp::LayerNorm, &args),
+        BenchCommand::Rmsnorm(args) => rows(ops::RowOp::RmsNorm, &args),
+        BenchCommand::Add(args) => elements(ops::ElementOp::Add, &args),
+        BenchCommand::Copy(args) => elements(ops::ElementOp::Copy, &args),
+        BenchCommand::Dispatch(args) => ops::dispatch(&args.common.open()?, &args).map(drop),
+        BenchCommand::Suite(args) => suite::run(&args),
+    }
+}
+
+fn rows(op: ops::RowOp, args: &ops::RowsArgs) -> Result<(), Box<dyn std::error::Error>> {
+    ops::rows(&args.common.open()?, op, args).map(drop)
+}
+
+fn elements(
+    op: ops::ElementOp,
+    args: &ops::ElementsArgs,
+) -> Result<(), Box<dyn std::error::Error>> {
+    ops::elements(&args.common.open()?, op, args).map(drop)
+}
