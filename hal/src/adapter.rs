@@ -58,6 +58,8 @@ pub struct DeviceFeatures {
     pub shader_f16: bool,
     /// Subgroup operations in compute shaders.
     pub subgroups: bool,
+    /// Smallest subgroup size the adapter may use (0 without subgroups).
+    pub subgroup_min_size: u32,
     /// GPU timestamp queries.
     pub timestamps: bool,
 }

@@ -76,6 +76,7 @@ impl NullDevice {
                 features: DeviceFeatures {
                     shader_f16: true,
                     subgroups: false,
+                    subgroup_min_size: 0,
                     timestamps: false,
                 },
             },

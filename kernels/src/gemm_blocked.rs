@@ -75,8 +75,10 @@ impl BlockedConfig {
 
 /// The tile shapes the tuner chooses among: large tiles with 8x8 blocks for big
 /// GPU matmuls, 64-wide tiles with 4x4 blocks for mid sizes, and few fat threads
-/// for software adapters.
-pub const BLOCKED_CONFIGS: [BlockedConfig; 6] = [
+/// with 16x16 blocks for software adapters (where every divergent memory access
+/// is a loop over SIMD lanes and arithmetic is cheap by comparison, so the more
+/// FMAs per loaded value the better, spills included).
+pub const BLOCKED_CONFIGS: [BlockedConfig; 9] = [
     BlockedConfig {
         bm: 128,
         bn: 128,
@@ -118,6 +120,27 @@ pub const BLOCKED_CONFIGS: [BlockedConfig; 6] = [
         bk: 8,
         tm: 4,
         tn: 4,
+    },
+    BlockedConfig {
+        bm: 64,
+        bn: 64,
+        bk: 16,
+        tm: 16,
+        tn: 16,
+    },
+    BlockedConfig {
+        bm: 32,
+        bn: 64,
+        bk: 16,
+        tm: 16,
+        tn: 16,
+    },
+    BlockedConfig {
+        bm: 64,
+        bn: 32,
+        bk: 8,
+        tm: 16,
+        tn: 8,
     },
 ];
 

@@ -5,9 +5,9 @@
 //! - Each kernel is a `.wgsl` body under `src/wgsl/` (via `include_str!`) plus a small
 //!   Rust spec. Specialise with a dtype header (`alias T = f32;`) and WGSL `override`
 //!   constants, never with blind string replacement inside the body. The one
-//!   exception is the register-blocked matmul ([`BlockedMatmulSpec`]), whose module
-//!   whose module is generated line by line so its accumulators are unrolled
-//!   into registers.
+//!   exceptions are the register-blocked and subgroup matmuls ([`BlockedMatmulSpec`],
+//!   [`SubgroupMatmulSpec`]), whose modules are generated line by line so their
+//!   accumulators are unrolled into registers.
 //! - Every variant a spec can render is validated by naga in this crate's unit tests.
 //! - Storage may be f16; arithmetic and accumulation are always f32.
 //! - Kernels never read or write out of bounds: every access is guarded by a size
@@ -30,6 +30,7 @@ mod elementwise_vec4;
 mod float_math;
 mod gemm;
 mod gemm_blocked;
+mod gemm_subgroup;
 mod gemv;
 pub mod grid;
 mod op_kinds;
@@ -52,6 +53,7 @@ pub use gemm::{MatmulParams, MatmulSpec, MatmulTile};
 pub use gemm_blocked::{
     BlockedConfig, BlockedMatmulSpec, Contiguous, OperandLayout, BLOCKED_CONFIGS,
 };
+pub use gemm_subgroup::{SubgroupLoad, SubgroupMatmulSpec, SUBGROUP_MATMUL_LANES};
 pub use gemv::{
     MatvecLayout, MatvecLoad, MatvecSpec, MatvecVariant, MATVEC_MAX_ROWS, MATVEC_MAX_WG,
 };

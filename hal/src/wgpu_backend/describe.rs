@@ -47,7 +47,7 @@ pub fn describe(index: usize, adapter: &wgpu::Adapter) -> AdapterDescription {
         driver_info: info.driver_info.clone(),
         vendor: info.vendor,
         limits: describe_limits(&limits),
-        features: describe_features(features),
+        features: describe_features(features, info.subgroup_min_size),
     }
 }
 
@@ -66,10 +66,12 @@ pub fn describe_limits(limits: &wgpu::Limits) -> DeviceLimits {
 }
 
 /// Our view of a wgpu feature set.
-pub fn describe_features(features: wgpu::Features) -> DeviceFeatures {
+pub fn describe_features(features: wgpu::Features, subgroup_min_size: u32) -> DeviceFeatures {
+    let subgroups = features.contains(wgpu::Features::SUBGROUP);
     DeviceFeatures {
+        subgroup_min_size: if subgroups { subgroup_min_size } else { 0 },
         shader_f16: features.contains(wgpu::Features::SHADER_F16),
-        subgroups: features.contains(wgpu::Features::SUBGROUP),
+        subgroups,
         timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
     }
 }

@@ -142,7 +142,8 @@ impl WgpuDevice {
         });
         let mut description = description;
         description.limits = describe::describe_limits(&device.limits());
-        description.features = describe::describe_features(device.features());
+        description.features =
+            describe::describe_features(device.features(), description.features.subgroup_min_size);
         let pipeline_cache = PersistentPipelineCache::open(&device, &description.cache_key());
         Ok(WgpuDevice {
             shared: Arc::new(Shared {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tessera_hal::AdapterType;
 use tessera_kernels::{
     BlockedConfig, BlockedMatmulSpec, DType, MatmulParams, MatmulSpec, MatmulTile, OperandLayout,
-    BLOCKED_CONFIGS,
+    SubgroupLoad, SubgroupMatmulSpec, BLOCKED_CONFIGS, SUBGROUP_MATMUL_LANES,
 };
 
 /// One matmul kernel family member.
@@ -20,6 +20,9 @@ pub enum MatmulVariant {
     Tiled(MatmulTile),
     /// The register-blocked vec4 kernel (aligned operands only).
     Blocked(BlockedConfig),
+    /// The subgroup-broadcast kernel for software adapters: (rows, column quads
+    /// per lane) per workgroup; any layout, vec4 loads where aligned.
+    Subgroup(u32, u32),
     /// The matrix-vector kernels (split k, reduced in workgroup memory) for
     /// `m <= 8`, the shape of decoding; see [`Tensor::matvec`].
     Matvec,
@@ -33,6 +36,7 @@ impl MatmulVariant {
             MatmulVariant::Tiled(MatmulTile::Large) => "tile64".into(),
             MatmulVariant::Tiled(MatmulTile::LargeFat) => "tile64fat".into(),
             MatmulVariant::Blocked(c) => format!("blocked{}", c.name()),
+            MatmulVariant::Subgroup(rows, quads) => format!("subgroup{rows}q{quads}"),
             MatmulVariant::Matvec => "matvec".into(),
         }
     }
@@ -45,6 +49,10 @@ impl MatmulVariant {
             MatmulVariant::Tiled(MatmulTile::LargeFat),
         ];
         all.extend(BLOCKED_CONFIGS.iter().map(|&c| MatmulVariant::Blocked(c)));
+        all.extend(
+            [(8, 1), (16, 1), (32, 1), (64, 1), (32, 2)]
+                .map(|(r, q)| MatmulVariant::Subgroup(r, q)),
+        );
         all.push(MatmulVariant::Matvec);
         all
     }
@@ -81,10 +89,35 @@ impl MatmulPlan {
         )
     }
 
+    /// The subgroup spec for `rows`, when the adapter's subgroups hold at least
+    /// [`SUBGROUP_MATMUL_LANES`] lanes; vec4 loads where the layout allows.
+    fn subgroup(&self, rows: u32, quads: u32) -> Option<SubgroupMatmulSpec> {
+        let features = &self.a.device().adapter().features;
+        if !features.subgroups || features.subgroup_min_size < SUBGROUP_MATMUL_LANES {
+            return None;
+        }
+        let load = |l: &OperandLayout, outer: usize, allow_outer: bool| match l
+            .vec4_contiguous(outer, self.k)
+        {
+            Some(tessera_kernels::Contiguous::K) => SubgroupLoad::KVec4,
+            Some(tessera_kernels::Contiguous::Outer) if allow_outer => SubgroupLoad::OuterVec4,
+            _ => SubgroupLoad::Scalar,
+        };
+        let spec = SubgroupMatmulSpec {
+            dtype: self.dtype,
+            rows,
+            quads,
+            a: load(&self.a_layout, self.m, false),
+            b: load(&self.b_layout, self.n, true),
+        };
+        spec.is_valid().then_some(spec)
+    }
+
     /// Whether `variant` can run this call.
     pub fn applies(&self, variant: MatmulVariant) -> bool {
         match variant {
             MatmulVariant::Tiled(_) => true,
+            MatmulVariant::Subgroup(rows, quads) => self.subgroup(rows, quads).is_some(),
             MatmulVariant::Matvec => super::matvec::matvec_applicable(self.m, self.n, self.k),
             MatmulVariant::Blocked(c) => self.blocked(c).is_some(),
         }
@@ -92,8 +125,9 @@ impl MatmulPlan {
 
     /// The variants worth measuring for this call: the applicable ones that can
     /// win on this kind of adapter (GPUs: the register-blocked tiles, the 64x64
-    /// vec4 tile and, for small outputs, the 16x16 tile; software adapters: the
-    /// fat-invocation tiles), less tiles far larger than the output.
+    /// tile, the 16x16 tile and the matvec kernel; software adapters: the
+    /// subgroup-broadcast kernels and the fattest tiles), less tiles far larger
+    /// than the output.
     pub fn candidates(&self, adapter_type: AdapterType) -> Vec<MatmulVariant> {
         let software = adapter_type == AdapterType::Cpu;
         let (mb, nb) = (tuning::bucket(self.m), tuning::bucket(self.n));
@@ -107,8 +141,15 @@ impl MatmulPlan {
                 MatmulVariant::Tiled(MatmulTile::LargeFat) => !small && software,
                 MatmulVariant::Blocked(c) => {
                     let fits = c.bm as usize <= mb.max(32) && c.bn as usize <= nb.max(32);
-                    fits && (!software || c.threads() <= 64)
+                    // Software adapters pay per memory access, not per FMA: only
+                    // the fattest blocks; GPUs: blocks that fit in registers.
+                    fits && if software {
+                        c.tm * c.tn >= 128
+                    } else {
+                        c.tm * c.tn <= 64
+                    }
                 }
+                MatmulVariant::Subgroup(..) => software,
                 MatmulVariant::Matvec => true,
             })
             .collect()
@@ -128,7 +169,10 @@ impl MatmulPlan {
         } else if !big {
             None
         } else if adapter_type == AdapterType::Cpu {
-            blocked(3)
+            let subgroup = MatmulVariant::Subgroup(32, 2);
+            self.applies(subgroup)
+                .then_some(subgroup)
+                .or_else(|| blocked(6))
         } else if self.m >= 512 && self.n >= 512 {
             blocked(0)
         } else {
@@ -187,6 +231,25 @@ impl MatmulPlan {
                     return Err(crate::error::ShapeError::new(
                         op,
                         format!("variant {} needs vec4-aligned operands", variant.name()),
+                        &[self.a.shape(), self.b.shape()],
+                    )
+                    .into());
+                };
+                let grid = spec.workgroups(self.m, self.n, self.batch);
+                launch(
+                    op,
+                    out.device(),
+                    &spec.render(),
+                    &buffers,
+                    &self.params,
+                    grid,
+                )
+            }
+            MatmulVariant::Subgroup(rows, quads) => {
+                let Some(spec) = self.subgroup(rows, quads) else {
+                    return Err(crate::error::ShapeError::new(
+                        op,
+                        "the subgroup variant needs subgroups of at least 8 lanes",
                         &[self.a.shape(), self.b.shape()],
                     )
                     .into());
