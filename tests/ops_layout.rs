@@ -191,3 +191,53 @@ fn bad_views_are_shape_errors() {
     ));
     assert!(matches!(x.to_vec::<u32>(), Err(Error::DType { .. })));
 }
+
+/// `copy` moves bits: -0.0, NaN payloads and infinities survive, on the vec4 path
+/// (contiguous, aligned) and on the strided path (odd counts, offsets off 4).
+#[test]
+fn copy_is_bit_exact_on_both_paths() {
+    poison_outputs();
+    let (mut rng, seed) = seeded_rng("copy_is_bit_exact");
+    for dev in test_devices() {
+        for len in [4usize, 12, 1000, 1001, 4099] {
+            let mut values = random_vec(&mut rng, len + 8, -3.0, 3.0);
+            values[1] = -0.0;
+            values[2] = f32::from_bits(0x7fc0_1234);
+            values[3] = f32::NEG_INFINITY;
+            let t = Tensor::from_slice(dev, &values, &[len + 8]).unwrap();
+            for start in [0usize, 1, 4] {
+                let view = t.narrow(0, start..start + len).unwrap();
+                let copied = view.copy().unwrap();
+                assert_eq!(copied.shape(), &[len]);
+                let got: Vec<u32> = copied
+                    .to_vec::<f32>()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect();
+                let want: Vec<u32> = values[start..start + len]
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect();
+                assert_eq!(
+                    got,
+                    want,
+                    "copy of {len} at {start} on {} seed {seed}",
+                    label(dev)
+                );
+            }
+        }
+        let ints = Tensor::from_slice(dev, &[7i32, -1, i32::MIN, 3, 9, 10, 11, 12], &[8]).unwrap();
+        assert_eq!(
+            ints.copy().unwrap().to_vec::<i32>().unwrap(),
+            ints.to_vec::<i32>().unwrap()
+        );
+        if has_f16(dev) {
+            let h: Vec<half::f16> = (0..16)
+                .map(|i| half::f16::from_f32(i as f32 - 7.5))
+                .collect();
+            let th = Tensor::from_slice(dev, &h, &[16]).unwrap();
+            assert_eq!(th.copy().unwrap().to_vec::<half::f16>().unwrap(), h);
+        }
+    }
+}

@@ -197,3 +197,55 @@ mod tests {
         }
     }
 }
+
+/// Parameters of [`CopyVec4Spec`] (elements, not vec4s).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct CopyVec4Params {
+    /// Elements to copy (a multiple of 4).
+    pub n: u32,
+    /// Offset of x (a multiple of 4).
+    pub x_off: u32,
+    /// Offset of y (a multiple of 4).
+    pub y_off: u32,
+    /// Padding.
+    pub pad0: u32,
+}
+
+/// Bit-exact copy of a contiguous, vec4-aligned range: one vec4 per thread.
+/// Bindings: x (read), y (write). Grid: [`crate::elementwise_workgroups`] of `n / 4`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CopyVec4Spec {
+    /// Element type (any: the copy moves bits).
+    pub dtype: DType,
+}
+
+impl CopyVec4Spec {
+    /// Render the kernel.
+    pub fn render(&self) -> KernelSource {
+        linear_kernel(
+            format!("copy_vec4/{}", self.dtype),
+            &dtype_header(self.dtype),
+            include_str!("wgsl/copy_vec4.wgsl"),
+            vec![BindingKind::ReadOnly, BindingKind::ReadWrite],
+            std::mem::size_of::<CopyVec4Params>(),
+            DEFAULT_WG,
+            self.dtype == DType::F16,
+        )
+    }
+}
+
+#[cfg(test)]
+mod copy_vec4_tests {
+    use super::*;
+    use crate::naga_check::check_kernel;
+
+    #[test]
+    fn copy_vec4_validates_for_every_dtype() {
+        for dtype in [DType::F32, DType::F16, DType::I32, DType::U32] {
+            let src = CopyVec4Spec { dtype }.render();
+            check_kernel(&src);
+            assert_eq!(src.key, format!("copy_vec4/{dtype}"));
+        }
+    }
+}

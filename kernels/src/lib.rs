@@ -39,7 +39,10 @@ mod row_vec4;
 mod rowwise;
 mod source;
 
-pub use data_movement::{CastParams, CastSpec, CopyParams, CopySpec, GatherParams, GatherSpec};
+pub use data_movement::{
+    CastParams, CastSpec, CopyParams, CopySpec, CopyVec4Params, CopyVec4Spec, GatherParams,
+    GatherSpec,
+};
 pub use dtype::DType;
 pub use elementwise::{
     elementwise_workgroups, AffineSpec, BinaryParams, BinarySpec, UnaryParams, UnarySpec,

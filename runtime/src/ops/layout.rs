@@ -3,13 +3,35 @@
 use super::launch::{launch, pad8, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
-use tessera_kernels::{elementwise_workgroups, CastParams, CastSpec, CopyParams, CopySpec, DType};
+use tessera_kernels::{
+    elementwise_workgroups, CastParams, CastSpec, CopyParams, CopySpec, CopyVec4Params,
+    CopyVec4Spec, DType,
+};
 
 /// Copy the elements of `src` into the view `dst` (same shape and dtype).
 fn copy_into(op: &'static str, src: &Tensor, dst: &Tensor) -> Result<()> {
     debug_assert_eq!(src.shape(), dst.shape());
     if src.numel() == 0 {
         return Ok(());
+    }
+    let aligned = |t: &Tensor| t.is_contiguous() && t.offset().is_multiple_of(4);
+    if aligned(src) && aligned(dst) && src.numel().is_multiple_of(4) {
+        // Both contiguous and vec4-aligned: one vec4 per thread, no index math.
+        let params = CopyVec4Params {
+            n: to_u32(op, src.numel())?,
+            x_off: to_u32(op, src.offset())?,
+            y_off: to_u32(op, dst.offset())?,
+            pad0: 0,
+        };
+        let source = CopyVec4Spec { dtype: src.dtype() }.render();
+        return launch(
+            op,
+            src.device(),
+            &source,
+            &[src.buffer(), dst.buffer()],
+            &params,
+            elementwise_workgroups(src.numel() as u64 / 4),
+        );
     }
     let params = CopyParams {
         n: to_u32(op, src.numel())?,

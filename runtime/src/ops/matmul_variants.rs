@@ -50,8 +50,7 @@ impl MatmulVariant {
         ];
         all.extend(BLOCKED_CONFIGS.iter().map(|&c| MatmulVariant::Blocked(c)));
         all.extend(
-            [(8, 1), (16, 1), (32, 1), (64, 1), (32, 2)]
-                .map(|(r, q)| MatmulVariant::Subgroup(r, q)),
+            [(16, 1), (32, 1), (64, 1), (32, 2)].map(|(r, q)| MatmulVariant::Subgroup(r, q)),
         );
         all.push(MatmulVariant::Matvec);
         all

@@ -7,6 +7,7 @@ use clap::Args;
 use std::sync::Arc;
 use std::time::Instant;
 use tessera_hal::{open_device, AdapterSelector, Device};
+use tessera_kernels::RowVariant;
 use tessera_runtime::ops::MatmulVariant;
 use tessera_runtime::timing::{measure, TimerSource};
 
@@ -162,8 +163,25 @@ pub struct RowsArgs {
     /// Storage dtype: f32 or f16.
     #[arg(long, default_value = "f32")]
     pub dtype: String,
+    /// Force a kernel variant: general, vec4 or vec4-subgroup (default: automatic).
+    #[arg(long)]
+    pub variant: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+fn parse_row_variant(name: Option<&str>) -> BoxResult<Option<RowVariant>> {
+    Ok(match name {
+        None => None,
+        Some("general") => Some(RowVariant::General),
+        Some("vec4") => Some(RowVariant::Vec4),
+        Some("vec4-subgroup") => Some(RowVariant::Vec4Subgroup),
+        Some(other) => {
+            return Err(
+                format!("variant {other:?}: expected general, vec4 or vec4-subgroup").into(),
+            )
+        }
+    })
 }
 
 /// Run a row-op benchmark.
@@ -175,14 +193,17 @@ pub fn rows(device: &Arc<dyn Device>, op: RowOp, args: &RowsArgs) -> BoxResult<R
     let xs = (0..sets)
         .map(|s| random_tensor(device, &[rows, cols], dtype, 10 + s as u64))
         .collect::<Result<Vec<_>, _>>()?;
+    let variant = parse_row_variant(args.variant.as_deref())?;
     let weight = random_tensor(device, &[cols], dtype, 20)?;
     let bias = random_tensor(device, &[cols], dtype, 21)?;
     let timing = measure(device, args.common.warmup, args.common.reps, |i| {
         let x = &xs[i % sets];
         match op {
-            RowOp::Softmax => x.softmax(None),
-            RowOp::LayerNorm => x.layer_norm(Some(&weight), Some(&bias), 1e-5),
-            RowOp::RmsNorm => x.rms_norm(Some(&weight), 1e-6),
+            RowOp::Softmax => x.softmax_with_variant(None, variant),
+            RowOp::LayerNorm => {
+                x.layer_norm_with_variant(Some(&weight), Some(&bias), 1e-5, variant)
+            }
+            RowOp::RmsNorm => x.rms_norm_with_variant(Some(&weight), 1e-6, variant),
         }
         .map(drop)
     })?;
@@ -195,7 +216,7 @@ pub fn rows(device: &Arc<dyn Device>, op: RowOp, args: &RowsArgs) -> BoxResult<R
         op: name.into(),
         shape: format!("{rows}x{cols}"),
         dtype: args.dtype.clone(),
-        variant: "auto".into(),
+        variant: args.variant.clone().unwrap_or_else(|| "auto".into()),
         adapter: device.adapter().summary(),
         timing,
         flops: None,

@@ -96,6 +96,7 @@ pub fn run(args: &SuiteArgs) -> Result<(), Box<dyn std::error::Error>> {
         rows,
         cols,
         dtype: "f32".into(),
+        variant: None,
         common: c.clone(),
     };
     let elems = |n| ElementsArgs {
