@@ -174,6 +174,7 @@ pub fn run(args: &SuiteArgs) -> Result<(), Box<dyn std::error::Error>> {
     println!();
     println!("| work (f32 unless said) | Tessera | variant | ratio to ceiling | target | burn-wgpu (issue #4) |");
     println!("| --- | --- | --- | --- | --- | --- |");
+    let choices = tessera_runtime::tuning::recorded_choices(&device);
     for (name, record) in &table {
         let refs = if h100 {
             h100_refs(name)
@@ -191,7 +192,7 @@ pub fn run(args: &SuiteArgs) -> Result<(), Box<dyn std::error::Error>> {
         let ratio = ceiling
             .map(|c| {
                 format!(
-                    "{:.0}% of {c:.0} {unit}{}",
+                    "{:.0}% of {c:.1} {unit}{}",
                     100.0 * value / c,
                     if refs.ceiling.is_none() {
                         " (copy here)"
@@ -203,7 +204,9 @@ pub fn run(args: &SuiteArgs) -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| "-".into());
         println!(
             "| {name} | {value:.1} {unit} | {} | {ratio} | {} | {} |",
-            record.variant, refs.target, refs.burn
+            chosen_variant(record, &choices),
+            refs.target,
+            refs.burn
         );
     }
     println!(
@@ -220,4 +223,20 @@ pub fn run(args: &SuiteArgs) -> Result<(), Box<dyn std::error::Error>> {
         if tuned_after > tuned_before { "tuned now: cold tuning cache" } else { "tuning cache warm" }
     );
     Ok(())
+}
+
+/// The variant a record ran: forced, or for matmul the tuned choice of its class.
+fn chosen_variant(record: &Record, choices: &[(String, String)]) -> String {
+    if record.variant != "auto" || record.op != "matmul" {
+        return record.variant.clone();
+    }
+    let dims: Vec<&str> = record.shape.split('x').collect();
+    let [m, k, n] = dims[..] else {
+        return record.variant.clone();
+    };
+    let prefix = format!("matmul/{}/m{m}/n{n}/k{k}/", record.dtype);
+    choices
+        .iter()
+        .find(|(class, _)| class.starts_with(&prefix))
+        .map_or(record.variant.clone(), |(_, v)| format!("tuned: {v}"))
 }
