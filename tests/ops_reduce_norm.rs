@@ -459,3 +459,48 @@ fn row_variants_past_one_grid_dimension() {
         }
     }
 }
+
+/// The first automatic softmax / layer norm of a shape class records the
+/// adapter's measured choice, and the result still matches the reference.
+#[test]
+fn row_ops_tuning_records_a_choice() {
+    if !tessera_runtime::tuning::tuning_enabled() {
+        eprintln!("skipped: TESSERA_TUNE is off");
+        return;
+    }
+    poison_outputs();
+    let (mut rng, seed) = seeded_rng("row_ops_tuning");
+    for dev in test_devices() {
+        let (rows, n) = (37, 520);
+        let values = random_vec(&mut rng, rows * n, -4.0, 4.0);
+        let (x, xv) = upload(dev, &values, &[rows, n], tessera_kernels::DType::F32);
+        let got = x.softmax(None).unwrap().to_f32_vec().unwrap();
+        let want = reference::softmax(&xv, &[rows, n], None);
+        assert_close(
+            &got,
+            &want,
+            Tolerance::F32_TRANSCENDENTAL,
+            &format!("tuned softmax seed {seed}"),
+        );
+        let normed = x
+            .layer_norm(None, None, 1e-5)
+            .unwrap()
+            .to_f32_vec()
+            .unwrap();
+        assert_eq!(normed.len(), rows * n);
+        let choices = tessera_runtime::tuning::recorded_choices(dev);
+        for prefix in [
+            "softmax/f32/n1024/rows64/plain",
+            "layer_norm/f32/n1024/rows64",
+        ] {
+            let entry = choices
+                .iter()
+                .find(|(class, _)| class == prefix)
+                .unwrap_or_else(|| panic!("no {prefix} choice on {}: {choices:?}", label(dev)));
+            assert!(
+                ["general", "vec4", "vec4_subgroup"].contains(&entry.1.as_str()),
+                "{entry:?}"
+            );
+        }
+    }
+}

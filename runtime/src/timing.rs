@@ -97,3 +97,15 @@ pub fn time_once(
     device.synchronize()?;
     Ok((start.elapsed(), TimerSource::HostSync))
 }
+
+/// One untimed run of `work` (compile, first use), then the faster of two timed
+/// runs: what the tuner compares variants by.
+pub fn best_of_two(
+    device: &Arc<dyn Device>,
+    mut work: impl FnMut() -> Result<()>,
+) -> Result<Duration> {
+    work()?;
+    let (first, _) = time_once(device, &mut work)?;
+    let (second, _) = time_once(device, &mut work)?;
+    Ok(first.min(second))
+}

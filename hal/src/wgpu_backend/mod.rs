@@ -50,6 +50,11 @@ struct Shared {
     query_set: Option<wgpu::QuerySet>,
     next_timer: Mutex<u32>,
     pipeline_cache: Option<PersistentPipelineCache>,
+    /// On GL, every call into wgpu from this device is serialized here: wgpu's
+    /// GL backend holds one context lock while it waits for the GPU and panics
+    /// when another thread waits for that lock over 6 s, which a long dispatch
+    /// on a software GL adapter reaches. Re-entrant: our calls nest.
+    serial: Option<parking_lot::ReentrantMutex<()>>,
 }
 
 impl Drop for Shared {
@@ -145,6 +150,7 @@ impl WgpuDevice {
         description.features =
             describe::describe_features(device.features(), description.features.subgroup_min_size);
         let pipeline_cache = PersistentPipelineCache::open(&device, &description.cache_key());
+        let serial = (description.backend == "gl").then(|| parking_lot::ReentrantMutex::new(()));
         Ok(WgpuDevice {
             shared: Arc::new(Shared {
                 id: NEXT_DEVICE_ID.fetch_add(1, Ordering::Relaxed),
@@ -161,8 +167,14 @@ impl WgpuDevice {
                 query_set,
                 next_timer: Mutex::new(0),
                 pipeline_cache,
+                serial,
             }),
         })
+    }
+
+    /// Hold the GL serialization lock (no-op on other backends) for a call.
+    fn serial(&self) -> Option<parking_lot::ReentrantMutexGuard<'_, ()>> {
+        self.shared.serial.as_ref().map(|m| m.lock())
     }
 
     /// Fail fast when the device was lost or an earlier error escaped the scopes.
@@ -278,6 +290,7 @@ impl Device for WgpuDevice {
     }
 
     fn alloc(&self, size: u64) -> Result<Buffer> {
+        let _serial = self.serial();
         self.check_health()?;
         let limits = &self.shared.description.limits;
         let capacity = size_class(size);
@@ -331,6 +344,7 @@ impl Device for WgpuDevice {
     }
 
     fn write(&self, buffer: &Buffer, offset: u64, data: &[u8]) -> Result<()> {
+        let _serial = self.serial();
         self.check_health()?;
         let raw = self.raw(buffer)?;
         if !offset.is_multiple_of(4) {
@@ -364,6 +378,7 @@ impl Device for WgpuDevice {
     }
 
     fn read(&self, buffer: &Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
+        let _serial = self.serial();
         self.check_health()?;
         let raw = self.raw(buffer)?;
         let end = offset.checked_add(size);
@@ -385,6 +400,7 @@ impl Device for WgpuDevice {
     }
 
     fn compile(&self, source: &KernelSource) -> Result<Pipeline> {
+        let _serial = self.serial();
         self.check_health()?;
         if let Some(p) = lock(&self.shared.pipelines).get(&source.key) {
             return Ok(p.clone());
@@ -421,6 +437,7 @@ impl Device for WgpuDevice {
         params: &[u8],
         workgroups: [u32; 3],
     ) -> Result<()> {
+        let _serial = self.serial();
         self.check_health()?;
         if pipeline.device_id() != self.shared.id {
             return Err(DeviceError::ForeignResource);
@@ -488,6 +505,7 @@ impl Device for WgpuDevice {
     }
 
     fn flush(&self) -> Result<()> {
+        let _serial = self.serial();
         self.check_health()?;
         if lock(&self.shared.batch).is_empty() {
             return Ok(());
@@ -496,6 +514,7 @@ impl Device for WgpuDevice {
     }
 
     fn synchronize(&self) -> Result<()> {
+        let _serial = self.serial();
         self.flush()?;
         self.wait_idle()?;
         if let Some(cache) = &self.shared.pipeline_cache {
@@ -505,6 +524,7 @@ impl Device for WgpuDevice {
     }
 
     fn timer_begin(&self) -> Result<Option<TimerToken>> {
+        let _serial = self.serial();
         self.check_health()?;
         if self.shared.query_set.is_none() {
             return Ok(None);
@@ -522,6 +542,7 @@ impl Device for WgpuDevice {
     }
 
     fn timer_end(&self, token: TimerToken) -> Result<Duration> {
+        let _serial = self.serial();
         self.check_health()?;
         let Some(query_set) = self.shared.query_set.as_ref() else {
             return Err(DeviceError::InvalidCall(

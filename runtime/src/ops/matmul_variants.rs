@@ -204,6 +204,23 @@ impl MatmulPlan {
         )
     }
 
+    /// The kernel `variant` runs for this call (`None` for the matvec kernels,
+    /// which plan their own launch, or when it does not apply).
+    fn source(&self, variant: MatmulVariant) -> Option<tessera_kernels::KernelSource> {
+        match variant {
+            MatmulVariant::Tiled(tile) => Some(
+                MatmulSpec {
+                    dtype: self.dtype,
+                    tile,
+                }
+                .render(),
+            ),
+            MatmulVariant::Blocked(config) => self.blocked(config).map(|s| s.render()),
+            MatmulVariant::Subgroup(rows, quads) => self.subgroup(rows, quads).map(|s| s.render()),
+            MatmulVariant::Matvec => None,
+        }
+    }
+
     /// Record the dispatch of `variant` writing `out` (contiguous `[batch, m, n]`).
     /// The caller has checked [`MatmulPlan::applies`].
     pub fn run(&self, variant: MatmulVariant, out: &Tensor) -> Result<()> {
@@ -274,7 +291,9 @@ impl MatmulPlan {
     pub fn choose(&self, out: &Tensor) -> MatmulVariant {
         let device = out.device();
         let fallback = self.heuristic(device.adapter().device_type);
-        let candidates = self.candidates(device.adapter().device_type);
+        // The heuristic's pick first: later, slower candidates stop after one run.
+        let mut candidates = self.candidates(device.adapter().device_type);
+        candidates.sort_by_key(|&v| v != fallback);
         tuning::choose(
             device,
             &self.class(),
@@ -285,16 +304,20 @@ impl MatmulPlan {
         )
     }
 
-    /// Best of two timed runs of `variant` after one untimed run (compile); one
-    /// run only when it is already 1.5x slower than `best_so_far`.
+    /// Best of two timed runs of `variant` after compiling it (or, for the matvec
+    /// kernels, one untimed run); one run only when it is already 1.5x slower
+    /// than `best_so_far`.
     fn measure(
         &self,
         variant: MatmulVariant,
         out: &Tensor,
         best_so_far: Duration,
     ) -> Result<Duration> {
-        self.run(variant, out)?;
         let device = out.device();
+        match self.source(variant) {
+            Some(source) => drop(device.compile(&source)?),
+            None => self.run(variant, out)?,
+        }
         let (first, _) = time_once(device, || self.run(variant, out))?;
         if first.as_secs_f64() > 1.5 * best_so_far.as_secs_f64() {
             return Ok(first);

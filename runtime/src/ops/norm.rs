@@ -2,7 +2,7 @@
 
 use super::elementwise::require_float;
 use super::launch::{launch, same_device, to_u32};
-use super::variant::choose_row_variant;
+use super::variant::{choose_row_variant, tuned_row_variant};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
 use tessera_kernels::{
@@ -96,7 +96,21 @@ impl Tensor {
         let b = bias.map(|_| params_of.last().expect("bias uploaded"));
         let mut offsets = vec![x.offset(), out.offset()];
         offsets.extend(params_of.iter().map(|t| t.offset()));
-        let variant = choose_row_variant(op, x.device(), n, &offsets, variant)?;
+        let variant = match variant {
+            Some(_) => choose_row_variant(op, x.device(), n, &offsets, variant)?,
+            None if rows == 0 => choose_row_variant(op, x.device(), n, &offsets, None)?,
+            None => {
+                let class = format!(
+                    "{op}/{}/n{}/rows{}",
+                    x.dtype(),
+                    crate::tuning::bucket(n),
+                    crate::tuning::bucket(rows)
+                );
+                tuned_row_variant(op, x.device(), &class, n, &offsets, |v| {
+                    self.norm(kind, weight, bias, eps, Some(v)).map(drop)
+                })?
+            }
+        };
         if rows == 0 {
             return Ok(out);
         }

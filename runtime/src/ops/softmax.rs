@@ -2,7 +2,7 @@
 
 use super::elementwise::require_float;
 use super::launch::{launch, pad8, same_device, to_u32};
-use super::variant::choose_row_variant;
+use super::variant::{choose_row_variant, tuned_row_variant};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
 use tessera_kernels::{
@@ -59,7 +59,27 @@ impl Tensor {
             }
             None => None,
         };
-        let variant = choose_row_variant(op, x.device(), n, &[x.offset(), out.offset()], variant)?;
+        let offsets = [x.offset(), out.offset()];
+        let variant = match variant {
+            Some(_) => choose_row_variant(op, x.device(), n, &offsets, variant)?,
+            None if rows == 0 => choose_row_variant(op, x.device(), n, &offsets, None)?,
+            None => {
+                let class = format!(
+                    "{op}/{}/n{}/rows{}/{}",
+                    x.dtype(),
+                    crate::tuning::bucket(n),
+                    crate::tuning::bucket(rows),
+                    if mask_view.is_some() {
+                        "masked"
+                    } else {
+                        "plain"
+                    }
+                );
+                tuned_row_variant(op, x.device(), &class, n, &offsets, |v| {
+                    self.softmax_with_variant(mask, Some(v)).map(drop)
+                })?
+            }
+        };
         if rows == 0 {
             return Ok(out);
         }

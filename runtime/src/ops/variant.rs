@@ -45,6 +45,37 @@ pub(crate) fn choose_row_variant(
     Ok(variant)
 }
 
+/// The automatic row variant, tuned: the variants that fit are measured by
+/// `measure` (which runs the op with the variant forced) on the first call of
+/// `class` on this adapter and the fastest is recorded (see [`crate::tuning`]);
+/// [`choose_row_variant`]'s pick where nothing is measured.
+pub(crate) fn tuned_row_variant(
+    op: &'static str,
+    device: &Arc<dyn Device>,
+    class: &str,
+    len: usize,
+    offsets: &[usize],
+    mut measure: impl FnMut(RowVariant) -> Result<()>,
+) -> Result<RowVariant> {
+    let heuristic = choose_row_variant(op, device, len, offsets, None)?;
+    let candidates: Vec<RowVariant> = [
+        RowVariant::Vec4Subgroup,
+        RowVariant::Vec4,
+        RowVariant::General,
+    ]
+    .into_iter()
+    .filter(|&v| choose_row_variant(op, device, len, offsets, Some(v)).is_ok())
+    .collect();
+    Ok(crate::tuning::choose(
+        device,
+        class,
+        &candidates,
+        |v| v.name().to_string(),
+        heuristic,
+        |&v, _| crate::timing::best_of_two(device, || measure(v)),
+    ))
+}
+
 fn no_subgroups(device: &Arc<dyn Device>, op: &str, variant: &str) -> Error {
     Error::Device(DeviceError::Unsupported {
         what: format!("subgroups ({op}, variant {variant})"),
