@@ -87,3 +87,94 @@ fn mlp_example_matches_cpu_reference() {
     // main() returns an error when the GPU result differs from the CPU reference.
     mlp_example::main().expect("the MLP example runs and matches the CPU reference");
 }
+
+/// Run `tessera bench ...` with a private cache dir; stdout as JSON lines.
+fn bench_json(args: &[&str]) -> Vec<serde_json::Value> {
+    let cache = std::env::temp_dir().join(format!("tessera-bench-cli-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("bench")
+        .args(args)
+        .args(["--json", "--reps", "3", "--warmup", "1"])
+        .env("TESSERA_CACHE_DIR", &cache)
+        .output()
+        .expect("run tessera");
+    assert!(
+        out.status.success(),
+        "bench {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+#[test]
+fn bench_commands_print_one_json_object_per_run() {
+    let runs = bench_json(&[
+        "matmul",
+        "--m",
+        "33",
+        "--k",
+        "20",
+        "--n",
+        "17",
+        "--all-variants",
+    ]);
+    assert!(
+        runs.len() >= 3,
+        "one record per applicable variant: {runs:?}"
+    );
+    for run in &runs {
+        assert_eq!(run["op"], "matmul");
+        assert_eq!(run["reps"], 3);
+        assert!(run["gflops"].as_f64().unwrap() > 0.0, "{run}");
+        assert!(run["median_ms"].as_f64().unwrap() > 0.0, "{run}");
+        assert!(run["first_run_ms"].as_f64().is_some(), "{run}");
+        assert!(run["adapter"].as_str().unwrap().contains('['), "{run}");
+        assert_eq!(run["samples_ms"].as_array().unwrap().len(), 3);
+    }
+    for (op, extra) in [
+        ("softmax", &["--rows", "8", "--cols", "64"][..]),
+        ("layernorm", &["--rows", "8", "--cols", "64"][..]),
+        (
+            "rmsnorm",
+            &["--rows", "8", "--cols", "60", "--variant", "general"][..],
+        ),
+        ("add", &["--elements", "1000"][..]),
+        ("copy", &["--elements", "1024"][..]),
+    ] {
+        let mut args = vec![op];
+        args.extend_from_slice(extra);
+        let runs = bench_json(&args);
+        assert_eq!(runs.len(), 1, "{op}: {runs:?}");
+        assert_eq!(runs[0]["op"], op);
+        assert!(runs[0]["gbps"].as_f64().unwrap() > 0.0, "{op}: {}", runs[0]);
+    }
+    let dispatch = bench_json(&["dispatch", "--ops", "20", "--elements", "64"]);
+    assert_eq!(dispatch[0]["ops"], 20);
+    assert!(dispatch[0]["wall_per_op_us"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn bench_rejects_bad_arguments_with_a_message() {
+    for args in [
+        &["matmul", "--variant", "no-such-kernel"][..],
+        &["matmul", "--dtype", "f64"][..],
+        &["softmax", "--variant", "fast"][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .arg("bench")
+            .args(args)
+            .args(
+                ["--m", "4", "--k", "4", "--n", "4"]
+                    .iter()
+                    .filter(|_| args[0] == "matmul"),
+            )
+            .output()
+            .expect("run tessera");
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+    }
+}
