@@ -13,7 +13,7 @@ use tessera_kernels::{MatmulParams, MatmulTile, OperandLayout};
 
 /// A `[batch.., rows, cols]` operand viewed as `(batch stride, row stride, col stride)`
 /// over the flattened batch; copies first when the batch dims do not collapse.
-fn flatten_batch(t: &Tensor, batch_shape: &[usize]) -> Result<(Tensor, usize)> {
+pub(super) fn flatten_batch(t: &Tensor, batch_shape: &[usize]) -> Result<(Tensor, usize)> {
     let r = t.rank();
     let mut full = batch_shape.to_vec();
     full.extend_from_slice(&t.shape()[r - 2..]);

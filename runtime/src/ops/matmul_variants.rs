@@ -204,87 +204,52 @@ impl MatmulPlan {
         )
     }
 
-    /// The kernel `variant` runs for this call (`None` for the matvec kernels,
-    /// which plan their own launch, or when it does not apply).
-    fn source(&self, variant: MatmulVariant) -> Option<tessera_kernels::KernelSource> {
-        match variant {
-            MatmulVariant::Tiled(tile) => Some(
-                MatmulSpec {
-                    dtype: self.dtype,
-                    tile,
-                }
-                .render(),
-            ),
-            MatmulVariant::Blocked(config) => self.blocked(config).map(|s| s.render()),
-            MatmulVariant::Subgroup(rows, quads) => self.subgroup(rows, quads).map(|s| s.render()),
-            MatmulVariant::Matvec => None,
-        }
-    }
-
-    /// Record the dispatch of `variant` writing `out` (contiguous `[batch, m, n]`).
-    /// The caller has checked [`MatmulPlan::applies`].
-    pub fn run(&self, variant: MatmulVariant, out: &Tensor) -> Result<()> {
-        let op = "matmul";
-        let buffers = [self.a.buffer(), self.b.buffer(), out.buffer()];
+    /// The kernel and grid `variant` runs for this call (`None` for the matvec
+    /// kernels, which plan their own launch, or when it does not apply).
+    fn kernel(
+        &self,
+        variant: MatmulVariant,
+    ) -> Option<(tessera_kernels::KernelSource, Option<[u32; 3]>)> {
+        let (m, n, batch) = (self.m, self.n, self.batch);
         match variant {
             MatmulVariant::Tiled(tile) => {
                 let spec = MatmulSpec {
                     dtype: self.dtype,
                     tile,
                 };
-                let grid = spec.workgroups(self.m, self.n, self.batch);
-                launch(
-                    op,
-                    out.device(),
-                    &spec.render(),
-                    &buffers,
-                    &self.params,
-                    grid,
-                )
+                Some((spec.render(), spec.workgroups(m, n, batch)))
             }
-            MatmulVariant::Blocked(config) => {
-                let Some(spec) = self.blocked(config) else {
-                    return Err(crate::error::ShapeError::new(
-                        op,
-                        format!("variant {} needs vec4-aligned operands", variant.name()),
-                        &[self.a.shape(), self.b.shape()],
-                    )
-                    .into());
-                };
-                let grid = spec.workgroups(self.m, self.n, self.batch);
-                launch(
-                    op,
-                    out.device(),
-                    &spec.render(),
-                    &buffers,
-                    &self.params,
-                    grid,
-                )
-            }
-            MatmulVariant::Subgroup(rows, quads) => {
-                let Some(spec) = self.subgroup(rows, quads) else {
-                    return Err(crate::error::ShapeError::new(
-                        op,
-                        "the subgroup variant needs subgroups of at least 8 lanes",
-                        &[self.a.shape(), self.b.shape()],
-                    )
-                    .into());
-                };
-                let grid = spec.workgroups(self.m, self.n, self.batch);
-                launch(
-                    op,
-                    out.device(),
-                    &spec.render(),
-                    &buffers,
-                    &self.params,
-                    grid,
-                )
-            }
-            MatmulVariant::Matvec => {
-                // Measured on its own output (the caller runs it directly).
-                self.a.matvec(&self.b).map(drop)
-            }
+            MatmulVariant::Blocked(config) => self
+                .blocked(config)
+                .map(|spec| (spec.render(), spec.workgroups(m, n, batch))),
+            MatmulVariant::Subgroup(rows, quads) => self
+                .subgroup(rows, quads)
+                .map(|spec| (spec.render(), spec.workgroups(m, n, batch))),
+            MatmulVariant::Matvec => None,
         }
+    }
+
+    /// Record the dispatch of `variant` writing `out` (contiguous `[batch, m, n]`).
+    /// A variant that does not apply is a shape error. The matvec kernels write
+    /// their own output (the caller runs them directly; here only to measure).
+    pub fn run(&self, variant: MatmulVariant, out: &Tensor) -> Result<()> {
+        let op = "matmul";
+        if variant == MatmulVariant::Matvec {
+            return self.a.matvec(&self.b).map(drop);
+        }
+        let Some((source, grid)) = self.kernel(variant) else {
+            return Err(crate::error::ShapeError::new(
+                op,
+                format!(
+                    "variant {} does not apply (vec4 tiles need aligned operands, subgroup kernels subgroups of 8+ lanes)",
+                    variant.name()
+                ),
+                &[self.a.shape(), self.b.shape()],
+            )
+            .into());
+        };
+        let buffers = [self.a.buffer(), self.b.buffer(), out.buffer()];
+        launch(op, out.device(), &source, &buffers, &self.params, grid)
     }
 
     /// The variant to run: the tuned choice for this call's class on this adapter.
@@ -314,8 +279,8 @@ impl MatmulPlan {
         best_so_far: Duration,
     ) -> Result<Duration> {
         let device = out.device();
-        match self.source(variant) {
-            Some(source) => drop(device.compile(&source)?),
+        match self.kernel(variant) {
+            Some((source, _)) => drop(device.compile(&source)?),
             None => self.run(variant, out)?,
         }
         let (first, _) = time_once(device, || self.run(variant, out))?;

@@ -6,6 +6,7 @@
 
 use super::elementwise::require_float;
 use super::launch::{launch, same_device, to_u32};
+use super::matmul::flatten_batch;
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::shape::broadcast_shapes;
 use crate::tensor::Tensor;
@@ -226,26 +227,4 @@ impl Plan {
         self.params = self.params_with_contiguous_a();
         Ok(())
     }
-}
-
-/// A `[batch.., rows, cols]` operand broadcast to `batch_shape` and viewed with one
-/// batch stride over the flattened batch; copies first when the batch dims do not
-/// collapse to a single stride.
-fn flatten_batch(t: &Tensor, batch_shape: &[usize]) -> Result<(Tensor, usize)> {
-    let r = t.rank();
-    let mut full = batch_shape.to_vec();
-    full.extend_from_slice(&t.shape()[r - 2..]);
-    let view = t.broadcast_to(&full)?;
-    let nb = batch_shape.len();
-    let dims: Vec<(usize, usize)> = (0..nb)
-        .map(|i| (view.shape()[i], view.strides()[i]))
-        .filter(|&(d, _)| d != 1)
-        .collect();
-    if dims.windows(2).all(|w| w[0].1 == w[1].1 * w[1].0) {
-        let stride = dims.last().map_or(0, |&(_, s)| s);
-        return Ok((view, stride));
-    }
-    let c = view.contiguous()?;
-    let stride = c.shape()[nb] * c.shape()[nb + 1];
-    Ok((c, stride))
 }
