@@ -6,6 +6,8 @@ use crate::grid::MAX_WORKGROUPS_PER_DIM;
 use crate::{dtype_header, BindingKind, DType, KernelSource};
 
 const GEMM_COMMON: &str = include_str!("wgsl/gemm_common.wgsl");
+/// The WGSL `Params` struct mirroring [`MatmulParams`], shared by every matmul kernel.
+pub(crate) const MATMUL_PARAMS_WGSL: &str = include_str!("wgsl/matmul_params.wgsl");
 const GEMM: &str = include_str!("wgsl/gemm.wgsl");
 const GEMM_4X4: &str = include_str!("wgsl/gemm_4x4.wgsl");
 const GEMM_8X8: &str = include_str!("wgsl/gemm_8x8.wgsl");
@@ -115,7 +117,7 @@ impl MatmulSpec {
         };
         fixed_kernel(
             format!("matmul/{}/{name}", self.dtype),
-            &format!("{header}{GEMM_COMMON}"),
+            &format!("{header}{MATMUL_PARAMS_WGSL}{GEMM_COMMON}"),
             body,
             vec![
                 BindingKind::ReadOnly,

@@ -23,7 +23,7 @@
 //! `batch * m * n` elements; workgroup-memory indices are below the array sizes by
 //! construction (thread ids are below the workgroup size).
 
-use crate::gemm::MatmulParams;
+use crate::gemm::{MatmulParams, MATMUL_PARAMS_WGSL};
 use crate::grid::MAX_WORKGROUPS_PER_DIM;
 use crate::{BindingKind, DType, KernelSource};
 use std::fmt::Write;
@@ -279,14 +279,6 @@ impl BlockedMatmulSpec {
     }
 }
 
-const PARAMS: &str = "struct Params {
-    m: u32, n: u32, k: u32, batch: u32,
-    a_off: u32, b_off: u32, c_off: u32, pad0: u32,
-    a_sb: u32, a_sm: u32, a_sk: u32, pad1: u32,
-    b_sb: u32, b_sk: u32, b_sn: u32, pad2: u32,
-}
-";
-
 fn render_wgsl(spec: &BlockedMatmulSpec) -> String {
     let c = spec.config;
     let (bm4, bn4) = (c.bm / 4, c.bn / 4);
@@ -298,7 +290,7 @@ fn render_wgsl(spec: &BlockedMatmulSpec) -> String {
     } else {
         s.push_str("alias T = f32;\n");
     }
-    s.push_str(PARAMS);
+    s.push_str(MATMUL_PARAMS_WGSL);
     s.push_str(
         "@group(0) @binding(0) var<storage, read> a: array<vec4<T>>;
 @group(0) @binding(1) var<storage, read> b: array<vec4<T>>;

@@ -25,7 +25,7 @@
 //! flow is uniform (no early return, loop bounds from uniforms), as broadcasts
 //! require.
 
-use crate::gemm::MatmulParams;
+use crate::gemm::{MatmulParams, MATMUL_PARAMS_WGSL};
 use crate::grid::MAX_WORKGROUPS_PER_DIM;
 use crate::{BindingKind, DType, KernelSource};
 use std::fmt::Write;
@@ -120,13 +120,7 @@ fn render_wgsl(spec: &SubgroupMatmulSpec) -> String {
     s.push_str(&crate::dtype_header(spec.dtype));
     let _ = write!(
         s,
-        "struct Params {{
-    m: u32, n: u32, k: u32, batch: u32,
-    a_off: u32, b_off: u32, c_off: u32, pad0: u32,
-    a_sb: u32, a_sm: u32, a_sk: u32, pad1: u32,
-    b_sb: u32, b_sk: u32, b_sn: u32, pad2: u32,
-}}
-@group(0) @binding(0) var<storage, read> a: array<{}>;
+        "{MATMUL_PARAMS_WGSL}@group(0) @binding(0) var<storage, read> a: array<{}>;
 @group(0) @binding(1) var<storage, read> b: array<{}>;
 @group(0) @binding(2) var<storage, read_write> c: array<T>;
 @group(0) @binding(3) var<uniform> p: Params;

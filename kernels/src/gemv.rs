@@ -9,6 +9,7 @@
 //! take any strides. The design is documented at the top of each `gemv_*.wgsl`.
 
 use crate::assemble::fixed_kernel;
+use crate::gemm::MATMUL_PARAMS_WGSL;
 use crate::grid::MAX_WORKGROUPS_PER_DIM;
 use crate::{dtype_header, BindingKind, DType, KernelSource, MatmulParams};
 
@@ -230,7 +231,7 @@ impl MatvecSpec {
                 "matvec/{}/{layout}/{load}/r{}/wg{}/s{}",
                 self.dtype, self.rows, self.wg, self.split
             ),
-            &format!("{header}{GEMV_COMMON}\n{loads}"),
+            &format!("{header}{MATMUL_PARAMS_WGSL}{GEMV_COMMON}\n{loads}"),
             body,
             vec![
                 BindingKind::ReadOnly,

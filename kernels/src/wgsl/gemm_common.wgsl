@@ -1,24 +1,6 @@
-// Shared by the matmul bodies: parameters, bindings, bounds-checked loads
+// Shared by the matmul bodies (after matmul_params.wgsl): bindings, bounds-checked loads
 // (zero outside the matrices) and a guarded store of four columns.
 // C[b] (m x n, contiguous) = A[b] (m x k) · B[b] (k x n); A and B through strides.
-struct Params {
-    m: u32,
-    n: u32,
-    k: u32,
-    batch: u32,
-    a_off: u32,
-    b_off: u32,
-    c_off: u32,
-    pad0: u32,
-    a_sb: u32,
-    a_sm: u32,
-    a_sk: u32,
-    pad1: u32,
-    b_sb: u32,
-    b_sk: u32,
-    b_sn: u32,
-    pad2: u32,
-}
 
 @group(0) @binding(0) var<storage, read> a: array<T>;
 @group(0) @binding(1) var<storage, read> b: array<T>;
