@@ -34,6 +34,7 @@ mod gemm_subgroup;
 mod gemv;
 pub mod grid;
 mod op_kinds;
+mod rope;
 mod row_variant;
 mod row_vec4;
 mod rowwise;
@@ -61,6 +62,7 @@ pub use gemv::{
     MatvecLayout, MatvecLoad, MatvecSpec, MatvecVariant, MATVEC_MAX_ROWS, MATVEC_MAX_WG,
 };
 pub use op_kinds::{BinaryOp, NormKind, ReduceOp, UnaryOp};
+pub use rope::{RopeParams, RopeSpec};
 pub use row_variant::{
     row_vec4_fits, row_vec4_wg_for, RowVariant, ROW_VEC4_PER_THREAD, ROW_VEC4_RESIDENT_MAX,
 };

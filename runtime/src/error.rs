@@ -79,6 +79,14 @@ pub enum Error {
         /// Why it does not fit (alignment, broadcast, adapter features).
         reason: String,
     },
+    /// An argument is outside what the call accepts (sampling settings, lengths).
+    #[error("{op}: {message}")]
+    InvalidArgument {
+        /// The operation.
+        op: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// A model file or tokenizer failed to load.
     #[error(transparent)]
     Load(#[from] crate::loaders::LoadError),

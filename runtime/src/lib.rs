@@ -11,6 +11,7 @@
 //!   device's limits and malformed files are typed errors.
 
 mod error;
+pub mod generation;
 pub mod loaders;
 pub mod models;
 pub mod nn;

@@ -1,3 +1,4 @@
 //! Model families built from `nn` layers.
 
 pub mod bert;
+pub mod llama;

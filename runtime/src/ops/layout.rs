@@ -9,7 +9,7 @@ use tessera_kernels::{
 };
 
 /// Copy the elements of `src` into the view `dst` (same shape and dtype).
-fn copy_into(op: &'static str, src: &Tensor, dst: &Tensor) -> Result<()> {
+pub(super) fn copy_into(op: &'static str, src: &Tensor, dst: &Tensor) -> Result<()> {
     debug_assert_eq!(src.shape(), dst.shape());
     if src.numel() == 0 {
         return Ok(());

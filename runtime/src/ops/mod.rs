@@ -12,6 +12,7 @@ mod matmul_variants;
 mod matvec;
 mod norm;
 mod reduce;
+mod rope;
 mod softmax;
 mod variant;
 

@@ -23,10 +23,12 @@ mod layout;
 mod matmul;
 mod norm;
 mod reduce;
+mod rope;
 
 pub use broadcast::{
     broadcast_index, broadcast_shape, broadcast_shapes, contiguous_strides, for_each_index, numel,
 };
+pub use rope::rope;
 pub use elementwise::{affine, binary, erf, erfc, unary, unary_scalar, where_select};
 pub use layout::{concat, gather, permute, slice};
 pub use matmul::matmul;

@@ -1,0 +1,147 @@
+//! The decoding loop: the prompt in one batched pass, then one token per step
+//! through the KV cache, streaming each token to a callback.
+
+use super::sampling::{Sampler, SamplingConfig};
+use crate::error::{Error, Result};
+use crate::models::llama::Decoder;
+use std::time::Instant;
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct GenerateOptions {
+    /// Tokens to generate at most.
+    pub max_new_tokens: usize,
+    /// How each token is chosen.
+    pub sampling: SamplingConfig,
+    /// Stop after an end-of-sequence token of the model.
+    pub stop_at_eos: bool,
+    /// Positions to allocate in the KV cache (default: prompt + max_new_tokens,
+    /// capped at the model's context).
+    pub context: Option<usize>,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        GenerateOptions {
+            max_new_tokens: 32,
+            sampling: SamplingConfig::default(),
+            stop_at_eos: true,
+            context: None,
+        }
+    }
+}
+
+/// Why generation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// `max_new_tokens` were generated.
+    MaxTokens,
+    /// The model produced an end-of-sequence token.
+    EndOfSequence,
+    /// The callback asked to stop.
+    Callback,
+}
+
+/// The result of [`generate`].
+#[derive(Clone, Debug)]
+pub struct Generation {
+    /// The prompt's ids.
+    pub prompt_ids: Vec<u32>,
+    /// The generated ids (an end-of-sequence token included when it stopped there).
+    pub ids: Vec<u32>,
+    /// Seconds for the prompt pass up to the first token (time to first token).
+    pub prompt_seconds: f64,
+    /// Seconds for the remaining tokens.
+    pub decode_seconds: f64,
+    /// Why it stopped.
+    pub stop: StopReason,
+}
+
+impl Generation {
+    /// Prompt tokens per second.
+    pub fn prompt_tokens_per_second(&self) -> f64 {
+        self.prompt_ids.len() as f64 / self.prompt_seconds.max(f64::MIN_POSITIVE)
+    }
+
+    /// Generated tokens per second after the first.
+    pub fn decode_tokens_per_second(&self) -> f64 {
+        self.ids.len().saturating_sub(1) as f64 / self.decode_seconds.max(f64::MIN_POSITIVE)
+    }
+}
+
+/// Generate up to `options.max_new_tokens` after `prompt_ids`, calling
+/// `on_token(id)` as each token is produced (return `false` to stop).
+/// Errors: an empty prompt, ids outside the vocabulary, a prompt plus
+/// generation longer than the context, bad sampling settings.
+pub fn generate(
+    decoder: &Decoder,
+    prompt_ids: &[u32],
+    options: &GenerateOptions,
+    mut on_token: impl FnMut(u32) -> bool,
+) -> Result<Generation> {
+    let op = "generate";
+    if prompt_ids.is_empty() {
+        return Err(Error::InvalidArgument {
+            op,
+            message: "the prompt has no tokens".into(),
+        });
+    }
+    let model_context = decoder.config.max_position_embeddings;
+    let wanted = prompt_ids.len().saturating_add(options.max_new_tokens);
+    let context = options.context.unwrap_or(wanted.min(model_context));
+    if context > model_context {
+        return Err(Error::InvalidArgument {
+            op,
+            message: format!("context {context} exceeds the model's {model_context}"),
+        });
+    }
+    if wanted > context {
+        return Err(Error::InvalidArgument {
+            op,
+            message: format!(
+                "context overflow: {} prompt tokens + {} new tokens exceed the context of {context}",
+                prompt_ids.len(),
+                options.max_new_tokens
+            ),
+        });
+    }
+    let mut sampler = Sampler::new(options.sampling.clone())?;
+    let mut cache = decoder.new_cache(context)?;
+    let mut history = prompt_ids.to_vec();
+    let mut ids = Vec::new();
+    let start = Instant::now();
+    let mut prompt_seconds = 0.0;
+    let mut stop = StopReason::MaxTokens;
+    let mut next_input = prompt_ids.to_vec();
+    while ids.len() < options.max_new_tokens {
+        let logits = decoder.forward(&next_input, &mut cache)?;
+        let id = if sampler.config().is_plain_greedy() {
+            logits.argmax(0)?.to_vec::<u32>()?[0]
+        } else {
+            let mut values = logits.to_f32_vec()?;
+            sampler.sample(&mut values, &history)?
+        };
+        if ids.is_empty() {
+            prompt_seconds = start.elapsed().as_secs_f64();
+        }
+        ids.push(id);
+        history.push(id);
+        if !on_token(id) {
+            stop = StopReason::Callback;
+            break;
+        }
+        if options.stop_at_eos && decoder.config.eos_token_ids.contains(&id) {
+            stop = StopReason::EndOfSequence;
+            break;
+        }
+        next_input = vec![id];
+    }
+    let total = start.elapsed().as_secs_f64();
+    Ok(Generation {
+        prompt_ids: prompt_ids.to_vec(),
+        ids,
+        prompt_seconds,
+        decode_seconds: total - prompt_seconds,
+        stop,
+    })
+}

@@ -1,0 +1,344 @@
+//! Decoder architecture (Llama and Qwen2 families), read from a checkpoint's own
+//! metadata: `config.json` for safetensors, the `llama.*` / `qwen2.*` keys for GGUF.
+
+use crate::loaders::gguf::GgufFile;
+use crate::loaders::LoadError;
+use serde::Deserialize;
+use std::path::Path;
+
+/// Longest context a config may claim (guards allocations sized from it).
+pub const MAX_CONTEXT: usize = 1 << 20;
+
+/// Which decoder family a checkpoint belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// Llama (1, 2, 3.x) and relatives: no attention biases.
+    Llama,
+    /// Qwen2 / Qwen2.5: biases on the q, k and v projections.
+    Qwen2,
+}
+
+impl Family {
+    /// The family's name as in GGUF's `general.architecture`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Llama => "llama",
+            Family::Qwen2 => "qwen2",
+        }
+    }
+}
+
+/// Everything that shapes a decoder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecoderConfig {
+    /// Architecture family.
+    pub family: Family,
+    /// Rows of the token table (and of the output head).
+    pub vocab_size: usize,
+    /// Width of the hidden states.
+    pub hidden_size: usize,
+    /// Width of the gated MLP.
+    pub intermediate_size: usize,
+    /// Transformer layers.
+    pub num_layers: usize,
+    /// Query heads.
+    pub num_heads: usize,
+    /// Key/value heads (grouped-query attention when fewer than `num_heads`).
+    pub num_kv_heads: usize,
+    /// Width of one head.
+    pub head_dim: usize,
+    /// RMSNorm epsilon.
+    pub rms_norm_eps: f32,
+    /// Rotary base.
+    pub rope_theta: f64,
+    /// Longest context the model was built for.
+    pub max_position_embeddings: usize,
+    /// The output head reuses the token table.
+    pub tie_word_embeddings: bool,
+    /// q, k and v projections have biases.
+    pub qkv_bias: bool,
+    /// Beginning-of-sequence id, when the checkpoint names one.
+    pub bos_token_id: Option<u32>,
+    /// End-of-sequence ids (generation stops at any of them).
+    pub eos_token_ids: Vec<u32>,
+}
+
+/// The fields of a Hugging Face `config.json` we read.
+#[derive(Deserialize)]
+struct HfConfig {
+    model_type: Option<String>,
+    #[serde(default)]
+    architectures: Vec<String>,
+    vocab_size: usize,
+    hidden_size: usize,
+    intermediate_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    num_key_value_heads: Option<usize>,
+    head_dim: Option<usize>,
+    rms_norm_eps: f64,
+    #[serde(default = "default_theta")]
+    rope_theta: f64,
+    max_position_embeddings: usize,
+    #[serde(default)]
+    tie_word_embeddings: bool,
+    attention_bias: Option<bool>,
+    #[serde(default = "default_act")]
+    hidden_act: String,
+    rope_scaling: Option<serde_json::Value>,
+    bos_token_id: Option<u32>,
+    eos_token_id: Option<serde_json::Value>,
+}
+
+fn default_theta() -> f64 {
+    10000.0
+}
+fn default_act() -> String {
+    "silu".into()
+}
+
+fn bad(path: &Path, message: impl Into<String>) -> LoadError {
+    LoadError::BadConfig {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+impl DecoderConfig {
+    /// Read and validate a Hugging Face `config.json` (Llama or Qwen2).
+    pub fn from_hf_file(path: &Path) -> Result<DecoderConfig, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        DecoderConfig::from_hf_json(path, &text)
+    }
+
+    /// Parse and validate the text of a `config.json` (`path` names it in errors).
+    pub fn from_hf_json(path: &Path, text: &str) -> Result<DecoderConfig, LoadError> {
+        let hf: HfConfig = serde_json::from_str(text).map_err(|e| bad(path, e.to_string()))?;
+        let model_type = hf
+            .model_type
+            .clone()
+            .or_else(|| hf.architectures.first().map(|a| a.to_lowercase()))
+            .unwrap_or_default();
+        let family = if model_type.starts_with("qwen2") {
+            Family::Qwen2
+        } else if model_type.starts_with("llama") {
+            Family::Llama
+        } else {
+            return Err(bad(
+                path,
+                format!("model_type {model_type:?} is not a Llama or Qwen2 decoder"),
+            ));
+        };
+        if hf.hidden_act != "silu" {
+            return Err(bad(
+                path,
+                format!("hidden_act {:?} (only silu)", hf.hidden_act),
+            ));
+        }
+        if let Some(scaling) = hf.rope_scaling.as_ref().filter(|v| !v.is_null()) {
+            return Err(bad(
+                path,
+                format!("rope_scaling {scaling} is not supported"),
+            ));
+        }
+        let eos_token_ids = match &hf.eos_token_id {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(serde_json::Value::Number(n)) => {
+                n.as_u64().map(|v| v as u32).into_iter().collect()
+            }
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .filter_map(|v| v.as_u64().map(|v| v as u32))
+                .collect(),
+            Some(other) => return Err(bad(path, format!("eos_token_id {other} is not an id"))),
+        };
+        let num_kv_heads = hf.num_key_value_heads.unwrap_or(hf.num_attention_heads);
+        let head_dim = match hf.head_dim {
+            Some(d) => d,
+            None if hf.num_attention_heads > 0 => hf.hidden_size / hf.num_attention_heads,
+            None => 0,
+        };
+        let config = DecoderConfig {
+            family,
+            vocab_size: hf.vocab_size,
+            hidden_size: hf.hidden_size,
+            intermediate_size: hf.intermediate_size,
+            num_layers: hf.num_hidden_layers,
+            num_heads: hf.num_attention_heads,
+            num_kv_heads,
+            head_dim,
+            rms_norm_eps: hf.rms_norm_eps as f32,
+            rope_theta: hf.rope_theta,
+            max_position_embeddings: hf.max_position_embeddings,
+            tie_word_embeddings: hf.tie_word_embeddings,
+            qkv_bias: hf.attention_bias.unwrap_or(family == Family::Qwen2),
+            bos_token_id: hf.bos_token_id,
+            eos_token_ids,
+        };
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    /// Read and validate the `{arch}.*` keys of a GGUF header. `has_output`
+    /// says whether the file has an `output.weight` (absent means tied).
+    pub fn from_gguf(file: &GgufFile) -> Result<DecoderConfig, LoadError> {
+        let path = file.path.as_path();
+        let get = |key: &str| file.metadata.get(key);
+        let arch = get("general.architecture")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| bad(path, "general.architecture is missing"))?
+            .to_string();
+        let family = match arch.as_str() {
+            "llama" => Family::Llama,
+            "qwen2" => Family::Qwen2,
+            other => {
+                return Err(bad(
+                    path,
+                    format!("architecture {other:?} is not supported (llama, qwen2)"),
+                ))
+            }
+        };
+        let int = |key: &str| -> Result<usize, LoadError> {
+            let full = format!("{arch}.{key}");
+            get(&full)
+                .and_then(|v| v.as_u64())
+                .and_then(|v| usize::try_from(v).ok())
+                .ok_or_else(|| bad(path, format!("{full} is missing or not an integer")))
+        };
+        let float = |key: &str| -> Option<f64> { get(&format!("{arch}.{key}"))?.as_f64() };
+        let hidden_size = int("embedding_length")?;
+        let num_heads = int("attention.head_count")?;
+        let num_kv_heads = int("attention.head_count_kv").unwrap_or(num_heads);
+        let head_dim = match int("attention.key_length") {
+            Ok(d) => d,
+            Err(_) if num_heads > 0 => hidden_size / num_heads,
+            Err(_) => 0,
+        };
+        let token_rows = file
+            .tensor("token_embd.weight")
+            .and_then(|t| t.dims.get(1).copied())
+            .and_then(|v| usize::try_from(v).ok());
+        let vocab_size = int("vocab_size").ok().or(token_rows).ok_or_else(|| {
+            bad(
+                path,
+                "no vocab size (neither {arch}.vocab_size nor token_embd)",
+            )
+        })?;
+        let id = |key: &str| get(key).and_then(|v| v.as_u64()).map(|v| v as u32);
+        let config = DecoderConfig {
+            family,
+            vocab_size,
+            hidden_size,
+            intermediate_size: int("feed_forward_length")?,
+            num_layers: int("block_count")?,
+            num_heads,
+            num_kv_heads,
+            head_dim,
+            rms_norm_eps: float("attention.layer_norm_rms_epsilon").ok_or_else(|| {
+                bad(
+                    path,
+                    format!("{arch}.attention.layer_norm_rms_epsilon is missing"),
+                )
+            })? as f32,
+            rope_theta: float("rope.freq_base").unwrap_or(10000.0),
+            max_position_embeddings: int("context_length")?,
+            tie_word_embeddings: file.tensor("output.weight").is_none(),
+            qkv_bias: file.tensor("blk.0.attn_q.bias").is_some(),
+            bos_token_id: id("tokenizer.ggml.bos_token_id"),
+            eos_token_ids: id("tokenizer.ggml.eos_token_id").into_iter().collect(),
+        };
+        if let Some(dims) = int("rope.dimension_count")
+            .ok()
+            .filter(|&d| d != config.head_dim)
+        {
+            return Err(bad(
+                path,
+                format!(
+                    "partial rotary ({dims} of {} dims) is not supported",
+                    config.head_dim
+                ),
+            ));
+        }
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    /// Query heads that share one key/value head.
+    pub fn group_size(&self) -> usize {
+        self.num_heads / self.num_kv_heads
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), LoadError> {
+        let positive = [
+            ("vocab_size", self.vocab_size),
+            ("hidden_size", self.hidden_size),
+            ("intermediate_size", self.intermediate_size),
+            ("num_hidden_layers", self.num_layers),
+            ("num_attention_heads", self.num_heads),
+            ("num_key_value_heads", self.num_kv_heads),
+            ("head_dim", self.head_dim),
+            ("max_position_embeddings", self.max_position_embeddings),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return Err(bad(path, format!("{name} must be positive")));
+            }
+        }
+        if self.num_heads % self.num_kv_heads != 0 {
+            return Err(bad(
+                path,
+                format!(
+                    "{} attention heads are not a multiple of {} key/value heads",
+                    self.num_heads, self.num_kv_heads
+                ),
+            ));
+        }
+        if self.head_dim % 2 != 0 {
+            return Err(bad(path, format!("head_dim {} is odd", self.head_dim)));
+        }
+        if self.max_position_embeddings > MAX_CONTEXT {
+            return Err(bad(
+                path,
+                format!(
+                    "context {} exceeds {MAX_CONTEXT}",
+                    self.max_position_embeddings
+                ),
+            ));
+        }
+        let sizes_fit = [self.vocab_size, self.hidden_size, self.intermediate_size]
+            .iter()
+            .all(|&v| v < (1 << 31))
+            && self
+                .num_heads
+                .checked_mul(self.head_dim)
+                .is_some_and(|v| v < (1 << 31));
+        if !sizes_fit {
+            return Err(bad(path, "dimensions exceed 2^31"));
+        }
+        if !(self.rope_theta.is_finite() && self.rope_theta > 0.0) {
+            return Err(bad(
+                path,
+                format!("rope_theta {} is not positive", self.rope_theta),
+            ));
+        }
+        if !(self.rms_norm_eps.is_finite() && self.rms_norm_eps >= 0.0) {
+            return Err(bad(
+                path,
+                format!("rms_norm_eps {} is invalid", self.rms_norm_eps),
+            ));
+        }
+        if let Some(id) = self
+            .bos_token_id
+            .filter(|&id| id as usize >= self.vocab_size)
+        {
+            return Err(bad(
+                path,
+                format!("bos_token_id {id} is outside the vocabulary"),
+            ));
+        }
+        Ok(())
+    }
+}

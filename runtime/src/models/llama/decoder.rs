@@ -1,0 +1,222 @@
+//! The decoder forward pass: token embedding, pre-norm layers (RMSNorm, rotary
+//! grouped-query attention over the KV cache, SiLU-gated MLP), final norm and
+//! output head.
+
+use super::config::DecoderConfig;
+use super::kv_cache::KvCache;
+use super::rope_tables::RopeTables;
+use super::weights::{Projection, WeightMatrix};
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+use std::sync::Arc;
+use tessera_hal::Device;
+use tessera_kernels::DType;
+
+/// Additive mask for keys a query may not see (after the query's position).
+pub const CAUSAL_MASKED: f32 = -1.0e30;
+
+/// One decoder layer.
+#[derive(Clone, Debug)]
+pub struct DecoderLayer {
+    /// RMSNorm weight before attention.
+    pub attn_norm: Tensor,
+    /// Query projection.
+    pub q: Projection,
+    /// Key projection.
+    pub k: Projection,
+    /// Value projection.
+    pub v: Projection,
+    /// Attention output projection.
+    pub o: Projection,
+    /// RMSNorm weight before the MLP.
+    pub mlp_norm: Tensor,
+    /// MLP gate projection (SiLU).
+    pub gate: Projection,
+    /// MLP up projection.
+    pub up: Projection,
+    /// MLP down projection.
+    pub down: Projection,
+}
+
+/// A Llama or Qwen2 decoder with its weights on a device.
+#[derive(Clone, Debug)]
+pub struct Decoder {
+    /// The architecture.
+    pub config: DecoderConfig,
+    /// Token table `[vocab, hidden]`.
+    pub embed: WeightMatrix,
+    /// Layers.
+    pub layers: Vec<DecoderLayer>,
+    /// Final RMSNorm weight.
+    pub final_norm: Tensor,
+    /// Output head `[vocab, hidden]` (the token table when tied).
+    pub lm_head: WeightMatrix,
+    /// Rotary tables for the model's whole context.
+    pub rope: RopeTables,
+}
+
+impl Decoder {
+    /// The device the weights live on.
+    pub fn device(&self) -> &Arc<dyn Device> {
+        self.final_norm.device()
+    }
+
+    /// Bytes of weights on the device (what decoding reads per token).
+    pub fn weight_bytes(&self) -> usize {
+        let proj =
+            |p: &Projection| p.weight.device_bytes() + p.bias.as_ref().map_or(0, |b| b.numel() * 4);
+        let layers: usize = self
+            .layers
+            .iter()
+            .map(|l| {
+                [&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down]
+                    .into_iter()
+                    .map(proj)
+                    .sum::<usize>()
+                    + (l.attn_norm.numel() + l.mlp_norm.numel()) * 4
+            })
+            .sum();
+        layers + self.lm_head.device_bytes() + self.final_norm.numel() * 4
+    }
+
+    /// A KV cache for up to `capacity` tokens.
+    pub fn new_cache(&self, capacity: usize) -> Result<KvCache> {
+        KvCache::new(self.device(), &self.config, capacity)
+    }
+
+    /// Run `ids` (the next tokens after those in `cache`) and return the logits of
+    /// the last one, `[vocab]`, on the device. The tokens are appended to the cache.
+    pub fn forward(&self, ids: &[u32], cache: &mut KvCache) -> Result<Tensor> {
+        let hidden = self.hidden_states(ids, cache)?;
+        let last = hidden.narrow(0, ids.len() - 1..ids.len())?;
+        let logits = self.head(&last)?;
+        logits.reshape(&[self.config.vocab_size])
+    }
+
+    /// Like [`Decoder::forward`] but the logits of every new token, `[s, vocab]`.
+    pub fn forward_all(&self, ids: &[u32], cache: &mut KvCache) -> Result<Tensor> {
+        let hidden = self.hidden_states(ids, cache)?;
+        self.head(&hidden)
+    }
+
+    fn head(&self, hidden: &Tensor) -> Result<Tensor> {
+        let x = hidden.rms_norm(Some(&self.final_norm), self.config.rms_norm_eps)?;
+        self.lm_head.matmul_t(&x)
+    }
+
+    /// Hidden states `[s, hidden]` after the last layer (before the final norm).
+    fn hidden_states(&self, ids: &[u32], cache: &mut KvCache) -> Result<Tensor> {
+        let cfg = &self.config;
+        if ids.is_empty() {
+            return Err(Error::TooLarge {
+                op: "decoder",
+                message: "no tokens to run".into(),
+            });
+        }
+        if let Some((position, &id)) = ids
+            .iter()
+            .enumerate()
+            .find(|(_, &id)| id as usize >= cfg.vocab_size)
+        {
+            return Err(Error::IndexOutOfRange {
+                op: "decoder",
+                index: id as i64,
+                position,
+                bound: cfg.vocab_size,
+            });
+        }
+        cache.check_room(ids.len())?;
+        let device = self.device();
+        let s = ids.len();
+        let ids_t = Tensor::from_slice(device, ids, &[s])?;
+        let mut x = self.embed.gather_rows(&ids_t)?; // [s, hidden]
+        let mask = self.causal_mask(cache.len(), s)?;
+        for (index, layer) in self.layers.iter().enumerate() {
+            x = self.layer_forward(index, layer, &x, cache, mask.as_ref())?;
+        }
+        cache.advance(s);
+        Ok(x)
+    }
+
+    /// The additive mask `[group * s, past + s]` for `s` new queries after
+    /// `past` cached tokens: query row `r` is the token at `past + r % s` and sees
+    /// keys up to its own position. `None` for a single query (it sees all).
+    fn causal_mask(&self, past: usize, s: usize) -> Result<Option<Tensor>> {
+        if s == 1 {
+            return Ok(None);
+        }
+        let group = self.config.group_size();
+        let keys = past + s;
+        let rows = group * s;
+        let mut mask = vec![0.0f32; rows * keys];
+        for r in 0..rows {
+            let position = past + r % s;
+            for value in &mut mask[r * keys + position + 1..(r + 1) * keys] {
+                *value = CAUSAL_MASKED;
+            }
+        }
+        Ok(Some(Tensor::from_f32(
+            self.device(),
+            &mask,
+            &[rows, keys],
+            DType::F32,
+        )?))
+    }
+
+    fn layer_forward(
+        &self,
+        index: usize,
+        layer: &DecoderLayer,
+        x: &Tensor,
+        cache: &KvCache,
+        mask: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        let cfg = &self.config;
+        let s = x.shape()[0];
+        let (heads, kv_heads, head_dim) = (cfg.num_heads, cfg.num_kv_heads, cfg.head_dim);
+        let group = cfg.group_size();
+        let past = cache.len();
+
+        let h = x.rms_norm(Some(&layer.attn_norm), cfg.rms_norm_eps)?;
+        let scale = 1.0 / (head_dim as f32).sqrt();
+        let q = layer.q.forward(&h)?.reshape(&[s, heads, head_dim])?.rope(
+            &self.rope.cos,
+            &self.rope.sin,
+            past,
+            scale,
+        )?;
+        let k = layer
+            .k
+            .forward(&h)?
+            .reshape(&[s, kv_heads, head_dim])?
+            .rope(&self.rope.cos, &self.rope.sin, past, 1.0)?;
+        let v = layer.v.forward(&h)?.reshape(&[s, kv_heads, head_dim])?;
+        let (keys, values) =
+            cache.append(index, &k.permute(&[1, 0, 2])?, &v.permute(&[1, 0, 2])?)?;
+
+        // Queries of the `group` heads sharing a key/value head become rows of
+        // one matmul: [kv_heads, group * s, head_dim].
+        let q = q
+            .reshape(&[s, kv_heads, group, head_dim])?
+            .permute(&[1, 2, 0, 3])?
+            .contiguous()?
+            .reshape(&[kv_heads, group * s, head_dim])?;
+        let scores = q.matmul(&keys.transpose(1, 2)?)?; // [kv_heads, group*s, past+s]
+        let probs = scores.softmax(mask)?;
+        let context = probs
+            .matmul(&values)? // [kv_heads, group*s, head_dim]
+            .reshape(&[kv_heads, group, s, head_dim])?
+            .permute(&[2, 0, 1, 3])?
+            .contiguous()?
+            .reshape(&[s, heads * head_dim])?;
+        let x = layer.o.forward(&context)?.add(x)?;
+
+        let h = x.rms_norm(Some(&layer.mlp_norm), cfg.rms_norm_eps)?;
+        let gated = layer
+            .gate
+            .forward(&h)?
+            .silu()?
+            .mul(&layer.up.forward(&h)?)?;
+        layer.down.forward(&gated)?.add(&x)
+    }
+}

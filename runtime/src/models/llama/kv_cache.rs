@@ -1,0 +1,112 @@
+//! The key/value cache: per layer, keys and values `[kv_heads, capacity, head_dim]`
+//! preallocated on the device for the context length the caller asks for.
+
+use super::config::DecoderConfig;
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+use std::sync::Arc;
+use tessera_hal::Device;
+use tessera_kernels::DType;
+
+/// Keys and values of every layer for the tokens seen so far.
+#[derive(Debug)]
+pub struct KvCache {
+    keys: Vec<Tensor>,
+    values: Vec<Tensor>,
+    len: usize,
+    capacity: usize,
+}
+
+impl KvCache {
+    /// A cache holding up to `capacity` tokens (at most the model's context).
+    pub fn new(
+        device: &Arc<dyn Device>,
+        config: &DecoderConfig,
+        capacity: usize,
+    ) -> Result<KvCache> {
+        if capacity == 0 || capacity > config.max_position_embeddings {
+            return Err(Error::TooLarge {
+                op: "kv_cache",
+                message: format!(
+                    "context of {capacity} tokens: must be 1..={} (the model's context length)",
+                    config.max_position_embeddings
+                ),
+            });
+        }
+        let shape = [config.num_kv_heads, capacity, config.head_dim];
+        let mut keys = Vec::with_capacity(config.num_layers);
+        let mut values = Vec::with_capacity(config.num_layers);
+        for _ in 0..config.num_layers {
+            keys.push(Tensor::uninit(device, DType::F32, &shape, "kv_cache")?);
+            values.push(Tensor::uninit(device, DType::F32, &shape, "kv_cache")?);
+        }
+        Ok(KvCache {
+            keys,
+            values,
+            len: 0,
+            capacity,
+        })
+    }
+
+    /// Tokens cached so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True before the first token.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Tokens the cache can hold.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Forget every token (the buffers are reused).
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Bytes the cache takes on the device.
+    pub fn device_bytes(&self) -> usize {
+        self.keys
+            .iter()
+            .chain(&self.values)
+            .map(|t| t.numel() * 4)
+            .sum()
+    }
+
+    /// An error unless `new_tokens` more tokens fit.
+    pub(super) fn check_room(&self, new_tokens: usize) -> Result<()> {
+        if self.len + new_tokens > self.capacity {
+            return Err(Error::TooLarge {
+                op: "decoder",
+                message: format!(
+                    "context overflow: {} cached + {new_tokens} new tokens exceed the cache's {} positions",
+                    self.len, self.capacity
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Write `k` and `v` (`[kv_heads, s, head_dim]` views) of layer `layer` at
+    /// positions `len..len + s`, and return the cached keys and values of
+    /// positions `0..len + s`.
+    pub(super) fn append(&self, layer: usize, k: &Tensor, v: &Tensor) -> Result<(Tensor, Tensor)> {
+        let s = k.shape()[1];
+        let end = self.len + s;
+        k.copy_into(&self.keys[layer].narrow(1, self.len..end)?)?;
+        v.copy_into(&self.values[layer].narrow(1, self.len..end)?)?;
+        Ok((
+            self.keys[layer].narrow(1, 0..end)?,
+            self.values[layer].narrow(1, 0..end)?,
+        ))
+    }
+
+    /// Mark `s` more tokens as cached (after every layer appended them).
+    pub(super) fn advance(&mut self, s: usize) {
+        self.len += s;
+    }
+}

@@ -1,0 +1,23 @@
+//! Decoder language models of the Llama and Qwen2 families: configuration from
+//! the checkpoint's metadata, weights from safetensors or GGUF (dense or
+//! quantized), a KV cache on the device, and the forward pass.
+//!
+//! Rules of this module:
+//! - Token ids are checked against the vocabulary, and the context against the
+//!   cache, on the host before anything is dispatched.
+//! - Rotary tables are computed on the host once per model, the way Hugging
+//!   Face computes them, so our logits track transformers'.
+
+mod config;
+mod decoder;
+mod kv_cache;
+mod load_safetensors;
+mod rope_tables;
+mod weights;
+
+pub use config::{DecoderConfig, Family, MAX_CONTEXT};
+pub use decoder::{Decoder, DecoderLayer, CAUSAL_MASKED};
+pub use kv_cache::KvCache;
+pub use load_safetensors::{decoder_from_safetensors, load_safetensors_decoder};
+pub use rope_tables::{rope_table_values, RopeTables};
+pub use weights::{Projection, WeightMatrix};

@@ -1,0 +1,125 @@
+//! Rotary position embedding with host-computed cos/sin tables.
+
+use super::launch::{launch, same_device, to_u32};
+use crate::error::{Error, Result, ShapeError};
+use crate::tensor::Tensor;
+use tessera_kernels::{elementwise_workgroups, DType, RopeParams, RopeSpec};
+
+impl Tensor {
+    /// Rotary position embedding of `self`, shaped `[rows, heads, head_dim]`, where
+    /// row `r` is the token at position `pos0 + r`, in the half-split layout of
+    /// Hugging Face's Llama (`x * cos + rotate_half(x) * sin`), times `scale`.
+    /// `cos` and `sin` are f32 tables `[positions, head_dim / 2]`; positions past
+    /// the table are a shape error.
+    pub fn rope(&self, cos: &Tensor, sin: &Tensor, pos0: usize, scale: f32) -> Result<Tensor> {
+        let op = "rope";
+        same_device(op, &[self, cos, sin])?;
+        super::elementwise::require_float(op, self)?;
+        for table in [cos, sin] {
+            if table.dtype() != DType::F32 {
+                return Err(Error::DType {
+                    op,
+                    expected: "f32 cos/sin tables".into(),
+                    found: table.dtype(),
+                });
+            }
+        }
+        let shapes = [self.shape(), cos.shape(), sin.shape()];
+        let (rows, heads, head_dim) = match self.shape() {
+            &[r, h, d] => (r, h, d),
+            _ => {
+                return Err(
+                    ShapeError::new(op, "x must be [rows, heads, head_dim]", &shapes).into(),
+                )
+            }
+        };
+        if head_dim % 2 != 0 {
+            return Err(ShapeError::new(op, "head_dim must be even", &shapes).into());
+        }
+        let half = head_dim / 2;
+        if cos.rank() != 2 || cos.shape()[1] != half || cos.shape() != sin.shape() {
+            return Err(ShapeError::new(
+                op,
+                "cos and sin must both be [positions, head_dim / 2]",
+                &shapes,
+            )
+            .into());
+        }
+        let positions = cos.shape()[0];
+        if pos0.checked_add(rows).is_none_or(|end| end > positions) {
+            return Err(ShapeError::new(
+                op,
+                format!("positions {pos0}..{pos0}+{rows} exceed the {positions}-position table"),
+                &shapes,
+            )
+            .into());
+        }
+        let x = self.contiguous()?;
+        let (cos, sin) = (cos.contiguous()?, sin.contiguous()?);
+        let out = Tensor::uninit(self.device(), self.dtype(), self.shape(), op)?;
+        let n = rows * heads * half;
+        if n == 0 {
+            return Ok(out);
+        }
+        if cos.offset() != 0 || sin.offset() != 0 {
+            // Tables are small; keep the kernel's indexing simple.
+            return cos
+                .copy()?
+                .rope_tables_checked(&sin.copy()?, &x, &out, pos0, scale, n);
+        }
+        cos.rope_tables_checked(&sin, &x, &out, pos0, scale, n)
+    }
+
+    /// Dispatch the rope kernel with `self` as the cos table (offset 0).
+    fn rope_tables_checked(
+        &self,
+        sin: &Tensor,
+        x: &Tensor,
+        out: &Tensor,
+        pos0: usize,
+        scale: f32,
+        n: usize,
+    ) -> Result<Tensor> {
+        let op = "rope";
+        let params = RopeParams {
+            n: to_u32(op, n)?,
+            heads: to_u32(op, x.shape()[1])?,
+            half: to_u32(op, x.shape()[2] / 2)?,
+            pos0: to_u32(op, pos0)?,
+            positions: to_u32(op, self.shape()[0])?,
+            x_off: to_u32(op, x.offset())?,
+            out_off: 0,
+            scale,
+        };
+        let source = RopeSpec { dtype: x.dtype() }.render();
+        launch(
+            op,
+            x.device(),
+            &source,
+            &[x.buffer(), self.buffer(), sin.buffer(), out.buffer()],
+            &params,
+            elementwise_workgroups(n as u64),
+        )?;
+        Ok(out.clone())
+    }
+
+    /// Write the elements of `self` into the view `dst` (same shape and dtype),
+    /// e.g. new keys into a slice of a preallocated cache.
+    pub fn copy_into(&self, dst: &Tensor) -> Result<()> {
+        let op = "copy_into";
+        same_device(op, &[self, dst])?;
+        if self.shape() != dst.shape() {
+            return Err(
+                ShapeError::new(op, "shapes must match", &[self.shape(), dst.shape()]).into(),
+            );
+        }
+        if self.dtype() != dst.dtype() {
+            return Err(Error::DType {
+                op,
+                expected: self.dtype().to_string(),
+                found: dst.dtype(),
+            });
+        }
+        super::layout::copy_into(op, self, dst)
+    }
+}
