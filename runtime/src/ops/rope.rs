@@ -33,7 +33,7 @@ impl Tensor {
                 )
             }
         };
-        if head_dim % 2 != 0 {
+        if !head_dim.is_multiple_of(2) {
             return Err(ShapeError::new(op, "head_dim must be even", &shapes).into());
         }
         let half = head_dim / 2;

@@ -12,9 +12,9 @@ pub fn rope(
     pos0: usize,
     scale: f32,
 ) -> Vec<f32> {
-    assert!(head_dim % 2 == 0, "head_dim must be even");
+    assert!(head_dim.is_multiple_of(2), "head_dim must be even");
     assert!(
-        x.len() % (heads * head_dim) == 0,
+        x.len().is_multiple_of(heads * head_dim),
         "x is not [rows, heads, head_dim]"
     );
     let half = head_dim / 2;

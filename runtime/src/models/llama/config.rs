@@ -287,7 +287,7 @@ impl DecoderConfig {
                 return Err(bad(path, format!("{name} must be positive")));
             }
         }
-        if self.num_heads % self.num_kv_heads != 0 {
+        if !self.num_heads.is_multiple_of(self.num_kv_heads) {
             return Err(bad(
                 path,
                 format!(
@@ -296,7 +296,7 @@ impl DecoderConfig {
                 ),
             ));
         }
-        if self.head_dim % 2 != 0 {
+        if !self.head_dim.is_multiple_of(2) {
             return Err(bad(path, format!("head_dim {} is odd", self.head_dim)));
         }
         if self.max_position_embeddings > MAX_CONTEXT {
