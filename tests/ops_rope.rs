@@ -64,11 +64,17 @@ fn rope_rejects_bad_shapes_and_positions_past_the_table() {
         let sin = Tensor::from_f32(device, &sin, &[4, 2], DType::F32).unwrap();
         let x = Tensor::from_f32(device, &[0.5; 24], &[3, 2, 4], DType::F32).unwrap();
         assert!(matches!(x.rope(&cos, &sin, 2, 1.0), Err(Error::Shape(_))));
-        assert!(matches!(x.rope(&cos, &sin, usize::MAX, 1.0), Err(Error::Shape(_))));
+        assert!(matches!(
+            x.rope(&cos, &sin, usize::MAX, 1.0),
+            Err(Error::Shape(_))
+        ));
         let odd = Tensor::from_f32(device, &[0.5; 6], &[2, 1, 3], DType::F32).unwrap();
         assert!(matches!(odd.rope(&cos, &sin, 0, 1.0), Err(Error::Shape(_))));
         let flat = Tensor::from_f32(device, &[0.5; 8], &[2, 4], DType::F32).unwrap();
-        assert!(matches!(flat.rope(&cos, &sin, 0, 1.0), Err(Error::Shape(_))));
+        assert!(matches!(
+            flat.rope(&cos, &sin, 0, 1.0),
+            Err(Error::Shape(_))
+        ));
         assert!(x.rope(&cos, &sin, 1, 1.0).is_ok());
     }
 }

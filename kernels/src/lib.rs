@@ -34,6 +34,9 @@ mod gemm_subgroup;
 mod gemv;
 pub mod grid;
 mod op_kinds;
+mod qgather;
+mod qgemm;
+mod quant_format;
 mod rope;
 mod row_variant;
 mod row_vec4;
@@ -62,6 +65,12 @@ pub use gemv::{
     MatvecLayout, MatvecLoad, MatvecSpec, MatvecVariant, MATVEC_MAX_ROWS, MATVEC_MAX_WG,
 };
 pub use op_kinds::{BinaryOp, NormKind, ReduceOp, UnaryOp};
+pub use qgather::{QuantGatherParams, QuantGatherSpec};
+pub use qgemm::{
+    quant_grid, QuantGrid, QuantKernel, QuantMatmulParams, QuantMatvecSpec, QuantTile,
+    QuantTiledSpec, QUANT_MATVEC_MAX_M, QUANT_MATVEC_MAX_WG, QUANT_TILE,
+};
+pub use quant_format::{QuantFormat, QUANT_BLOCK_VALUES};
 pub use rope::{RopeParams, RopeSpec};
 pub use row_variant::{
     row_vec4_fits, row_vec4_wg_for, RowVariant, ROW_VEC4_PER_THREAD, ROW_VEC4_RESIDENT_MAX,

@@ -16,6 +16,7 @@ pub mod loaders;
 pub mod models;
 pub mod nn;
 pub mod ops;
+pub mod quant;
 pub mod tensor;
 pub mod timing;
 pub mod tokenizer;

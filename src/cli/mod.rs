@@ -3,6 +3,7 @@
 mod bench;
 mod devices;
 mod embed;
+mod generate;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +21,8 @@ enum Command {
     Devices(devices::DevicesArgs),
     /// Sentence embeddings (JSON lines) or their cosine-similarity table.
     Embed(embed::EmbedArgs),
+    /// Generate text with a Llama or Qwen2 decoder (safetensors folder or GGUF file).
+    Generate(generate::GenerateArgs),
     /// Benchmarks (throughput; GPU timestamps or full syncs, warm-up excluded, median reported).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -30,6 +33,7 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Devices(args) => devices::run(args),
         Command::Embed(args) => embed::run(args),
+        Command::Generate(args) => generate::run(args),
         Command::Bench(command) => bench::run(command),
     }
 }

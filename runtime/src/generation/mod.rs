@@ -3,9 +3,11 @@
 
 mod generator;
 mod sampling;
+mod text;
 
 pub use generator::{generate, GenerateOptions, Generation, StopReason};
 pub use sampling::{argmax, Sampler, SamplingConfig};
+pub use text::{DecoderTokenizer, TextStream};
 
 #[cfg(test)]
 mod sampling_tests;

@@ -1,24 +1,42 @@
-//! GGUF (v2 and v3) header parser, safe on hostile input.
+//! GGUF (v2 and v3) files: a header parser safe on hostile input, typed
+//! metadata, and tensor data.
 //!
-//! Parses the header, metadata and tensor table of a GGUF file held in memory
-//! (e.g. a memory map) without touching tensor data. Every count, length,
-//! offset, alignment, dimension and type is checked, sizes use checked
-//! arithmetic, and every allocation is bounded by the bytes that remain, so a
-//! file that claims 2^60 tensors or a 2^64-byte string is a [`LoadError`], not an
-//! allocation failure. Rejected: bad magic, versions other than 2 and 3 (v1
-//! used 32-bit counts; a byte-swapped version is big-endian GGUF), truncation
-//! anywhere, duplicate keys or tensor names, more than 4 dimensions, zero or
-//! overflowing shapes, block-quantized rows that are not whole blocks, offsets
-//! not on the alignment, tensors past the end of the file or overlapping, an
-//! alignment that is not a power of two, invalid UTF-8, arrays nested deeper
-//! than [`MAX_ARRAY_DEPTH`], and more than [`MAX_ARRAY_ELEMENTS`] array elements.
+//! [`GgufFile::parse`] reads the header, metadata and tensor table of a GGUF
+//! file held in memory (e.g. a memory map) without touching tensor data. Every
+//! count, length, offset, alignment, dimension and type is checked, sizes use
+//! checked arithmetic, and every allocation is bounded by the bytes that remain,
+//! so a file that claims 2^60 tensors or a 2^64-byte string is a [`LoadError`],
+//! not an allocation failure. Rejected: bad magic, versions other than 2 and 3
+//! (v1 used 32-bit counts; a byte-swapped version is big-endian GGUF),
+//! truncation anywhere, duplicate keys or tensor names, more than 4 dimensions,
+//! zero or overflowing shapes, block-quantized rows that are not whole blocks,
+//! offsets not on the alignment, tensors past the end of the file or
+//! overlapping, an alignment that is not a power of two, invalid UTF-8, arrays
+//! nested deeper than [`MAX_ARRAY_DEPTH`], and more than [`MAX_ARRAY_ELEMENTS`]
+//! array elements.
 //!
-//! Not yet here: reading tensor data, the tokenizer, and the model config from
-//! `llama.*` / `qwen2.*` keys (issue #5).
+//! On top of the header:
+//! - typed metadata reads on [`GgufFile`]: `get_u64`, `get_u32`, `get_f32`,
+//!   `get_str`, `get_bool`, `get_str_array`, `get_i32_array` (`None` when absent
+//!   or of another type; integers are accepted whenever the value converts
+//!   losslessly) and their `require_*` twins, which make both cases a
+//!   [`LoadError`] naming the file and the key;
+//! - [`GgufModelFile`]: a memory-mapped file with its parsed header, giving a
+//!   tensor's bytes (range validated at parse time) or its values as f32 (F32,
+//!   F16, BF16; the block-quantized Q8_0 / Q4_0 go to `crate::quant`);
+//! - [`GgufWriter`]: writes files this parser reads back unchanged (tests,
+//!   fuzzing, small exports);
+//! - the embedded tokenizer is built in [`super::gguf_tokenizer`].
+//!
+//! Not here: the model config from `llama.*` / `qwen2.*` keys (see
+//! `models::llama::DecoderConfig::from_gguf`).
 
 use super::LoadError;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+
+pub use super::gguf_model_file::GgufModelFile;
+pub use super::gguf_write::GgufWriter;
 
 /// `GGUF` in the first four bytes.
 const MAGIC: &[u8; 4] = b"GGUF";
@@ -63,40 +81,6 @@ pub enum GgufValue {
     F64(f64),
 }
 
-impl GgufValue {
-    /// The value as an unsigned integer, if it is a non-negative integer.
-    pub fn as_u64(&self) -> Option<u64> {
-        match *self {
-            GgufValue::U8(v) => Some(v.into()),
-            GgufValue::U16(v) => Some(v.into()),
-            GgufValue::U32(v) => Some(v.into()),
-            GgufValue::U64(v) => Some(v),
-            GgufValue::I8(v) => u64::try_from(v).ok(),
-            GgufValue::I16(v) => u64::try_from(v).ok(),
-            GgufValue::I32(v) => u64::try_from(v).ok(),
-            GgufValue::I64(v) => u64::try_from(v).ok(),
-            _ => None,
-        }
-    }
-
-    /// The value as a float, if it is a float.
-    pub fn as_f64(&self) -> Option<f64> {
-        match *self {
-            GgufValue::F32(v) => Some(v.into()),
-            GgufValue::F64(v) => Some(v),
-            _ => None,
-        }
-    }
-
-    /// The value as a string, if it is one.
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            GgufValue::String(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
 /// Tensor storage types this parser accepts (GGML type ids).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GgmlType {
@@ -125,6 +109,17 @@ impl GgmlType {
         })
     }
 
+    /// The GGML type id.
+    pub fn id(self) -> u32 {
+        match self {
+            GgmlType::F32 => 0,
+            GgmlType::F16 => 1,
+            GgmlType::Q4_0 => 2,
+            GgmlType::Q8_0 => 8,
+            GgmlType::BF16 => 30,
+        }
+    }
+
     /// (elements per block, bytes per block).
     pub fn block(self) -> (u64, u64) {
         match self {
@@ -133,6 +128,31 @@ impl GgmlType {
             GgmlType::Q4_0 => (32, 18),
             GgmlType::Q8_0 => (32, 34),
         }
+    }
+
+    /// Bytes of a tensor of this type with GGML dimensions `dims`, or why
+    /// there is no such tensor: no or zero dimensions, rows that are not whole
+    /// blocks, or a size that overflows `u64`.
+    pub fn n_bytes(self, dims: &[u64]) -> Result<u64, String> {
+        let Some(&row) = dims.first() else {
+            return Err("no dimensions".into());
+        };
+        if dims.contains(&0) {
+            return Err(format!("zero dimension in {dims:?}"));
+        }
+        let elements = dims
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| format!("shape {dims:?} overflows"))?;
+        let (block_elems, block_bytes) = self.block();
+        if row % block_elems != 0 {
+            return Err(format!(
+                "rows of {row} values are not whole {self:?} blocks of {block_elems}"
+            ));
+        }
+        (elements / block_elems)
+            .checked_mul(block_bytes)
+            .ok_or_else(|| format!("size of shape {dims:?} overflows"))
     }
 }
 
@@ -376,23 +396,7 @@ impl<'a> Parser<'a> {
                     tensor: name.clone(),
                     dtype: format!("ggml type {type_id}"),
                 })?;
-            if dims.contains(&0) {
-                return Err(tensor_error(format!("zero dimension in {dims:?}")));
-            }
-            let elements = dims
-                .iter()
-                .try_fold(1u64, |acc, &d| acc.checked_mul(d))
-                .ok_or_else(|| tensor_error(format!("shape {dims:?} overflows")))?;
-            let (block_elems, block_bytes) = ggml_type.block();
-            if dims[0] % block_elems != 0 {
-                return Err(tensor_error(format!(
-                    "rows of {} values are not whole {ggml_type:?} blocks of {block_elems}",
-                    dims[0]
-                )));
-            }
-            let n_bytes = (elements / block_elems)
-                .checked_mul(block_bytes)
-                .ok_or_else(|| tensor_error(format!("size of shape {dims:?} overflows")))?;
+            let n_bytes = ggml_type.n_bytes(&dims).map_err(tensor_error)?;
             if offset % alignment != 0 {
                 return Err(tensor_error(format!(
                     "offset {offset} is not a multiple of the alignment {alignment}"

@@ -1,9 +1,9 @@
 //! The GGUF parser on a valid file and on a corpus of malformed ones modelled on
 //! known GGUF overflow bugs: every case is a `LoadError`, never a panic.
 
-use super::gguf::{GgmlType, GgufFile, GgufValue};
+use super::gguf::{GgmlType, GgufFile, GgufModelFile, GgufValue};
 use super::LoadError;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A little GGUF writer for tests: metadata as raw (key, type id, payload).
 struct Writer {
@@ -205,4 +205,221 @@ fn malformed_tensor_tables_are_errors() {
     let mut w = Writer::new(3, 2, 0);
     w.tensor("a", &[16], 0, 0).tensor("b", &[4], 0, 32);
     header_error(&w.data(32, 64), "overlap");
+}
+
+/// Files modelled on GGUF overflow bugs of other readers: (file name, bytes,
+/// a word the error must contain). Each comment names the bug it mirrors.
+fn known_bug_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    let one = |dims: &[u64], type_id: u32, data: usize| {
+        let mut w = Writer::new(3, 1, 0);
+        w.tensor("t", dims, type_id, 0);
+        w.data(32, data)
+    };
+    let mut cases = Vec::new();
+    // ggml-org/ggml#709 (review: n_dims > GGML_MAX_DIMS overflowed ne[4]),
+    // antirez/gguf-tools#25 and openvino.genai#4170 (n_dims > 8 wrote past
+    // dim[8] once the assert was compiled out), sparkinfer#11 (dims[4]).
+    for (name, n_dims) in [("n_dims_9.gguf", 9u32), ("n_dims_max.gguf", u32::MAX)] {
+        let mut w = Writer::new(3, 1, 0);
+        w.string("t").u32(n_dims);
+        for _ in 0..9 {
+            w.u64(1);
+        }
+        w.u32(0).u64(0);
+        cases.push((name, w.data(32, 64), "dimensions"));
+    }
+    // llama.cpp#25378 / #25401 (gguf-py): np.prod over uint64 dims wrapped,
+    // [4194305, 4194305, 211106198978564] collapsed to a handful of elements.
+    cases.push((
+        "prod_wraps.gguf",
+        one(&[4194305, 4194305, 211106198978564], 0, 64),
+        "overflows",
+    ));
+    // zackshen/gguf#15 (gguf-rs): shape[0] * shape[1] * ... wrapped for
+    // [u64::MAX, 2, 1, 1] F32, giving a 4-byte tensor.
+    cases.push((
+        "dims_u64_max.gguf",
+        one(&[u64::MAX, 2, 1, 1], 0, 64),
+        "overflows",
+    ));
+    // huggingface/candle#3714: two dims of 2^40 (2^80 elements) panicked in
+    // debug builds and wrapped in release.
+    cases.push((
+        "dims_2p40.gguf",
+        one(&[1 << 40, 1 << 40], 0, 64),
+        "overflows",
+    ));
+    // llama.cpp#18674: a Q8_0 token_embd [1152, 2^42 + 1] whose byte stride
+    // times rows wrapped to 0 ...
+    cases.push((
+        "q8_rows_2p42.gguf",
+        one(&[1152, (1 << 42) + 1], 8, 64),
+        "truncated",
+    ));
+    // ... and the same with rows large enough that blocks x 34 bytes overflow.
+    cases.push((
+        "q8_bytes_wrap.gguf",
+        one(&[1152, 1 << 59], 8, 64),
+        "overflows",
+    ));
+    // llama.cpp#26978: ne = [4, 2^30 - 1, 2^30 + 1, 1] F32 is 2^64 - 16 bytes,
+    // which padding to the alignment wrapped to 0, after a valid tensor.
+    let mut w = Writer::new(3, 2, 0);
+    w.tensor("a", &[64], 0, 0)
+        .tensor("b", &[4, (1 << 30) - 1, (1 << 30) + 1, 1], 0, 256);
+    cases.push(("pad_wraps.gguf", w.data(32, 384), "overflows"));
+    // llama.cpp PR #14595: the running total of tensor sizes overflowed; here
+    // two tensors of 2^62 bytes each.
+    let mut w = Writer::new(3, 2, 0);
+    w.tensor("a", &[1 << 60], 0, 0)
+        .tensor("b", &[1 << 60], 0, 1 << 62);
+    cases.push(("sum_wraps.gguf", w.data(32, 64), "truncated"));
+    // sparkinfer#423 (off + n wrapped in rd_str) and 1bit-MONSTER#366 (a
+    // 2^62 string length allocated up front): key, value and tensor name.
+    let mut w = Writer::new(3, 0, 1);
+    w.u64(u64::MAX - 7);
+    cases.push(("key_len_wraps.gguf", w.data(32, 64), "key length"));
+    let mut w = Writer::new(3, 0, 1);
+    w.string("k").u32(8).u64(1 << 62);
+    cases.push(("string_len_2p62.gguf", w.data(32, 64), "string length"));
+    let mut w = Writer::new(3, 1, 0);
+    w.u64(u64::MAX);
+    cases.push((
+        "tensor_name_len_max.gguf",
+        w.data(32, 64),
+        "tensor name length",
+    ));
+    // llama.cpp PR #27188 (gguf-py): a 43-byte file with an array length of
+    // 2^63 looped, growing memory without bound.
+    let mut w = Writer::new(3, 0, 1);
+    w.string("k").u32(9).u32(0).u64(1 << 63);
+    cases.push(("array_len_2p63.gguf", w.data(1, 0), "array length"));
+    // llama.cpp#15711: n_tensors under SIZE_MAX / sizeof(info) but its
+    // product with the per-tensor overhead overflowed.
+    cases.push((
+        "n_tensors_huge.gguf",
+        Writer::new(3, u64::MAX / 24, 0).data(32, 64),
+        "tensor count",
+    ));
+    // huggingface.js PR #2028: unbounded recursion through arrays of arrays,
+    // and an invalid array element type read as undefined.
+    let mut w = Writer::new(3, 0, 1);
+    w.string("k").u32(9);
+    for _ in 0..64 {
+        w.u32(9).u64(1);
+    }
+    cases.push(("arrays_64_deep.gguf", w.data(32, 0), "nested"));
+    let mut w = Writer::new(3, 0, 1);
+    w.string("k").u32(9).u32(13).u64(1);
+    cases.push(("array_type_13.gguf", w.data(32, 64), "unknown type"));
+    // ggml-org/ggml PR #1516: general.alignment 2^31 (a power of two, so
+    // accepted) padded the data section past any file; no allocation follows.
+    let mut w = Writer::new(3, 1, 1);
+    w.string("general.alignment").u32(4).u32(1 << 31);
+    w.tensor("t", &[4], 0, 0);
+    cases.push(("alignment_2p31.gguf", w.data(32, 64), "truncated"));
+    // ggml-org/ggml#709 (review): an unchecked tensor type indexed the type
+    // traits table.
+    cases.push((
+        "type_id_max.gguf",
+        one(&[4], u32::MAX, 64),
+        "unsupported dtype",
+    ));
+    // llama.cpp#3634 and mistral.rs#2225 are tokenizer bugs (ids past the
+    // vocabulary): see gguf_tokenizer_tests.
+    cases
+}
+
+#[test]
+fn overflow_bugs_of_other_readers_are_errors() {
+    for (name, bytes, needle) in known_bug_cases() {
+        match parse(&bytes) {
+            Err(e) => assert!(
+                e.to_string().contains(needle),
+                "{name}: {e} lacks {needle:?}"
+            ),
+            Ok(_) => panic!("{name} parsed"),
+        }
+    }
+}
+
+/// Inputs that once broke a parser (fuzzing finds, see fuzz/README.md): each
+/// must be a `LoadError`, from the header parser and from an opened file.
+#[test]
+fn regression_files_are_errors() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/gguf-malformed");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.extension().is_none_or(|e| e != "gguf") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(parse(&bytes).is_err(), "{} parsed", path.display());
+        assert!(
+            GgufModelFile::open(&path).is_err(),
+            "{} opened",
+            path.display()
+        );
+    }
+}
+
+/// Writes the fuzzing seed corpora: run with
+/// `TESSERA_FUZZ_CORPUS=fuzz/corpus cargo test -p tessera-runtime --lib write_fuzz_seeds -- --ignored`.
+#[test]
+#[ignore = "writes files; run by hand to refresh fuzz/corpus"]
+fn write_fuzz_seeds() {
+    let Some(root) = std::env::var_os("TESSERA_FUZZ_CORPUS").map(PathBuf::from) else {
+        panic!("set TESSERA_FUZZ_CORPUS to the corpus folder (fuzz/corpus)");
+    };
+    let write = |target: &str, name: &str, bytes: &[u8]| {
+        let dir = root.join(target);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), bytes).unwrap();
+    };
+    write("gguf_parse", "valid.gguf", &valid());
+    write(
+        "gguf_parse",
+        "tokenizer.gguf",
+        &super::gguf_tokenizer_tests::tokenizer_gguf_bytes(),
+    );
+    for (name, bytes, _) in known_bug_cases() {
+        write("gguf_parse", name, &bytes);
+    }
+    let f32_tensor = |header: &str, data: &[u8]| {
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.extend_from_slice(data);
+        bytes
+    };
+    let floats: Vec<u8> = [1.5f32, -2.0, 0.25]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    write(
+        "safetensors_parse",
+        "f32.safetensors",
+        &f32_tensor(
+            r#"{"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}}"#,
+            &floats,
+        ),
+    );
+    write(
+        "safetensors_parse",
+        "mixed.safetensors",
+        &f32_tensor(
+            r#"{"a":{"dtype":"F16","shape":[2,1],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[4,8]},"i":{"dtype":"I64","shape":[0],"data_offsets":[8,8]}}"#,
+            &floats[..8],
+        ),
+    );
+    write(
+        "safetensors_parse",
+        "empty.safetensors",
+        &f32_tensor("{}", &[]),
+    );
+    // gguf_roundtrip reads its input through `arbitrary`: any bytes will do.
+    write("gguf_roundtrip", "zeros", &[0; 64]);
+    write("gguf_roundtrip", "ramp", &(0..=255u8).collect::<Vec<_>>());
+    write("gguf_roundtrip", "ones", &[0xff; 96]);
 }

@@ -1,8 +1,14 @@
-//! Model file loaders (safetensors, and GGUF headers in [`gguf`]). Every offset, size and shape is validated before any
+//! Model file loaders: safetensors, and GGUF in [`gguf`] (header, typed
+//! metadata, tensor data, a writer) with its embedded tokenizer in
+//! [`gguf_tokenizer`]. Every offset, size and shape is validated before any
 //! tensor data is touched; bad files are a [`LoadError`], never a panic.
 
 mod error;
 pub mod gguf;
+mod gguf_metadata;
+mod gguf_model_file;
+pub mod gguf_tokenizer;
+mod gguf_write;
 mod safetensors;
 mod safetensors_write;
 
@@ -11,6 +17,10 @@ pub use safetensors::{SafetensorsFile, StDType, TensorInfo};
 pub use safetensors_write::write_safetensors_f32;
 
 #[cfg(test)]
+mod gguf_model_file_tests;
+#[cfg(test)]
 mod gguf_tests;
+#[cfg(test)]
+mod gguf_tokenizer_tests;
 #[cfg(test)]
 mod safetensors_tests;

@@ -3,9 +3,10 @@
 //! Layout: an 8-byte little-endian header length `N`, `N` bytes of JSON mapping
 //! tensor names to `{dtype, shape, data_offsets: [start, end]}` (offsets relative
 //! to the data section that follows), then the data. [`SafetensorsFile::open`]
-//! checks the header length against the file, every dtype, every offset against
-//! the data section, `shape × dtype size == end - start` with checked arithmetic,
-//! and that no two tensors overlap.
+//! (a memory map) and [`SafetensorsFile::from_bytes`] (a buffer) check the
+//! header length against the file, every dtype, every offset against the data
+//! section, `shape × dtype size == end - start` with checked arithmetic, and
+//! that no two tensors overlap.
 
 use super::LoadError;
 use memmap2::Mmap;
@@ -88,11 +89,29 @@ pub struct TensorInfo {
     pub range: std::ops::Range<usize>,
 }
 
+/// The bytes of a [`SafetensorsFile`]: a read-only map, or a buffer.
+#[derive(Debug)]
+enum Storage {
+    Map(Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Storage {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Storage::Map(map) => map,
+            Storage::Owned(bytes) => bytes,
+        }
+    }
+}
+
 /// An open, validated safetensors file.
 #[derive(Debug)]
 pub struct SafetensorsFile {
     path: PathBuf,
-    map: Mmap,
+    map: Storage,
     data_start: usize,
     tensors: BTreeMap<String, TensorInfo>,
 }
@@ -105,7 +124,25 @@ impl SafetensorsFile {
             message: e.to_string(),
         };
         let file = std::fs::File::open(path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
+        if file.metadata().map_err(io)?.len() < 8 {
+            // Too short to map usefully (zero bytes cannot be mapped).
+            let bytes = std::fs::read(path).map_err(io)?;
+            return SafetensorsFile::validate(path, Storage::Owned(bytes));
+        }
+        // SAFETY: the map is read-only; a file changed underneath by another
+        // process can give wrong values but not unsafety in our reads (bytes only).
+        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
+        SafetensorsFile::validate(path, Storage::Map(map))
+    }
+
+    /// Validate `bytes`, the whole of a safetensors file (`path` names it in
+    /// errors).
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<SafetensorsFile, LoadError> {
+        SafetensorsFile::validate(path, Storage::Owned(bytes))
+    }
+
+    fn validate(path: &Path, map: Storage) -> Result<SafetensorsFile, LoadError> {
+        let len = map.len() as u64;
         let truncated = |message: String| LoadError::Truncated {
             path: path.to_path_buf(),
             message,
@@ -115,9 +152,6 @@ impl SafetensorsFile {
                 "{len} bytes, less than the 8-byte header length"
             )));
         }
-        // SAFETY: the map is read-only; a file changed underneath by another
-        // process can give wrong values but not unsafety in our reads (bytes only).
-        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
         let header_len = u64::from_le_bytes(map[..8].try_into().expect("8 bytes"));
         let bad = |message: String| LoadError::BadHeader {
             path: path.to_path_buf(),

@@ -28,12 +28,12 @@ mod rope;
 pub use broadcast::{
     broadcast_index, broadcast_shape, broadcast_shapes, contiguous_strides, for_each_index, numel,
 };
-pub use rope::rope;
 pub use elementwise::{affine, binary, erf, erfc, unary, unary_scalar, where_select};
 pub use layout::{concat, gather, permute, slice};
 pub use matmul::matmul;
 pub use norm::{layernorm, norm, rmsnorm, softmax};
 pub use reduce::{argmax, reduce};
+pub use rope::rope;
 
 /// Rounds every value to the nearest `f16` and back to `f32`.
 ///

@@ -4,6 +4,7 @@
 //! or GB/s; `--json` prints one JSON object per run.
 
 mod embed;
+mod generate;
 mod inputs;
 mod ops;
 mod record;
@@ -16,6 +17,8 @@ use clap::Subcommand;
 pub enum BenchCommand {
     /// Sentence-embedding throughput of all-MiniLM-L6-v2 (or a random-weight model of its shapes).
     Embed(embed::EmbedBenchArgs),
+    /// Prompt and decode tokens/s of a random-weight decoder (Qwen2.5-0.5B or Llama-3.2-1B shapes).
+    Generate(generate::GenerateBenchArgs),
     /// Matrix multiply `[batch, m, k] @ [k, n]` (GFLOP/s).
     Matmul(ops::MatmulArgs),
     /// Softmax along rows (GB/s of one read and one write).
@@ -38,6 +41,7 @@ pub enum BenchCommand {
 pub fn run(command: BenchCommand) -> Result<(), Box<dyn std::error::Error>> {
     match command {
         BenchCommand::Embed(args) => embed::bench_embed(args),
+        BenchCommand::Generate(args) => generate::bench_generate(args),
         BenchCommand::Matmul(args) => ops::matmul(&args.common.open()?, &args).map(drop),
         BenchCommand::Softmax(args) => rows(ops::RowOp::Softmax, &args),
         BenchCommand::Layernorm(args) => rows(ops::RowOp::LayerNorm, &args),

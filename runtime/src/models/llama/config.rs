@@ -77,8 +77,9 @@ struct HfConfig {
     num_key_value_heads: Option<usize>,
     head_dim: Option<usize>,
     rms_norm_eps: f64,
-    #[serde(default = "default_theta")]
-    rope_theta: f64,
+    rope_theta: Option<f64>,
+    /// transformers 5 keeps the rope base (and any scaling) here.
+    rope_parameters: Option<serde_json::Value>,
     max_position_embeddings: usize,
     #[serde(default)]
     tie_word_embeddings: bool,
@@ -90,9 +91,6 @@ struct HfConfig {
     eos_token_id: Option<serde_json::Value>,
 }
 
-fn default_theta() -> f64 {
-    10000.0
-}
 fn default_act() -> String {
     "silu".into()
 }
@@ -144,6 +142,19 @@ impl DecoderConfig {
                 format!("rope_scaling {scaling} is not supported"),
             ));
         }
+        let params = hf.rope_parameters.as_ref().filter(|v| !v.is_null());
+        if let Some(kind) = params
+            .and_then(|p| p.get("rope_type"))
+            .and_then(|t| t.as_str())
+        {
+            if kind != "default" {
+                return Err(bad(path, format!("rope_type {kind:?} is not supported")));
+            }
+        }
+        let rope_theta = hf
+            .rope_theta
+            .or_else(|| params?.get("rope_theta")?.as_f64())
+            .unwrap_or(10000.0);
         let eos_token_ids = match &hf.eos_token_id {
             None | Some(serde_json::Value::Null) => Vec::new(),
             Some(serde_json::Value::Number(n)) => {
@@ -171,7 +182,7 @@ impl DecoderConfig {
             num_kv_heads,
             head_dim,
             rms_norm_eps: hf.rms_norm_eps as f32,
-            rope_theta: hf.rope_theta,
+            rope_theta,
             max_position_embeddings: hf.max_position_embeddings,
             tie_word_embeddings: hf.tie_word_embeddings,
             qkv_bias: hf.attention_bias.unwrap_or(family == Family::Qwen2),

@@ -2,13 +2,17 @@
 //! quantized on the GPU, behind one `forward` / `gather_rows` interface.
 
 use crate::error::{Result, ShapeError};
+use crate::quant::QuantMatrix;
 use crate::tensor::Tensor;
+use std::sync::Arc;
 
 /// An `[out, in]` matrix as stored on the device.
 #[derive(Clone, Debug)]
 pub enum WeightMatrix {
     /// f32 (or f16) tensor, `[out, in]` as in PyTorch.
     Dense(Tensor),
+    /// GGML Q8_0 / Q4_0 blocks, dequantized inside the matmul kernels.
+    Quant(Arc<QuantMatrix>),
 }
 
 impl WeightMatrix {
@@ -16,6 +20,7 @@ impl WeightMatrix {
     pub fn rows(&self) -> usize {
         match self {
             WeightMatrix::Dense(t) => t.shape()[0],
+            WeightMatrix::Quant(q) => q.rows(),
         }
     }
 
@@ -23,6 +28,7 @@ impl WeightMatrix {
     pub fn cols(&self) -> usize {
         match self {
             WeightMatrix::Dense(t) => t.shape()[1],
+            WeightMatrix::Quant(q) => q.cols(),
         }
     }
 
@@ -30,6 +36,7 @@ impl WeightMatrix {
     pub fn device_bytes(&self) -> usize {
         match self {
             WeightMatrix::Dense(t) => t.numel() * t.dtype().size_in_bytes(),
+            WeightMatrix::Quant(q) => q.gpu_bytes(),
         }
     }
 
@@ -37,6 +44,7 @@ impl WeightMatrix {
     pub fn matmul_t(&self, x: &Tensor) -> Result<Tensor> {
         match self {
             WeightMatrix::Dense(w) => x.matmul(&w.transpose(0, 1)?),
+            WeightMatrix::Quant(q) => x.matmul_quant_t(q),
         }
     }
 
@@ -44,6 +52,7 @@ impl WeightMatrix {
     pub fn gather_rows(&self, ids: &Tensor) -> Result<Tensor> {
         match self {
             WeightMatrix::Dense(t) => t.gather_rows(ids),
+            WeightMatrix::Quant(q) => q.gather_rows(ids),
         }
     }
 }

@@ -1,0 +1,282 @@
+//! Matmul against a GGML-quantized weight that stays quantized on the device:
+//! `out [m, n] = x [m, k] · Wᵀ` with `W` an `n x k` matrix of Q8_0 or Q4_0
+//! blocks ([`QuantFormat`]; its docs give the device layout). The blocks are
+//! dequantized inside the kernels and everything accumulates in f32.
+//!
+//! Two kernels, picked by [`QuantKernel::for_shape`]:
+//! - [`QuantMatvecSpec`] for a few rows (decoding): split-k over blocks inside a
+//!   workgroup, each block unpacked once for all rows, a tree reduction in
+//!   workgroup memory (`wgsl/qgemv.wgsl`).
+//! - [`QuantTiledSpec`] for many rows (prompt processing): 64x64 output tiles,
+//!   a dequantized tile of W staged in workgroup memory, register blocks of
+//!   4x4 per thread for GPUs ([`QuantTile::Wide`], `wgsl/qgemm.wgsl`) or 8x8
+//!   for software adapters ([`QuantTile::Fat`], `wgsl/qgemm_fat.wgsl`).
+//!
+//! Bindings of every kernel: x (read, `vec4<T>`), qs (read, `vec4<u32>`), scales (read,
+//! `u32`), out (write, `T`), then the [`QuantMatmulParams`] uniform. The host
+//! proves: x contiguous with `x_off % 4 == 0`, `k` a positive multiple of 32,
+//! `blocks = k / 32`, and the grid from [`quant_grid`]. Workgroups are numbered
+//! linearly over a 2-D grid ([`crate::grid`]), so no dimension cap applies to
+//! `n` or `m`.
+
+use crate::assemble::fixed_kernel;
+use crate::grid::grid_for_workgroups;
+use crate::{dtype_header, BindingKind, DType, KernelSource, QuantFormat};
+
+const Q_PARAMS: &str = include_str!("wgsl/q_params.wgsl");
+const Q_SCALE: &str = include_str!("wgsl/q_scale.wgsl");
+const QGEMV: &str = include_str!("wgsl/qgemv.wgsl");
+const QGEMM: &str = include_str!("wgsl/qgemm.wgsl");
+const QGEMM_FAT: &str = include_str!("wgsl/qgemm_fat.wgsl");
+
+/// Largest row count [`QuantKernel::for_shape`] gives to the matvec kernel.
+pub const QUANT_MATVEC_MAX_M: usize = 8;
+
+/// Largest matvec workgroup.
+pub const QUANT_MATVEC_MAX_WG: u32 = 256;
+
+/// Output rows and columns of one [`QuantTiledSpec`] workgroup.
+pub const QUANT_TILE: u32 = 64;
+
+/// Parameters of the quantized matmuls (mirrored by `wgsl/q_params.wgsl`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct QuantMatmulParams {
+    /// Rows of x and out.
+    pub m: u32,
+    /// Rows of W: columns of out.
+    pub n: u32,
+    /// Columns of x and W (a multiple of 32).
+    pub k: u32,
+    /// Blocks per row of W: `k / 32`.
+    pub blocks: u32,
+    /// Offset of x in elements (a multiple of 4).
+    pub x_off: u32,
+    /// Offset of out in elements.
+    pub out_off: u32,
+    /// Column groups of the grid ([`QuantGrid::col_groups`]).
+    pub col_groups: u32,
+    /// Workgroups with work ([`QuantGrid::groups`]).
+    pub groups: u32,
+}
+
+/// Thread layout of the tiled kernel (both cover a [`QUANT_TILE`]² tile).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QuantTile {
+    /// 16x16 threads of 4x4 outputs: for GPUs.
+    Wide,
+    /// 8x8 threads of 8x8 outputs: for software adapters, which pay per
+    /// SIMD chunk of invocations at every barrier.
+    Fat,
+}
+
+/// Which kernel computes a product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QuantKernel {
+    /// [`QuantMatvecSpec`]: a few rows.
+    Matvec,
+    /// [`QuantTiledSpec`] with this tile: many rows.
+    Tiled(QuantTile),
+}
+
+impl QuantKernel {
+    /// Every kernel.
+    pub const ALL: [QuantKernel; 3] = [
+        QuantKernel::Matvec,
+        QuantKernel::Tiled(QuantTile::Wide),
+        QuantKernel::Tiled(QuantTile::Fat),
+    ];
+
+    /// The kernel for `m` rows of x: matvec up to [`QUANT_MATVEC_MAX_M`], else
+    /// tiled, with the fat tile on a software adapter.
+    pub fn for_shape(m: usize, software_adapter: bool) -> QuantKernel {
+        match (m <= QUANT_MATVEC_MAX_M, software_adapter) {
+            (true, _) => QuantKernel::Matvec,
+            (false, false) => QuantKernel::Tiled(QuantTile::Wide),
+            (false, true) => QuantKernel::Tiled(QuantTile::Fat),
+        }
+    }
+}
+
+/// The dispatch of a quantized matmul: `groups = col_groups * row_groups`
+/// workgroups, numbered linearly over `workgroups`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuantGrid {
+    /// Workgroups along n.
+    pub col_groups: u32,
+    /// Workgroups with work.
+    pub groups: u32,
+    /// The 2-D grid covering `groups` (see [`crate::grid`]).
+    pub workgroups: [u32; 3],
+}
+
+/// The grid for an `m x n` output covered `rows x cols` per workgroup; `None`
+/// when it exceeds the dispatch limits or 32-bit workgroup ids.
+pub fn quant_grid(m: usize, n: usize, rows: u32, cols: u32) -> Option<QuantGrid> {
+    let col_groups = n.div_ceil(cols.max(1) as usize) as u64;
+    let row_groups = m.div_ceil(rows.max(1) as usize) as u64;
+    let groups = col_groups.checked_mul(row_groups)?;
+    Some(QuantGrid {
+        col_groups: u32::try_from(col_groups).ok()?,
+        groups: u32::try_from(groups).ok()?,
+        workgroups: grid_for_workgroups(groups)?,
+    })
+}
+
+/// The split-k matvec kernel. Bindings and parameters: see the module docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct QuantMatvecSpec {
+    /// Block format of W.
+    pub format: QuantFormat,
+    /// Storage type of x and out (f32 or f16).
+    pub dtype: DType,
+    /// Rows of x per workgroup, 1 to 8 (more rows take more row groups).
+    pub rows: u32,
+    /// Threads per workgroup: a power of two up to [`QUANT_MATVEC_MAX_WG`].
+    pub wg: u32,
+    /// Lanes sharing one output column's blocks: a power of two up to `wg`.
+    pub split: u32,
+}
+
+impl QuantMatvecSpec {
+    /// A spec for `m x k · (n x k)ᵀ`: `rows` covers m (rounded up to a power of
+    /// two, at most 8), 256 threads, and a split that leaves each lane about
+    /// four blocks of its column (at most 32 lanes per column). `n` does not
+    /// enter the choice yet.
+    pub fn for_shape(format: QuantFormat, dtype: DType, m: usize, _n: usize, k: usize) -> Self {
+        let rows = (m.clamp(1, QUANT_MATVEC_MAX_M) as u32).next_power_of_two();
+        let blocks = k / format.block_values();
+        let split = pow2_at_most(blocks.div_ceil(4)).min(32) as u32;
+        QuantMatvecSpec {
+            format,
+            dtype,
+            rows,
+            wg: QUANT_MATVEC_MAX_WG,
+            split,
+        }
+    }
+
+    /// Whether the fields are in range: a float dtype, rows in 1..=8, `wg` and
+    /// `split` powers of two with `split <= wg <= 256`.
+    pub fn is_valid(&self) -> bool {
+        self.dtype.is_float()
+            && (1..=QUANT_MATVEC_MAX_M as u32).contains(&self.rows)
+            && self.wg.is_power_of_two()
+            && self.wg <= QUANT_MATVEC_MAX_WG
+            && self.split.is_power_of_two()
+            && self.split <= self.wg
+    }
+
+    /// Output columns one workgroup covers.
+    pub fn columns_per_workgroup(&self) -> u32 {
+        self.wg / self.split.max(1)
+    }
+
+    /// The grid for `m` rows and `n` columns.
+    pub fn grid(&self, m: usize, n: usize) -> Option<QuantGrid> {
+        quant_grid(m, n, self.rows, self.columns_per_workgroup())
+    }
+
+    /// Render the kernel.
+    ///
+    /// # Panics
+    /// If the spec is not [valid](QuantMatvecSpec::is_valid) (a programming error).
+    pub fn render(&self) -> KernelSource {
+        assert!(self.is_valid(), "invalid quant matvec spec {self:?}");
+        let header = format!(
+            "{}const ROWS: u32 = {}u;\nconst WG: u32 = {}u;\nconst SPLIT: u32 = {}u;\n",
+            dtype_header(self.dtype),
+            self.rows,
+            self.wg,
+            self.split
+        );
+        fixed_kernel(
+            format!(
+                "qmatvec/{}/{}/r{}/wg{}/s{}",
+                self.format, self.dtype, self.rows, self.wg, self.split
+            ),
+            &quant_header(&header, self.format),
+            QGEMV,
+            quant_bindings(),
+            std::mem::size_of::<QuantMatmulParams>(),
+            [self.wg, 1, 1],
+            self.dtype == DType::F16,
+        )
+    }
+}
+
+/// The tiled kernel: [`QUANT_TILE`]² outputs per workgroup. Bindings and
+/// parameters: see the module docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct QuantTiledSpec {
+    /// Block format of W.
+    pub format: QuantFormat,
+    /// Storage type of x and out (f32 or f16).
+    pub dtype: DType,
+    /// Thread layout.
+    pub tile: QuantTile,
+}
+
+impl QuantTiledSpec {
+    /// Whether the dtype is a float type.
+    pub fn is_valid(&self) -> bool {
+        self.dtype.is_float()
+    }
+
+    /// The grid for `m` rows and `n` columns.
+    pub fn grid(&self, m: usize, n: usize) -> Option<QuantGrid> {
+        quant_grid(m, n, QUANT_TILE, QUANT_TILE)
+    }
+
+    /// Render the kernel.
+    ///
+    /// # Panics
+    /// If the spec is not [valid](QuantTiledSpec::is_valid) (a programming error).
+    pub fn render(&self) -> KernelSource {
+        assert!(self.is_valid(), "invalid quant tiled spec {self:?}");
+        let (name, body, workgroup) = match self.tile {
+            QuantTile::Wide => ("", QGEMM, [16, 16, 1]),
+            QuantTile::Fat => ("fat", QGEMM_FAT, [8, 8, 1]),
+        };
+        fixed_kernel(
+            format!(
+                "qmatmul/{}/{}/tile{QUANT_TILE}{name}",
+                self.format, self.dtype
+            ),
+            &quant_header(&dtype_header(self.dtype), self.format),
+            body,
+            quant_bindings(),
+            std::mem::size_of::<QuantMatmulParams>(),
+            workgroup,
+            self.dtype == DType::F16,
+        )
+    }
+}
+
+/// `header`, the parameter block, the format's unpacking and the scale lookup.
+fn quant_header(header: &str, format: QuantFormat) -> String {
+    format!("{header}{Q_PARAMS}{}{Q_SCALE}", format.wgsl())
+}
+
+/// x, qs, scales (read), out (write).
+fn quant_bindings() -> Vec<BindingKind> {
+    vec![
+        BindingKind::ReadOnly,
+        BindingKind::ReadOnly,
+        BindingKind::ReadOnly,
+        BindingKind::ReadWrite,
+    ]
+}
+
+/// The largest power of two `<= v` (1 for 0).
+fn pow2_at_most(v: usize) -> usize {
+    if v <= 1 {
+        1
+    } else {
+        1 << (usize::BITS - 1 - v.leading_zeros())
+    }
+}
+
+#[cfg(test)]
+#[path = "qgemm_tests.rs"]
+mod tests;

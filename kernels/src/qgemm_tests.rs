@@ -1,0 +1,153 @@
+//! Unit tests of the quantized kernels' specs: every rendered variant (matvec,
+//! tiled, gather; both formats, both float dtypes) validates with naga, keys
+//! are distinct, tuned specs are valid, grids are right.
+
+use super::*;
+use crate::naga_check::check_kernel;
+use crate::{QuantGatherParams, QuantGatherSpec};
+use std::collections::HashSet;
+
+#[test]
+fn every_quant_kernel_variant_validates() {
+    let mut keys = HashSet::new();
+    let mut check = |src: KernelSource| {
+        check_kernel(&src);
+        assert!(keys.insert(src.key.clone()), "duplicate key {}", src.key);
+    };
+    for format in QuantFormat::ALL {
+        for dtype in [DType::F32, DType::F16] {
+            for rows in [1, 2, 3, 4, 8] {
+                for (wg, split) in [(256, 32), (256, 256), (256, 1), (64, 8), (32, 2)] {
+                    let spec = QuantMatvecSpec {
+                        format,
+                        dtype,
+                        rows,
+                        wg,
+                        split,
+                    };
+                    let src = spec.render();
+                    assert_eq!(src.needs_f16, dtype == DType::F16);
+                    assert_eq!(src.workgroup, [wg, 1, 1]);
+                    assert!(src.key.starts_with("qmatvec/"), "{}", src.key);
+                    check(src);
+                }
+            }
+            for (tile, workgroup) in [(QuantTile::Wide, [16, 16, 1]), (QuantTile::Fat, [8, 8, 1])] {
+                let src = QuantTiledSpec {
+                    format,
+                    dtype,
+                    tile,
+                }
+                .render();
+                assert_eq!(src.workgroup, workgroup);
+                assert_eq!(src.needs_f16, dtype == DType::F16);
+                check(src);
+            }
+        }
+        for index_dtype in [DType::U32, DType::I32] {
+            let src = QuantGatherSpec {
+                format,
+                index_dtype,
+            }
+            .render();
+            assert!(!src.needs_f16);
+            check(src);
+        }
+    }
+}
+
+#[test]
+fn tuned_matvec_specs_are_valid() {
+    for format in QuantFormat::ALL {
+        for (m, n, k) in [
+            (1, 1, 32),
+            (1, 4096, 4096),
+            (3, 7, 96),
+            (8, 151_936, 896),
+            (5, 33, 14_336),
+            (0, 0, 0),
+            (100, 1, 64),
+        ] {
+            let spec = QuantMatvecSpec::for_shape(format, DType::F32, m, n, k);
+            assert!(spec.is_valid(), "{spec:?}");
+            assert!(spec.rows as usize >= m.clamp(1, 8), "{spec:?}");
+            assert!(spec.split as usize <= (k / 32).max(1), "{spec:?}");
+        }
+    }
+    let spec = QuantMatvecSpec::for_shape(QuantFormat::Q8_0, DType::F32, 1, 4096, 4096);
+    assert_eq!((spec.rows, spec.wg, spec.split), (1, 256, 32));
+    assert_eq!(spec.columns_per_workgroup(), 8);
+}
+
+#[test]
+fn invalid_specs_are_rejected() {
+    let ok = QuantMatvecSpec {
+        format: QuantFormat::Q4_0,
+        dtype: DType::F32,
+        rows: 1,
+        wg: 256,
+        split: 32,
+    };
+    assert!(ok.is_valid());
+    for bad in [
+        QuantMatvecSpec { rows: 0, ..ok },
+        QuantMatvecSpec { rows: 9, ..ok },
+        QuantMatvecSpec { wg: 512, ..ok },
+        QuantMatvecSpec { wg: 96, ..ok },
+        QuantMatvecSpec { split: 3, ..ok },
+        QuantMatvecSpec { split: 512, ..ok },
+        QuantMatvecSpec {
+            dtype: DType::U32,
+            ..ok
+        },
+    ] {
+        assert!(!bad.is_valid(), "{bad:?}");
+    }
+    assert!(!QuantTiledSpec {
+        format: QuantFormat::Q8_0,
+        dtype: DType::I32,
+        tile: QuantTile::Wide,
+    }
+    .is_valid());
+}
+
+#[test]
+fn grids_cover_the_output_within_limits() {
+    let g = quant_grid(1, 4096, 1, 8).unwrap();
+    assert_eq!(
+        (g.col_groups, g.groups, g.workgroups),
+        (512, 512, [512, 1, 1])
+    );
+    let g = quant_grid(100, 257, 64, 64).unwrap();
+    assert_eq!((g.col_groups, g.groups), (5, 10));
+    // More column groups than one dimension holds: a 2-D grid.
+    let g = quant_grid(1, 8 * 70_000, 1, 8).unwrap();
+    assert_eq!(g.groups, 70_000);
+    assert!(g.workgroups[0] <= 65_535 && g.workgroups[1] <= 65_535);
+    assert!(g.workgroups[0] as u64 * g.workgroups[1] as u64 >= 70_000);
+    assert_eq!(quant_grid(0, 7, 1, 8).unwrap().groups, 0);
+    assert!(quant_grid(usize::MAX / 2, usize::MAX / 2, 1, 1).is_none());
+    assert!(quant_grid(65_536, 65_536, 1, 1).is_none());
+    assert_eq!(QuantKernel::for_shape(8, false), QuantKernel::Matvec);
+    assert_eq!(QuantKernel::for_shape(1, true), QuantKernel::Matvec);
+    assert_eq!(
+        QuantKernel::for_shape(9, false),
+        QuantKernel::Tiled(QuantTile::Wide)
+    );
+    assert_eq!(
+        QuantKernel::for_shape(9, true),
+        QuantKernel::Tiled(QuantTile::Fat)
+    );
+}
+
+#[test]
+fn formats_and_parameter_blocks() {
+    assert_eq!(QuantFormat::Q8_0.block_bytes(), 34);
+    assert_eq!(QuantFormat::Q4_0.block_bytes(), 18);
+    assert_eq!(QuantFormat::Q4_0.block_values(), 32);
+    assert_eq!(QuantFormat::Q8_0.to_string(), "q8_0");
+    assert_eq!(std::mem::size_of::<QuantMatmulParams>() % 16, 0);
+    assert_eq!(std::mem::size_of::<QuantGatherParams>() % 16, 0);
+    assert_eq!(pow2_at_most(0), 1);
+    assert_eq!(pow2_at_most(31), 16);
+}

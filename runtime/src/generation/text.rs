@@ -1,0 +1,106 @@
+//! Text in and out of a decoder: a `tokenizers` tokenizer without truncation
+//! or padding, and incremental decoding for streaming output.
+
+use crate::loaders::LoadError;
+use std::path::{Path, PathBuf};
+use tokenizers::Tokenizer;
+
+/// A decoder's tokenizer (a `tokenizer.json`, or one built from GGUF metadata).
+pub struct DecoderTokenizer {
+    inner: Tokenizer,
+    source: PathBuf,
+}
+
+impl DecoderTokenizer {
+    /// Load a `tokenizer.json`.
+    pub fn from_file(path: &Path) -> Result<DecoderTokenizer, LoadError> {
+        let mut inner = Tokenizer::from_file(path).map_err(|e| LoadError::Tokenizer {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        inner.with_padding(None);
+        inner
+            .with_truncation(None)
+            .map_err(|e| LoadError::Tokenizer {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        Ok(DecoderTokenizer {
+            inner,
+            source: path.to_path_buf(),
+        })
+    }
+
+    /// Wrap a tokenizer built elsewhere (`source` names it in errors).
+    pub fn new(inner: Tokenizer, source: &Path) -> DecoderTokenizer {
+        DecoderTokenizer {
+            inner,
+            source: source.to_path_buf(),
+        }
+    }
+
+    /// Entries in the vocabulary, added tokens included.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    /// Ids of `text`, with the special tokens the tokenizer's post-processor adds.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, LoadError> {
+        let encoding = self
+            .inner
+            .encode(text, true)
+            .map_err(|e| self.error(e.to_string()))?;
+        Ok(encoding.get_ids().to_vec())
+    }
+
+    /// Text of `ids`, special tokens skipped.
+    pub fn decode(&self, ids: &[u32]) -> Result<String, LoadError> {
+        self.inner
+            .decode(ids, true)
+            .map_err(|e| self.error(e.to_string()))
+    }
+
+    fn error(&self, message: String) -> LoadError {
+        LoadError::Tokenizer {
+            path: self.source.clone(),
+            message,
+        }
+    }
+}
+
+/// Turns a growing list of ids into text pieces as they become printable: a
+/// piece is released once its bytes form whole characters (byte-level BPE can
+/// split a character across tokens).
+pub struct TextStream<'a> {
+    tokenizer: &'a DecoderTokenizer,
+    ids: Vec<u32>,
+    printed: usize,
+}
+
+impl<'a> TextStream<'a> {
+    /// A stream with nothing decoded yet.
+    pub fn new(tokenizer: &'a DecoderTokenizer) -> TextStream<'a> {
+        TextStream {
+            tokenizer,
+            ids: Vec::new(),
+            printed: 0,
+        }
+    }
+
+    /// Add `id`; returns the new text it completes (possibly empty).
+    pub fn push(&mut self, id: u32) -> Result<String, LoadError> {
+        self.ids.push(id);
+        let text = self.tokenizer.decode(&self.ids)?;
+        if text.ends_with('\u{FFFD}') || text.len() < self.printed {
+            return Ok(String::new()); // an incomplete character: wait for more
+        }
+        let piece = text.get(self.printed..).unwrap_or_default().to_string();
+        self.printed = text.len();
+        Ok(piece)
+    }
+
+    /// Everything decoded so far.
+    pub fn text(&self) -> Result<String, LoadError> {
+        self.tokenizer.decode(&self.ids)
+    }
+}

@@ -1,0 +1,213 @@
+//! Random-weight decoders of real model shapes, for benchmarks: no checkpoint
+//! download, the same bytes moved per token as the real model.
+
+use super::config::{DecoderConfig, Family};
+use super::decoder::{Decoder, DecoderLayer};
+use super::rope_tables::RopeTables;
+use super::weights::{Projection, WeightMatrix};
+use crate::error::{Error, Result};
+use crate::quant::{quantize_rows, QuantFormat, QuantMatrix};
+use crate::tensor::Tensor;
+use std::sync::Arc;
+use tessera_hal::Device;
+use tessera_kernels::DType;
+
+/// How the weight matrices of a random decoder are stored on the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WeightFormat {
+    /// Dense f32.
+    F32,
+    /// GGML Q8_0 blocks.
+    Q8_0,
+    /// GGML Q4_0 blocks.
+    Q4_0,
+}
+
+impl WeightFormat {
+    /// Parse `f32`, `q8_0` or `q4_0`.
+    pub fn from_name(name: &str) -> Option<WeightFormat> {
+        match name.to_ascii_lowercase().as_str() {
+            "f32" => Some(WeightFormat::F32),
+            "q8_0" | "q8" => Some(WeightFormat::Q8_0),
+            "q4_0" | "q4" => Some(WeightFormat::Q4_0),
+            _ => None,
+        }
+    }
+
+    /// The name `from_name` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            WeightFormat::F32 => "f32",
+            WeightFormat::Q8_0 => "q8_0",
+            WeightFormat::Q4_0 => "q4_0",
+        }
+    }
+}
+
+/// The shapes of a known model: `qwen2.5-0.5b`, `llama-3.2-1b`, or `tiny`
+/// (a 2-layer model for quick runs on software adapters).
+pub fn preset_config(name: &str) -> Option<DecoderConfig> {
+    let base = DecoderConfig {
+        family: Family::Llama,
+        vocab_size: 512,
+        hidden_size: 256,
+        intermediate_size: 768,
+        num_layers: 2,
+        num_heads: 8,
+        num_kv_heads: 2,
+        head_dim: 32,
+        rms_norm_eps: 1e-5,
+        rope_theta: 500000.0,
+        max_position_embeddings: 2048,
+        tie_word_embeddings: false,
+        qkv_bias: false,
+        bos_token_id: None,
+        eos_token_ids: Vec::new(),
+    };
+    Some(match name {
+        "tiny" => base,
+        "qwen2.5-0.5b" => DecoderConfig {
+            family: Family::Qwen2,
+            vocab_size: 151936,
+            hidden_size: 896,
+            intermediate_size: 4864,
+            num_layers: 24,
+            num_heads: 14,
+            num_kv_heads: 2,
+            head_dim: 64,
+            rms_norm_eps: 1e-6,
+            rope_theta: 1000000.0,
+            max_position_embeddings: 32768,
+            tie_word_embeddings: true,
+            qkv_bias: true,
+            ..base
+        },
+        "llama-3.2-1b" => DecoderConfig {
+            vocab_size: 128256,
+            hidden_size: 2048,
+            intermediate_size: 8192,
+            num_layers: 16,
+            num_heads: 32,
+            num_kv_heads: 8,
+            head_dim: 64,
+            max_position_embeddings: 131072,
+            tie_word_embeddings: true,
+            ..base
+        },
+        _ => return None,
+    })
+}
+
+/// SplitMix64 values in [-scale, scale).
+struct Uniform(u64);
+
+impl Uniform {
+    fn fill(&mut self, n: usize, scale: f32) -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = self.0;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^= z >> 31;
+                ((z >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+            })
+            .collect()
+    }
+}
+
+struct RandomUploader<'a> {
+    device: &'a Arc<dyn Device>,
+    format: WeightFormat,
+    rng: Uniform,
+}
+
+impl RandomUploader<'_> {
+    fn vector(&mut self, n: usize, center: f32, spread: f32) -> Result<Tensor> {
+        let values: Vec<f32> = self
+            .rng
+            .fill(n, spread)
+            .iter()
+            .map(|v| v + center)
+            .collect();
+        Tensor::from_f32(self.device, &values, &[n], DType::F32)
+    }
+
+    fn matrix(&mut self, rows: usize, cols: usize) -> Result<WeightMatrix> {
+        let n = rows.checked_mul(cols).ok_or_else(|| Error::TooLarge {
+            op: "random_decoder",
+            message: format!("{rows} x {cols} weights"),
+        })?;
+        let values = self.rng.fill(n, 1.0 / (cols as f32).sqrt());
+        let format = match self.format {
+            WeightFormat::F32 => {
+                let t = Tensor::from_f32(self.device, &values, &[rows, cols], DType::F32)?;
+                return Ok(WeightMatrix::Dense(t));
+            }
+            WeightFormat::Q8_0 => QuantFormat::Q8_0,
+            WeightFormat::Q4_0 => QuantFormat::Q4_0,
+        };
+        let bytes = quantize_rows(format, &values, cols)?;
+        let matrix = QuantMatrix::from_ggml_bytes(self.device, format, rows, cols, &bytes)?;
+        Ok(WeightMatrix::Quant(Arc::new(matrix)))
+    }
+
+    fn projection(&mut self, rows: usize, cols: usize, bias: bool) -> Result<Projection> {
+        let weight = self.matrix(rows, cols)?;
+        let bias = match bias {
+            true => Some(self.vector(rows, 0.0, 0.1)?),
+            false => None,
+        };
+        Projection::new(weight, bias)
+    }
+}
+
+/// A decoder shaped by `config` with seeded random weights stored as `format`
+/// (norm and bias vectors stay f32). Rope tables cover `context` positions.
+pub fn random_decoder(
+    config: &DecoderConfig,
+    format: WeightFormat,
+    context: usize,
+    seed: u64,
+    device: &Arc<dyn Device>,
+) -> Result<Decoder> {
+    let mut up = RandomUploader {
+        device,
+        format,
+        rng: Uniform(seed),
+    };
+    let (hidden, inter) = (config.hidden_size, config.intermediate_size);
+    let q_width = config.num_heads * config.head_dim;
+    let kv_width = config.num_kv_heads * config.head_dim;
+    let bias = config.qkv_bias;
+    let mut layers = Vec::with_capacity(config.num_layers);
+    for _ in 0..config.num_layers {
+        layers.push(DecoderLayer {
+            attn_norm: up.vector(hidden, 1.0, 0.1)?,
+            q: up.projection(q_width, hidden, bias)?,
+            k: up.projection(kv_width, hidden, bias)?,
+            v: up.projection(kv_width, hidden, bias)?,
+            o: up.projection(hidden, q_width, false)?,
+            mlp_norm: up.vector(hidden, 1.0, 0.1)?,
+            gate: up.projection(inter, hidden, false)?,
+            up: up.projection(inter, hidden, false)?,
+            down: up.projection(hidden, inter, false)?,
+        });
+    }
+    let embed = up.matrix(config.vocab_size, hidden)?;
+    let lm_head = match config.tie_word_embeddings {
+        true => embed.clone(),
+        false => up.matrix(config.vocab_size, hidden)?,
+    };
+    let positions = context.min(config.max_position_embeddings);
+    let mut config = config.clone();
+    config.max_position_embeddings = positions;
+    Ok(Decoder {
+        embed,
+        layers,
+        final_norm: up.vector(hidden, 1.0, 0.1)?,
+        lm_head,
+        rope: RopeTables::new(device, config.head_dim, config.rope_theta, positions)?,
+        config,
+    })
+}

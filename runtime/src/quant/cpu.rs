@@ -1,0 +1,116 @@
+//! The CPU side of the GGML block formats: ggml's reference quantizers
+//! (`quantize_row_q8_0_ref`, `quantize_row_q4_0_ref`) and dequantizers, on
+//! rows of `k` values (a multiple of 32) laid out as consecutive blocks.
+
+use crate::error::{Error, Result, ShapeError};
+use half::f16;
+use tessera_kernels::QuantFormat;
+
+/// Bytes of one row of `k` values in `format` (`k / 32` blocks), or a shape
+/// error unless `k` is a positive multiple of 32.
+pub fn row_bytes(format: QuantFormat, k: usize) -> Result<usize> {
+    checked_row_bytes(format, k, "row_bytes")
+}
+
+/// [`row_bytes`], errors naming `op`.
+fn checked_row_bytes(format: QuantFormat, k: usize, op: &'static str) -> Result<usize> {
+    Ok(blocks_per_row(format, k, op)? * format.block_bytes())
+}
+
+/// Blocks in a row of `k` values, or a shape error unless `k` is a positive
+/// multiple of the block size.
+pub(crate) fn blocks_per_row(format: QuantFormat, k: usize, op: &'static str) -> Result<usize> {
+    let block = format.block_values();
+    if k == 0 || !k.is_multiple_of(block) {
+        let msg = format!("{format} rows need a positive multiple of {block} values, not {k}");
+        return Err(ShapeError::new(op, msg, &[&[k]]).into());
+    }
+    Ok(k / block)
+}
+
+/// Quantize `values` (rows of `k` values, row-major) to `format`'s blocks as
+/// ggml's reference quantizers do:
+/// - Q8_0: `d = amax / 127`, `q = round(x / d)` (half away from zero);
+/// - Q4_0: `max` is the value of largest magnitude (its sign kept, the first
+///   one on ties), `d = max / -8`, `q = min(15, trunc(x / d + 8.5))`;
+///
+/// with `x / d` computed as `x * (1 / d)` in f32 (0 where `d` is 0) and `d`
+/// stored as f16. Errors when `k` is not a positive multiple of 32 or
+/// `values` is not whole rows.
+pub fn quantize_rows(format: QuantFormat, values: &[f32], k: usize) -> Result<Vec<u8>> {
+    let op = "quantize_rows";
+    let row = checked_row_bytes(format, k, op)?;
+    if !values.len().is_multiple_of(k) {
+        let msg = format!("{} values are not whole rows of {k}", values.len());
+        return Err(ShapeError::new(op, msg, &[&[values.len()], &[k]]).into());
+    }
+    let mut out = Vec::with_capacity(values.len() / k * row);
+    for block in values.chunks_exact(format.block_values()) {
+        match format {
+            QuantFormat::Q8_0 => quantize_q8_0(block, &mut out),
+            QuantFormat::Q4_0 => quantize_q4_0(block, &mut out),
+        }
+    }
+    Ok(out)
+}
+
+/// One Q8_0 block of 32 values appended to `out`.
+fn quantize_q8_0(x: &[f32], out: &mut Vec<u8>) {
+    let amax = x.iter().fold(0.0f32, |a, v| a.max(v.abs()));
+    let d = amax / 127.0;
+    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    out.extend_from_slice(&f16::from_f32(d).to_bits().to_le_bytes());
+    // `as i8` saturates; |x * id| <= 127 up to rounding.
+    out.extend(x.iter().map(|&v| (v * id).round() as i8 as u8));
+}
+
+/// One Q4_0 block of 32 values appended to `out`.
+fn quantize_q4_0(x: &[f32], out: &mut Vec<u8>) {
+    let (mut amax, mut max) = (0.0f32, 0.0f32);
+    for &v in x {
+        if amax < v.abs() {
+            amax = v.abs();
+            max = v;
+        }
+    }
+    let d = max / -8.0;
+    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    out.extend_from_slice(&f16::from_f32(d).to_bits().to_le_bytes());
+    // x * id lies in [-8, 8], so x * id + 8.5 in [0.5, 16.5]: truncation gives
+    // 0..=16 and the min keeps 15; the max only matters for non-finite input.
+    let q = |v: f32| ((v * id + 8.5) as i8).clamp(0, 15) as u8;
+    let (lo, hi) = x.split_at(16);
+    out.extend(lo.iter().zip(hi).map(|(&a, &b)| q(a) | (q(b) << 4)));
+}
+
+/// Dequantize `bytes` (whole rows of `k` values in `format`) to f32, as
+/// ggml's `dequantize_row_*` do: `d * q` with `d` the block's f16 scale and
+/// `q` the signed byte (Q8_0) or nibble minus 8 (Q4_0).
+pub fn dequantize_rows(format: QuantFormat, bytes: &[u8], k: usize) -> Result<Vec<f32>> {
+    let op = "dequantize_rows";
+    let row = checked_row_bytes(format, k, op)?;
+    if !bytes.len().is_multiple_of(row) {
+        let msg = format!(
+            "{} bytes are not whole rows of {k} {format} values ({row} bytes each)",
+            bytes.len()
+        );
+        return Err(ShapeError::new(op, msg, &[&[bytes.len()], &[k]]).into());
+    }
+    let blocks = bytes.len() / format.block_bytes();
+    let mut out = Vec::with_capacity(blocks.checked_mul(32).ok_or_else(|| Error::TooLarge {
+        op,
+        message: format!("{blocks} blocks"),
+    })?);
+    for block in bytes.chunks_exact(format.block_bytes()) {
+        let d = f16::from_bits(u16::from_le_bytes([block[0], block[1]])).to_f32();
+        let qs = &block[2..];
+        match format {
+            QuantFormat::Q8_0 => out.extend(qs.iter().map(|&q| (q as i8) as f32 * d)),
+            QuantFormat::Q4_0 => {
+                out.extend(qs.iter().map(|&q| ((q & 0xF) as i32 - 8) as f32 * d));
+                out.extend(qs.iter().map(|&q| ((q >> 4) as i32 - 8) as f32 * d));
+            }
+        }
+    }
+    Ok(out)
+}

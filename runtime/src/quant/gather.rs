@@ -1,0 +1,76 @@
+//! Embedding lookup from a quantized table, ids checked on the host first.
+
+use super::dispatch::{dispatch, to_u32};
+use super::matrix::QuantMatrix;
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+use tessera_kernels::{elementwise_workgroups, DType, QuantGatherParams, QuantGatherSpec};
+
+const OP: &str = "quant_gather";
+
+impl QuantMatrix {
+    /// Rows picked by `ids` (u32 or i32, any shape), dequantized: an f32
+    /// tensor of shape `[..ids.shape, cols]`. Every id is checked against the
+    /// table on the host first (this reads the ids back), as
+    /// [`Tensor::gather_rows`] does: an id out of range is
+    /// [`Error::IndexOutOfRange`]; the kernel also writes 0 for any such id
+    /// rather than read outside the table.
+    pub fn gather_rows(&self, ids: &Tensor) -> Result<Tensor> {
+        self.quants().same_device(OP, ids)?;
+        let rows = self.rows();
+        let values: Vec<i64> = match ids.dtype() {
+            DType::U32 => ids.to_vec::<u32>()?.into_iter().map(i64::from).collect(),
+            DType::I32 => ids.to_vec::<i32>()?.into_iter().map(i64::from).collect(),
+            other => {
+                return Err(Error::DType {
+                    op: OP,
+                    expected: "u32 or i32 ids".into(),
+                    found: other,
+                })
+            }
+        };
+        if let Some(position) = values.iter().position(|&v| v < 0 || v >= rows as i64) {
+            return Err(Error::IndexOutOfRange {
+                op: OP,
+                index: values[position],
+                position,
+                bound: rows,
+            });
+        }
+        let ids = ids.contiguous()?;
+        let mut shape = ids.shape().to_vec();
+        shape.push(self.cols());
+        let out = Tensor::uninit(self.device(), DType::F32, &shape, OP)?;
+        if out.numel() == 0 {
+            return Ok(out);
+        }
+        let params = QuantGatherParams {
+            n: to_u32(OP, out.numel())?,
+            cols: to_u32(OP, self.cols())?,
+            rows: to_u32(OP, rows)?,
+            blocks: to_u32(OP, self.blocks_per_row())?,
+            ids_off: to_u32(OP, ids.offset())?,
+            out_off: 0,
+            pad: [0; 2],
+        };
+        let source = QuantGatherSpec {
+            format: self.format(),
+            index_dtype: ids.dtype(),
+        }
+        .render();
+        dispatch(
+            OP,
+            self.device(),
+            &source,
+            &[
+                self.quants().buffer(),
+                self.scales().buffer(),
+                ids.buffer(),
+                out.buffer(),
+            ],
+            &params,
+            elementwise_workgroups(out.numel() as u64),
+        )?;
+        Ok(out)
+    }
+}

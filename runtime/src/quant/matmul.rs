@@ -1,0 +1,102 @@
+//! `x · Wᵀ` with a quantized `W`: host checks, kernel choice, dispatch.
+
+use super::dispatch::{dispatch, to_u32};
+use super::matrix::QuantMatrix;
+use crate::error::{Error, Result, ShapeError};
+use crate::tensor::Tensor;
+use tessera_hal::AdapterType;
+use tessera_kernels::{QuantKernel, QuantMatmulParams, QuantMatvecSpec, QuantTiledSpec};
+
+const OP: &str = "matmul_quant_t";
+
+impl Tensor {
+    /// `self [..., k] · wᵀ` for a quantized `w` of `n` rows × `k` columns:
+    /// a `[..., n]` tensor of `self`'s dtype (f32 or f16; f32 accumulation),
+    /// what a Linear layer without bias computes. The leading dims are
+    /// flattened into `m` rows: up to 8 go to the split-k matvec kernel, more
+    /// to the tiled one (its fat-thread form on software adapters). A
+    /// non-contiguous (or misaligned) `self` is copied first. Errors: a last
+    /// dim other than `k` or a scalar (shape errors), a non-float dtype,
+    /// another device, a grid beyond the device's limits.
+    pub fn matmul_quant_t(&self, w: &QuantMatrix) -> Result<Tensor> {
+        self.matmul_quant_t_with(w, None)
+    }
+
+    /// [`Tensor::matmul_quant_t`] with the kernel forced (`None`: chosen by
+    /// [`QuantKernel::for_shape`]). Every kernel takes any number of rows.
+    pub fn matmul_quant_t_with(
+        &self,
+        w: &QuantMatrix,
+        kernel: Option<QuantKernel>,
+    ) -> Result<Tensor> {
+        self.same_device(OP, w.quants())?;
+        if !self.dtype().is_float() {
+            return Err(Error::DType {
+                op: OP,
+                expected: "f32 or f16".into(),
+                found: self.dtype(),
+            });
+        }
+        let (n, k) = (w.rows(), w.cols());
+        let shapes: [&[usize]; 2] = [self.shape(), &[n, k]];
+        let Some((&x_k, lead)) = self.shape().split_last() else {
+            return Err(ShapeError::new(OP, "x needs at least one dimension", &shapes).into());
+        };
+        if x_k != k {
+            let msg = format!("x has {x_k} columns, the weight {k}");
+            return Err(ShapeError::new(OP, msg, &shapes).into());
+        }
+        let m: usize = lead.iter().product();
+        let mut shape = lead.to_vec();
+        shape.push(n);
+        let out = Tensor::uninit(self.device(), self.dtype(), &shape, OP)?;
+        if m == 0 {
+            return Ok(out);
+        }
+        // The kernels read x as vec4 rows: contiguous from a multiple of 4.
+        let x = if self.is_contiguous() && self.offset().is_multiple_of(4) {
+            self.clone()
+        } else {
+            self.copy()?
+        };
+        let software = self.device().adapter().device_type == AdapterType::Cpu;
+        let (source, grid) = match kernel.unwrap_or_else(|| QuantKernel::for_shape(m, software)) {
+            QuantKernel::Matvec => {
+                let spec = QuantMatvecSpec::for_shape(w.format(), x.dtype(), m, n, k);
+                (spec.render(), spec.grid(m, n))
+            }
+            QuantKernel::Tiled(tile) => {
+                let spec = QuantTiledSpec {
+                    format: w.format(),
+                    dtype: x.dtype(),
+                    tile,
+                };
+                (spec.render(), spec.grid(m, n))
+            }
+        };
+        let params = QuantMatmulParams {
+            m: to_u32(OP, m)?,
+            n: to_u32(OP, n)?,
+            k: to_u32(OP, k)?,
+            blocks: to_u32(OP, w.blocks_per_row())?,
+            x_off: to_u32(OP, x.offset())?,
+            out_off: 0,
+            col_groups: grid.map_or(0, |g| g.col_groups),
+            groups: grid.map_or(0, |g| g.groups),
+        };
+        dispatch(
+            OP,
+            self.device(),
+            &source,
+            &[
+                x.buffer(),
+                w.quants().buffer(),
+                w.scales().buffer(),
+                out.buffer(),
+            ],
+            &params,
+            grid.map(|g| g.workgroups),
+        )?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,148 @@
+//! [`QuantMatrix`]: an `n x k` GGML-quantized weight on the device, repacked
+//! from the file's blocks into 4-byte-aligned buffers.
+
+use super::cpu::{blocks_per_row, dequantize_rows};
+use crate::error::{Error, Result, ShapeError};
+use crate::tensor::Tensor;
+use std::sync::Arc;
+use tessera_hal::Device;
+use tessera_kernels::{DType, QuantFormat};
+
+/// A weight of `rows` × `cols` values (a GGML tensor of dims `[cols, rows]`:
+/// `rows` rows of `cols / 32` blocks) that stays quantized on the device.
+///
+/// Device layout (see [`QuantFormat`]): `quants`, the blocks' quant bytes in
+/// file order (32 bytes per Q8_0 block, 16 per Q4_0 block), and `scales`, the
+/// blocks' f16 scales in the same order, two per `u32` (the low half first,
+/// the last word zero-padded). Both are u32 tensors; the kernels read the
+/// quants as `vec4<u32>` and the scales with `unpack2x16float`.
+#[derive(Clone, Debug)]
+pub struct QuantMatrix {
+    format: QuantFormat,
+    rows: usize,
+    cols: usize,
+    quants: Tensor,
+    scales: Tensor,
+}
+
+impl QuantMatrix {
+    /// Upload `n_rows` rows of `k` values stored as ggml `format` blocks
+    /// (`bytes`: `n_rows * k / 32` blocks, row-major, as in a GGUF file).
+    /// Errors: `k` not a positive multiple of 32, no rows, a byte count other
+    /// than the blocks' (shape errors); sizes that overflow or exceed the
+    /// device's bindings (`TooLarge`); device failures.
+    pub fn from_ggml_bytes(
+        device: &Arc<dyn Device>,
+        format: QuantFormat,
+        n_rows: usize,
+        k: usize,
+        bytes: &[u8],
+    ) -> Result<QuantMatrix> {
+        let op = "quant_matrix";
+        let per_row = blocks_per_row(format, k, op)?;
+        if n_rows == 0 {
+            return Err(ShapeError::new(op, "a weight needs at least one row", &[&[0, k]]).into());
+        }
+        let too_large = || Error::TooLarge {
+            op,
+            message: format!("{n_rows} rows of {k} {format} values"),
+        };
+        let blocks = n_rows.checked_mul(per_row).ok_or_else(too_large)?;
+        let expected = blocks
+            .checked_mul(format.block_bytes())
+            .ok_or_else(too_large)?;
+        if bytes.len() != expected {
+            let msg = format!(
+                "{} bytes given; {n_rows} rows of {k} {format} values take {expected}",
+                bytes.len()
+            );
+            return Err(ShapeError::new(op, msg, &[&[n_rows, k], &[bytes.len()]]).into());
+        }
+        let mut quants = Vec::with_capacity(blocks * format.quant_bytes());
+        let mut scales = Vec::with_capacity(blocks.div_ceil(2) * 4);
+        for block in bytes.chunks_exact(format.block_bytes()) {
+            scales.extend_from_slice(&block[..2]);
+            quants.extend_from_slice(&block[2..]);
+        }
+        scales.resize(blocks.div_ceil(2) * 4, 0);
+        Ok(QuantMatrix {
+            format,
+            rows: n_rows,
+            cols: k,
+            quants: upload_words(device, &quants, op)?,
+            scales: upload_words(device, &scales, op)?,
+        })
+    }
+
+    /// Block format.
+    pub fn format(&self) -> QuantFormat {
+        self.format
+    }
+
+    /// Rows (`n`: output features of `x · Wᵀ`, or table entries).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Values per row (`k`: input features).
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Blocks per row (`cols / 32`).
+    pub fn blocks_per_row(&self) -> usize {
+        self.cols / self.format.block_values()
+    }
+
+    /// The device holding the weight.
+    pub fn device(&self) -> &Arc<dyn Device> {
+        self.quants.device()
+    }
+
+    /// Bytes the weight takes on the device (quants and scales).
+    pub fn gpu_bytes(&self) -> usize {
+        4 * (self.quants.numel() + self.scales.numel())
+    }
+
+    /// The quant words (u32 tensor), as the kernels bind them.
+    pub(crate) fn quants(&self) -> &Tensor {
+        &self.quants
+    }
+
+    /// The packed f16 scales (u32 tensor), as the kernels bind them.
+    pub(crate) fn scales(&self) -> &Tensor {
+        &self.scales
+    }
+
+    /// Read the weight back as ggml blocks: the bytes it was made from.
+    pub fn to_ggml_bytes(&self) -> Result<Vec<u8>> {
+        let quants = read_bytes(&self.quants)?;
+        let scales = read_bytes(&self.scales)?;
+        let q = self.format.quant_bytes();
+        let blocks = quants.len() / q;
+        let mut out = Vec::with_capacity(blocks * self.format.block_bytes());
+        for (b, block) in quants.chunks_exact(q).enumerate() {
+            out.extend_from_slice(&scales[2 * b..2 * b + 2]);
+            out.extend_from_slice(block);
+        }
+        Ok(out)
+    }
+
+    /// Read the weight back and dequantize it on the CPU: `rows * cols` f32
+    /// values, row-major (for tests and references).
+    pub fn dequantize_to_f32(&self) -> Result<Vec<f32>> {
+        dequantize_rows(self.format, &self.to_ggml_bytes()?, self.cols)
+    }
+}
+
+/// `bytes` (a multiple of 4 long) as a new u32 tensor.
+fn upload_words(device: &Arc<dyn Device>, bytes: &[u8], op: &'static str) -> Result<Tensor> {
+    let t = Tensor::uninit(device, DType::U32, &[bytes.len() / 4], op)?;
+    device.write(t.buffer(), 0, bytes)?;
+    Ok(t)
+}
+
+/// The raw bytes of a contiguous u32 tensor at offset 0.
+fn read_bytes(t: &Tensor) -> Result<Vec<u8>> {
+    Ok(t.device().read(t.buffer(), 0, 4 * t.numel() as u64)?)
+}

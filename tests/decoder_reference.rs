@@ -1,0 +1,260 @@
+//! Tiny Llama and Qwen2 checkpoints made with Hugging Face transformers
+//! (`scripts/make_tiny_decoders.py`, files in `tests/data/decoders/`): our logits
+//! and greedy continuations against transformers', from safetensors and from
+//! GGUF (F32, and Q8_0 / Q4_0 against transformers run on the dequantized
+//! weights), on every test adapter; plus the KV cache's agreement with one
+//! batched pass, and the errors of bad ids and context overflow.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tessera_hal::Device;
+use tessera_runtime::generation::{generate, DecoderTokenizer, GenerateOptions};
+use tessera_runtime::models::llama::{gguf_tokenizer, load_decoder, Decoder};
+use tessera_runtime::Error;
+
+/// First-step logits must match within this fraction of the largest |logit|.
+const LOGIT_RTOL: f64 = 1e-3;
+/// Greedy steps that must match token for token.
+const GREEDY_STEPS: usize = 24;
+
+const MODELS: [&str; 2] = ["tiny-llama", "tiny-qwen2"];
+
+fn model_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/decoders")
+        .join(name)
+}
+
+fn reference(name: &str) -> Value {
+    let text = std::fs::read_to_string(model_dir(name).join("reference.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
+}
+
+fn ids(v: &Value) -> Vec<u32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as u32)
+        .collect()
+}
+
+/// Largest |a - b| over the largest |b|.
+fn relative_error(actual: &[f32], expected: &[f32]) -> f64 {
+    assert_eq!(actual.len(), expected.len());
+    let scale = expected.iter().fold(0f64, |m, &v| m.max((v as f64).abs()));
+    let worst = actual
+        .iter()
+        .zip(expected)
+        .fold(0f64, |m, (&a, &b)| m.max(((a - b) as f64).abs()));
+    if actual.iter().any(|v| !v.is_finite()) {
+        return f64::INFINITY;
+    }
+    worst / scale.max(f64::MIN_POSITIVE)
+}
+
+fn greedy(decoder: &Decoder, prompt: &[u32]) -> Vec<u32> {
+    let options = GenerateOptions {
+        max_new_tokens: GREEDY_STEPS,
+        stop_at_eos: false,
+        ..Default::default()
+    };
+    generate(decoder, prompt, &options, |_| true).unwrap().ids
+}
+
+/// Check `decoder` against the reference section `expected` (the top level for
+/// f32, or its `q8_0` / `q4_0` object).
+fn check_against(decoder: &Decoder, reference: &Value, expected: &Value, context: &str) {
+    let prompt = ids(&reference["prompt_ids"]);
+    let mut cache = decoder.new_cache(prompt.len()).unwrap();
+    let logits = decoder.forward(&prompt, &mut cache).unwrap();
+    let err = relative_error(
+        &logits.to_f32_vec().unwrap(),
+        &floats(&expected["logits_first_step"]),
+    );
+    assert!(
+        err <= LOGIT_RTOL,
+        "{context}: first-step logits off by {err:.2e} of the largest"
+    );
+    assert_eq!(
+        greedy(decoder, &prompt),
+        ids(&expected["greedy_ids"]),
+        "{context}: greedy continuation"
+    );
+}
+
+fn load(path: &Path, device: &Arc<dyn Device>) -> Decoder {
+    load_decoder(path, device).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn safetensors_logits_and_greedy_match_transformers() {
+    poison_outputs();
+    for device in test_devices() {
+        for name in MODELS {
+            let reference = reference(name);
+            let decoder = load(&model_dir(name), device);
+            check_against(
+                &decoder,
+                &reference,
+                &reference,
+                &format!("{name} safetensors {}", label(device)),
+            );
+            // Every prompt position in one batched pass.
+            let prompt = ids(&reference["prompt_ids"]);
+            let mut cache = decoder.new_cache(prompt.len()).unwrap();
+            let all = decoder
+                .forward_all(&prompt, &mut cache)
+                .unwrap()
+                .to_f32_vec()
+                .unwrap();
+            let vocab = decoder.config.vocab_size;
+            for (p, row) in reference["logits_all_positions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .enumerate()
+            {
+                let err = relative_error(&all[p * vocab..(p + 1) * vocab], &floats(row));
+                assert!(err <= LOGIT_RTOL, "{name} position {p}: off by {err:.2e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn gguf_f32_and_quantized_match_transformers() {
+    poison_outputs();
+    for device in test_devices() {
+        for name in MODELS {
+            let reference = reference(name);
+            for (file, section) in [
+                ("model-f32.gguf", &reference),
+                ("model-q8_0.gguf", &reference["q8_0"]),
+                ("model-q4_0.gguf", &reference["q4_0"]),
+            ] {
+                let decoder = load(&model_dir(name).join(file), device);
+                check_against(
+                    &decoder,
+                    &reference,
+                    section,
+                    &format!("{name} {file} {}", label(device)),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn kv_cache_steps_match_one_batched_pass() {
+    poison_outputs();
+    let device = &test_devices()[0];
+    for name in MODELS {
+        let decoder = load(&model_dir(name), device);
+        let reference = reference(name);
+        let mut sequence = ids(&reference["prompt_ids"]);
+        sequence.extend(ids(&reference["greedy_ids"]).iter().take(6));
+        let mut cache = decoder.new_cache(sequence.len()).unwrap();
+        let batched = decoder
+            .forward_all(&sequence, &mut cache)
+            .unwrap()
+            .to_f32_vec()
+            .unwrap();
+        // Prompt of 3, then chunks of 1 and 2 through the cache.
+        let vocab = decoder.config.vocab_size;
+        let mut cache = decoder.new_cache(sequence.len()).unwrap();
+        let mut start = 0;
+        for len in [3, 1, 2, 1, 1, 2].into_iter().chain(std::iter::repeat(1)) {
+            if start >= sequence.len() {
+                break;
+            }
+            let end = (start + len).min(sequence.len());
+            let stepped = decoder
+                .forward_all(&sequence[start..end], &mut cache)
+                .unwrap()
+                .to_f32_vec()
+                .unwrap();
+            let err = relative_error(&stepped, &batched[start * vocab..end * vocab]);
+            assert!(
+                err <= 1e-4,
+                "{name} tokens {start}..{end}: off by {err:.2e}"
+            );
+            start = end;
+        }
+        assert_eq!(cache.len(), sequence.len());
+    }
+}
+
+#[test]
+fn tokenizers_reproduce_the_reference_prompt() {
+    for name in MODELS {
+        let reference = reference(name);
+        let text = reference["prompt_text"].as_str().unwrap();
+        let mut expected = ids(&reference["prompt_ids"]);
+        expected.remove(0); // the bos id was prepended by hand
+        let from_json =
+            DecoderTokenizer::from_file(&model_dir(name).join("tokenizer.json")).unwrap();
+        assert_eq!(
+            from_json.encode(text).unwrap(),
+            expected,
+            "{name} tokenizer.json"
+        );
+        let from_gguf = gguf_tokenizer(&model_dir(name).join("model-f32.gguf"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            from_gguf.encode(text).unwrap(),
+            expected,
+            "{name} embedded tokenizer"
+        );
+        let greedy = ids(&reference["greedy_ids"]);
+        assert_eq!(
+            from_gguf.decode(&greedy).unwrap(),
+            from_json.decode(&greedy).unwrap()
+        );
+    }
+}
+
+#[test]
+fn bad_ids_and_context_overflow_are_errors() {
+    let device = &test_devices()[0];
+    let decoder = load(&model_dir("tiny-llama"), device);
+    let vocab = decoder.config.vocab_size as u32;
+    let mut cache = decoder.new_cache(8).unwrap();
+    assert!(matches!(
+        decoder.forward(&[1, vocab], &mut cache),
+        Err(Error::IndexOutOfRange { index, position: 1, .. }) if index == vocab as i64
+    ));
+    assert!(matches!(
+        decoder.forward(&[1; 9], &mut cache),
+        Err(Error::TooLarge { .. })
+    ));
+    assert!(decoder.forward(&[], &mut cache).is_err());
+    assert!(decoder.forward(&[1; 8], &mut cache).is_ok());
+    assert!(matches!(
+        decoder.forward(&[1], &mut cache),
+        Err(Error::TooLarge { .. })
+    ));
+    let too_long = decoder.config.max_position_embeddings + 1;
+    assert!(decoder.new_cache(too_long).is_err());
+    let options = GenerateOptions {
+        max_new_tokens: too_long,
+        ..Default::default()
+    };
+    assert!(matches!(
+        generate(&decoder, &[1, 2], &options, |_| true),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(generate(&decoder, &[], &GenerateOptions::default(), |_| true).is_err());
+}
