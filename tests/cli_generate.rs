@@ -1,0 +1,181 @@
+//! `tessera generate` and `tessera bench generate` on the tiny reference
+//! checkpoints: greedy ids as transformers gives them, streamed text, sampling
+//! reproducible by seed, clear errors for bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn model(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/decoders")
+        .join(name)
+}
+
+fn reference(name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(model(name).join("reference.json")).unwrap())
+        .unwrap()
+}
+
+fn tessera(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .output()
+        .expect("run tessera")
+}
+
+fn ids_arg(v: &serde_json::Value) -> String {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[test]
+fn generate_json_gives_the_transformers_greedy_ids() {
+    for (name, path) in [
+        ("tiny-llama", model("tiny-llama")),
+        ("tiny-qwen2", model("tiny-qwen2").join("model-q8_0.gguf")),
+    ] {
+        let r = reference(name);
+        let expected = if name == "tiny-qwen2" { &r["q8_0"] } else { &r };
+        let prompt = ids_arg(&r["prompt_ids"]);
+        let out = tessera(&[
+            "generate",
+            "--model",
+            path.to_str().unwrap(),
+            "--prompt-ids",
+            &prompt,
+            "--max-new-tokens",
+            "24",
+            "--ignore-eos",
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["ids"], expected["greedy_ids"], "{name}");
+        assert_eq!(json["prompt_ids"], r["prompt_ids"], "{name}");
+        assert!(json["text"].is_string());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("tokens/s"), "{stderr}");
+    }
+}
+
+#[test]
+fn generate_streams_text_and_sampling_is_reproducible() {
+    let dir = model("tiny-qwen2");
+    let run = |seed: &str| {
+        let out = tessera(&[
+            "generate",
+            "--model",
+            dir.to_str().unwrap(),
+            "--prompt",
+            "The quick brown fox",
+            "--bos",
+            "--max-new-tokens",
+            "16",
+            "--temperature",
+            "0.9",
+            "--top-k",
+            "40",
+            "--top-p",
+            "0.95",
+            "--repetition-penalty",
+            "1.1",
+            "--seed",
+            seed,
+            "--ignore-eos",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let a = run("5");
+    assert!(!a.trim().is_empty());
+    assert_eq!(a, run("5"));
+    assert_ne!(a, run("6"));
+}
+
+#[test]
+fn generate_rejects_bad_input_with_a_message() {
+    let dir = model("tiny-llama");
+    let dir = dir.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["--prompt-ids", "1,99999"], "out of range"),
+        (
+            vec!["--prompt-ids", "1,2", "--max-new-tokens", "100000"],
+            "context",
+        ),
+        (vec!["--prompt-ids", "1,2", "--top-p", "0"], "top_p"),
+        (
+            vec!["--prompt-ids", "1,2", "--temperature=-1"],
+            "temperature",
+        ),
+    ] {
+        let mut full = vec!["generate", "--model", dir];
+        full.extend(args.iter());
+        let out = tessera(&full);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let out = tessera(&[
+        "generate",
+        "--model",
+        "/nonexistent/model.gguf",
+        "--prompt-ids",
+        "1",
+    ]);
+    assert!(!out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn bench_generate_prints_one_json_object_per_format() {
+    let out = tessera(&[
+        "bench",
+        "generate",
+        "--preset",
+        "tiny",
+        "--formats",
+        "f32,q4_0",
+        "--prompt-tokens",
+        "16",
+        "--decode-tokens",
+        "4",
+        "--reps",
+        "1",
+        "--warmup",
+        "1",
+        "--copy-elements",
+        "65536",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let generate: Vec<_> = lines.iter().filter(|l| l["op"] == "generate").collect();
+    assert_eq!(generate.len(), 2, "{lines:?}");
+    for g in generate {
+        assert!(g["decode_tokens_per_s"].as_f64().unwrap() > 0.0);
+        assert!(g["prompt_tokens_per_s"].as_f64().unwrap() > 0.0);
+        assert!(g["decode_fraction_of_copy"].as_f64().unwrap() > 0.0);
+        assert_eq!(g["weights"], "random");
+    }
+}
