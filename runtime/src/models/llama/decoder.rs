@@ -128,8 +128,7 @@ impl Decoder {
         cache.check_room(ids.len())?;
         let device = self.device();
         let s = ids.len();
-        let ids_t = Tensor::from_slice(device, ids, &[s])?;
-        let mut x = self.embed.gather_rows(&ids_t)?; // [s, hidden]
+        let mut x = self.embed.embed(device, ids)?; // [s, hidden]
         let mask = self.causal_mask(cache.len(), s)?;
         for (index, layer) in self.layers.iter().enumerate() {
             x = self.layer_forward(index, layer, &x, cache, mask.as_ref())?;

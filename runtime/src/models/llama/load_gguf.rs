@@ -18,7 +18,7 @@ use crate::generation::DecoderTokenizer;
 use crate::loaders::gguf::{GgmlType, GgufModelFile};
 use crate::loaders::gguf_tokenizer::tokenizer_from_gguf;
 use crate::loaders::LoadError;
-use crate::quant::{QuantFormat, QuantMatrix};
+use crate::quant::QuantFormat;
 use crate::tensor::Tensor;
 use std::path::Path;
 use std::sync::Arc;
@@ -124,8 +124,7 @@ impl GgufUploader<'_> {
                     Some(order) => permute_rows(bytes, rows, order),
                     None => bytes.to_vec(),
                 };
-                let matrix = QuantMatrix::from_ggml_bytes(self.device, format, rows, cols, &bytes)?;
-                Ok(WeightMatrix::Quant(Arc::new(matrix)))
+                WeightMatrix::quantized(self.device, format, rows, cols, &bytes)
             }
             None => {
                 let values = self.file.tensor_f32(name)?;
@@ -133,8 +132,7 @@ impl GgufUploader<'_> {
                     Some(order) => permute_rows(&values, rows, order),
                     None => values,
                 };
-                let t = Tensor::from_f32(self.device, &values, &[rows, cols], DType::F32)?;
-                Ok(WeightMatrix::Dense(t))
+                WeightMatrix::dense(self.device, &values, rows, cols)
             }
         }
     }

@@ -26,8 +26,14 @@ impl Uploader<'_> {
         Tensor::from_f32(self.device, &values, shape, DType::F32)
     }
 
+    /// A `[rows, cols]` matrix (split by rows when beyond one binding).
+    fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<WeightMatrix> {
+        self.file.expect_shape(name, &[rows, cols])?;
+        WeightMatrix::dense(self.device, &self.file.to_f32(name)?, rows, cols)
+    }
+
     fn projection(&self, name: &str, out: usize, inp: usize, bias: bool) -> Result<Projection> {
-        let weight = WeightMatrix::Dense(self.tensor(&format!("{name}.weight"), &[out, inp])?);
+        let weight = self.matrix(&format!("{name}.weight"), out, inp)?;
         let bias = match bias {
             true => Some(self.tensor(&format!("{name}.bias"), &[out])?),
             false => None,
@@ -70,13 +76,12 @@ pub fn decoder_from_safetensors(
             down: up.projection(&format!("{p}.mlp.down_proj"), hidden, inter, false)?,
         });
     }
-    let embed =
-        WeightMatrix::Dense(up.tensor("model.embed_tokens.weight", &[config.vocab_size, hidden])?);
+    let embed = up.matrix("model.embed_tokens.weight", config.vocab_size, hidden)?;
     let has_head = file.names().contains(&"lm_head.weight");
     let lm_head = if config.tie_word_embeddings && !has_head {
         embed.clone()
     } else {
-        WeightMatrix::Dense(up.tensor("lm_head.weight", &[config.vocab_size, hidden])?)
+        up.matrix("lm_head.weight", config.vocab_size, hidden)?
     };
     let rope = RopeTables::new(
         device,

@@ -6,7 +6,7 @@ use super::decoder::{Decoder, DecoderLayer};
 use super::rope_tables::RopeTables;
 use super::weights::{Projection, WeightMatrix};
 use crate::error::{Error, Result};
-use crate::quant::{quantize_rows, QuantFormat, QuantMatrix};
+use crate::quant::{quantize_rows, QuantFormat};
 use crate::tensor::Tensor;
 use std::sync::Arc;
 use tessera_hal::Device;
@@ -141,15 +141,13 @@ impl RandomUploader<'_> {
         let values = self.rng.fill(n, 1.0 / (cols as f32).sqrt());
         let format = match self.format {
             WeightFormat::F32 => {
-                let t = Tensor::from_f32(self.device, &values, &[rows, cols], DType::F32)?;
-                return Ok(WeightMatrix::Dense(t));
+                return WeightMatrix::dense(self.device, &values, rows, cols);
             }
             WeightFormat::Q8_0 => QuantFormat::Q8_0,
             WeightFormat::Q4_0 => QuantFormat::Q4_0,
         };
         let bytes = quantize_rows(format, &values, cols)?;
-        let matrix = QuantMatrix::from_ggml_bytes(self.device, format, rows, cols, &bytes)?;
-        Ok(WeightMatrix::Quant(Arc::new(matrix)))
+        WeightMatrix::quantized(self.device, format, rows, cols, &bytes)
     }
 
     fn projection(&mut self, rows: usize, cols: usize, bias: bool) -> Result<Projection> {
