@@ -5,7 +5,7 @@
 mod elementwise;
 mod elementwise_vec4;
 mod gather;
-mod launch;
+pub(crate) mod launch;
 mod layout;
 mod matmul;
 mod matmul_variants;

@@ -1,6 +1,6 @@
 //! Embedding lookup from a quantized table, ids checked on the host first.
 
-use super::dispatch::{dispatch, to_u32};
+use crate::ops::launch::{launch, to_u32};
 use super::matrix::QuantMatrix;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -58,7 +58,7 @@ impl QuantMatrix {
             index_dtype: ids.dtype(),
         }
         .render();
-        dispatch(
+        launch(
             OP,
             self.device(),
             &source,

@@ -1,6 +1,6 @@
 //! `x · Wᵀ` with a quantized `W`: host checks, kernel choice, dispatch.
 
-use super::dispatch::{dispatch, to_u32};
+use crate::ops::launch::{launch, to_u32};
 use super::matrix::QuantMatrix;
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
@@ -84,7 +84,7 @@ impl Tensor {
             col_groups: grid.map_or(0, |g| g.col_groups),
             groups: grid.map_or(0, |g| g.groups),
         };
-        dispatch(
+        launch(
             OP,
             self.device(),
             &source,

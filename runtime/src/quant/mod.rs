@@ -17,7 +17,6 @@
 //!   errors; nothing is read out of bounds on the host or the device.
 
 mod cpu;
-mod dispatch;
 mod gather;
 mod matmul;
 mod matrix;
