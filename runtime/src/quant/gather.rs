@@ -1,8 +1,8 @@
 //! Embedding lookup from a quantized table, ids checked on the host first.
 
-use crate::ops::launch::{launch, to_u32};
 use super::matrix::QuantMatrix;
 use crate::error::{Error, Result};
+use crate::ops::launch::{launch, to_u32};
 use crate::tensor::Tensor;
 use tessera_kernels::{elementwise_workgroups, DType, QuantGatherParams, QuantGatherSpec};
 

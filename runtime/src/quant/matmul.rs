@@ -1,8 +1,8 @@
 //! `x · Wᵀ` with a quantized `W`: host checks, kernel choice, dispatch.
 
-use crate::ops::launch::{launch, to_u32};
 use super::matrix::QuantMatrix;
 use crate::error::{Error, Result, ShapeError};
+use crate::ops::launch::{launch, to_u32};
 use crate::tensor::Tensor;
 use tessera_hal::AdapterType;
 use tessera_kernels::{QuantKernel, QuantMatmulParams, QuantMatvecSpec, QuantTiledSpec};
