@@ -55,52 +55,36 @@ impl Tensor {
             .into());
         }
         let x = self.contiguous()?;
-        let (cos, sin) = (cos.contiguous()?, sin.contiguous()?);
+        // The kernel indexes the small tables from element 0.
+        let at_zero = |t: &Tensor| match t.is_contiguous() && t.offset() == 0 {
+            true => Ok(t.clone()),
+            false => t.copy(),
+        };
+        let (cos, sin) = (at_zero(cos)?, at_zero(sin)?);
         let out = Tensor::uninit(self.device(), self.dtype(), self.shape(), op)?;
         let n = rows * heads * half;
         if n == 0 {
             return Ok(out);
         }
-        if cos.offset() != 0 || sin.offset() != 0 {
-            // Tables are small; keep the kernel's indexing simple.
-            return cos
-                .copy()?
-                .rope_tables_checked(&sin.copy()?, &x, &out, pos0, scale, n);
-        }
-        cos.rope_tables_checked(&sin, &x, &out, pos0, scale, n)
-    }
-
-    /// Dispatch the rope kernel with `self` as the cos table (offset 0).
-    fn rope_tables_checked(
-        &self,
-        sin: &Tensor,
-        x: &Tensor,
-        out: &Tensor,
-        pos0: usize,
-        scale: f32,
-        n: usize,
-    ) -> Result<Tensor> {
-        let op = "rope";
         let params = RopeParams {
             n: to_u32(op, n)?,
-            heads: to_u32(op, x.shape()[1])?,
-            half: to_u32(op, x.shape()[2] / 2)?,
+            heads: to_u32(op, heads)?,
+            half: to_u32(op, half)?,
             pos0: to_u32(op, pos0)?,
-            positions: to_u32(op, self.shape()[0])?,
+            positions: to_u32(op, positions)?,
             x_off: to_u32(op, x.offset())?,
             out_off: 0,
             scale,
         };
-        let source = RopeSpec { dtype: x.dtype() }.render();
         launch(
             op,
             x.device(),
-            &source,
-            &[x.buffer(), self.buffer(), sin.buffer(), out.buffer()],
+            &RopeSpec { dtype: x.dtype() }.render(),
+            &[x.buffer(), cos.buffer(), sin.buffer(), out.buffer()],
             &params,
             elementwise_workgroups(n as u64),
         )?;
-        Ok(out.clone())
+        Ok(out)
     }
 
     /// Write the elements of `self` into the view `dst` (same shape and dtype),
