@@ -6,6 +6,7 @@ mod sampling;
 mod text;
 
 pub use generator::{generate, GenerateOptions, Generation, StopReason};
+pub(crate) use sampling::SplitMix64;
 pub use sampling::{argmax, Sampler, SamplingConfig};
 pub use text::{DecoderTokenizer, TextStream};
 

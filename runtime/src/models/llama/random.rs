@@ -6,6 +6,7 @@ use super::decoder::{Decoder, DecoderLayer};
 use super::rope_tables::RopeTables;
 use super::weights::{Projection, WeightMatrix};
 use crate::error::{Error, Result};
+use crate::generation::SplitMix64;
 use crate::quant::{quantize_rows, QuantFormat};
 use crate::tensor::Tensor;
 use std::sync::Arc;
@@ -98,20 +99,13 @@ pub fn preset_config(name: &str) -> Option<DecoderConfig> {
     })
 }
 
-/// SplitMix64 values in [-scale, scale).
-struct Uniform(u64);
+/// Seeded values in [-scale, scale) from the sampler's SplitMix64.
+struct Uniform(SplitMix64);
 
 impl Uniform {
     fn fill(&mut self, n: usize, scale: f32) -> Vec<f32> {
         (0..n)
-            .map(|_| {
-                self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                let mut z = self.0;
-                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                z ^= z >> 31;
-                ((z >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
-            })
+            .map(|_| ((self.0.next_u64() >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale)
             .collect()
     }
 }
@@ -172,7 +166,7 @@ pub fn random_decoder(
     let mut up = RandomUploader {
         device,
         format,
-        rng: Uniform(seed),
+        rng: Uniform(SplitMix64(seed)),
     };
     let (hidden, inter) = (config.hidden_size, config.intermediate_size);
     let q_width = config.num_heads * config.head_dim;
