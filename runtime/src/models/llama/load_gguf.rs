@@ -98,8 +98,17 @@ impl GgufUploader<'_> {
     }
 
     fn vector(&self, name: &str, n: usize) -> Result<Tensor> {
+        self.vector_in_order(name, n, None)
+    }
+
+    /// The `[n]` vector `name`, entries reordered by `order` when given.
+    fn vector_in_order(&self, name: &str, n: usize, order: Option<&[usize]>) -> Result<Tensor> {
         self.expect_dims(name, n, None)?;
         let values = self.file.tensor_f32(name)?;
+        let values = match order {
+            Some(order) => permute_rows(&values, n, order),
+            None => values,
+        };
         Tensor::from_f32(self.device, &values, &[n], DType::F32)
     }
 
@@ -147,16 +156,7 @@ impl GgufUploader<'_> {
     ) -> Result<Projection> {
         let weight = self.matrix(&format!("{name}.weight"), rows, cols, order)?;
         let bias = match bias {
-            true => {
-                let b = self.vector(&format!("{name}.bias"), rows)?;
-                match order {
-                    Some(order) => {
-                        let values = permute_rows(&b.to_f32_vec()?, rows, order);
-                        Some(Tensor::from_f32(self.device, &values, &[rows], DType::F32)?)
-                    }
-                    None => Some(b),
-                }
-            }
+            true => Some(self.vector_in_order(&format!("{name}.bias"), rows, order)?),
             false => None,
         };
         Projection::new(weight, bias)
