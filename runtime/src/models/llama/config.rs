@@ -193,15 +193,11 @@ impl DecoderConfig {
         Ok(config)
     }
 
-    /// Read and validate the `{arch}.*` keys of a GGUF header. `has_output`
-    /// says whether the file has an `output.weight` (absent means tied).
+    /// Read and validate the `{arch}.*` keys of a GGUF header. The head is tied
+    /// when the file has no `output.weight`.
     pub fn from_gguf(file: &GgufFile) -> Result<DecoderConfig, LoadError> {
         let path = file.path.as_path();
-        let get = |key: &str| file.metadata.get(key);
-        let arch = get("general.architecture")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| bad(path, "general.architecture is missing"))?
-            .to_string();
+        let arch = file.architecture()?.to_string();
         let family = match arch.as_str() {
             "llama" => Family::Llama,
             "qwen2" => Family::Qwen2,
@@ -214,12 +210,11 @@ impl DecoderConfig {
         };
         let int = |key: &str| -> Result<usize, LoadError> {
             let full = format!("{arch}.{key}");
-            get(&full)
-                .and_then(|v| v.as_u64())
+            file.get_u64(&full)
                 .and_then(|v| usize::try_from(v).ok())
                 .ok_or_else(|| bad(path, format!("{full} is missing or not an integer")))
         };
-        let float = |key: &str| -> Option<f64> { get(&format!("{arch}.{key}"))?.as_f64() };
+        let float = |key: &str| file.get(&format!("{arch}.{key}"))?.as_f64();
         let hidden_size = int("embedding_length")?;
         let num_heads = int("attention.head_count")?;
         let num_kv_heads = int("attention.head_count_kv").unwrap_or(num_heads);
@@ -235,10 +230,11 @@ impl DecoderConfig {
         let vocab_size = int("vocab_size").ok().or(token_rows).ok_or_else(|| {
             bad(
                 path,
-                "no vocab size (neither {arch}.vocab_size nor token_embd)",
+                format!("no vocab size (neither {arch}.vocab_size nor token_embd)"),
             )
         })?;
-        let id = |key: &str| get(key).and_then(|v| v.as_u64()).map(|v| v as u32);
+        // An id beyond u32 is dropped, never truncated into another id.
+        let id = |key: &str| file.get_u32(key);
         let config = DecoderConfig {
             family,
             vocab_size,
