@@ -155,15 +155,12 @@ impl DecoderConfig {
             .rope_theta
             .or_else(|| params?.get("rope_theta")?.as_f64())
             .unwrap_or(10000.0);
+        // Ids beyond u32 are dropped, never truncated into another id.
+        let as_id = |v: &serde_json::Value| u32::try_from(v.as_u64()?).ok();
         let eos_token_ids = match &hf.eos_token_id {
             None | Some(serde_json::Value::Null) => Vec::new(),
-            Some(serde_json::Value::Number(n)) => {
-                n.as_u64().map(|v| v as u32).into_iter().collect()
-            }
-            Some(serde_json::Value::Array(items)) => items
-                .iter()
-                .filter_map(|v| v.as_u64().map(|v| v as u32))
-                .collect(),
+            Some(n @ serde_json::Value::Number(_)) => as_id(n).into_iter().collect(),
+            Some(serde_json::Value::Array(items)) => items.iter().filter_map(as_id).collect(),
             Some(other) => return Err(bad(path, format!("eos_token_id {other} is not an id"))),
         };
         let num_kv_heads = hf.num_key_value_heads.unwrap_or(hf.num_attention_heads);
