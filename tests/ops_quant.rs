@@ -1,4 +1,4 @@
-//! GGML Q8_0 / Q4_0 weights kept quantized on the device: the CPU block
+//! GGML Q8_0 / Q4_0 (and F16 in blocks) weights kept in their format on the device: the CPU block
 //! formats against ggml's rules and hand-made blocks; the device copy of a
 //! weight; `x · Wᵀ` through every kernel (and the automatic choice) against
 //! the f64 reference on the dequantized weight, over odd shapes, batched and
@@ -24,7 +24,7 @@ const NS: [usize; 4] = [1, 7, 33, 257];
 
 /// Tolerance of `x · Wᵀ` against the f64 reference on the dequantized weight.
 /// Dequantization is exact in f32 (an f16 scale times an integer of at most
-/// 8 bits), so what remains is f32 accumulation over `k` terms of unit-scale
+/// 8 bits, or an f16 widened), so what remains is f32 accumulation over `k` terms of unit-scale
 /// inputs: the dense matmul's tolerance ([`Tolerance::matmul_f32`] /
 /// [`Tolerance::matmul_f16`] for f16 storage of x and out).
 fn quant_matmul_tol(dtype: DType, k: usize) -> Tolerance {
@@ -207,9 +207,13 @@ fn quant_matrix_keeps_the_file_bytes() {
                     Tolerance::EXACT,
                     &ctx,
                 );
-                // The file's bytes, plus 2 bytes of scale padding for an odd block count.
-                let blocks = n * k / 32;
-                assert_eq!(w.gpu_bytes(), bytes.len() + 2 * (blocks % 2), "{ctx}");
+                // The file's bytes, plus 2 bytes of scale padding for an odd
+                // block count (F16: the one unread scale word).
+                let padding = match format {
+                    QuantFormat::F16 => 4,
+                    _ => 2 * (n * k / 32 % 2),
+                };
+                assert_eq!(w.gpu_bytes(), bytes.len() + padding, "{ctx}");
             }
         }
     }
@@ -410,6 +414,17 @@ fn quantize_dequantize_round_trip_error() {
         let bytes = quantize_rows(format, &x, k).unwrap();
         assert_eq!(bytes.len(), 5 * 3 * format.block_bytes());
         let back = dequantize_rows(format, &bytes, k).unwrap();
+        if format == QuantFormat::F16 {
+            // Round to nearest f16: exactly what `half` gives, within 2^-11.
+            for (i, (a, y)) in x.iter().zip(&back).enumerate() {
+                assert_eq!(*y, f16::from_f32(*a).to_f32(), "f16 [{i}], seed {seed}");
+                assert!(
+                    (a - y).abs() <= a.abs() * 2f32.powi(-11),
+                    "f16 [{i}]: {a} -> {y}"
+                );
+            }
+            continue;
+        }
         for (b, (xs, ys)) in x.chunks(32).zip(back.chunks(32)).enumerate() {
             let d = f16::from_bits(u16::from_le_bytes([
                 bytes[b * format.block_bytes()],
@@ -422,6 +437,7 @@ fn quantize_dequantize_round_trip_error() {
             let step = match format {
                 QuantFormat::Q8_0 => 0.5 * d + 127.0 * d * 1e-3,
                 QuantFormat::Q4_0 => d + 8.0 * d * 1e-3,
+                QuantFormat::F16 => unreachable!("checked above"),
             };
             for (i, (a, y)) in xs.iter().zip(ys).enumerate() {
                 assert!(

@@ -6,7 +6,6 @@ use crate::assemble::{linear_kernel, DEFAULT_WG};
 use crate::{BindingKind, DType, KernelSource, QuantFormat};
 
 const QGATHER: &str = include_str!("wgsl/qgather.wgsl");
-const Q_SCALE: &str = include_str!("wgsl/q_scale.wgsl");
 
 /// Parameters of [`QuantGatherSpec`].
 #[repr(C)]
@@ -52,7 +51,7 @@ impl QuantGatherSpec {
                 "fn in_table(id: I, rows: u32) -> bool { return id < rows; }\n",
             ),
         };
-        let header = format!("alias I = {index};\n{check}{}{Q_SCALE}", self.format.wgsl());
+        let header = format!("alias I = {index};\n{check}{}", self.format.wgsl());
         linear_kernel(
             format!("qgather/{}/{index}/wg{DEFAULT_WG}", self.format),
             &header,

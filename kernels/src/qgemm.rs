@@ -1,5 +1,5 @@
 //! Matmul against a GGML-quantized weight that stays quantized on the device:
-//! `out [m, n] = x [m, k] · Wᵀ` with `W` an `n x k` matrix of Q8_0 or Q4_0
+//! `out [m, n] = x [m, k] · Wᵀ` with `W` an `n x k` matrix of Q8_0, Q4_0 or F16
 //! blocks ([`QuantFormat`]; its docs give the device layout). The blocks are
 //! dequantized inside the kernels and everything accumulates in f32.
 //!
@@ -24,7 +24,6 @@ use crate::grid::grid_for_workgroups;
 use crate::{dtype_header, BindingKind, DType, KernelSource, QuantFormat};
 
 const Q_PARAMS: &str = include_str!("wgsl/q_params.wgsl");
-const Q_SCALE: &str = include_str!("wgsl/q_scale.wgsl");
 const QGEMV: &str = include_str!("wgsl/qgemv.wgsl");
 const QGEMM: &str = include_str!("wgsl/qgemm.wgsl");
 const QGEMM_FAT: &str = include_str!("wgsl/qgemm_fat.wgsl");
@@ -253,9 +252,9 @@ impl QuantTiledSpec {
     }
 }
 
-/// `header`, the parameter block, the format's unpacking and the scale lookup.
+/// `header`, the parameter block, and the format's unpacking and scale lookup.
 fn quant_header(header: &str, format: QuantFormat) -> String {
-    format!("{header}{Q_PARAMS}{}{Q_SCALE}", format.wgsl())
+    format!("{header}{Q_PARAMS}{}", format.wgsl())
 }
 
 /// x, qs, scales (read), out (write).

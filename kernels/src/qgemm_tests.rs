@@ -146,6 +146,8 @@ fn formats_and_parameter_blocks() {
     assert_eq!(QuantFormat::Q4_0.block_bytes(), 18);
     assert_eq!(QuantFormat::Q4_0.block_values(), 32);
     assert_eq!(QuantFormat::Q8_0.to_string(), "q8_0");
+    assert_eq!(QuantFormat::F16.block_bytes(), 64);
+    assert_eq!(QuantFormat::F16.scale_bytes(), 0);
     assert_eq!(std::mem::size_of::<QuantMatmulParams>() % 16, 0);
     assert_eq!(std::mem::size_of::<QuantGatherParams>() % 16, 0);
     assert_eq!(pow2_at_most(0), 1);

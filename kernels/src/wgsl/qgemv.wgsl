@@ -5,7 +5,7 @@
 // A workgroup of WG threads computes ROWS rows x COLS = WG / SPLIT columns of
 // out. The SPLIT adjacent lanes of one column stride over that row of W one
 // block each: a step of the lanes reads SPLIT consecutive blocks (32 bytes of
-// Q8_0 or 16 of Q4_0 per lane, as vec4<u32> loads), so loads coalesce and W is
+// Q8_0, 16 of Q4_0 or 64 of F16 per lane, as vec4<u32> loads), so loads coalesce and W is
 // read once per row group. A lane unpacks its block once and uses it for all
 // ROWS rows of x, applying the block's scale once per block per row:
 // acc[i] += d * Σ_j q_j x[r, j]. x (a few rows, read as vec4) comes from cache.

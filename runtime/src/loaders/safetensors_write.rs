@@ -1,12 +1,35 @@
-//! Writing f32 tensors as a safetensors file (for tests, tools and small exports).
+//! Writing f32 values as a safetensors file of F32 or F16 tensors (for tests,
+//! tools and small exports).
 
 use super::LoadError;
+use half::f16;
 use std::path::Path;
 
 /// Write `tensors` (name, shape, values) as F32 to `path`.
 pub fn write_safetensors_f32(
     path: &Path,
     tensors: &[(&str, &[usize], &[f32])],
+) -> Result<(), LoadError> {
+    write_encoded(path, tensors, "F32", |v, out| out.extend(v.to_le_bytes()))
+}
+
+/// Write `tensors` (name, shape, values) as F16 to `path`, each value rounded
+/// to the nearest f16.
+pub fn write_safetensors_f16(
+    path: &Path,
+    tensors: &[(&str, &[usize], &[f32])],
+) -> Result<(), LoadError> {
+    write_encoded(path, tensors, "F16", |v, out| {
+        out.extend(f16::from_f32(v).to_le_bytes())
+    })
+}
+
+/// Write `tensors` as `dtype`, each value appended to the data by `encode`.
+fn write_encoded(
+    path: &Path,
+    tensors: &[(&str, &[usize], &[f32])],
+    dtype: &str,
+    encode: impl Fn(f32, &mut Vec<u8>),
 ) -> Result<(), LoadError> {
     let mut header = serde_json::Map::new();
     let mut data = Vec::new();
@@ -20,10 +43,12 @@ pub fn write_safetensors_f32(
             });
         }
         let start = data.len();
-        data.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+        for &v in values.iter() {
+            encode(v, &mut data);
+        }
         header.insert(
             name.to_string(),
-            serde_json::json!({ "dtype": "F32", "shape": shape, "data_offsets": [start, data.len()] }),
+            serde_json::json!({ "dtype": dtype, "shape": shape, "data_offsets": [start, data.len()] }),
         );
     }
     let header = serde_json::Value::Object(header).to_string();

@@ -1,6 +1,7 @@
 //! The CPU side of the GGML block formats: ggml's reference quantizers
-//! (`quantize_row_q8_0_ref`, `quantize_row_q4_0_ref`) and dequantizers, on
-//! rows of `k` values (a multiple of 32) laid out as consecutive blocks.
+//! (`quantize_row_q8_0_ref`, `quantize_row_q4_0_ref`, and rounding to f16 for
+//! F16) and dequantizers, on rows of `k` values (a multiple of 32) laid out as
+//! consecutive blocks.
 
 use crate::error::{Error, Result, ShapeError};
 use half::f16;
@@ -35,7 +36,7 @@ pub(crate) fn blocks_per_row(format: QuantFormat, k: usize, op: &'static str) ->
 ///   one on ties), `d = max / -8`, `q = min(15, trunc(x / d + 8.5))`;
 ///
 /// with `x / d` computed as `x * (1 / d)` in f32 (0 where `d` is 0) and `d`
-/// stored as f16. Errors when `k` is not a positive multiple of 32 or
+/// stored as f16; F16 rounds each value to nearest f16. Errors when `k` is not a positive multiple of 32 or
 /// `values` is not whole rows.
 pub fn quantize_rows(format: QuantFormat, values: &[f32], k: usize) -> Result<Vec<u8>> {
     let op = "quantize_rows";
@@ -49,6 +50,11 @@ pub fn quantize_rows(format: QuantFormat, values: &[f32], k: usize) -> Result<Ve
         match format {
             QuantFormat::Q8_0 => quantize_q8_0(block, &mut out),
             QuantFormat::Q4_0 => quantize_q4_0(block, &mut out),
+            QuantFormat::F16 => out.extend(
+                block
+                    .iter()
+                    .flat_map(|&v| f16::from_f32(v).to_bits().to_le_bytes()),
+            ),
         }
     }
     Ok(out)
@@ -85,7 +91,7 @@ fn quantize_q4_0(x: &[f32], out: &mut Vec<u8>) {
 
 /// Dequantize `bytes` (whole rows of `k` values in `format`) to f32, as
 /// ggml's `dequantize_row_*` do: `d * q` with `d` the block's f16 scale and
-/// `q` the signed byte (Q8_0) or nibble minus 8 (Q4_0).
+/// `q` the signed byte (Q8_0) or nibble minus 8 (Q4_0); F16 values widened.
 pub fn dequantize_rows(format: QuantFormat, bytes: &[u8], k: usize) -> Result<Vec<f32>> {
     let op = "dequantize_rows";
     let row = checked_row_bytes(format, k, op)?;
@@ -102,15 +108,23 @@ pub fn dequantize_rows(format: QuantFormat, bytes: &[u8], k: usize) -> Result<Ve
         message: format!("{blocks} blocks"),
     })?);
     for block in bytes.chunks_exact(format.block_bytes()) {
-        let d = f16::from_bits(u16::from_le_bytes([block[0], block[1]])).to_f32();
-        let qs = &block[2..];
         match format {
-            QuantFormat::Q8_0 => out.extend(qs.iter().map(|&q| (q as i8) as f32 * d)),
+            QuantFormat::Q8_0 => {
+                let d = f16_at(block, 0);
+                out.extend(block[2..].iter().map(|&q| (q as i8) as f32 * d));
+            }
             QuantFormat::Q4_0 => {
+                let (d, qs) = (f16_at(block, 0), &block[2..]);
                 out.extend(qs.iter().map(|&q| ((q & 0xF) as i32 - 8) as f32 * d));
                 out.extend(qs.iter().map(|&q| ((q >> 4) as i32 - 8) as f32 * d));
             }
+            QuantFormat::F16 => out.extend((0..block.len() / 2).map(|i| f16_at(block, 2 * i))),
         }
     }
     Ok(out)
+}
+
+/// The little-endian f16 at byte `at` of `bytes`, widened.
+fn f16_at(bytes: &[u8], at: usize) -> f32 {
+    f16::from_bits(u16::from_le_bytes([bytes[at], bytes[at + 1]])).to_f32()
 }

@@ -12,9 +12,9 @@ use tessera_kernels::{DType, QuantFormat};
 /// `rows` rows of `cols / 32` blocks) that stays quantized on the device.
 ///
 /// Device layout (see [`QuantFormat`]): `quants`, the blocks' quant bytes in
-/// file order (32 bytes per Q8_0 block, 16 per Q4_0 block), and `scales`, the
-/// blocks' f16 scales in the same order, two per `u32` (the low half first,
-/// the last word zero-padded). Both are u32 tensors; the kernels read the
+/// file order (32 bytes per Q8_0 block, 16 per Q4_0 block, 64 per F16 block),
+/// and `scales`, the blocks' f16 scales in the same order, two per `u32` (the
+/// low half first, the last word zero-padded; one zero word for F16). Both are u32 tensors; the kernels read the
 /// quants as `vec4<u32>` and the scales with `unpack2x16float`.
 #[derive(Clone, Debug)]
 pub struct QuantMatrix {
@@ -58,13 +58,15 @@ impl QuantMatrix {
             );
             return Err(ShapeError::new(op, msg, &[&[n_rows, k], &[bytes.len()]]).into());
         }
+        let s = format.scale_bytes();
         let mut quants = Vec::with_capacity(blocks * format.quant_bytes());
         let mut scales = Vec::with_capacity(blocks.div_ceil(2) * 4);
         for block in bytes.chunks_exact(format.block_bytes()) {
-            scales.extend_from_slice(&block[..2]);
-            quants.extend_from_slice(&block[2..]);
+            scales.extend_from_slice(&block[..s]);
+            quants.extend_from_slice(&block[s..]);
         }
-        scales.resize(blocks.div_ceil(2) * 4, 0);
+        // Two scales per word; formats without scales still bind one word.
+        scales.resize((scales.len().div_ceil(4) * 4).max(4), 0);
         Ok(QuantMatrix {
             format,
             rows: n_rows,
@@ -118,11 +120,11 @@ impl QuantMatrix {
     pub fn to_ggml_bytes(&self) -> Result<Vec<u8>> {
         let quants = read_bytes(&self.quants)?;
         let scales = read_bytes(&self.scales)?;
-        let q = self.format.quant_bytes();
+        let (q, s) = (self.format.quant_bytes(), self.format.scale_bytes());
         let blocks = quants.len() / q;
         let mut out = Vec::with_capacity(blocks * self.format.block_bytes());
         for (b, block) in quants.chunks_exact(q).enumerate() {
-            out.extend_from_slice(&scales[2 * b..2 * b + 2]);
+            out.extend_from_slice(&scales[s * b..s * (b + 1)]);
             out.extend_from_slice(block);
         }
         Ok(out)

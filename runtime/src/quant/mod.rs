@@ -1,5 +1,5 @@
-//! GGML block-quantized weights (Q8_0, Q4_0) that stay quantized on the GPU and
-//! are dequantized inside the matmul kernels.
+//! GGML block-quantized weights (Q8_0, Q4_0, and F16 cut into blocks) that stay
+//! in their format on the GPU and are dequantized inside the matmul kernels.
 //!
 //! Rules of this module:
 //! - The block formats are ggml's ([`QuantFormat`] documents them); the CPU

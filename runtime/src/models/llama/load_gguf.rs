@@ -1,6 +1,7 @@
 //! Build a [`Decoder`] from a GGUF file (llama.cpp's layout): config from the
-//! `llama.*` / `qwen2.*` keys, F32/F16/BF16 tensors uploaded as f32, Q8_0 and
-//! Q4_0 matrices kept quantized on the device.
+//! `llama.*` / `qwen2.*` keys; Q8_0, Q4_0 and F16 matrices kept in their
+//! format on the device (F16 rows whose length is not a multiple of 32, F32 and
+//! BF16 tensors, and all vectors uploaded as f32).
 //!
 //! llama.cpp's converter stores the rows of Llama's q and k projections in the
 //! interleaved rotary layout (within each head, rows `2i` and `2i + 1` hold
@@ -124,6 +125,9 @@ impl GgufUploader<'_> {
         let quant = match ggml_type {
             GgmlType::Q8_0 => Some(QuantFormat::Q8_0),
             GgmlType::Q4_0 => Some(QuantFormat::Q4_0),
+            GgmlType::F16 if cols.is_multiple_of(QuantFormat::F16.block_values()) => {
+                Some(QuantFormat::F16)
+            }
             GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => None,
         };
         match quant {

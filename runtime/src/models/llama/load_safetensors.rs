@@ -1,12 +1,15 @@
 //! Build a [`Decoder`] from a Hugging Face folder: `config.json` and
-//! `model.safetensors` (f32, f16 or bf16 weights, uploaded as f32).
+//! `model.safetensors` (f32, f16 or bf16 weights). f16 matrices stay f16 on the
+//! device (as [`QuantFormat::F16`] blocks) when their rows are a multiple of
+//! 32 long; everything else is uploaded as f32.
 
 use super::config::DecoderConfig;
 use super::decoder::{Decoder, DecoderLayer};
 use super::rope_tables::RopeTables;
 use super::weights::{Projection, WeightMatrix};
 use crate::error::Result;
-use crate::loaders::SafetensorsFile;
+use crate::loaders::{SafetensorsFile, StDType};
+use crate::quant::QuantFormat;
 use crate::tensor::Tensor;
 use std::path::Path;
 use std::sync::Arc;
@@ -28,7 +31,12 @@ impl Uploader<'_> {
 
     /// A `[rows, cols]` matrix (split by rows when beyond one binding).
     fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<WeightMatrix> {
-        self.file.expect_shape(name, &[rows, cols])?;
+        let info = self.file.expect_shape(name, &[rows, cols])?;
+        let f16 = QuantFormat::F16;
+        if info.dtype == StDType::F16 && cols.is_multiple_of(f16.block_values()) {
+            let bytes = self.file.raw_bytes(name)?;
+            return WeightMatrix::quantized(self.device, f16, rows, cols, bytes);
+        }
         WeightMatrix::dense(self.device, &self.file.to_f32(name)?, rows, cols)
     }
 

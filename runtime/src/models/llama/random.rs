@@ -18,6 +18,8 @@ use tessera_kernels::DType;
 pub enum WeightFormat {
     /// Dense f32.
     F32,
+    /// f16 values in blocks ([`QuantFormat::F16`]).
+    F16,
     /// GGML Q8_0 blocks.
     Q8_0,
     /// GGML Q4_0 blocks.
@@ -25,10 +27,11 @@ pub enum WeightFormat {
 }
 
 impl WeightFormat {
-    /// Parse `f32`, `q8_0` or `q4_0`.
+    /// Parse `f32`, `f16`, `q8_0` or `q4_0`.
     pub fn from_name(name: &str) -> Option<WeightFormat> {
         match name.to_ascii_lowercase().as_str() {
             "f32" => Some(WeightFormat::F32),
+            "f16" => Some(WeightFormat::F16),
             "q8_0" | "q8" => Some(WeightFormat::Q8_0),
             "q4_0" | "q4" => Some(WeightFormat::Q4_0),
             _ => None,
@@ -39,6 +42,7 @@ impl WeightFormat {
     pub fn name(self) -> &'static str {
         match self {
             WeightFormat::F32 => "f32",
+            WeightFormat::F16 => "f16",
             WeightFormat::Q8_0 => "q8_0",
             WeightFormat::Q4_0 => "q4_0",
         }
@@ -137,6 +141,7 @@ impl RandomUploader<'_> {
             WeightFormat::F32 => {
                 return WeightMatrix::dense(self.device, &values, rows, cols);
             }
+            WeightFormat::F16 => QuantFormat::F16,
             WeightFormat::Q8_0 => QuantFormat::Q8_0,
             WeightFormat::Q4_0 => QuantFormat::Q4_0,
         };
