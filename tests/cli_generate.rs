@@ -147,7 +147,7 @@ fn bench_generate_prints_one_json_object_per_format() {
         "--preset",
         "tiny",
         "--formats",
-        "f32,q4_0",
+        "f32,q4_0,q4_k,q6_k",
         "--prompt-tokens",
         "16",
         "--decode-tokens",
@@ -171,7 +171,13 @@ fn bench_generate_prints_one_json_object_per_format() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let generate: Vec<_> = lines.iter().filter(|l| l["op"] == "generate").collect();
-    assert_eq!(generate.len(), 2, "{lines:?}");
+    assert_eq!(generate.len(), 4, "{lines:?}");
+    let formats: Vec<_> = generate.iter().map(|g| g["format"].as_str()).collect();
+    assert_eq!(
+        formats,
+        [Some("f32"), Some("q4_0"), Some("q4_k"), Some("q6_k")],
+        "{lines:?}"
+    );
     for g in generate {
         assert!(g["decode_tokens_per_s"].as_f64().unwrap() > 0.0);
         assert!(g["prompt_tokens_per_s"].as_f64().unwrap() > 0.0);

@@ -137,15 +137,13 @@ fn f16_checkpoints_stay_f16_and_match_rounded_f32_weights() {
                     "{context}: embedding not f16"
                 );
                 for layer in &decoder.layers {
-                    for p in [
-                        &layer.q,
-                        &layer.k,
-                        &layer.v,
-                        &layer.o,
-                        &layer.gate,
-                        &layer.down,
+                    for w in [
+                        &layer.qkv,
+                        &layer.o.weight,
+                        &layer.gate_up,
+                        &layer.down.weight,
                     ] {
-                        assert!(is_f16_blocks(&p.weight), "{context}: a projection not f16");
+                        assert!(is_f16_blocks(w), "{context}: a projection not f16");
                     }
                 }
                 assert!(

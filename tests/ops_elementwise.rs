@@ -124,7 +124,7 @@ fn binary_ops_broadcast_like_numpy() {
                     let (want, want_shape) = reference::binary(op, &av, sa, &bv, sb);
                     assert_eq!(out.shape(), want_shape.as_slice());
                     let tol = match op {
-                        BinaryOp::Pow => Tolerance::F32_TRANSCENDENTAL,
+                        BinaryOp::Pow | BinaryOp::SiluMul => Tolerance::F32_TRANSCENDENTAL,
                         _ => Tolerance::F32_EXACTISH,
                     };
                     let ctx = format!(
@@ -221,7 +221,7 @@ fn binary_inputs(
 
 fn binary_tolerance(op: BinaryOp) -> Tolerance {
     match op {
-        BinaryOp::Pow => Tolerance::F32_TRANSCENDENTAL,
+        BinaryOp::Pow | BinaryOp::SiluMul => Tolerance::F32_TRANSCENDENTAL,
         _ => Tolerance::F32_EXACTISH,
     }
 }

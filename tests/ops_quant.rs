@@ -1,8 +1,11 @@
-//! GGML Q8_0 / Q4_0 (and F16 in blocks) weights kept in their format on the device: the CPU block
-//! formats against ggml's rules and hand-made blocks; the device copy of a
-//! weight; `x · Wᵀ` through every kernel (and the automatic choice) against
-//! the f64 reference on the dequantized weight, over odd shapes, batched and
-//! strided inputs and f16; quantized embedding lookups; and bad sizes, shapes
+//! GGML Q8_0 / Q4_0 / Q4_K / Q6_K (and F16 in blocks) weights kept in their
+//! format on the device: the CPU block formats against ggml's rules and
+//! hand-made blocks (the K dequantizers are also checked bit for bit against
+//! gguf-py in the runtime's unit tests); the device copy of a weight; `x · Wᵀ`
+//! through every kernel (and the automatic choice) against the f64 reference
+//! on the dequantized weight, over odd shapes (K formats: odd counts of
+//! 256-value super-blocks), batched and strided inputs and f16; quantized
+//! embedding lookups; K-quant tensors of a GGUF file; and bad sizes, shapes
 //! and ids as typed errors. Every op test runs on every test adapter.
 
 mod common;
@@ -10,21 +13,38 @@ mod common;
 use common::*;
 use half::f16;
 use rand::Rng;
+use std::path::Path;
 use std::sync::Arc;
 use tessera_hal::Device;
 use tessera_kernels::DType;
+use tessera_runtime::loaders::gguf::{GgmlType, GgufModelFile, GgufWriter};
 use tessera_runtime::quant::{
     dequantize_rows, quantize_rows, row_bytes, QuantFormat, QuantKernel, QuantMatrix,
 };
 use tessera_runtime::{reference, Error, Tensor};
 
 const MS: [usize; 8] = [1, 2, 3, 5, 8, 9, 33, 100];
-const KS: [usize; 4] = [32, 64, 96, 4096];
 const NS: [usize; 4] = [1, 7, 33, 257];
 
+/// Row lengths to test in `format`: multiples of its group (32, or 256 for
+/// the K formats), odd counts of groups included.
+fn ks(format: QuantFormat) -> &'static [usize] {
+    match format.group_values() {
+        32 => &[32, 64, 96, 4096],
+        _ => &[256, 768, 4096],
+    }
+}
+
+/// A short row of three groups: 96 values, or 768 for the K formats.
+fn three_groups(format: QuantFormat) -> usize {
+    3 * format.group_values()
+}
+
 /// Tolerance of `x · Wᵀ` against the f64 reference on the dequantized weight.
-/// Dequantization is exact in f32 (an f16 scale times an integer of at most
-/// 8 bits, or an f16 widened), so what remains is f32 accumulation over `k` terms of unit-scale
+/// Dequantization is exact in f32 for Q8_0 / Q4_0 / F16 (an f16 scale times
+/// an integer of at most 8 bits, or an f16 widened) and within an ulp or two
+/// for the K formats (`(d·sc)·q − dmin·m` rounds twice, and a GPU may fuse
+/// it), so what remains is f32 accumulation over `k` terms of unit-scale
 /// inputs: the dense matmul's tolerance ([`Tolerance::matmul_f32`] /
 /// [`Tolerance::matmul_f16`] for f16 storage of x and out).
 fn quant_matmul_tol(dtype: DType, k: usize) -> Tolerance {
@@ -74,6 +94,17 @@ fn check_product(
     assert_close(&got, &want, tol, &format!("{ctx} {kernel:?}"));
 }
 
+/// Tolerance of a gathered row against the CPU dequantizer: bit-exact, except
+/// Q4_K's `(d·sc)·q − dmin·m`, which a GPU compiler may fuse into one FMA
+/// (one rounding fewer): a few ulp, with a floor for values that cancel to
+/// near zero.
+fn gather_tol(format: QuantFormat) -> Tolerance {
+    match format {
+        QuantFormat::Q4_K => Tolerance::F32_EXACTISH,
+        _ => Tolerance::EXACT,
+    }
+}
+
 /// The automatic choice, then every kernel forced.
 const KERNELS: [Option<QuantKernel>; 4] = [
     None,
@@ -88,7 +119,7 @@ fn quant_matmul_odd_shapes_every_kernel() {
     let (mut rng, seed) = seeded_rng("quant_matmul_odd_shapes_every_kernel");
     for dev in test_devices() {
         for format in QuantFormat::ALL {
-            for (i, k) in KS.into_iter().enumerate() {
+            for (i, &k) in ks(format).iter().enumerate() {
                 for (j, n) in NS.into_iter().enumerate() {
                     let (w, _, deq) = random_weight(dev, &mut rng, format, n, k);
                     // Every m meets every k: two per (k, n) pair, rotating.
@@ -117,7 +148,7 @@ fn quant_matmul_batched_strided_and_f16() {
     let (mut rng, seed) = seeded_rng("quant_matmul_batched_strided_and_f16");
     for dev in test_devices() {
         for format in QuantFormat::ALL {
-            let (n, k) = (33, 96);
+            let (n, k) = (33, three_groups(format));
             let (w, _, deq) = random_weight(dev, &mut rng, format, n, k);
             let ctx =
                 |what: &str| format!("{format} {what} n={n} k={k} on {} seed {seed}", label(dev));
@@ -196,7 +227,8 @@ fn quant_matrix_keeps_the_file_bytes() {
     let (mut rng, seed) = seeded_rng("quant_matrix_keeps_the_file_bytes");
     for dev in test_devices() {
         for format in QuantFormat::ALL {
-            for (n, k) in [(1, 32), (3, 96), (7, 64), (257, 4096)] {
+            let g = format.group_values();
+            for (n, k) in [(1, g), (3, 3 * g), (7, 2 * g), (257, 4096)] {
                 let (w, bytes, deq) = random_weight(dev, &mut rng, format, n, k);
                 let ctx = format!("{format} {n}x{k} on {} seed {seed}", label(dev));
                 assert_eq!((w.rows(), w.cols(), w.format()), (n, k, format), "{ctx}");
@@ -208,10 +240,13 @@ fn quant_matrix_keeps_the_file_bytes() {
                     &ctx,
                 );
                 // The file's bytes, plus 2 bytes of scale padding for an odd
-                // block count (F16: the one unread scale word).
+                // block count (F16, K formats: the one unread scale word; Q6_K:
+                // 14 bytes per super-block).
+                let groups = n * k / g;
                 let padding = match format {
-                    QuantFormat::F16 => 4,
-                    _ => 2 * (n * k / 32 % 2),
+                    QuantFormat::Q8_0 | QuantFormat::Q4_0 => 2 * (groups % 2),
+                    QuantFormat::F16 | QuantFormat::Q4_K => 4,
+                    QuantFormat::Q6_K => 4 + 14 * groups,
                 };
                 assert_eq!(w.gpu_bytes(), bytes.len() + padding, "{ctx}");
             }
@@ -227,34 +262,38 @@ fn quant_matrix_rejects_bad_sizes() {
         other => panic!("{what}: expected a shape error, got {other:?}"),
     };
     for format in QuantFormat::ALL {
-        let b = format.block_bytes();
+        let (b, g) = (format.group_bytes(), format.group_values());
         let ok = vec![0u8; 2 * b];
-        assert!(QuantMatrix::from_ggml_bytes(dev, format, 2, 32, &ok).is_ok());
+        assert!(QuantMatrix::from_ggml_bytes(dev, format, 2, g, &ok).is_ok());
         shape_error(
-            QuantMatrix::from_ggml_bytes(dev, format, 2, 32, &ok[..2 * b - 1]),
+            QuantMatrix::from_ggml_bytes(dev, format, 2, g, &ok[..2 * b - 1]),
             "short",
         );
+        shape_error(QuantMatrix::from_ggml_bytes(dev, format, 1, g, &ok), "long");
         shape_error(
-            QuantMatrix::from_ggml_bytes(dev, format, 1, 32, &ok),
-            "long",
+            QuantMatrix::from_ggml_bytes(dev, format, 2, g - 1, &ok),
+            "k = group - 1",
         );
         shape_error(
-            QuantMatrix::from_ggml_bytes(dev, format, 2, 31, &ok),
-            "k = 31",
-        );
-        shape_error(
-            QuantMatrix::from_ggml_bytes(dev, format, 2, 48, &ok),
-            "k = 48",
+            QuantMatrix::from_ggml_bytes(dev, format, 2, g + g / 2, &ok),
+            "k = 1.5 groups",
         );
         shape_error(
             QuantMatrix::from_ggml_bytes(dev, format, 2, 0, &[]),
             "k = 0",
         );
         shape_error(
-            QuantMatrix::from_ggml_bytes(dev, format, 0, 32, &[]),
+            QuantMatrix::from_ggml_bytes(dev, format, 0, g, &[]),
             "no rows",
         );
-        match QuantMatrix::from_ggml_bytes(dev, format, usize::MAX / 2, 64, &ok) {
+        if g > 32 {
+            // 64 values are whole 32-value blocks but not K super-blocks.
+            shape_error(
+                QuantMatrix::from_ggml_bytes(dev, format, 2, 64, &ok),
+                "k = 64",
+            );
+        }
+        match QuantMatrix::from_ggml_bytes(dev, format, usize::MAX / 2, 2 * g, &ok) {
             Err(Error::TooLarge { op, .. }) => assert_eq!(op, "quant_matrix"),
             other => panic!("expected TooLarge, got {other:?}"),
         }
@@ -267,7 +306,7 @@ fn quant_gather_rows_valid_and_out_of_range() {
     let (mut rng, seed) = seeded_rng("quant_gather_rows_valid_and_out_of_range");
     for dev in test_devices() {
         for format in QuantFormat::ALL {
-            let (rows, k) = (37, 96);
+            let (rows, k) = (37, three_groups(format));
             let (w, _, deq) = random_weight(dev, &mut rng, format, rows, k);
             let ctx = format!("{format} gather on {} seed {seed}", label(dev));
             let ids_u: Vec<u32> = random_ids(&mut rng, 6, rows as u32)
@@ -285,7 +324,12 @@ fn quant_gather_rows_valid_and_out_of_range() {
                 let out = w.gather_rows(ids).unwrap();
                 assert_eq!(out.shape(), shape.as_slice(), "{ctx}");
                 assert_eq!(out.dtype(), DType::F32, "{ctx}");
-                assert_close(&out.to_vec::<f32>().unwrap(), &want, Tolerance::EXACT, &ctx);
+                assert_close(
+                    &out.to_vec::<f32>().unwrap(),
+                    &want,
+                    gather_tol(format),
+                    &ctx,
+                );
             }
             let none = Tensor::from_slice(dev, &[0u32; 0], &[0]).unwrap();
             assert_eq!(w.gather_rows(&none).unwrap().shape(), [0, k]);
@@ -308,6 +352,54 @@ fn quant_gather_rows_valid_and_out_of_range() {
             ));
             let floats = Tensor::from_slice(dev, &[1.0f32], &[1]).unwrap();
             assert!(matches!(w.gather_rows(&floats), Err(Error::DType { .. })));
+        }
+    }
+}
+
+#[test]
+fn k_quant_tensors_of_a_gguf_file_load_and_multiply() {
+    poison_outputs();
+    let (mut rng, seed) = seeded_rng("k_quant_tensors_of_a_gguf_file_load_and_multiply");
+    // A Q4_K [512, 5] and a Q6_K [768, 3] tensor (GGML dims: row length first).
+    let shapes = [
+        (GgmlType::Q4_K, QuantFormat::Q4_K, 5, 512),
+        (GgmlType::Q6_K, QuantFormat::Q6_K, 3, 768),
+    ];
+    let mut writer = GgufWriter::new();
+    let mut want = Vec::new();
+    for (i, &(ty, format, n, k)) in shapes.iter().enumerate() {
+        let bytes = quantize_rows(format, &random_vec(&mut rng, n * k, -1.0, 1.0), k).unwrap();
+        writer.tensor(format!("w{i}"), &[k as u64, n as u64], ty, bytes.clone());
+        want.push(bytes);
+    }
+    let file = GgufModelFile::from_bytes(Path::new("k.gguf"), writer.to_bytes().unwrap()).unwrap();
+    for dev in test_devices() {
+        for (i, &(ty, format, n, k)) in shapes.iter().enumerate() {
+            let ctx = format!("{format} on {} seed {seed}", label(dev));
+            let info = file.header().tensor(&format!("w{i}")).unwrap();
+            assert_eq!(
+                (info.ggml_type, info.dims.clone()),
+                (ty, vec![k as u64, n as u64])
+            );
+            let bytes = file.tensor_bytes(&info.name).unwrap();
+            assert_eq!(bytes, want[i].as_slice(), "{ctx}");
+            let w = QuantMatrix::from_ggml_bytes(dev, format, n, k, bytes).unwrap();
+            assert_eq!(w.to_ggml_bytes().unwrap(), bytes, "{ctx}");
+            let deq = dequantize_rows(format, bytes, k).unwrap();
+            assert_eq!(w.dequantize_to_f32().unwrap(), deq, "{ctx}");
+            for m in [1, 12] {
+                let (x, xv) = upload(
+                    dev,
+                    &random_vec(&mut rng, m * k, -1.0, 1.0),
+                    &[m, k],
+                    DType::F32,
+                );
+                check_product(&x, &xv, &w, &deq, None, &format!("{ctx} m={m}"));
+            }
+            let ids = Tensor::from_slice(dev, &[n as u32 - 1, 0], &[2]).unwrap();
+            let rows = w.gather_rows(&ids).unwrap().to_vec::<f32>().unwrap();
+            let expect = [&deq[(n - 1) * k..], &deq[..k]].concat();
+            assert_close(&rows, &expect, gather_tol(format), &ctx);
         }
     }
 }
@@ -409,42 +501,118 @@ fn dequantize_hand_made_blocks() {
 fn quantize_dequantize_round_trip_error() {
     let (mut rng, seed) = seeded_rng("quantize_dequantize_round_trip_error");
     for format in QuantFormat::ALL {
-        let k = 96;
+        let k = three_groups(format);
         let x = random_vec(&mut rng, 5 * k, -3.0, 3.0);
         let bytes = quantize_rows(format, &x, k).unwrap();
-        assert_eq!(bytes.len(), 5 * 3 * format.block_bytes());
+        assert_eq!(bytes.len(), 5 * 3 * format.group_bytes());
         let back = dequantize_rows(format, &bytes, k).unwrap();
-        if format == QuantFormat::F16 {
-            // Round to nearest f16: exactly what `half` gives, within 2^-11.
-            for (i, (a, y)) in x.iter().zip(&back).enumerate() {
-                assert_eq!(*y, f16::from_f32(*a).to_f32(), "f16 [{i}], seed {seed}");
-                assert!(
-                    (a - y).abs() <= a.abs() * 2f32.powi(-11),
-                    "f16 [{i}]: {a} -> {y}"
-                );
+        let ctx = format!("{format}, seed {seed}");
+        match format {
+            QuantFormat::F16 => {
+                // Round to nearest f16: exactly what `half` gives, within 2^-11.
+                for (i, (a, y)) in x.iter().zip(&back).enumerate() {
+                    assert_eq!(*y, f16::from_f32(*a).to_f32(), "f16 [{i}], seed {seed}");
+                    assert!(
+                        (a - y).abs() <= a.abs() * 2f32.powi(-11),
+                        "f16 [{i}]: {a} -> {y}"
+                    );
+                }
             }
-            continue;
+            QuantFormat::Q8_0 | QuantFormat::Q4_0 => round_trip_32(format, &x, &bytes, &back),
+            QuantFormat::Q4_K => {
+                for (g, (xs, ys)) in x.chunks(256).zip(back.chunks(256)).enumerate() {
+                    round_trip_q4_k(xs, &bytes[144 * g..][..144], ys, &ctx);
+                }
+            }
+            QuantFormat::Q6_K => {
+                for (g, (xs, ys)) in x.chunks(256).zip(back.chunks(256)).enumerate() {
+                    round_trip_q6_k(xs, &bytes[210 * g..][..210], ys, &ctx);
+                }
+            }
         }
-        for (b, (xs, ys)) in x.chunks(32).zip(back.chunks(32)).enumerate() {
-            let d = f16::from_bits(u16::from_le_bytes([
-                bytes[b * format.block_bytes()],
-                bytes[b * format.block_bytes() + 1],
-            ]))
-            .to_f32()
-            .abs();
-            // Half a step (a whole one for Q4_0's clamped top code), plus the
-            // f16 rounding of d times the largest code.
-            let step = match format {
-                QuantFormat::Q8_0 => 0.5 * d + 127.0 * d * 1e-3,
-                QuantFormat::Q4_0 => d + 8.0 * d * 1e-3,
-                QuantFormat::F16 => unreachable!("checked above"),
-            };
-            for (i, (a, y)) in xs.iter().zip(ys).enumerate() {
-                assert!(
-                    (a - y).abs() <= step,
-                    "{format} block {b} [{i}]: {a} -> {y}, d {d}, seed {seed}"
-                );
-            }
+    }
+}
+
+/// The little-endian f16 at byte `at` of `b`.
+fn f16_le(b: &[u8], at: usize) -> f32 {
+    f16::from_bits(u16::from_le_bytes([b[at], b[at + 1]])).to_f32()
+}
+
+/// Q8_0 / Q4_0 (ggml's quantizers): within half a step of the block's `d`
+/// (a whole one for Q4_0's clamped top code), plus the f16 rounding of `d`
+/// times the largest code.
+fn round_trip_32(format: QuantFormat, x: &[f32], bytes: &[u8], back: &[f32]) {
+    for (b, (xs, ys)) in x.chunks(32).zip(back.chunks(32)).enumerate() {
+        let d = f16_le(bytes, b * format.group_bytes()).abs();
+        let step = match format {
+            QuantFormat::Q8_0 => 0.5 * d + 127.0 * d * 1e-3,
+            _ => d + 8.0 * d * 1e-3,
+        };
+        for (i, (a, y)) in xs.iter().zip(ys).enumerate() {
+            assert!(
+                (a - y).abs() <= step,
+                "{format} block {b} [{i}]: {a} -> {y}, d {d}"
+            );
+        }
+    }
+}
+
+/// Slack for f32 rounding in `(x + o) / s`, `s·q − o` on values of at most
+/// a few units.
+const ROUNDING: f32 = 1e-5;
+
+/// Q4_K (the one-pass quantizer): sub-block j's step `s = d·sc[j]` and offset
+/// `o = dmin·m[j]`, read back from the block, satisfy what rounding the scales
+/// up promises: `o` covers the sub-block's minimum (clamped to 0 from above)
+/// by less than one `dmin`, `15 s − o` reaches its maximum, `s` is at most
+/// one `d` above the ideal `(max + o) / 15`; and every value is within half a
+/// step.
+fn round_trip_q4_k(x: &[f32], block: &[u8], back: &[f32], ctx: &str) {
+    let (d, dmin) = (f16_le(block, 0), f16_le(block, 2));
+    let s = &block[4..16];
+    for j in 0..8 {
+        let (sc, m) = match j {
+            0..4 => (s[j] & 63, s[j + 4] & 63),
+            _ => (
+                (s[j + 4] & 0xF) | (s[j - 4] >> 6) << 4,
+                (s[j + 4] >> 4) | (s[j] >> 6) << 4,
+            ),
+        };
+        let (step, o) = (d * sc as f32, dmin * m as f32);
+        let xs = &x[32 * j..][..32];
+        let min = xs.iter().fold(0.0f32, |a, &v| a.min(v));
+        let max = xs.iter().fold(f32::MIN, |a, &v| a.max(v));
+        let c = format!("{ctx} q4_k sub-block {j}: d {d} sc {sc} dmin {dmin} m {m}");
+        assert!(o >= -min - ROUNDING && o <= -min + dmin + ROUNDING, "{c}");
+        assert!(15.0 * step - o >= max - ROUNDING, "{c}");
+        assert!(step <= (max + o) / 15.0 + d + ROUNDING, "{c}");
+        for (i, (a, y)) in xs.iter().zip(&back[32 * j..][..32]).enumerate() {
+            assert!(
+                (a - y).abs() <= 0.5 * step + ROUNDING,
+                "{c} [{i}]: {a} -> {y}"
+            );
+        }
+    }
+}
+
+/// Q6_K (the one-pass quantizer): group g's step `s = d·sc[g]` covers its
+/// largest magnitude in 31 steps and is at most one `d` above the ideal
+/// `amax / 31`; every value is within half a step.
+fn round_trip_q6_k(x: &[f32], block: &[u8], back: &[f32], ctx: &str) {
+    let d = f16_le(block, 208);
+    for g in 0..16 {
+        let sc = block[192 + g] as i8;
+        let step = d * sc as f32;
+        let xs = &x[16 * g..][..16];
+        let amax = xs.iter().fold(0.0f32, |a, &v| a.max(v.abs()));
+        let c = format!("{ctx} q6_k group {g}: d {d} sc {sc}");
+        assert!(sc >= 0 && 31.0 * step >= amax - ROUNDING, "{c}");
+        assert!(step <= amax / 31.0 + d + ROUNDING, "{c}");
+        for (i, (a, y)) in xs.iter().zip(&back[16 * g..][..16]).enumerate() {
+            assert!(
+                (a - y).abs() <= 0.5 * step + ROUNDING,
+                "{c} [{i}]: {a} -> {y}"
+            );
         }
     }
 }
@@ -452,19 +620,24 @@ fn quantize_dequantize_round_trip_error() {
 #[test]
 fn quantize_and_dequantize_reject_bad_sizes() {
     for format in QuantFormat::ALL {
+        let (b, g) = (format.group_bytes(), format.group_values());
         let shape = |r: tessera_runtime::Result<Vec<u8>>| matches!(r, Err(Error::Shape(_)));
-        assert!(shape(quantize_rows(format, &[0.5; 64], 31)));
-        assert!(shape(quantize_rows(format, &[0.5; 64], 0)));
-        assert!(shape(quantize_rows(format, &[0.5; 48], 32)));
-        assert!(quantize_rows(format, &[], 32).unwrap().is_empty());
-        let b = format.block_bytes();
+        assert!(shape(quantize_rows(format, &vec![0.5; 2 * g], g - 1)));
+        assert!(shape(quantize_rows(format, &vec![0.5; 2 * g], 0)));
+        assert!(shape(quantize_rows(format, &vec![0.5; g + g / 2], g)));
+        assert!(quantize_rows(format, &[], g).unwrap().is_empty());
         let deq = |bytes: &[u8], k| dequantize_rows(format, bytes, k);
-        assert!(matches!(deq(&vec![0; 2 * b - 1], 32), Err(Error::Shape(_))));
-        assert!(matches!(deq(&vec![0; 3 * b], 64), Err(Error::Shape(_))));
-        assert!(matches!(deq(&vec![0; b], 40), Err(Error::Shape(_))));
-        assert_eq!(deq(&vec![0; 4 * b], 64).unwrap().len(), 128);
-        assert_eq!(row_bytes(format, 96).unwrap(), 3 * b);
+        assert!(matches!(deq(&vec![0; 2 * b - 1], g), Err(Error::Shape(_))));
+        assert!(matches!(deq(&vec![0; 3 * b], 2 * g), Err(Error::Shape(_))));
+        assert!(matches!(deq(&vec![0; b], g + 8), Err(Error::Shape(_))));
+        assert_eq!(deq(&vec![0; 4 * b], 2 * g).unwrap().len(), 4 * g);
+        assert_eq!(row_bytes(format, 3 * g).unwrap(), 3 * b);
         assert!(matches!(row_bytes(format, 0), Err(Error::Shape(_))));
-        assert!(matches!(row_bytes(format, 33), Err(Error::Shape(_))));
+        assert!(matches!(row_bytes(format, g + 1), Err(Error::Shape(_))));
+        if g > 32 {
+            // Whole 32-value blocks are not whole K super-blocks.
+            assert!(matches!(row_bytes(format, 96), Err(Error::Shape(_))));
+            assert!(shape(quantize_rows(format, &[0.5; 96], 96)));
+        }
     }
 }

@@ -54,9 +54,10 @@ enum Value {
 #[derive(Arbitrary, Debug)]
 struct Tensor {
     name: String,
-    /// Picks F32, F16, BF16, Q8_0 or Q4_0.
+    /// Picks F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K.
     ggml_type: u8,
-    /// 1 to 4 dimensions, each 1 to 8 (rows of 32 or 64 for block types).
+    /// 1 to 4 dimensions, each 1 to 8 (rows of one or two blocks for block
+    /// types: 32 or 64 values, 256 or 512 for the K types).
     dims: Vec<u8>,
     data: Vec<u8>,
 }
@@ -182,7 +183,9 @@ fuzz_target!(|input: Input| {
             GgmlType::BF16,
             GgmlType::Q8_0,
             GgmlType::Q4_0,
-        ][usize::from(t.ggml_type % 5)];
+            GgmlType::Q4_K,
+            GgmlType::Q6_K,
+        ][usize::from(t.ggml_type % 7)];
         let mut dims: Vec<u64> = t
             .dims
             .iter()
@@ -192,8 +195,9 @@ fuzz_target!(|input: Input| {
         if dims.is_empty() {
             dims.push(1);
         }
-        if ggml_type.block().0 > 1 {
-            dims[0] = 32 * (dims[0] % 2 + 1);
+        let block = ggml_type.block().0;
+        if block > 1 {
+            dims[0] = block * (dims[0] % 2 + 1);
         }
         let n_bytes = ggml_type.n_bytes(&dims).expect("small shapes") as usize;
         let data: Vec<u8> = t.data.iter().copied().cycle().take(n_bytes).collect();

@@ -43,6 +43,7 @@ pub(crate) fn binary_snippet(op: BinaryOp) -> String {
         BinaryOp::Min => "min(x, y)",
         // powf semantics, negative bases included: see pow_f32 in float_math.wgsl.
         BinaryOp::Pow => "pow_f32(x, y)",
+        BinaryOp::SiluMul => "x * sigmoid_safe(x) * y",
     };
     format!(
         "{}fn op(x: f32, y: f32) -> f32 {{ return {expr}; }}\n",

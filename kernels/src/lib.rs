@@ -24,6 +24,7 @@
 
 mod assemble;
 mod data_movement;
+mod decode_attention;
 mod dtype;
 mod elementwise;
 mod elementwise_vec4;
@@ -36,6 +37,7 @@ pub mod grid;
 mod op_kinds;
 mod qgather;
 mod qgemm;
+mod qkv_rope;
 mod quant_format;
 mod rope;
 mod row_variant;
@@ -46,6 +48,10 @@ mod source;
 pub use data_movement::{
     CastParams, CastSpec, CopyParams, CopySpec, CopyVec4Params, CopyVec4Spec, GatherParams,
     GatherSpec,
+};
+pub use decode_attention::{
+    decode_attention_workgroups, DecodeAttentionParams, DecodeAttentionSpec,
+    DECODE_ATTENTION_MAX_HEAD_DIM, DECODE_ATTENTION_WG,
 };
 pub use dtype::DType;
 pub use elementwise::{
@@ -70,6 +76,7 @@ pub use qgemm::{
     quant_grid, QuantGrid, QuantKernel, QuantMatmulParams, QuantMatvecSpec, QuantTile,
     QuantTiledSpec, QUANT_MATVEC_MAX_M, QUANT_MATVEC_MAX_WG, QUANT_TILE,
 };
+pub use qkv_rope::{QkvRopeParams, QkvRopeSpec};
 pub use quant_format::{QuantFormat, QUANT_BLOCK_VALUES};
 pub use rope::{RopeParams, RopeSpec};
 pub use row_variant::{

@@ -82,11 +82,13 @@ pub enum BinaryOp {
     Min,
     /// `a ^ b`
     Pow,
+    /// `silu(a) * b`: the gated linear unit of Llama-style MLPs.
+    SiluMul,
 }
 
 impl BinaryOp {
     /// Every binary op, for tests and tables.
-    pub const ALL: [BinaryOp; 7] = [
+    pub const ALL: [BinaryOp; 8] = [
         BinaryOp::Add,
         BinaryOp::Sub,
         BinaryOp::Mul,
@@ -94,6 +96,7 @@ impl BinaryOp {
         BinaryOp::Max,
         BinaryOp::Min,
         BinaryOp::Pow,
+        BinaryOp::SiluMul,
     ];
 
     /// Short lower-case name, used in kernel keys.
@@ -106,6 +109,7 @@ impl BinaryOp {
             BinaryOp::Max => "max",
             BinaryOp::Min => "min",
             BinaryOp::Pow => "pow",
+            BinaryOp::SiluMul => "silu_mul",
         }
     }
 }

@@ -13,7 +13,7 @@ const QGATHER: &str = include_str!("wgsl/qgather.wgsl");
 pub struct QuantGatherParams {
     /// Output values (ids × cols).
     pub n: u32,
-    /// Values per row of the table (a multiple of 32).
+    /// Values per row of the table (a multiple of the format's group: 32 or 256).
     pub cols: u32,
     /// Rows of the table.
     pub rows: u32,

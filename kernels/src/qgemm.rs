@@ -1,7 +1,9 @@
 //! Matmul against a GGML-quantized weight that stays quantized on the device:
-//! `out [m, n] = x [m, k] · Wᵀ` with `W` an `n x k` matrix of Q8_0, Q4_0 or F16
-//! blocks ([`QuantFormat`]; its docs give the device layout). The blocks are
-//! dequantized inside the kernels and everything accumulates in f32.
+//! `out [m, n] = x [m, k] · Wᵀ` with `W` an `n x k` matrix of Q8_0, Q4_0, F16,
+//! Q4_K or Q6_K blocks ([`QuantFormat`]; its docs give the device layout). The
+//! kernels walk 32-value blocks in every format (a K super-block is 8 of
+//! them); the blocks are dequantized inside the kernels and everything
+//! accumulates in f32.
 //!
 //! Two kernels, picked by [`QuantKernel::for_shape`]:
 //! - [`QuantMatvecSpec`] for a few rows (decoding): split-k over blocks inside a
@@ -14,7 +16,8 @@
 //!
 //! Bindings of every kernel: x (read, `vec4<T>`), qs (read, `vec4<u32>`), scales (read,
 //! `u32`), out (write, `T`), then the [`QuantMatmulParams`] uniform. The host
-//! proves: x contiguous with `x_off % 4 == 0`, `k` a positive multiple of 32,
+//! proves: x contiguous with `x_off % 4 == 0`, `k` a positive multiple of the
+//! format's [group](QuantFormat::group_values) (32, or 256 for the K formats),
 //! `blocks = k / 32`, and the grid from [`quant_grid`]. Workgroups are numbered
 //! linearly over a 2-D grid ([`crate::grid`]), so no dimension cap applies to
 //! `n` or `m`.
@@ -45,7 +48,7 @@ pub struct QuantMatmulParams {
     pub m: u32,
     /// Rows of W: columns of out.
     pub n: u32,
-    /// Columns of x and W (a multiple of 32).
+    /// Columns of x and W (a multiple of the format's group: 32 or 256).
     pub k: u32,
     /// Blocks per row of W: `k / 32`.
     pub blocks: u32,

@@ -1,5 +1,5 @@
 //! Unit tests of the quantized kernels' specs: every rendered variant (matvec,
-//! tiled, gather; both formats, both float dtypes) validates with naga, keys
+//! tiled, gather; every format, both float dtypes) validates with naga, keys
 //! are distinct, tuned specs are valid, grids are right.
 
 use super::*;
@@ -142,12 +142,34 @@ fn grids_cover_the_output_within_limits() {
 
 #[test]
 fn formats_and_parameter_blocks() {
-    assert_eq!(QuantFormat::Q8_0.block_bytes(), 34);
-    assert_eq!(QuantFormat::Q4_0.block_bytes(), 18);
+    assert_eq!(QuantFormat::Q8_0.group_bytes(), 34);
+    assert_eq!(QuantFormat::Q4_0.group_bytes(), 18);
     assert_eq!(QuantFormat::Q4_0.block_values(), 32);
     assert_eq!(QuantFormat::Q8_0.to_string(), "q8_0");
-    assert_eq!(QuantFormat::F16.block_bytes(), 64);
+    assert_eq!(QuantFormat::F16.group_bytes(), 64);
     assert_eq!(QuantFormat::F16.scale_bytes(), 0);
+    // (group values, file bytes, leading scale bytes, device qs bytes).
+    let layout = |f: QuantFormat| {
+        (
+            f.group_values(),
+            f.group_bytes(),
+            f.scale_bytes(),
+            f.quant_bytes(),
+        )
+    };
+    assert_eq!(layout(QuantFormat::Q8_0), (32, 34, 2, 32));
+    assert_eq!(layout(QuantFormat::Q4_0), (32, 18, 2, 16));
+    assert_eq!(layout(QuantFormat::F16), (32, 64, 0, 64));
+    assert_eq!(layout(QuantFormat::Q4_K), (256, 144, 0, 144));
+    assert_eq!(layout(QuantFormat::Q6_K), (256, 210, 0, 224));
+    for f in QuantFormat::ALL {
+        assert_eq!(f.block_values(), 32, "{f}");
+        assert_eq!(f.group_values() % f.block_values(), 0, "{f}");
+        assert_eq!(f.quant_bytes() % 16, 0, "{f}");
+        assert!(f.quant_bytes() + f.scale_bytes() >= f.group_bytes(), "{f}");
+    }
+    assert_eq!(QuantFormat::Q4_K.to_string(), "q4_k");
+    assert_eq!(QuantFormat::Q6_K.to_string(), "q6_k");
     assert_eq!(std::mem::size_of::<QuantMatmulParams>() % 16, 0);
     assert_eq!(std::mem::size_of::<QuantGatherParams>() % 16, 0);
     assert_eq!(pow2_at_most(0), 1);

@@ -1,32 +1,59 @@
 //! The GGML block formats the quantized kernels read: what a block holds in a
 //! GGUF file and how the kernels lay it out on the device.
 //!
-//! Every format stores a row as blocks of 32 consecutive values. The two
-//! quantized ones give each block one f16 scale `d`:
+//! The kernels see every format as rows of 32-value *blocks* (block `b` of a
+//! matrix is block `b % blocks_per_row` of row `b / blocks_per_row`). A file
+//! stores a row as *groups*: one group is one block for the 32-value formats
+//! and one 256-value super-block (8 blocks) for the K formats, so rows must be
+//! a whole number of groups ([`QuantFormat::group_values`]).
+//!
+//! The 32-value formats; the two quantized ones give each block one f16 scale `d`:
 //! - Q8_0 (34 bytes): `d`, then 32 × i8 `qs`; value `i` is `d * qs[i]`.
 //! - Q4_0 (18 bytes): `d`, then 16 bytes `qs`; value `j < 16` is
 //!   `d * ((qs[j] & 0xF) - 8)` and value `j + 16` is `d * ((qs[j] >> 4) - 8)`.
+//! - F16 (64 bytes) is ggml's plain half-precision type cut into blocks:
+//!   32 f16 values, no scale. It runs through the same kernels, so f16 weights
+//!   stay f16 on the device while activations stay f32.
 //!
-//! and F16 (64 bytes) is ggml's plain half-precision type cut into blocks:
-//! 32 f16 values, no scale. It runs through the same kernels, so f16 weights
-//! stay f16 on the device while activations stay f32.
+//! The K formats (ggml's `block_q4_K` / `block_q6_K`, 256 values each):
+//! - Q4_K (144 bytes): `d` and `dmin` (f16), `scales[12]`, `qs[128]`. The 12
+//!   bytes pack eight 6-bit scales `sc` and eight 6-bit mins `m`: for `j < 4`,
+//!   `sc[j] = scales[j] & 63` and `m[j] = scales[j + 4] & 63`; for `j >= 4`,
+//!   `sc[j] = (scales[j + 4] & 0xF) | (scales[j - 4] >> 6) << 4` and
+//!   `m[j] = (scales[j + 4] >> 4) | (scales[j] >> 6) << 4`. Sub-block `j`
+//!   (values `32j .. 32j + 32`) reads the low nibbles of `qs[32(j/2) ..][..32]`
+//!   for even `j` and the high ones for odd `j`: value `(d·sc[j])·q − dmin·m[j]`.
+//! - Q6_K (210 bytes): `ql[128]`, `qh[64]`, `scales[16]` (i8), `d` (f16, last).
+//!   Value `v = 128n + 32g + l` (`n < 2`, `g < 4`, `l < 32`) is
+//!   `(d·scales[v / 16])·(q − 32)`, where `v / 16 = 8n + 2g + l/16` and the
+//!   6-bit `q` is nibble `g / 2` (low first) of `ql[64n + 32(g % 2) + l]`,
+//!   with bits `2g` and `2g + 1` of `qh[32n + l]` as its bits 4 and 5.
 //!
 //! On the device a matrix of `n` rows × `k` values is two storage buffers (see
-//! the runtime's `QuantMatrix`): the blocks' `qs` bytes (everything after the
-//! scale), unchanged and in file order (row-major over rows, then blocks), read
-//! as `vec4<u32>` (one Q4_0 block, half a Q8_0 block, a quarter of an F16
-//! block); and the f16 scales in the same order, two per `u32` (block `b` in
-//! the low half of word `b / 2` when `b` is even), read with
-//! `unpack2x16float`. Both are 4-byte aligned, and the device holds exactly the
-//! file's bytes (plus at most 2 bytes of padding after the last scale; F16's
-//! scale buffer is one zero word that the kernels bind but never read).
+//! the runtime's `QuantMatrix`):
+//! - `qs`: every group without its leading f16 scale (Q8_0, Q4_0: the scale
+//!   goes to `scales`; F16 and the K formats keep all their bytes), unchanged
+//!   and in file order (row-major over rows, then groups), each zero-padded to
+//!   [`QuantFormat::quant_bytes`], a multiple of 16, and read as `vec4<u32>`:
+//!   one Q4_0 block, half a Q8_0 block, a quarter of an F16 block; a Q4_K
+//!   super-block is 9 `vec4<u32>` with no padding, a Q6_K super-block 14
+//!   (210 bytes and 14 zero bytes).
+//! - `scales`: the Q8_0 / Q4_0 f16 scales in the same order, two per `u32`
+//!   (block `b` in the low half of word `b / 2` when `b` is even), read with
+//!   `unpack2x16float`. F16 and the K formats bind one zero word that the
+//!   kernels never read.
+//!
+//! So the device holds exactly the file's bytes, plus at most 2 bytes of
+//! padding after the last scale, the one unread scale word, and Q6_K's 14
+//! bytes per super-block.
 
 use std::fmt;
 
-/// Values per block in every supported format.
+/// Values per block, the unit the kernels unpack, in every supported format.
 pub const QUANT_BLOCK_VALUES: usize = 32;
 
 /// A GGML block-quantized format.
+#[allow(non_camel_case_types)] // ggml's names: Q4_K, Q6_K
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum QuantFormat {
     /// 32 values: f16 scale, 32 × i8.
@@ -35,51 +62,79 @@ pub enum QuantFormat {
     Q4_0,
     /// 32 f16 values, no scale (ggml's F16 in blocks).
     F16,
+    /// 256 values: f16 `d` and `dmin`, 8 six-bit scales and mins, 4-bit quants.
+    Q4_K,
+    /// 256 values: 6-bit quants (offset by 32), 16 i8 scales, f16 `d`.
+    Q6_K,
 }
 
 impl QuantFormat {
     /// Every format.
-    pub const ALL: [QuantFormat; 3] = [QuantFormat::Q8_0, QuantFormat::Q4_0, QuantFormat::F16];
+    pub const ALL: [QuantFormat; 5] = [
+        QuantFormat::Q8_0,
+        QuantFormat::Q4_0,
+        QuantFormat::F16,
+        QuantFormat::Q4_K,
+        QuantFormat::Q6_K,
+    ];
 
-    /// Values per block (32).
+    /// Values per block as the kernels see it (32 in every format).
     pub const fn block_values(self) -> usize {
         QUANT_BLOCK_VALUES
     }
 
-    /// Bytes of one block in a GGUF file: the scale (if any) and the quants.
-    pub const fn block_bytes(self) -> usize {
-        self.scale_bytes() + self.quant_bytes()
+    /// Values per group, the unit a file stores: 32 (one block), or 256 for
+    /// the K formats (a super-block of 8 blocks). Rows hold a positive
+    /// multiple of it.
+    pub const fn group_values(self) -> usize {
+        match self {
+            QuantFormat::Q8_0 | QuantFormat::Q4_0 | QuantFormat::F16 => QUANT_BLOCK_VALUES,
+            QuantFormat::Q4_K | QuantFormat::Q6_K => 8 * QUANT_BLOCK_VALUES,
+        }
     }
 
-    /// Bytes of the block's scale at its start: 2 (an f16), or 0 for F16.
+    /// Bytes of one group in a GGUF file: 34, 18, 64, 144 or 210.
+    pub const fn group_bytes(self) -> usize {
+        match self {
+            QuantFormat::Q8_0 => 34,
+            QuantFormat::Q4_0 => 18,
+            QuantFormat::F16 => 64,
+            QuantFormat::Q4_K => 144,
+            QuantFormat::Q6_K => 210,
+        }
+    }
+
+    /// Bytes of the f16 scale at the start of a group that the device keeps
+    /// in the `scales` buffer: 2 for Q8_0 / Q4_0, else 0 (F16 has no scale,
+    /// the K formats keep theirs inside the group).
     pub const fn scale_bytes(self) -> usize {
         match self {
             QuantFormat::Q8_0 | QuantFormat::Q4_0 => 2,
-            QuantFormat::F16 => 0,
+            QuantFormat::F16 | QuantFormat::Q4_K | QuantFormat::Q6_K => 0,
         }
     }
 
-    /// Bytes of quants per block (the block without its scale).
+    /// Bytes one group takes in the device's `qs` buffer: the group without
+    /// its [scale](Self::scale_bytes), zero-padded to a multiple of 16 (32, 16,
+    /// 64, 144, and 224 for Q6_K).
     pub const fn quant_bytes(self) -> usize {
-        match self {
-            QuantFormat::Q8_0 => 32,
-            QuantFormat::Q4_0 => 16,
-            QuantFormat::F16 => 64,
-        }
+        (self.group_bytes() - self.scale_bytes()).div_ceil(16) * 16
     }
 
-    /// Lower-case name used in kernel keys: `q8_0`, `q4_0`, `f16`.
+    /// Lower-case name used in kernel keys: `q8_0`, `q4_0`, `f16`, `q4_k`, `q6_k`.
     pub const fn name(self) -> &'static str {
         match self {
             QuantFormat::Q8_0 => "q8_0",
             QuantFormat::Q4_0 => "q4_0",
             QuantFormat::F16 => "f16",
+            QuantFormat::Q4_K => "q4_k",
+            QuantFormat::Q6_K => "q6_k",
         }
     }
 
-    /// The WGSL snippet that unpacks this format's blocks (`QVEC`,
-    /// `block_values`, `block_quad`, `block_scale`; it reads the kernel's `qs`
-    /// and `scales` bindings).
+    /// The WGSL snippet that unpacks this format's blocks (`block_values`,
+    /// `block_quad`, `block_scale`; it reads the kernel's `qs` and `scales`
+    /// bindings).
     pub(crate) fn wgsl(self) -> &'static str {
         match self {
             QuantFormat::Q8_0 => concat!(
@@ -91,6 +146,8 @@ impl QuantFormat {
                 include_str!("wgsl/q_scale.wgsl")
             ),
             QuantFormat::F16 => include_str!("wgsl/f16_blocks.wgsl"),
+            QuantFormat::Q4_K => include_str!("wgsl/q4_k.wgsl"),
+            QuantFormat::Q6_K => include_str!("wgsl/q6_k.wgsl"),
         }
     }
 }

@@ -81,3 +81,44 @@ fn tensors_beyond_the_device_limit_are_errors() {
     let overflow = Tensor::uninit(&dev, tessera_kernels::DType::F32, &[usize::MAX, 2], "test");
     assert!(matches!(overflow, Err(Error::Shape(_))));
 }
+
+/// A decode step of a quantized decoder records 11 dispatches per layer (plus
+/// the embedding lookup, the final norm and the output head), in this order:
+/// q/k/v and gate/up are stacked matrices, bias + rope + cache writes are one
+/// kernel, attention over the cache is one kernel.
+#[test]
+fn a_decode_step_records_eleven_dispatches_per_layer() {
+    use tessera_runtime::models::llama::{preset_config, random_decoder, WeightFormat};
+    let null = Arc::new(NullDevice::new());
+    let dev: Arc<dyn Device> = null.clone();
+    let mut config = preset_config("tiny").unwrap();
+    config.qkv_bias = true;
+    let decoder = random_decoder(&config, WeightFormat::Q8_0, 64, 7, &dev).unwrap();
+    let mut cache = decoder.new_cache(16).unwrap();
+    decoder.forward(&[1, 2, 3], &mut cache).unwrap();
+    let before = null.recorded().len();
+    decoder.forward(&[4], &mut cache).unwrap();
+    let step: Vec<String> = null.recorded()[before..]
+        .iter()
+        .map(|d| d.key.split('/').next().unwrap_or("").to_string())
+        .collect();
+    let layer = [
+        "norm_vec4",
+        "qmatvec",
+        "qkv_rope",
+        "decode_attention",
+        "qmatvec",
+        "binary_vec4",
+        "norm_vec4",
+        "qmatvec",
+        "binary_vec4",
+        "qmatvec",
+        "binary_vec4",
+    ];
+    let mut expected = vec!["qgather".to_string()];
+    for _ in 0..config.num_layers {
+        expected.extend(layer.iter().map(|k| k.to_string()));
+    }
+    expected.extend(["norm_vec4".to_string(), "qmatvec".to_string()]);
+    assert_eq!(step, expected);
+}

@@ -1,11 +1,13 @@
 // Quantized matvec for a few rows of x (decoding): out[r, c] = Σ_k x[r, k] · W[c, k]
-// with W an n x k GGML matrix that stays quantized (QVEC vec4<u32> of quants
-// per 32-value block, f16 scales beside them; see the format snippet).
+// with W an n x k GGML matrix that stays quantized (32-value blocks of quants,
+// with f16 scales beside them or inside; see the format snippet).
 //
 // A workgroup of WG threads computes ROWS rows x COLS = WG / SPLIT columns of
 // out. The SPLIT adjacent lanes of one column stride over that row of W one
 // block each: a step of the lanes reads SPLIT consecutive blocks (32 bytes of
-// Q8_0, 16 of Q4_0 or 64 of F16 per lane, as vec4<u32> loads), so loads coalesce and W is
+// Q8_0, 16 of Q4_0, 64 of F16, a sub-block's 16 quant bytes plus the super-
+// block's header for Q4_K, 32 plus scales for Q6_K per lane, as vec4<u32>
+// loads), so loads coalesce and W is
 // read once per row group. A lane unpacks its block once and uses it for all
 // ROWS rows of x, applying the block's scale once per block per row:
 // acc[i] += d * Σ_j q_j x[r, j]. x (a few rows, read as vec4) comes from cache.

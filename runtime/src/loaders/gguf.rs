@@ -23,7 +23,8 @@
 //!   [`LoadError`] naming the file and the key;
 //! - [`GgufModelFile`]: a memory-mapped file with its parsed header, giving a
 //!   tensor's bytes (range validated at parse time) or its values as f32 (F32,
-//!   F16, BF16; the block-quantized Q8_0 / Q4_0 go to `crate::quant`);
+//!   F16, BF16; the block-quantized Q8_0 / Q4_0 / Q4_K / Q6_K go to
+//!   `crate::quant`);
 //! - [`GgufWriter`]: writes files this parser reads back unchanged (tests,
 //!   fuzzing, small exports);
 //! - the embedded tokenizer is built in [`super::gguf_tokenizer`].
@@ -82,6 +83,7 @@ pub enum GgufValue {
 }
 
 /// Tensor storage types this parser accepts (GGML type ids).
+#[allow(non_camel_case_types)] // ggml's names: Q4_K, Q6_K
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GgmlType {
     /// 0: f32.
@@ -92,6 +94,10 @@ pub enum GgmlType {
     Q4_0,
     /// 8: blocks of 32 8-bit values with an f16 scale (34 bytes).
     Q8_0,
+    /// 12: super-blocks of 256 4-bit values with 6-bit scales and mins (144 bytes).
+    Q4_K,
+    /// 14: super-blocks of 256 6-bit values with 8-bit scales (210 bytes).
+    Q6_K,
     /// 30: bf16.
     BF16,
 }
@@ -104,6 +110,8 @@ impl GgmlType {
             1 => GgmlType::F16,
             2 => GgmlType::Q4_0,
             8 => GgmlType::Q8_0,
+            12 => GgmlType::Q4_K,
+            14 => GgmlType::Q6_K,
             30 => GgmlType::BF16,
             _ => return None,
         })
@@ -116,6 +124,8 @@ impl GgmlType {
             GgmlType::F16 => 1,
             GgmlType::Q4_0 => 2,
             GgmlType::Q8_0 => 8,
+            GgmlType::Q4_K => 12,
+            GgmlType::Q6_K => 14,
             GgmlType::BF16 => 30,
         }
     }
@@ -127,6 +137,8 @@ impl GgmlType {
             GgmlType::F16 | GgmlType::BF16 => (1, 2),
             GgmlType::Q4_0 => (32, 18),
             GgmlType::Q8_0 => (32, 34),
+            GgmlType::Q4_K => (256, 144),
+            GgmlType::Q6_K => (256, 210),
         }
     }
 

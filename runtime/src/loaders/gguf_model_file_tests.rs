@@ -214,6 +214,9 @@ fn the_writer_refuses_what_the_parser_would() {
     w.tensor("q", &[31], GgmlType::Q4_0, vec![0; 18]);
     refused(&w, "whole Q4_0 blocks");
     let mut w = GgufWriter::new();
+    w.tensor("q", &[128, 2], GgmlType::Q4_K, vec![0; 144]);
+    refused(&w, "whole Q4_K blocks");
+    let mut w = GgufWriter::new();
     w.tensor_f32("t", &[1, 1, 1, 1, 1], &[1.0]);
     refused(&w, "5 dimensions");
     let mut w = GgufWriter::new();
@@ -264,6 +267,25 @@ fn an_opened_file_gives_tensor_bytes_and_f32_values() {
     }
     drop(file);
     let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn k_quant_tensors_give_bytes_not_f32() {
+    let mut w = GgufWriter::new();
+    w.tensor("q4k", &[256], GgmlType::Q4_K, vec![7; 144])
+        .tensor("q6k", &[256, 2], GgmlType::Q6_K, vec![9; 420]);
+    let file = GgufModelFile::from_bytes(Path::new("k.gguf"), w.to_bytes().unwrap()).unwrap();
+    assert_eq!(file.tensor_bytes("q4k").unwrap(), vec![7; 144]);
+    assert_eq!(file.tensor_bytes("q6k").unwrap(), vec![9; 420]);
+    for (name, ty) in [("q4k", "Q4_K"), ("q6k", "Q6_K")] {
+        match file.tensor_f32(name) {
+            Err(e @ LoadError::UnsupportedDType { .. }) => {
+                let text = e.to_string();
+                assert!(text.contains(ty) && text.contains("quant"), "{text}");
+            }
+            other => panic!("{ty} as f32: {other:?}"),
+        }
+    }
 }
 
 #[test]

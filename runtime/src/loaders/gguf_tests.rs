@@ -207,6 +207,41 @@ fn malformed_tensor_tables_are_errors() {
     header_error(&w.data(32, 64), "overlap");
 }
 
+#[test]
+fn k_quant_tensors_are_whole_super_blocks() {
+    // (type id, type, bytes per 256-value super-block)
+    for (id, ty, bytes) in [(12u32, GgmlType::Q4_K, 144u64), (14, GgmlType::Q6_K, 210)] {
+        assert_eq!(GgmlType::from_id(id), Some(ty));
+        assert_eq!(ty.id(), id);
+        assert_eq!(ty.block(), (256, bytes));
+        assert_eq!(ty.n_bytes(&[256]), Ok(bytes));
+        assert_eq!(ty.n_bytes(&[768, 3, 2]), Ok(18 * bytes));
+        for dims in [&[128u64][..], &[32, 8], &[257, 1], &[896, 2]] {
+            let err = ty.n_bytes(dims).unwrap_err();
+            assert!(err.contains("not whole"), "{ty:?} {dims:?}: {err}");
+        }
+        assert!(ty.n_bytes(&[256, u64::MAX / 2]).is_err());
+        // A file with a [512, 3] tensor (6 super-blocks) parses with its size.
+        let mut w = Writer::new(3, 1, 0);
+        w.tensor("k", &[512, 3], id, 0);
+        let f = parse(&w.data(32, 6 * bytes as usize)).unwrap();
+        let t = f.tensor("k").unwrap();
+        assert_eq!((t.ggml_type, t.n_bytes), (ty, 6 * bytes));
+        // Rows that are not whole super-blocks (Q8_0 blocks would fit), and
+        // data one byte short, are refused.
+        let mut w = Writer::new(3, 1, 0);
+        w.tensor("k", &[96, 8], id, 0);
+        header_error(&w.data(32, 4096), &format!("whole {ty:?} blocks of 256"));
+        let mut w = Writer::new(3, 1, 0);
+        w.tensor("k", &[512, 3], id, 0);
+        assert!(parse(&w.data(32, 6 * bytes as usize - 1)).is_err());
+    }
+    // The ids between and around stay unsupported (Q5_K, Q3_K, ...).
+    for id in [10u32, 11, 13, 15] {
+        assert_eq!(GgmlType::from_id(id), None, "{id}");
+    }
+}
+
 /// Files modelled on GGUF overflow bugs of other readers: (file name, bytes,
 /// a word the error must contain). Each comment names the bug it mirrors.
 fn known_bug_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {

@@ -254,6 +254,10 @@ impl Tensor {
     pub fn pow(&self, other: &Tensor) -> Result<Tensor> {
         self.binary(BinaryOp::Pow, other)
     }
+    /// `silu(self) * other` (broadcasting): the gate of a SiLU-gated MLP in one op.
+    pub fn silu_mul(&self, other: &Tensor) -> Result<Tensor> {
+        self.binary(BinaryOp::SiluMul, other)
+    }
 }
 
 /// `cond != 0 ? a : b` elementwise, all three broadcast together. `cond` is u32.

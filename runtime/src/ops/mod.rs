@@ -2,6 +2,7 @@
 //! kernel spec, and records a dispatch through [`launch`]; nothing runs until a
 //! read-back or flush.
 
+mod decode_attention;
 mod elementwise;
 mod elementwise_vec4;
 mod gather;
@@ -11,6 +12,7 @@ mod matmul;
 mod matmul_variants;
 mod matvec;
 mod norm;
+mod qkv_rope;
 mod reduce;
 mod rope;
 mod softmax;
@@ -20,3 +22,4 @@ pub use elementwise::where_select;
 pub use layout::concat;
 pub use matmul_variants::MatmulVariant;
 pub use matvec::matvec_applicable;
+pub use qkv_rope::QkvRope;

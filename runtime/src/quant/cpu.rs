@@ -1,42 +1,50 @@
 //! The CPU side of the GGML block formats: ggml's reference quantizers
 //! (`quantize_row_q8_0_ref`, `quantize_row_q4_0_ref`, and rounding to f16 for
-//! F16) and dequantizers, on rows of `k` values (a multiple of 32) laid out as
-//! consecutive blocks.
+//! F16), simpler quantizers for the K formats ([`super::cpu_k`]), and ggml's
+//! dequantizers, on rows of `k` values (a multiple of the format's group: 32,
+//! or 256 for the K formats) laid out as consecutive groups.
 
+use super::cpu_k;
 use crate::error::{Error, Result, ShapeError};
 use half::f16;
 use tessera_kernels::QuantFormat;
 
-/// Bytes of one row of `k` values in `format` (`k / 32` blocks), or a shape
-/// error unless `k` is a positive multiple of 32.
+/// Bytes of one row of `k` values in `format` (`k / group` groups), or a shape
+/// error unless `k` is a positive multiple of the format's
+/// [group](QuantFormat::group_values) (32, or 256 for the K formats).
 pub fn row_bytes(format: QuantFormat, k: usize) -> Result<usize> {
     checked_row_bytes(format, k, "row_bytes")
 }
 
 /// [`row_bytes`], errors naming `op`.
 fn checked_row_bytes(format: QuantFormat, k: usize, op: &'static str) -> Result<usize> {
-    Ok(blocks_per_row(format, k, op)? * format.block_bytes())
+    Ok(groups_per_row(format, k, op)? * format.group_bytes())
 }
 
-/// Blocks in a row of `k` values, or a shape error unless `k` is a positive
-/// multiple of the block size.
-pub(crate) fn blocks_per_row(format: QuantFormat, k: usize, op: &'static str) -> Result<usize> {
-    let block = format.block_values();
-    if k == 0 || !k.is_multiple_of(block) {
-        let msg = format!("{format} rows need a positive multiple of {block} values, not {k}");
+/// Groups (blocks, or K super-blocks) in a row of `k` values, or a shape
+/// error unless `k` is a positive multiple of the group size.
+pub(crate) fn groups_per_row(format: QuantFormat, k: usize, op: &'static str) -> Result<usize> {
+    let group = format.group_values();
+    if k == 0 || !k.is_multiple_of(group) {
+        let msg = format!("{format} rows need a positive multiple of {group} values, not {k}");
         return Err(ShapeError::new(op, msg, &[&[k]]).into());
     }
-    Ok(k / block)
+    Ok(k / group)
 }
 
-/// Quantize `values` (rows of `k` values, row-major) to `format`'s blocks as
-/// ggml's reference quantizers do:
-/// - Q8_0: `d = amax / 127`, `q = round(x / d)` (half away from zero);
-/// - Q4_0: `max` is the value of largest magnitude (its sign kept, the first
-///   one on ties), `d = max / -8`, `q = min(15, trunc(x / d + 8.5))`;
+/// Quantize `values` (rows of `k` values, row-major) to `format`:
+/// - Q8_0 and Q4_0 as ggml's reference quantizers do: Q8_0 `d = amax / 127`,
+///   `q = round(x / d)` (half away from zero); Q4_0: `max` is the value of
+///   largest magnitude (its sign kept, the first one on ties), `d = max / -8`,
+///   `q = min(15, trunc(x / d + 8.5))`; with `x / d` computed as
+///   `x * (1 / d)` in f32 (0 where `d` is 0) and `d` stored as f16;
+/// - F16 rounds each value to nearest f16;
+/// - Q4_K and Q6_K with a simple one-pass quantizer, *not* ggml's
+///   search-based one (see `cpu_k`: every value within half a step of its
+///   sub-block). Loading a GGUF file never quantizes; this serves tests and
+///   random-weight benchmarks.
 ///
-/// with `x / d` computed as `x * (1 / d)` in f32 (0 where `d` is 0) and `d`
-/// stored as f16; F16 rounds each value to nearest f16. Errors when `k` is not a positive multiple of 32 or
+/// Errors when `k` is not a positive multiple of the format's group or
 /// `values` is not whole rows.
 pub fn quantize_rows(format: QuantFormat, values: &[f32], k: usize) -> Result<Vec<u8>> {
     let op = "quantize_rows";
@@ -46,15 +54,17 @@ pub fn quantize_rows(format: QuantFormat, values: &[f32], k: usize) -> Result<Ve
         return Err(ShapeError::new(op, msg, &[&[values.len()], &[k]]).into());
     }
     let mut out = Vec::with_capacity(values.len() / k * row);
-    for block in values.chunks_exact(format.block_values()) {
+    for group in values.chunks_exact(format.group_values()) {
         match format {
-            QuantFormat::Q8_0 => quantize_q8_0(block, &mut out),
-            QuantFormat::Q4_0 => quantize_q4_0(block, &mut out),
+            QuantFormat::Q8_0 => quantize_q8_0(group, &mut out),
+            QuantFormat::Q4_0 => quantize_q4_0(group, &mut out),
             QuantFormat::F16 => out.extend(
-                block
+                group
                     .iter()
                     .flat_map(|&v| f16::from_f32(v).to_bits().to_le_bytes()),
             ),
+            QuantFormat::Q4_K => cpu_k::quantize_q4_k(group, &mut out),
+            QuantFormat::Q6_K => cpu_k::quantize_q6_k(group, &mut out),
         }
     }
     Ok(out)
@@ -90,8 +100,10 @@ fn quantize_q4_0(x: &[f32], out: &mut Vec<u8>) {
 }
 
 /// Dequantize `bytes` (whole rows of `k` values in `format`) to f32, as
-/// ggml's `dequantize_row_*` do: `d * q` with `d` the block's f16 scale and
-/// `q` the signed byte (Q8_0) or nibble minus 8 (Q4_0); F16 values widened.
+/// ggml's `dequantize_row_*` do, in f32 and in their order of operations:
+/// Q8_0 / Q4_0 `d * q` with `d` the block's f16 scale and `q` the signed byte
+/// or nibble minus 8; F16 values widened; Q4_K `(d * sc) * q - dmin * m`;
+/// Q6_K `(d * sc) * (q - 32)` (layouts on [`QuantFormat`]).
 pub fn dequantize_rows(format: QuantFormat, bytes: &[u8], k: usize) -> Result<Vec<f32>> {
     let op = "dequantize_rows";
     let row = checked_row_bytes(format, k, op)?;
@@ -102,29 +114,34 @@ pub fn dequantize_rows(format: QuantFormat, bytes: &[u8], k: usize) -> Result<Ve
         );
         return Err(ShapeError::new(op, msg, &[&[bytes.len()], &[k]]).into());
     }
-    let blocks = bytes.len() / format.block_bytes();
-    let mut out = Vec::with_capacity(blocks.checked_mul(32).ok_or_else(|| Error::TooLarge {
-        op,
-        message: format!("{blocks} blocks"),
-    })?);
-    for block in bytes.chunks_exact(format.block_bytes()) {
+    let groups = bytes.len() / format.group_bytes();
+    let values = groups
+        .checked_mul(format.group_values())
+        .ok_or_else(|| Error::TooLarge {
+            op,
+            message: format!("{groups} groups of {format}"),
+        })?;
+    let mut out = Vec::with_capacity(values);
+    for group in bytes.chunks_exact(format.group_bytes()) {
         match format {
             QuantFormat::Q8_0 => {
-                let d = f16_at(block, 0);
-                out.extend(block[2..].iter().map(|&q| (q as i8) as f32 * d));
+                let d = f16_at(group, 0);
+                out.extend(group[2..].iter().map(|&q| (q as i8) as f32 * d));
             }
             QuantFormat::Q4_0 => {
-                let (d, qs) = (f16_at(block, 0), &block[2..]);
+                let (d, qs) = (f16_at(group, 0), &group[2..]);
                 out.extend(qs.iter().map(|&q| ((q & 0xF) as i32 - 8) as f32 * d));
                 out.extend(qs.iter().map(|&q| ((q >> 4) as i32 - 8) as f32 * d));
             }
-            QuantFormat::F16 => out.extend((0..block.len() / 2).map(|i| f16_at(block, 2 * i))),
+            QuantFormat::F16 => out.extend((0..group.len() / 2).map(|i| f16_at(group, 2 * i))),
+            QuantFormat::Q4_K => cpu_k::dequantize_q4_k(group, &mut out),
+            QuantFormat::Q6_K => cpu_k::dequantize_q6_k(group, &mut out),
         }
     }
     Ok(out)
 }
 
 /// The little-endian f16 at byte `at` of `bytes`, widened.
-fn f16_at(bytes: &[u8], at: usize) -> f32 {
+pub(super) fn f16_at(bytes: &[u8], at: usize) -> f32 {
     f16::from_bits(u16::from_le_bytes([bytes[at], bytes[at + 1]])).to_f32()
 }

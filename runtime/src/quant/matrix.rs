@@ -1,7 +1,7 @@
 //! [`QuantMatrix`]: an `n x k` GGML-quantized weight on the device, repacked
 //! from the file's blocks into 4-byte-aligned buffers.
 
-use super::cpu::{blocks_per_row, dequantize_rows};
+use super::cpu::{dequantize_rows, groups_per_row};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
 use std::sync::Arc;
@@ -9,12 +9,16 @@ use tessera_hal::Device;
 use tessera_kernels::{DType, QuantFormat};
 
 /// A weight of `rows` × `cols` values (a GGML tensor of dims `[cols, rows]`:
-/// `rows` rows of `cols / 32` blocks) that stays quantized on the device.
+/// `rows` rows of `cols / 32` blocks, or `cols / 256` super-blocks for the K
+/// formats) that stays quantized on the device.
 ///
-/// Device layout (see [`QuantFormat`]): `quants`, the blocks' quant bytes in
-/// file order (32 bytes per Q8_0 block, 16 per Q4_0 block, 64 per F16 block),
-/// and `scales`, the blocks' f16 scales in the same order, two per `u32` (the
-/// low half first, the last word zero-padded; one zero word for F16). Both are u32 tensors; the kernels read the
+/// Device layout (see [`QuantFormat`]): `quants`, each group's bytes without
+/// its leading scale in file order (32 bytes per Q8_0 block, 16 per Q4_0
+/// block, 64 per F16 block, 144 per Q4_K super-block, and 224 per Q6_K
+/// super-block: its 210 bytes and 14 zero bytes of padding), and `scales`, the
+/// Q8_0 / Q4_0 blocks' f16 scales in the same order, two per `u32` (the low
+/// half first, the last word zero-padded; one zero word for the formats
+/// without a separate scale). Both are u32 tensors; the kernels read the
 /// quants as `vec4<u32>` and the scales with `unpack2x16float`.
 #[derive(Clone, Debug)]
 pub struct QuantMatrix {
@@ -27,10 +31,12 @@ pub struct QuantMatrix {
 
 impl QuantMatrix {
     /// Upload `n_rows` rows of `k` values stored as ggml `format` blocks
-    /// (`bytes`: `n_rows * k / 32` blocks, row-major, as in a GGUF file).
-    /// Errors: `k` not a positive multiple of 32, no rows, a byte count other
-    /// than the blocks' (shape errors); sizes that overflow or exceed the
-    /// device's bindings (`TooLarge`); device failures.
+    /// (`bytes`: `n_rows * k / group` groups of [`QuantFormat::group_bytes`],
+    /// row-major, as in a GGUF file).
+    /// Errors: `k` not a positive multiple of the format's group (32, or 256
+    /// for the K formats), no rows, a byte count other than the groups'
+    /// (shape errors); sizes that overflow or exceed the device's bindings
+    /// (`TooLarge`); device failures.
     pub fn from_ggml_bytes(
         device: &Arc<dyn Device>,
         format: QuantFormat,
@@ -39,7 +45,7 @@ impl QuantMatrix {
         bytes: &[u8],
     ) -> Result<QuantMatrix> {
         let op = "quant_matrix";
-        let per_row = blocks_per_row(format, k, op)?;
+        let per_row = groups_per_row(format, k, op)?;
         if n_rows == 0 {
             return Err(ShapeError::new(op, "a weight needs at least one row", &[&[0, k]]).into());
         }
@@ -47,9 +53,13 @@ impl QuantMatrix {
             op,
             message: format!("{n_rows} rows of {k} {format} values"),
         };
-        let blocks = n_rows.checked_mul(per_row).ok_or_else(too_large)?;
-        let expected = blocks
-            .checked_mul(format.block_bytes())
+        let groups = n_rows.checked_mul(per_row).ok_or_else(too_large)?;
+        let expected = groups
+            .checked_mul(format.group_bytes())
+            .ok_or_else(too_large)?;
+        // The device copy is a little larger than the file's (Q6_K padding).
+        let quant_len = groups
+            .checked_mul(format.quant_bytes())
             .ok_or_else(too_large)?;
         if bytes.len() != expected {
             let msg = format!(
@@ -58,12 +68,14 @@ impl QuantMatrix {
             );
             return Err(ShapeError::new(op, msg, &[&[n_rows, k], &[bytes.len()]]).into());
         }
-        let s = format.scale_bytes();
-        let mut quants = Vec::with_capacity(blocks * format.quant_bytes());
-        let mut scales = Vec::with_capacity(blocks.div_ceil(2) * 4);
-        for block in bytes.chunks_exact(format.block_bytes()) {
-            scales.extend_from_slice(&block[..s]);
-            quants.extend_from_slice(&block[s..]);
+        let (s, q) = (format.scale_bytes(), format.quant_bytes());
+        let mut quants = Vec::with_capacity(quant_len);
+        let mut scales = Vec::with_capacity(groups.div_ceil(2) * 2 * s);
+        for group in bytes.chunks_exact(format.group_bytes()) {
+            scales.extend_from_slice(&group[..s]);
+            quants.extend_from_slice(&group[s..]);
+            // Zero padding up to the group's device size.
+            quants.resize(quants.len() + q - (group.len() - s), 0);
         }
         // Two scales per word; formats without scales still bind one word.
         scales.resize((scales.len().div_ceil(4) * 4).max(4), 0);
@@ -91,7 +103,8 @@ impl QuantMatrix {
         self.cols
     }
 
-    /// Blocks per row (`cols / 32`).
+    /// Blocks per row as the kernels count them (`cols / 32`, in every
+    /// format: a K super-block is 8 blocks).
     pub fn blocks_per_row(&self) -> usize {
         self.cols / self.format.block_values()
     }
@@ -116,16 +129,18 @@ impl QuantMatrix {
         &self.scales
     }
 
-    /// Read the weight back as ggml blocks: the bytes it was made from.
+    /// Read the weight back as ggml blocks: the bytes it was made from (the
+    /// device's padding dropped).
     pub fn to_ggml_bytes(&self) -> Result<Vec<u8>> {
         let quants = read_bytes(&self.quants)?;
         let scales = read_bytes(&self.scales)?;
         let (q, s) = (self.format.quant_bytes(), self.format.scale_bytes());
-        let blocks = quants.len() / q;
-        let mut out = Vec::with_capacity(blocks * self.format.block_bytes());
-        for (b, block) in quants.chunks_exact(q).enumerate() {
-            out.extend_from_slice(&scales[s * b..s * (b + 1)]);
-            out.extend_from_slice(block);
+        let kept = self.format.group_bytes() - s;
+        let groups = quants.len() / q;
+        let mut out = Vec::with_capacity(groups * self.format.group_bytes());
+        for (g, group) in quants.chunks_exact(q).enumerate() {
+            out.extend_from_slice(&scales[s * g..s * (g + 1)]);
+            out.extend_from_slice(&group[..kept]);
         }
         Ok(out)
     }

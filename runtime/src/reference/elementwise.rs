@@ -156,6 +156,7 @@ pub fn binary_scalar(op: BinaryOp, a: f64, b: f64) -> f64 {
         BinaryOp::Max => nan_max(a, b),
         BinaryOp::Min => nan_min(a, b),
         BinaryOp::Pow => a.powf(b),
+        BinaryOp::SiluMul => a / (1.0 + (-a).exp()) * b,
     }
 }
 

@@ -7,6 +7,7 @@ use super::kv_cache::KvCache;
 use super::rope_tables::RopeTables;
 use super::weights::{Projection, WeightMatrix};
 use crate::error::{Error, Result};
+use crate::ops::QkvRope;
 use crate::tensor::Tensor;
 use std::sync::Arc;
 use tessera_hal::Device;
@@ -15,25 +16,28 @@ use tessera_kernels::DType;
 /// Additive mask for keys a query may not see (after the query's position).
 pub const CAUSAL_MASKED: f32 = -1.0e30;
 
-/// One decoder layer.
+/// Most new tokens whose attention runs as one fused dispatch
+/// ([`Tensor::cached_attention`]); longer prompts use batched matmuls.
+pub const FUSED_ATTENTION_MAX_TOKENS: usize = 8;
+
+/// One decoder layer. The query, key and value projections are stacked by rows
+/// into one matrix, and so are the MLP's gate and up projections, so a token
+/// takes one matmul for each stack (see [`upload_stacked`](super::host_matrix::upload_stacked)).
 #[derive(Clone, Debug)]
 pub struct DecoderLayer {
     /// RMSNorm weight before attention.
     pub attn_norm: Tensor,
-    /// Query projection.
-    pub q: Projection,
-    /// Key projection.
-    pub k: Projection,
-    /// Value projection.
-    pub v: Projection,
+    /// Query, key and value projections stacked:
+    /// `[(heads + 2 kv_heads) * head_dim, hidden]`.
+    pub qkv: WeightMatrix,
+    /// Their biases stacked the same way (Qwen2), `[(heads + 2 kv_heads) * head_dim]`.
+    pub qkv_bias: Option<Tensor>,
     /// Attention output projection.
     pub o: Projection,
     /// RMSNorm weight before the MLP.
     pub mlp_norm: Tensor,
-    /// MLP gate projection (SiLU).
-    pub gate: Projection,
-    /// MLP up projection.
-    pub up: Projection,
+    /// MLP gate (SiLU) and up projections stacked: `[2 * intermediate, hidden]`.
+    pub gate_up: WeightMatrix,
     /// MLP down projection.
     pub down: Projection,
 }
@@ -69,10 +73,11 @@ impl Decoder {
             .layers
             .iter()
             .map(|l| {
-                [&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down]
-                    .into_iter()
-                    .map(proj)
-                    .sum::<usize>()
+                l.qkv.device_bytes()
+                    + l.qkv_bias.as_ref().map_or(0, |b| b.numel() * 4)
+                    + proj(&l.o)
+                    + l.gate_up.device_bytes()
+                    + proj(&l.down)
                     + (l.attn_norm.numel() + l.mlp_norm.numel()) * 4
             })
             .sum();
@@ -139,9 +144,10 @@ impl Decoder {
 
     /// The additive mask `[group * s, past + s]` for `s` new queries after
     /// `past` cached tokens: query row `r` is the token at `past + r % s` and sees
-    /// keys up to its own position. `None` for a single query (it sees all).
+    /// keys up to its own position. `None` when the fused attention kernel
+    /// runs (it applies the causal limit itself).
     fn causal_mask(&self, past: usize, s: usize) -> Result<Option<Tensor>> {
-        if s == 1 {
+        if s <= FUSED_ATTENTION_MAX_TOKENS {
             return Ok(None);
         }
         let group = self.config.group_size();
@@ -177,33 +183,36 @@ impl Decoder {
         let past = cache.len();
 
         let h = x.rms_norm(Some(&layer.attn_norm), cfg.rms_norm_eps)?;
-        let scale = 1.0 / (head_dim as f32).sqrt();
-        let q = layer.q.forward(&h)?.reshape(&[s, heads, head_dim])?.rope(
-            &self.rope.cos,
-            &self.rope.sin,
-            past,
-            scale,
+        // Bias, rope and query scale on q and k; q grouped as [kv_heads, group * s,
+        // head_dim] (the `group` heads sharing a key/value head become rows of one
+        // matmul); k and v written into the cache at positions past..past + s.
+        let (keys, values) = cache.layer(index);
+        let q = layer.qkv.matmul_t(&h)?.qkv_rope(
+            &QkvRope {
+                heads,
+                kv_heads,
+                head_dim,
+                bias: layer.qkv_bias.as_ref(),
+                cos: &self.rope.cos,
+                sin: &self.rope.sin,
+                pos0: past,
+                q_scale: 1.0 / (head_dim as f32).sqrt(),
+            },
+            keys,
+            values,
         )?;
-        let k = layer
-            .k
-            .forward(&h)?
-            .reshape(&[s, kv_heads, head_dim])?
-            .rope(&self.rope.cos, &self.rope.sin, past, 1.0)?;
-        let v = layer.v.forward(&h)?.reshape(&[s, kv_heads, head_dim])?;
-        let (keys, values) =
-            cache.append(index, &k.permute(&[1, 0, 2])?, &v.permute(&[1, 0, 2])?)?;
-
-        // Queries of the `group` heads sharing a key/value head become rows of
-        // one matmul: [kv_heads, group * s, head_dim].
-        let q = q
-            .reshape(&[s, kv_heads, group, head_dim])?
-            .permute(&[1, 2, 0, 3])?
-            .contiguous()?
-            .reshape(&[kv_heads, group * s, head_dim])?;
-        let scores = q.matmul(&keys.transpose(1, 2)?)?; // [kv_heads, group*s, past+s]
-        let probs = scores.softmax(mask)?;
-        let context = probs
-            .matmul(&values)? // [kv_heads, group*s, head_dim]
+        let context = match s <= FUSED_ATTENTION_MAX_TOKENS {
+            // Scores, causal softmax and values in one dispatch.
+            true => q.cached_attention(keys, values, past, s)?,
+            // A long prompt: batched matmuls over the cached keys and values.
+            false => {
+                let keys = keys.narrow(1, 0..past + s)?;
+                let values = values.narrow(1, 0..past + s)?;
+                let scores = q.matmul(&keys.transpose(1, 2)?)?; // [kv_heads, group*s, past+s]
+                scores.softmax(mask)?.matmul(&values)?
+            }
+        }; // [kv_heads, group*s, head_dim]
+        let context = context
             .reshape(&[kv_heads, group, s, head_dim])?
             .permute(&[2, 0, 1, 3])?
             .contiguous()?
@@ -211,11 +220,11 @@ impl Decoder {
         let x = layer.o.forward(&context)?.add(x)?;
 
         let h = x.rms_norm(Some(&layer.mlp_norm), cfg.rms_norm_eps)?;
-        let gated = layer
-            .gate
-            .forward(&h)?
-            .silu()?
-            .mul(&layer.up.forward(&h)?)?;
+        let gate_up = layer.gate_up.matmul_t(&h)?; // [s, 2 * intermediate]
+        let inter = cfg.intermediate_size;
+        let gated = gate_up
+            .narrow(1, 0..inter)?
+            .silu_mul(&gate_up.narrow(1, inter..2 * inter)?)?;
         layer.down.forward(&gated)?.add(&x)
     }
 }

@@ -91,18 +91,11 @@ impl KvCache {
         Ok(())
     }
 
-    /// Write `k` and `v` (`[kv_heads, s, head_dim]` views) of layer `layer` at
-    /// positions `len..len + s`, and return the cached keys and values of
-    /// positions `0..len + s`.
-    pub(super) fn append(&self, layer: usize, k: &Tensor, v: &Tensor) -> Result<(Tensor, Tensor)> {
-        let s = k.shape()[1];
-        let end = self.len + s;
-        k.copy_into(&self.keys[layer].narrow(1, self.len..end)?)?;
-        v.copy_into(&self.values[layer].narrow(1, self.len..end)?)?;
-        Ok((
-            self.keys[layer].narrow(1, 0..end)?,
-            self.values[layer].narrow(1, 0..end)?,
-        ))
+    /// Layer `layer`'s whole key and value caches, `[kv_heads, capacity,
+    /// head_dim]` each: new tokens go to positions `len..`, attention reads
+    /// `0..len + s`.
+    pub(super) fn layer(&self, layer: usize) -> (&Tensor, &Tensor) {
+        (&self.keys[layer], &self.values[layer])
     }
 
     /// Mark `s` more tokens as cached (after every layer appended them).

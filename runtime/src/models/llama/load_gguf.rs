@@ -1,7 +1,8 @@
 //! Build a [`Decoder`] from a GGUF file (llama.cpp's layout): config from the
-//! `llama.*` / `qwen2.*` keys; Q8_0, Q4_0 and F16 matrices kept in their
-//! format on the device (F16 rows whose length is not a multiple of 32, F32 and
-//! BF16 tensors, and all vectors uploaded as f32).
+//! `llama.*` / `qwen2.*` keys; Q8_0, Q4_0, Q4_K, Q6_K and F16 matrices kept
+//! in their format on the device (F16 rows whose length is not a multiple of
+//! 32, F32 and BF16 tensors, and all vectors uploaded as f32). A "Q4_K_M"
+//! file mixes Q4_K and Q6_K matrices; each keeps its own format.
 //!
 //! llama.cpp's converter stores the rows of Llama's q and k projections in the
 //! interleaved rotary layout (within each head, rows `2i` and `2i + 1` hold
@@ -12,6 +13,7 @@
 
 use super::config::{DecoderConfig, Family};
 use super::decoder::{Decoder, DecoderLayer};
+use super::host_matrix::{upload_stacked, HostMatrix};
 use super::rope_tables::RopeTables;
 use super::weights::{Projection, WeightMatrix};
 use crate::error::Result;
@@ -25,6 +27,10 @@ use std::path::Path;
 use std::sync::Arc;
 use tessera_hal::Device;
 use tessera_kernels::DType;
+
+/// One projection of a stack: its name suffix (`q`, `gate`, ...), its rows,
+/// and the row order to undo (llama's rotary interleave), if any.
+type Part<'a> = (&'a str, usize, Option<&'a [usize]>);
 
 /// Load the decoder in the GGUF file at `path`.
 pub fn load_gguf_decoder(path: &Path, device: &Arc<dyn Device>) -> Result<Decoder> {
@@ -99,37 +105,41 @@ impl GgufUploader<'_> {
     }
 
     fn vector(&self, name: &str, n: usize) -> Result<Tensor> {
-        self.vector_in_order(name, n, None)
-    }
-
-    /// The `[n]` vector `name`, entries reordered by `order` when given.
-    fn vector_in_order(&self, name: &str, n: usize, order: Option<&[usize]>) -> Result<Tensor> {
-        self.expect_dims(name, n, None)?;
-        let values = self.file.tensor_f32(name)?;
-        let values = match order {
-            Some(order) => permute_rows(&values, n, order),
-            None => values,
-        };
+        let values = self.host_vector(name, n, None)?;
         Tensor::from_f32(self.device, &values, &[n], DType::F32)
     }
 
-    /// The `[rows, cols]` matrix `name`, rows reordered by `order` when given.
-    fn matrix(
+    /// The `[n]` vector `name` in host memory, entries reordered by `order` when given.
+    fn host_vector(&self, name: &str, n: usize, order: Option<&[usize]>) -> Result<Vec<f32>> {
+        self.expect_dims(name, n, None)?;
+        let values = self.file.tensor_f32(name)?;
+        Ok(match order {
+            Some(order) => permute_rows(&values, n, order),
+            None => values,
+        })
+    }
+
+    /// The `[rows, cols]` matrix `name` on the device.
+    fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<WeightMatrix> {
+        self.host_matrix(name, rows, cols, None)?
+            .upload(self.device)
+    }
+
+    /// The `[rows, cols]` matrix `name` in host memory, rows reordered by
+    /// `order` when given.
+    fn host_matrix(
         &self,
         name: &str,
         rows: usize,
         cols: usize,
         order: Option<&[usize]>,
-    ) -> Result<WeightMatrix> {
+    ) -> Result<HostMatrix> {
         let ggml_type = self.expect_dims(name, cols, Some(rows))?;
-        let quant = match ggml_type {
-            GgmlType::Q8_0 => Some(QuantFormat::Q8_0),
-            GgmlType::Q4_0 => Some(QuantFormat::Q4_0),
-            GgmlType::F16 if cols.is_multiple_of(QuantFormat::F16.block_values()) => {
-                Some(QuantFormat::F16)
-            }
-            GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => None,
-        };
+        let quant = matrix_format(ggml_type, cols).map_err(|message| LoadError::BadTensor {
+            path: self.file.header().path.clone(),
+            tensor: name.to_string(),
+            message,
+        })?;
         match quant {
             Some(format) => {
                 let bytes = self.file.tensor_bytes(name)?;
@@ -137,7 +147,7 @@ impl GgufUploader<'_> {
                     Some(order) => permute_rows(bytes, rows, order),
                     None => bytes.to_vec(),
                 };
-                WeightMatrix::quantized(self.device, format, rows, cols, &bytes)
+                HostMatrix::blocks(format, rows, cols, bytes)
             }
             None => {
                 let values = self.file.tensor_f32(name)?;
@@ -145,25 +155,43 @@ impl GgufUploader<'_> {
                     Some(order) => permute_rows(&values, rows, order),
                     None => values,
                 };
-                WeightMatrix::dense(self.device, &values, rows, cols)
+                HostMatrix::f32(rows, cols, values)
             }
         }
     }
 
-    fn projection(
+    /// The projections `{prefix}_{part}.weight` of `rows` each, rows reordered
+    /// by their `order`, stacked by rows; with `bias`, their biases stacked too.
+    fn stacked(
         &self,
-        name: &str,
-        rows: usize,
+        prefix: &str,
+        parts: &[Part<'_>],
         cols: usize,
         bias: bool,
-        order: Option<&[usize]>,
-    ) -> Result<Projection> {
-        let weight = self.matrix(&format!("{name}.weight"), rows, cols, order)?;
+    ) -> Result<(WeightMatrix, Option<Tensor>)> {
+        let mut host = Vec::with_capacity(parts.len());
+        let mut biases = Vec::new();
+        for &(part, rows, order) in parts {
+            let name = format!("{prefix}_{part}");
+            host.push(self.host_matrix(&format!("{name}.weight"), rows, cols, order)?);
+            if bias {
+                biases.extend(self.host_vector(&format!("{name}.bias"), rows, order)?);
+            }
+        }
         let bias = match bias {
-            true => Some(self.vector_in_order(&format!("{name}.bias"), rows, order)?),
+            true => Some(Tensor::from_f32(
+                self.device,
+                &biases,
+                &[biases.len()],
+                DType::F32,
+            )?),
             false => None,
         };
-        Projection::new(weight, bias)
+        Ok((upload_stacked(self.device, host)?, bias))
+    }
+
+    fn projection(&self, name: &str, rows: usize, cols: usize) -> Result<Projection> {
+        Projection::new(self.matrix(&format!("{name}.weight"), rows, cols)?, None)
     }
 
     fn decoder(&self) -> Result<Decoder> {
@@ -180,36 +208,30 @@ impl GgufUploader<'_> {
             Family::Qwen2 => (None, None),
         };
         let mut layers = Vec::with_capacity(config.num_layers);
+        let qkv: [Part<'_>; 3] = [
+            ("q", q_width, q_order.as_deref()),
+            ("k", kv_width, k_order.as_deref()),
+            ("v", kv_width, None),
+        ];
+        let gate_up: [Part<'_>; 2] = [("gate", inter, None), ("up", inter, None)];
         for i in 0..config.num_layers {
             let p = format!("blk.{i}");
+            let (qkv, qkv_bias) = self.stacked(&format!("{p}.attn"), &qkv, hidden, bias)?;
+            let (gate_up, _) = self.stacked(&format!("{p}.ffn"), &gate_up, hidden, false)?;
             layers.push(DecoderLayer {
                 attn_norm: self.vector(&format!("{p}.attn_norm.weight"), hidden)?,
-                q: self.projection(
-                    &format!("{p}.attn_q"),
-                    q_width,
-                    hidden,
-                    bias,
-                    q_order.as_deref(),
-                )?,
-                k: self.projection(
-                    &format!("{p}.attn_k"),
-                    kv_width,
-                    hidden,
-                    bias,
-                    k_order.as_deref(),
-                )?,
-                v: self.projection(&format!("{p}.attn_v"), kv_width, hidden, bias, None)?,
-                o: self.projection(&format!("{p}.attn_output"), hidden, q_width, false, None)?,
+                qkv,
+                qkv_bias,
+                o: self.projection(&format!("{p}.attn_output"), hidden, q_width)?,
                 mlp_norm: self.vector(&format!("{p}.ffn_norm.weight"), hidden)?,
-                gate: self.projection(&format!("{p}.ffn_gate"), inter, hidden, false, None)?,
-                up: self.projection(&format!("{p}.ffn_up"), inter, hidden, false, None)?,
-                down: self.projection(&format!("{p}.ffn_down"), hidden, inter, false, None)?,
+                gate_up,
+                down: self.projection(&format!("{p}.ffn_down"), hidden, inter)?,
             });
         }
-        let embed = self.matrix("token_embd.weight", config.vocab_size, hidden, None)?;
+        let embed = self.matrix("token_embd.weight", config.vocab_size, hidden)?;
         let lm_head = match config.tie_word_embeddings {
             true => embed.clone(),
-            false => self.matrix("output.weight", config.vocab_size, hidden, None)?,
+            false => self.matrix("output.weight", config.vocab_size, hidden)?,
         };
         Ok(Decoder {
             embed,
@@ -227,6 +249,33 @@ impl GgufUploader<'_> {
     }
 }
 
+/// How a matrix of GGML type `ggml_type` with rows of `cols` values is held
+/// on the device: `Some(format)` stays in that block format, `None` is
+/// uploaded as f32 (F32, BF16, and F16 rows that are not whole 32-value
+/// blocks). A block type whose rows are not whole groups is an error (the
+/// parser already refuses such tensors; this keeps the message clear if a
+/// caller's shape disagrees).
+pub(crate) fn matrix_format(
+    ggml_type: GgmlType,
+    cols: usize,
+) -> std::result::Result<Option<QuantFormat>, String> {
+    let format = match ggml_type {
+        GgmlType::Q8_0 => QuantFormat::Q8_0,
+        GgmlType::Q4_0 => QuantFormat::Q4_0,
+        GgmlType::Q4_K => QuantFormat::Q4_K,
+        GgmlType::Q6_K => QuantFormat::Q6_K,
+        GgmlType::F16 if cols.is_multiple_of(QuantFormat::F16.group_values()) => QuantFormat::F16,
+        GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => return Ok(None),
+    };
+    let group = format.group_values();
+    if cols == 0 || !cols.is_multiple_of(group) {
+        return Err(format!(
+            "{ggml_type:?} rows of {cols} values are not whole blocks of {group}"
+        ));
+    }
+    Ok(Some(format))
+}
+
 /// `rows` equal rows of `data`, reordered: row `r` of the result is row
 /// `order[r]` of `data`.
 fn permute_rows<T: Copy>(data: &[T], rows: usize, order: &[usize]) -> Vec<T> {
@@ -236,4 +285,44 @@ fn permute_rows<T: Copy>(data: &[T], rows: usize, order: &[usize]) -> Vec<T> {
         out.extend_from_slice(&data[r * width..(r + 1) * width]);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matrix_formats_by_ggml_type_and_row_length() {
+        assert_eq!(
+            matrix_format(GgmlType::Q4_K, 2048),
+            Ok(Some(QuantFormat::Q4_K))
+        );
+        assert_eq!(
+            matrix_format(GgmlType::Q6_K, 256),
+            Ok(Some(QuantFormat::Q6_K))
+        );
+        assert_eq!(
+            matrix_format(GgmlType::Q8_0, 96),
+            Ok(Some(QuantFormat::Q8_0))
+        );
+        assert_eq!(
+            matrix_format(GgmlType::Q4_0, 32),
+            Ok(Some(QuantFormat::Q4_0))
+        );
+        assert_eq!(matrix_format(GgmlType::F16, 64), Ok(Some(QuantFormat::F16)));
+        assert_eq!(matrix_format(GgmlType::F16, 40), Ok(None));
+        assert_eq!(matrix_format(GgmlType::F32, 64), Ok(None));
+        assert_eq!(matrix_format(GgmlType::BF16, 64), Ok(None));
+        // K rows must be whole super-blocks: 896 (Qwen2.5-0.5B's hidden size)
+        // is 3.5 of them.
+        for (ty, cols) in [
+            (GgmlType::Q4_K, 896),
+            (GgmlType::Q6_K, 64),
+            (GgmlType::Q4_K, 0),
+            (GgmlType::Q8_0, 48),
+        ] {
+            let err = matrix_format(ty, cols).unwrap_err();
+            assert!(err.contains("not whole blocks"), "{ty:?} {cols}: {err}");
+        }
+    }
 }

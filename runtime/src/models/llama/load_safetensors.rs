@@ -5,6 +5,7 @@
 
 use super::config::DecoderConfig;
 use super::decoder::{Decoder, DecoderLayer};
+use super::host_matrix::{upload_stacked, HostMatrix};
 use super::rope_tables::RopeTables;
 use super::weights::{Projection, WeightMatrix};
 use crate::error::Result;
@@ -29,24 +30,46 @@ impl Uploader<'_> {
         Tensor::from_f32(self.device, &values, shape, DType::F32)
     }
 
-    /// A `[rows, cols]` matrix (split by rows when beyond one binding).
-    fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<WeightMatrix> {
+    /// A `[rows, cols]` matrix in host memory: f16 as F16 blocks when the rows
+    /// are whole blocks, else f32.
+    fn host_matrix(&self, name: &str, rows: usize, cols: usize) -> Result<HostMatrix> {
         let info = self.file.expect_shape(name, &[rows, cols])?;
         let f16 = QuantFormat::F16;
         if info.dtype == StDType::F16 && cols.is_multiple_of(f16.block_values()) {
-            let bytes = self.file.raw_bytes(name)?;
-            return WeightMatrix::quantized(self.device, f16, rows, cols, bytes);
+            let bytes = self.file.raw_bytes(name)?.to_vec();
+            return HostMatrix::blocks(f16, rows, cols, bytes);
         }
-        WeightMatrix::dense(self.device, &self.file.to_f32(name)?, rows, cols)
+        HostMatrix::f32(rows, cols, self.file.to_f32(name)?)
     }
 
-    fn projection(&self, name: &str, out: usize, inp: usize, bias: bool) -> Result<Projection> {
+    /// A `[rows, cols]` matrix on the device (split by rows when beyond one binding).
+    fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<WeightMatrix> {
+        self.host_matrix(name, rows, cols)?.upload(self.device)
+    }
+
+    /// The matrices `{prefix}.{part}.weight` (`rows` each) stacked by rows.
+    fn stacked(&self, prefix: &str, parts: &[(&str, usize)], cols: usize) -> Result<WeightMatrix> {
+        let host = parts
+            .iter()
+            .map(|(part, rows)| self.host_matrix(&format!("{prefix}.{part}.weight"), *rows, cols))
+            .collect::<Result<Vec<_>>>()?;
+        upload_stacked(self.device, host)
+    }
+
+    /// The biases `{prefix}.{part}.bias` stacked into one vector.
+    fn stacked_bias(&self, prefix: &str, parts: &[(&str, usize)]) -> Result<Tensor> {
+        let mut values = Vec::new();
+        for (part, rows) in parts {
+            let name = format!("{prefix}.{part}.bias");
+            self.file.expect_shape(&name, &[*rows])?;
+            values.extend(self.file.to_f32(&name)?);
+        }
+        Tensor::from_f32(self.device, &values, &[values.len()], DType::F32)
+    }
+
+    fn projection(&self, name: &str, out: usize, inp: usize) -> Result<Projection> {
         let weight = self.matrix(&format!("{name}.weight"), out, inp)?;
-        let bias = match bias {
-            true => Some(self.tensor(&format!("{name}.bias"), &[out])?),
-            false => None,
-        };
-        Projection::new(weight, bias)
+        Projection::new(weight, None)
     }
 }
 
@@ -70,18 +93,26 @@ pub fn decoder_from_safetensors(
     let kv_width = config.num_kv_heads * config.head_dim;
     let bias = config.qkv_bias;
     let mut layers = Vec::with_capacity(config.num_layers);
+    let qkv = [
+        ("q_proj", q_width),
+        ("k_proj", kv_width),
+        ("v_proj", kv_width),
+    ];
+    let gate_up = [("gate_proj", inter), ("up_proj", inter)];
     for i in 0..config.num_layers {
         let p = format!("model.layers.{i}");
+        let attn = format!("{p}.self_attn");
         layers.push(DecoderLayer {
             attn_norm: up.tensor(&format!("{p}.input_layernorm.weight"), &[hidden])?,
-            q: up.projection(&format!("{p}.self_attn.q_proj"), q_width, hidden, bias)?,
-            k: up.projection(&format!("{p}.self_attn.k_proj"), kv_width, hidden, bias)?,
-            v: up.projection(&format!("{p}.self_attn.v_proj"), kv_width, hidden, bias)?,
-            o: up.projection(&format!("{p}.self_attn.o_proj"), hidden, q_width, false)?,
+            qkv: up.stacked(&attn, &qkv, hidden)?,
+            qkv_bias: match bias {
+                true => Some(up.stacked_bias(&attn, &qkv)?),
+                false => None,
+            },
+            o: up.projection(&format!("{attn}.o_proj"), hidden, q_width)?,
             mlp_norm: up.tensor(&format!("{p}.post_attention_layernorm.weight"), &[hidden])?,
-            gate: up.projection(&format!("{p}.mlp.gate_proj"), inter, hidden, false)?,
-            up: up.projection(&format!("{p}.mlp.up_proj"), inter, hidden, false)?,
-            down: up.projection(&format!("{p}.mlp.down_proj"), hidden, inter, false)?,
+            gate_up: up.stacked(&format!("{p}.mlp"), &gate_up, hidden)?,
+            down: up.projection(&format!("{p}.mlp.down_proj"), hidden, inter)?,
         });
     }
     let embed = up.matrix("model.embed_tokens.weight", config.vocab_size, hidden)?;

@@ -10,6 +10,7 @@
 
 mod config;
 mod decoder;
+mod host_matrix;
 mod kv_cache;
 mod load;
 mod load_gguf;
@@ -20,6 +21,7 @@ mod weights;
 
 pub use config::{DecoderConfig, Family, MAX_CONTEXT};
 pub use decoder::{Decoder, DecoderLayer, CAUSAL_MASKED};
+pub use host_matrix::{upload_stacked, HostData, HostMatrix};
 pub use kv_cache::KvCache;
 pub use load::load_decoder;
 pub use load_gguf::{gguf_tokenizer, load_gguf_decoder, unpermute_rotary_rows};

@@ -14,6 +14,7 @@ use tessera_hal::Device;
 use tessera_kernels::DType;
 
 /// How the weight matrices of a random decoder are stored on the device.
+#[allow(non_camel_case_types)] // ggml's names: Q4_K, Q6_K
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WeightFormat {
     /// Dense f32.
@@ -24,16 +25,26 @@ pub enum WeightFormat {
     Q8_0,
     /// GGML Q4_0 blocks.
     Q4_0,
+    /// GGML Q4_K super-blocks (every matrix, unlike llama.cpp's Q4_K_M mix);
+    /// matrices whose rows are not a multiple of 256 values are Q8_0, as
+    /// llama.cpp's quantizer also falls back for them (it picks Q5_0, which
+    /// Tessera does not read).
+    Q4_K,
+    /// GGML Q6_K super-blocks; rows that are not a multiple of 256 values are
+    /// Q8_0 (llama.cpp's fallback for Q6_K).
+    Q6_K,
 }
 
 impl WeightFormat {
-    /// Parse `f32`, `f16`, `q8_0` or `q4_0`.
+    /// Parse `f32`, `f16`, `q8_0`, `q4_0`, `q4_k` or `q6_k`.
     pub fn from_name(name: &str) -> Option<WeightFormat> {
         match name.to_ascii_lowercase().as_str() {
             "f32" => Some(WeightFormat::F32),
             "f16" => Some(WeightFormat::F16),
             "q8_0" | "q8" => Some(WeightFormat::Q8_0),
             "q4_0" | "q4" => Some(WeightFormat::Q4_0),
+            "q4_k" => Some(WeightFormat::Q4_K),
+            "q6_k" => Some(WeightFormat::Q6_K),
             _ => None,
         }
     }
@@ -45,6 +56,8 @@ impl WeightFormat {
             WeightFormat::F16 => "f16",
             WeightFormat::Q8_0 => "q8_0",
             WeightFormat::Q4_0 => "q4_0",
+            WeightFormat::Q4_K => "q4_k",
+            WeightFormat::Q6_K => "q6_k",
         }
     }
 }
@@ -144,18 +157,20 @@ impl RandomUploader<'_> {
             WeightFormat::F16 => QuantFormat::F16,
             WeightFormat::Q8_0 => QuantFormat::Q8_0,
             WeightFormat::Q4_0 => QuantFormat::Q4_0,
+            WeightFormat::Q4_K => QuantFormat::Q4_K,
+            WeightFormat::Q6_K => QuantFormat::Q6_K,
+        };
+        // K rows must be whole super-blocks; otherwise Q8_0, as llama.cpp.
+        let format = match cols.is_multiple_of(format.group_values()) {
+            true => format,
+            false => QuantFormat::Q8_0,
         };
         let bytes = quantize_rows(format, &values, cols)?;
         WeightMatrix::quantized(self.device, format, rows, cols, &bytes)
     }
 
-    fn projection(&mut self, rows: usize, cols: usize, bias: bool) -> Result<Projection> {
-        let weight = self.matrix(rows, cols)?;
-        let bias = match bias {
-            true => Some(self.vector(rows, 0.0, 0.1)?),
-            false => None,
-        };
-        Projection::new(weight, bias)
+    fn projection(&mut self, rows: usize, cols: usize) -> Result<Projection> {
+        Projection::new(self.matrix(rows, cols)?, None)
     }
 }
 
@@ -179,16 +194,20 @@ pub fn random_decoder(
     let bias = config.qkv_bias;
     let mut layers = Vec::with_capacity(config.num_layers);
     for _ in 0..config.num_layers {
+        // q, k and v (gate and up) drawn as one stacked matrix: the same
+        // distribution as separate ones, since they share their width.
+        let qkv_rows = q_width + 2 * kv_width;
         layers.push(DecoderLayer {
             attn_norm: up.vector(hidden, 1.0, 0.1)?,
-            q: up.projection(q_width, hidden, bias)?,
-            k: up.projection(kv_width, hidden, bias)?,
-            v: up.projection(kv_width, hidden, bias)?,
-            o: up.projection(hidden, q_width, false)?,
+            qkv: up.matrix(qkv_rows, hidden)?,
+            qkv_bias: match bias {
+                true => Some(up.vector(qkv_rows, 0.0, 0.1)?),
+                false => None,
+            },
+            o: up.projection(hidden, q_width)?,
             mlp_norm: up.vector(hidden, 1.0, 0.1)?,
-            gate: up.projection(inter, hidden, false)?,
-            up: up.projection(inter, hidden, false)?,
-            down: up.projection(hidden, inter, false)?,
+            gate_up: up.matrix(2 * inter, hidden)?,
+            down: up.projection(hidden, inter)?,
         });
     }
     let embed = up.matrix(config.vocab_size, hidden)?;

@@ -1,0 +1,121 @@
+// Causal attention of a few new tokens over the key/value cache in one pass
+// (decoding): for query row `row` of key/value head `kv` (q is [kv_heads,
+// group * s, head_dim], row g * s + r being head kv * group + g of new token
+// r, already scaled), the token sits at position past + r and sees keys
+// 0 ..= past + r:
+//   out[kv, row] = Σ_j softmax_j(q · keys[kv, j]) · values[kv, j].
+// One workgroup of WG threads per (kv, row). Keys are taken WG at a time,
+// one per thread (a dot product over head_dim with q from workgroup memory);
+// a running maximum and sum (online softmax) rescale the partial output, so
+// any number of keys takes one pass. Thread t owns output dims t, t + WG,
+// t + 2 WG, t + 3 WG (head_dim <= 4 WG) and accumulates the chunk's values
+// for them, reading each value row as the workgroup's contiguous slice.
+// Reductions are trees in workgroup memory.
+// The header defines T (storage type of q, the caches and out) and WG (a
+// power of two). The host checks: q [kv_heads, rows, head_dim] contiguous
+// at q_off, caches [kv_heads, capacity, head_dim] at offset 0, s dividing
+// rows, past + s <= capacity, head_dim <= 4 WG; the guards keep the GPU in
+// bounds anyway.
+struct Params {
+    kv_heads: u32,
+    rows: u32,      // group * s query rows per kv head
+    s: u32,         // new tokens
+    past: u32,      // cached tokens before them
+    head_dim: u32,
+    capacity: u32,
+    q_off: u32,
+    groups: u32,    // kv_heads * rows workgroups with work
+}
+
+@group(0) @binding(0) var<storage, read> q: array<T>;
+@group(0) @binding(1) var<storage, read> keys: array<T>;
+@group(0) @binding(2) var<storage, read> values: array<T>;
+@group(0) @binding(3) var<storage, read_write> out: array<T>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+const NONE: f32 = -1.0e30;
+
+var<workgroup> q_row: array<f32, 4 * WG>;
+var<workgroup> probs: array<f32, WG>;
+var<workgroup> red: array<f32, WG>;
+
+// The maximum (max_not_sum) or sum of every thread's v.
+fn reduce(v: f32, t: u32, max_not_sum: bool) -> f32 {
+    red[t] = v;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+        if t < stride {
+            let other = red[t + stride];
+            red[t] = select(red[t] + other, max(red[t], other), max_not_sum);
+        }
+        workgroupBarrier();
+    }
+    let total = red[0];
+    workgroupBarrier();
+    return total;
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) t: u32) {
+    let g = linear_workgroup(wid, nwg);
+    // Workgroups past the grid's count: uniform across the workgroup.
+    if g >= p.groups {
+        return;
+    }
+    let kv = g / p.rows;
+    let row = g % p.rows;
+    let d = p.head_dim;
+    let visible = min(p.past + row % p.s + 1u, p.capacity);
+    let q_base = p.q_off + (kv * p.rows + row) * d;
+    for (var i = t; i < d; i = i + WG) {
+        q_row[i] = f32(q[q_base + i]);
+    }
+    workgroupBarrier();
+    let cache_base = kv * p.capacity * d;
+    var running_max = NONE;
+    var running_sum = 0.0;
+    var acc = vec4<f32>(0.0);
+    for (var c0 = 0u; c0 < visible; c0 = c0 + WG) {
+        let j = c0 + t;
+        var score = NONE;
+        if j < visible {
+            var dot_qk = 0.0;
+            let k_base = cache_base + j * d;
+            for (var i = 0u; i < d; i = i + 1u) {
+                dot_qk = dot_qk + q_row[i] * f32(keys[k_base + i]);
+            }
+            score = dot_qk;
+        }
+        let new_max = max(running_max, reduce(score, t, true));
+        var weight = 0.0;
+        if j < visible {
+            weight = exp(score - new_max);
+        }
+        probs[t] = weight;
+        let chunk_sum = reduce(weight, t, false);
+        let rescale = exp(running_max - new_max);
+        running_sum = running_sum * rescale + chunk_sum;
+        acc = acc * rescale;
+        let count = min(WG, visible - c0);
+        for (var jj = 0u; jj < count; jj = jj + 1u) {
+            let w = probs[jj];
+            let v_base = cache_base + (c0 + jj) * d;
+            for (var u = 0u; u < 4u; u = u + 1u) {
+                let i = t + u * WG;
+                if i < d {
+                    acc[u] = acc[u] + w * f32(values[v_base + i]);
+                }
+            }
+        }
+        running_max = new_max;
+        workgroupBarrier();
+    }
+    let out_base = (kv * p.rows + row) * d;
+    for (var u = 0u; u < 4u; u = u + 1u) {
+        let i = t + u * WG;
+        if i < d {
+            out[out_base + i] = T(acc[u] / running_sum);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The attention inputs of a decoder layer from its fused q/k/v projection in
+//! one dispatch: bias, rotary embedding, query scale, grouped-query layout and
+//! the key/value cache writes.
+
+use super::launch::{launch, same_device, to_u32};
+use crate::error::{Error, Result, ShapeError};
+use crate::tensor::Tensor;
+use tessera_kernels::{elementwise_workgroups, DType, QkvRopeParams, QkvRopeSpec};
+
+const OP: &str = "qkv_rope";
+
+/// What [`Tensor::qkv_rope`] needs besides the projection and the caches.
+#[derive(Clone, Copy, Debug)]
+pub struct QkvRope<'a> {
+    /// Query heads (a multiple of `kv_heads`).
+    pub heads: usize,
+    /// Key/value heads.
+    pub kv_heads: usize,
+    /// Values per head (even).
+    pub head_dim: usize,
+    /// Bias of the fused projection, `[(heads + 2 kv_heads) * head_dim]`.
+    pub bias: Option<&'a Tensor>,
+    /// Cosines, f32 `[positions, head_dim / 2]`.
+    pub cos: &'a Tensor,
+    /// Sines, f32 `[positions, head_dim / 2]`.
+    pub sin: &'a Tensor,
+    /// Position of the first token.
+    pub pos0: usize,
+    /// Factor applied to the rotated queries (e.g. 1/sqrt(head_dim)).
+    pub q_scale: f32,
+}
+
+impl Tensor {
+    /// Split `self`, the output of a fused q/k/v projection `[rows, (heads + 2
+    /// kv_heads) * head_dim]` (q heads, then k heads, then v heads) for tokens
+    /// at positions `pos0 ..`, into what attention reads, in one dispatch:
+    /// - returns the queries plus bias, rotated (Hugging Face's half-split
+    ///   rope) and scaled, as `[kv_heads, group * rows, head_dim]`: row
+    ///   `g * rows + r` of block `kv` is head `kv * group + g` of token `r`;
+    /// - writes the keys plus bias, rotated, and the values plus bias into
+    ///   rows `pos0 .. pos0 + rows` of `keys` and `values`, contiguous
+    ///   `[kv_heads, capacity, head_dim]` caches at offset 0.
+    ///
+    /// Errors: shapes, dtypes or devices that do not fit, positions past the
+    /// tables or the caches, sizes beyond 32-bit indexing.
+    pub fn qkv_rope(&self, spec: &QkvRope<'_>, keys: &Tensor, values: &Tensor) -> Result<Tensor> {
+        let QkvRope {
+            heads,
+            kv_heads,
+            head_dim,
+            bias,
+            cos,
+            sin,
+            pos0,
+            q_scale,
+        } = *spec;
+        let mut all = vec![self, cos, sin, keys, values];
+        all.extend(bias);
+        same_device(OP, &all)?;
+        super::elementwise::require_float(OP, self)?;
+        for t in [keys, values].into_iter().chain(bias) {
+            if t.dtype() != self.dtype() {
+                return Err(Error::DType {
+                    op: OP,
+                    expected: self.dtype().to_string(),
+                    found: t.dtype(),
+                });
+            }
+        }
+        for table in [cos, sin] {
+            if table.dtype() != DType::F32 {
+                return Err(Error::DType {
+                    op: OP,
+                    expected: "f32 cos/sin tables".into(),
+                    found: table.dtype(),
+                });
+            }
+        }
+        let shapes = [self.shape(), keys.shape(), cos.shape()];
+        let bad = |msg: String| -> Error { ShapeError::new(OP, msg, &shapes).into() };
+        if kv_heads == 0 || !heads.is_multiple_of(kv_heads) || head_dim == 0 || head_dim % 2 != 0 {
+            return Err(bad(format!(
+                "{heads} query heads, {kv_heads} key/value heads of {head_dim}: need \
+                 kv_heads dividing heads and an even head_dim"
+            )));
+        }
+        let width = (heads + 2 * kv_heads) * head_dim;
+        let rows = match self.shape() {
+            &[rows, w] if w == width && rows > 0 => rows,
+            _ => return Err(bad(format!("x must be [rows > 0, {width}]"))),
+        };
+        if let Some(b) = bias {
+            if b.shape() != [width] {
+                return Err(bad(format!("bias must be [{width}], not {:?}", b.shape())));
+            }
+        }
+        let half = head_dim / 2;
+        if cos.rank() != 2 || cos.shape()[1] != half || cos.shape() != sin.shape() {
+            return Err(bad(
+                "cos and sin must both be [positions, head_dim / 2]".into()
+            ));
+        }
+        let positions = cos.shape()[0];
+        let capacity = match keys.shape() {
+            &[kv, cap, d] if kv == kv_heads && d == head_dim => cap,
+            _ => {
+                return Err(bad(format!(
+                    "keys must be [{kv_heads}, capacity, {head_dim}]"
+                )))
+            }
+        };
+        if values.shape() != keys.shape() {
+            return Err(bad("values must have the shape of keys".into()));
+        }
+        for cache in [keys, values] {
+            if !cache.is_contiguous() || cache.offset() != 0 {
+                return Err(Error::InvalidArgument {
+                    op: OP,
+                    message: "the key and value caches must be whole contiguous tensors".into(),
+                });
+            }
+        }
+        let end = pos0.checked_add(rows);
+        if end.is_none_or(|end| end > positions.min(capacity)) {
+            return Err(bad(format!(
+                "positions {pos0}..{pos0}+{rows} exceed the {positions}-position tables or \
+                 the {capacity}-position caches"
+            )));
+        }
+        let x = self.contiguous()?;
+        // The kernel indexes the small tables from element 0.
+        let at_zero = |t: &Tensor| match t.is_contiguous() && t.offset() == 0 {
+            true => Ok(t.clone()),
+            false => t.copy(),
+        };
+        let (cos, sin) = (at_zero(cos)?, at_zero(sin)?);
+        let bias = bias.map(at_zero).transpose()?;
+        let group = heads / kv_heads;
+        let q = Tensor::uninit(
+            self.device(),
+            self.dtype(),
+            &[kv_heads, group * rows, head_dim],
+            OP,
+        )?;
+        to_u32(OP, keys.numel())?;
+        to_u32(OP, x.offset() + x.numel())?;
+        let n = rows * (heads + 2 * kv_heads) * half;
+        let params = QkvRopeParams {
+            n: to_u32(OP, n)?,
+            heads: to_u32(OP, heads)?,
+            kv_heads: to_u32(OP, kv_heads)?,
+            half: to_u32(OP, half)?,
+            rows: to_u32(OP, rows)?,
+            pos0: to_u32(OP, pos0)?,
+            positions: to_u32(OP, positions)?,
+            capacity: to_u32(OP, capacity)?,
+            x_off: to_u32(OP, x.offset())?,
+            has_bias: bias.is_some() as u32,
+            q_scale,
+            pad: 0,
+        };
+        let bias_buffer = bias.as_ref().unwrap_or(&x).buffer();
+        launch(
+            OP,
+            x.device(),
+            &QkvRopeSpec { dtype: x.dtype() }.render(),
+            &[
+                x.buffer(),
+                bias_buffer,
+                cos.buffer(),
+                sin.buffer(),
+                q.buffer(),
+                keys.buffer(),
+                values.buffer(),
+            ],
+            &params,
+            elementwise_workgroups(n as u64),
+        )?;
+        Ok(q)
+    }
+}
