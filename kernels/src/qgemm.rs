@@ -15,7 +15,9 @@
 //!   for software adapters ([`QuantTile::Fat`], `wgsl/qgemm_fat.wgsl`).
 //!
 //! Bindings of every kernel: x (read, `vec4<T>`), qs (read, `vec4<u32>`), scales (read,
-//! `u32`), out (write, `T`), then the [`QuantMatmulParams`] uniform. The host
+//! `u32`), out (write, `T`), then the [`QuantMatmulParams`] uniform; the matvec
+//! kernel's residual form ([`QuantMatvecSpec::residual`]) binds the residual
+//! (read, `T`) before the uniform and adds it in the store. The host
 //! proves: x contiguous with `x_off % 4 == 0`, `k` a positive multiple of the
 //! format's [group](QuantFormat::group_values) (32, or 256 for the K formats),
 //! `blocks = k / 32`, and the grid from [`quant_grid`]. Workgroups are numbered
@@ -138,6 +140,10 @@ pub struct QuantMatvecSpec {
     pub wg: u32,
     /// Lanes sharing one output column's blocks: a power of two up to `wg`.
     pub split: u32,
+    /// Add a residual to the output in the store (`out = x · Wᵀ + residual`):
+    /// one more binding, the residual (read, `T`, contiguous `m x n` at offset
+    /// 0), between out and the parameters.
+    pub residual: bool,
 }
 
 impl QuantMatvecSpec {
@@ -155,6 +161,7 @@ impl QuantMatvecSpec {
             rows,
             wg: QUANT_MATVEC_MAX_WG,
             split,
+            residual: false,
         }
     }
 
@@ -185,21 +192,41 @@ impl QuantMatvecSpec {
     /// If the spec is not [valid](QuantMatvecSpec::is_valid) (a programming error).
     pub fn render(&self) -> KernelSource {
         assert!(self.is_valid(), "invalid quant matvec spec {self:?}");
+        let epilogue = match self.residual {
+            false => {
+                "@group(0) @binding(4) var<uniform> p: Params;\n\
+                      fn epilogue(v: f32, i: u32) -> f32 { return v; }\n"
+            }
+            true => {
+                "@group(0) @binding(4) var<storage, read> residual: array<T>;\n\
+                     @group(0) @binding(5) var<uniform> p: Params;\n\
+                     fn epilogue(v: f32, i: u32) -> f32 { return v + f32(residual[i]); }\n"
+            }
+        };
         let header = format!(
-            "{}const ROWS: u32 = {}u;\nconst WG: u32 = {}u;\nconst SPLIT: u32 = {}u;\n",
+            "{}const ROWS: u32 = {}u;\nconst WG: u32 = {}u;\nconst SPLIT: u32 = {}u;\n{epilogue}",
             dtype_header(self.dtype),
             self.rows,
             self.wg,
             self.split
         );
+        let mut bindings = quant_bindings();
+        if self.residual {
+            bindings.push(BindingKind::ReadOnly);
+        }
         fixed_kernel(
             format!(
-                "qmatvec/{}/{}/r{}/wg{}/s{}",
-                self.format, self.dtype, self.rows, self.wg, self.split
+                "qmatvec/{}/{}/r{}/wg{}/s{}{}",
+                self.format,
+                self.dtype,
+                self.rows,
+                self.wg,
+                self.split,
+                if self.residual { "/residual" } else { "" }
             ),
             &quant_header(&header, self.format),
             QGEMV,
-            quant_bindings(),
+            bindings,
             std::mem::size_of::<QuantMatmulParams>(),
             [self.wg, 1, 1],
             self.dtype == DType::F16,

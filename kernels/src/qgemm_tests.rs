@@ -18,18 +18,22 @@ fn every_quant_kernel_variant_validates() {
         for dtype in [DType::F32, DType::F16] {
             for rows in [1, 2, 3, 4, 8] {
                 for (wg, split) in [(256, 32), (256, 256), (256, 1), (64, 8), (32, 2)] {
-                    let spec = QuantMatvecSpec {
-                        format,
-                        dtype,
-                        rows,
-                        wg,
-                        split,
-                    };
-                    let src = spec.render();
-                    assert_eq!(src.needs_f16, dtype == DType::F16);
-                    assert_eq!(src.workgroup, [wg, 1, 1]);
-                    assert!(src.key.starts_with("qmatvec/"), "{}", src.key);
-                    check(src);
+                    for residual in [false, true] {
+                        let spec = QuantMatvecSpec {
+                            format,
+                            dtype,
+                            rows,
+                            wg,
+                            split,
+                            residual,
+                        };
+                        let src = spec.render();
+                        assert_eq!(src.needs_f16, dtype == DType::F16);
+                        assert_eq!(src.workgroup, [wg, 1, 1]);
+                        assert_eq!(src.bindings.len(), 4 + residual as usize);
+                        assert!(src.key.starts_with("qmatvec/"), "{}", src.key);
+                        check(src);
+                    }
                 }
             }
             for (tile, workgroup) in [(QuantTile::Wide, [16, 16, 1]), (QuantTile::Fat, [8, 8, 1])] {
@@ -87,6 +91,7 @@ fn invalid_specs_are_rejected() {
         rows: 1,
         wg: 256,
         split: 32,
+        residual: false,
     };
     assert!(ok.is_valid());
     for bad in [
@@ -162,10 +167,16 @@ fn formats_and_parameter_blocks() {
     assert_eq!(layout(QuantFormat::F16), (32, 64, 0, 64));
     assert_eq!(layout(QuantFormat::Q4_K), (256, 144, 0, 144));
     assert_eq!(layout(QuantFormat::Q6_K), (256, 210, 0, 224));
+    assert_eq!(layout(QuantFormat::Q4_1), (32, 20, 4, 16));
+    assert_eq!(layout(QuantFormat::Q5_0), (32, 22, 2, 20));
+    assert_eq!(layout(QuantFormat::Q5_1), (32, 24, 4, 20));
     for f in QuantFormat::ALL {
         assert_eq!(f.block_values(), 32, "{f}");
         assert_eq!(f.group_values() % f.block_values(), 0, "{f}");
-        assert_eq!(f.quant_bytes() % 16, 0, "{f}");
+        // Whole words; whole vec4s except the word-read Q5_0 / Q5_1.
+        assert_eq!(f.quant_bytes() % 4, 0, "{f}");
+        let word_read = matches!(f, QuantFormat::Q5_0 | QuantFormat::Q5_1);
+        assert_eq!(f.quant_bytes() % 16 == 0, !word_read, "{f}");
         assert!(f.quant_bytes() + f.scale_bytes() >= f.group_bytes(), "{f}");
     }
     assert_eq!(QuantFormat::Q4_K.to_string(), "q4_k");

@@ -13,7 +13,8 @@
 // acc[i] += d * Σ_j q_j x[r, j]. x (a few rows, read as vec4) comes from cache.
 // The partials of all ROWS rows are then summed by one tree in workgroup
 // memory (log2(SPLIT) barriers in all) and lanes 0.. store the rows.
-// The header defines T (storage type of x and out), ROWS, WG and SPLIT.
+// The header defines T (storage type of x and out), ROWS, WG and SPLIT,
+// the uniform p and epilogue (see the bindings below).
 // Bounds: x reads below x_off + m*k, W reads below n*blocks blocks, stores
 // guarded by m and n.
 const COLS: u32 = WG / SPLIT;
@@ -22,7 +23,9 @@ const COLS: u32 = WG / SPLIT;
 @group(0) @binding(1) var<storage, read> qs: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> scales: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<T>;
-@group(0) @binding(4) var<uniform> p: Params;
+// The header declares the parameter uniform `p` after the storage bindings
+// (binding 4, or 5 with a residual at 4) and `epilogue(v, i)`: v, or v plus
+// residual[i] (the residual is contiguous m x n at offset 0).
 
 var<workgroup> red: array<f32, ROWS * WG>;
 
@@ -79,7 +82,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var i = lane; i < ROWS; i = i + SPLIT) {
         let r = row0 + i;
         if r < p.m && col < p.n {
-            out[p.out_off + r * p.n + col] = T(red[i * WG + first_lane]);
+            out[p.out_off + r * p.n + col] = T(epilogue(red[i * WG + first_lane], r * p.n + col));
         }
     }
 }

@@ -29,6 +29,24 @@ impl Tensor {
         w: &QuantMatrix,
         kernel: Option<QuantKernel>,
     ) -> Result<Tensor> {
+        self.quant_product(w, kernel, None)
+    }
+
+    /// `self · wᵀ + residual` ([`Tensor::matmul_quant_t`] then a residual
+    /// connection), with `residual` of the product's shape and dtype. Up to 8
+    /// rows it is one dispatch: the matvec kernel adds a contiguous residual
+    /// in its store; otherwise the sum is a second op.
+    pub fn matmul_quant_t_add(&self, w: &QuantMatrix, residual: &Tensor) -> Result<Tensor> {
+        self.quant_product(w, None, Some(residual))
+    }
+
+    /// The product with the kernel forced or chosen, plus `residual` if given.
+    fn quant_product(
+        &self,
+        w: &QuantMatrix,
+        kernel: Option<QuantKernel>,
+        residual: Option<&Tensor>,
+    ) -> Result<Tensor> {
         self.same_device(OP, w.quants())?;
         if !self.dtype().is_float() {
             return Err(Error::DType {
@@ -49,6 +67,21 @@ impl Tensor {
         let m: usize = lead.iter().product();
         let mut shape = lead.to_vec();
         shape.push(n);
+        if let Some(r) = residual {
+            self.same_device(OP, r)?;
+            if r.shape() != shape.as_slice() || r.dtype() != self.dtype() {
+                let msg = format!("the residual must be {shape:?} {}", self.dtype());
+                return Err(ShapeError::new(OP, msg, &[self.shape(), &[n, k], r.shape()]).into());
+            }
+        }
+        let software = self.device().adapter().device_type == AdapterType::Cpu;
+        let kernel = kernel.unwrap_or_else(|| QuantKernel::for_shape(m, software));
+        // The matvec kernel adds a contiguous residual from offset 0 in its store.
+        let fused = residual
+            .filter(|r| kernel == QuantKernel::Matvec && r.is_contiguous() && r.offset() == 0);
+        if let (Some(r), None) = (residual, fused) {
+            return self.quant_product(w, Some(kernel), None)?.add(r);
+        }
         let out = Tensor::uninit(self.device(), self.dtype(), &shape, OP)?;
         if m == 0 {
             return Ok(out);
@@ -59,10 +92,12 @@ impl Tensor {
         } else {
             self.copy()?
         };
-        let software = self.device().adapter().device_type == AdapterType::Cpu;
-        let (source, grid) = match kernel.unwrap_or_else(|| QuantKernel::for_shape(m, software)) {
+        let (source, grid) = match kernel {
             QuantKernel::Matvec => {
-                let spec = QuantMatvecSpec::for_shape(w.format(), x.dtype(), m, n, k);
+                let spec = QuantMatvecSpec {
+                    residual: fused.is_some(),
+                    ..QuantMatvecSpec::for_shape(w.format(), x.dtype(), m, n, k)
+                };
                 (spec.render(), spec.grid(m, n))
             }
             QuantKernel::Tiled(tile) => {
@@ -84,16 +119,18 @@ impl Tensor {
             col_groups: grid.map_or(0, |g| g.col_groups),
             groups: grid.map_or(0, |g| g.groups),
         };
+        let mut buffers = vec![
+            x.buffer(),
+            w.quants().buffer(),
+            w.scales().buffer(),
+            out.buffer(),
+        ];
+        buffers.extend(fused.map(Tensor::buffer));
         launch(
             OP,
             self.device(),
             &source,
-            &[
-                x.buffer(),
-                w.quants().buffer(),
-                w.scales().buffer(),
-                out.buffer(),
-            ],
+            &buffers,
             &params,
             grid.map(|g| g.workgroups),
         )?;

@@ -217,7 +217,7 @@ impl Decoder {
             .permute(&[2, 0, 1, 3])?
             .contiguous()?
             .reshape(&[s, heads * head_dim])?;
-        let x = layer.o.forward(&context)?.add(x)?;
+        let x = layer.o.forward_add(&context, x)?;
 
         let h = x.rms_norm(Some(&layer.mlp_norm), cfg.rms_norm_eps)?;
         let gate_up = layer.gate_up.matmul_t(&h)?; // [s, 2 * intermediate]
@@ -225,6 +225,6 @@ impl Decoder {
         let gated = gate_up
             .narrow(1, 0..inter)?
             .silu_mul(&gate_up.narrow(1, inter..2 * inter)?)?;
-        layer.down.forward(&gated)?.add(&x)
+        layer.down.forward_add(&gated, &x)
     }
 }

@@ -129,6 +129,15 @@ impl WeightMatrix {
         }
     }
 
+    /// `x [..., in]` times the transpose plus `residual` (`[..., out]`): one
+    /// dispatch for a quantized matrix and a few rows, else a matmul and an add.
+    pub fn matmul_t_add(&self, x: &Tensor, residual: &Tensor) -> Result<Tensor> {
+        match self {
+            WeightMatrix::Quant(q) => x.matmul_quant_t_add(q, residual),
+            _ => self.matmul_t(x)?.add(residual),
+        }
+    }
+
     /// Rows picked by token `ids` (an embedding lookup) as f32 `[ids, cols]`
     /// on `device`. Ids outside the matrix are an error.
     pub fn embed(&self, device: &Arc<dyn Device>, ids: &[u32]) -> Result<Tensor> {
@@ -212,6 +221,15 @@ impl Projection {
         match &self.bias {
             Some(b) => y.add(b),
             None => Ok(y),
+        }
+    }
+
+    /// Apply to `x [..., in]` and add `residual` (`[..., out]`): a residual
+    /// connection, fused into the matmul where [`WeightMatrix::matmul_t_add`] can.
+    pub fn forward_add(&self, x: &Tensor, residual: &Tensor) -> Result<Tensor> {
+        match &self.bias {
+            Some(_) => self.forward(x)?.add(residual),
+            None => self.weight.matmul_t_add(x, residual),
         }
     }
 }
