@@ -1,12 +1,13 @@
-//! GGML Q8_0 / Q4_0 / Q4_K / Q6_K (and F16 in blocks) weights kept in their
-//! format on the device: the CPU block formats against ggml's rules and
-//! hand-made blocks (the K dequantizers are also checked bit for bit against
-//! gguf-py in the runtime's unit tests); the device copy of a weight; `x · Wᵀ`
-//! through every kernel (and the automatic choice) against the f64 reference
-//! on the dequantized weight, over odd shapes (K formats: odd counts of
-//! 256-value super-blocks), batched and strided inputs and f16; quantized
-//! embedding lookups; K-quant tensors of a GGUF file; and bad sizes, shapes
-//! and ids as typed errors. Every op test runs on every test adapter.
+//! GGML Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q4_K / Q6_K (and F16 in blocks)
+//! weights kept in their format on the device: the CPU block formats against
+//! ggml's rules and hand-made blocks (the K and Q4_1 / Q5_0 / Q5_1 formats are
+//! also checked bit for bit against gguf-py in the runtime's unit tests); the
+//! device copy of a weight; `x · Wᵀ` through every kernel (and the automatic
+//! choice) against the f64 reference on the dequantized weight, over odd
+//! shapes (K formats: odd counts of 256-value super-blocks), batched and
+//! strided inputs and f16; quantized embedding lookups; quantized tensors of
+//! a GGUF file; and bad sizes, shapes and ids as typed errors. Every op test
+//! runs on every test adapter.
 
 mod common;
 
@@ -41,10 +42,10 @@ fn three_groups(format: QuantFormat) -> usize {
 }
 
 /// Tolerance of `x · Wᵀ` against the f64 reference on the dequantized weight.
-/// Dequantization is exact in f32 for Q8_0 / Q4_0 / F16 (an f16 scale times
-/// an integer of at most 8 bits, or an f16 widened) and within an ulp or two
-/// for the K formats (`(d·sc)·q − dmin·m` rounds twice, and a GPU may fuse
-/// it), so what remains is f32 accumulation over `k` terms of unit-scale
+/// Dequantization is exact in f32 for Q8_0 / Q4_0 / Q5_0 / F16 (an f16 scale
+/// times an integer of at most 8 bits, or an f16 widened) and within an ulp
+/// or two for Q4_1 / Q5_1 (`q·d + m` rounds twice, and a GPU may fuse it) and
+/// the K formats (`(d·sc)·q − dmin·m` likewise), so what remains is f32 accumulation over `k` terms of unit-scale
 /// inputs: the dense matmul's tolerance ([`Tolerance::matmul_f32`] /
 /// [`Tolerance::matmul_f16`] for f16 storage of x and out).
 fn quant_matmul_tol(dtype: DType, k: usize) -> Tolerance {
@@ -95,12 +96,13 @@ fn check_product(
 }
 
 /// Tolerance of a gathered row against the CPU dequantizer: bit-exact, except
-/// Q4_K's `(d·sc)·q − dmin·m`, which a GPU compiler may fuse into one FMA
-/// (one rounding fewer): a few ulp, with a floor for values that cancel to
-/// near zero.
+/// Q4_K's `(d·sc)·q − dmin·m` and Q4_1 / Q5_1's `q·d + m`, which a GPU
+/// compiler may fuse into one FMA (one rounding fewer): a few ulp, with a
+/// floor for values that cancel to near zero (the weights here are within
+/// [-1, 1], so one rounding of `q·d` is below 1.2e-7).
 fn gather_tol(format: QuantFormat) -> Tolerance {
     match format {
-        QuantFormat::Q4_K => Tolerance::F32_EXACTISH,
+        QuantFormat::Q4_K | QuantFormat::Q4_1 | QuantFormat::Q5_1 => Tolerance::F32_EXACTISH,
         _ => Tolerance::EXACT,
     }
 }
@@ -241,12 +243,17 @@ fn quant_matrix_keeps_the_file_bytes() {
                 );
                 // The file's bytes, plus 2 bytes of scale padding for an odd
                 // block count (F16, K formats: the one unread scale word; Q6_K:
-                // 14 bytes per super-block).
+                // 14 bytes per super-block), and Q5_0 / Q5_1's 20-byte blocks
+                // zero-padded to whole 16 bytes at the end.
                 let groups = n * k / g;
+                let q5_tail = (16 - 20 * groups % 16) % 16;
                 let padding = match format {
                     QuantFormat::Q8_0 | QuantFormat::Q4_0 => 2 * (groups % 2),
                     QuantFormat::F16 | QuantFormat::Q4_K => 4,
                     QuantFormat::Q6_K => 4 + 14 * groups,
+                    QuantFormat::Q4_1 => 0,
+                    QuantFormat::Q5_0 => 2 * (groups % 2) + q5_tail,
+                    QuantFormat::Q5_1 => q5_tail,
                 };
                 assert_eq!(w.gpu_bytes(), bytes.len() + padding, "{ctx}");
             }
@@ -357,13 +364,18 @@ fn quant_gather_rows_valid_and_out_of_range() {
 }
 
 #[test]
-fn k_quant_tensors_of_a_gguf_file_load_and_multiply() {
+fn quant_tensors_of_a_gguf_file_load_and_multiply() {
     poison_outputs();
-    let (mut rng, seed) = seeded_rng("k_quant_tensors_of_a_gguf_file_load_and_multiply");
-    // A Q4_K [512, 5] and a Q6_K [768, 3] tensor (GGML dims: row length first).
+    let (mut rng, seed) = seeded_rng("quant_tensors_of_a_gguf_file_load_and_multiply");
+    // A Q4_K [512, 5], a Q6_K [768, 3], a Q4_1 [96, 7], a Q5_0 [896, 5] (a
+    // row of Qwen2.5-0.5B's hidden size) and a Q5_1 [160, 3] tensor (GGML
+    // dims: row length first).
     let shapes = [
         (GgmlType::Q4_K, QuantFormat::Q4_K, 5, 512),
         (GgmlType::Q6_K, QuantFormat::Q6_K, 3, 768),
+        (GgmlType::Q4_1, QuantFormat::Q4_1, 7, 96),
+        (GgmlType::Q5_0, QuantFormat::Q5_0, 5, 896),
+        (GgmlType::Q5_1, QuantFormat::Q5_1, 3, 160),
     ];
     let mut writer = GgufWriter::new();
     let mut want = Vec::new();
@@ -372,7 +384,7 @@ fn k_quant_tensors_of_a_gguf_file_load_and_multiply() {
         writer.tensor(format!("w{i}"), &[k as u64, n as u64], ty, bytes.clone());
         want.push(bytes);
     }
-    let file = GgufModelFile::from_bytes(Path::new("k.gguf"), writer.to_bytes().unwrap()).unwrap();
+    let file = GgufModelFile::from_bytes(Path::new("q.gguf"), writer.to_bytes().unwrap()).unwrap();
     for dev in test_devices() {
         for (i, &(ty, format, n, k)) in shapes.iter().enumerate() {
             let ctx = format!("{format} on {} seed {seed}", label(dev));
@@ -518,7 +530,10 @@ fn quantize_dequantize_round_trip_error() {
                     );
                 }
             }
-            QuantFormat::Q8_0 | QuantFormat::Q4_0 => round_trip_32(format, &x, &bytes, &back),
+            QuantFormat::Q8_0 | QuantFormat::Q4_0 | QuantFormat::Q5_0 => {
+                round_trip_32(format, &x, &bytes, &back)
+            }
+            QuantFormat::Q4_1 | QuantFormat::Q5_1 => round_trip_min(format, &x, &bytes, &back),
             QuantFormat::Q4_K => {
                 for (g, (xs, ys)) in x.chunks(256).zip(back.chunks(256)).enumerate() {
                     round_trip_q4_k(xs, &bytes[144 * g..][..144], ys, &ctx);
@@ -538,20 +553,53 @@ fn f16_le(b: &[u8], at: usize) -> f32 {
     f16::from_bits(u16::from_le_bytes([b[at], b[at + 1]])).to_f32()
 }
 
-/// Q8_0 / Q4_0 (ggml's quantizers): within half a step of the block's `d`
-/// (a whole one for Q4_0's clamped top code), plus the f16 rounding of `d`
-/// times the largest code.
+/// Q8_0 / Q4_0 / Q5_0 (ggml's quantizers): within half a step of the
+/// block's `d` (a whole one for Q4_0's and Q5_0's clamped top code), plus the
+/// f16 rounding of `d` times the largest code.
 fn round_trip_32(format: QuantFormat, x: &[f32], bytes: &[u8], back: &[f32]) {
     for (b, (xs, ys)) in x.chunks(32).zip(back.chunks(32)).enumerate() {
         let d = f16_le(bytes, b * format.group_bytes()).abs();
         let step = match format {
             QuantFormat::Q8_0 => 0.5 * d + 127.0 * d * 1e-3,
+            QuantFormat::Q5_0 => d + 16.0 * d * 1e-3,
             _ => d + 8.0 * d * 1e-3,
         };
         for (i, (a, y)) in xs.iter().zip(ys).enumerate() {
             assert!(
                 (a - y).abs() <= step,
                 "{format} block {b} [{i}]: {a} -> {y}, d {d}"
+            );
+        }
+    }
+}
+
+/// Q4_1 / Q5_1 (ggml's quantizers): `d` is the range over 15 (31) steps and
+/// `m` the minimum, so every value is within half a step of `q·d + m` before
+/// `d` and `m` are rounded to f16; that rounding (2^-11 relative) adds up to
+/// `steps · d · 2^-11 + |m| · 2^-11`. The bound below reads the stored f16 `d`
+/// and `m`, so it doubles that slack. Also checks the stored min is the
+/// block's minimum rounded to f16 and `d` the range over the steps, rounded.
+fn round_trip_min(format: QuantFormat, x: &[f32], bytes: &[u8], back: &[f32]) {
+    let steps = match format {
+        QuantFormat::Q4_1 => 15.0,
+        _ => 31.0,
+    };
+    for (b, (xs, ys)) in x.chunks(32).zip(back.chunks(32)).enumerate() {
+        let block = &bytes[b * format.group_bytes()..];
+        let (d, m) = (f16_le(block, 0), f16_le(block, 2));
+        let min = xs.iter().fold(f32::MAX, |a, &v| a.min(v));
+        let max = xs.iter().fold(f32::MIN, |a, &v| a.max(v));
+        assert_eq!(m, f16::from_f32(min).to_f32(), "{format} block {b}");
+        assert_eq!(
+            d,
+            f16::from_f32((max - min) / steps).to_f32(),
+            "{format} block {b}"
+        );
+        let bound = 0.5 * d + (steps * d + m.abs()) * 2f32.powi(-10) + ROUNDING;
+        for (i, (a, y)) in xs.iter().zip(ys).enumerate() {
+            assert!(
+                (a - y).abs() <= bound,
+                "{format} block {b} [{i}]: {a} -> {y}, d {d} m {m}"
             );
         }
     }

@@ -29,7 +29,16 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(bytes.len() as u64, t.n_bytes);
         let elements: u64 = t.dims.iter().product();
         match (file.tensor_f32(&t.name), t.ggml_type) {
-            (Err(_), GgmlType::Q8_0 | GgmlType::Q4_0 | GgmlType::Q4_K | GgmlType::Q6_K) => {}
+            (
+                Err(_),
+                GgmlType::Q8_0
+                | GgmlType::Q4_0
+                | GgmlType::Q4_1
+                | GgmlType::Q5_0
+                | GgmlType::Q5_1
+                | GgmlType::Q4_K
+                | GgmlType::Q6_K,
+            ) => {}
             (Ok(values), GgmlType::F32 | GgmlType::F16 | GgmlType::BF16) => {
                 assert_eq!(values.len() as u64, elements)
             }

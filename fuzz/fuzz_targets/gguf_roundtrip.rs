@@ -54,7 +54,7 @@ enum Value {
 #[derive(Arbitrary, Debug)]
 struct Tensor {
     name: String,
-    /// Picks F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K.
+    /// Picks F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, Q4_1, Q5_0 or Q5_1.
     ggml_type: u8,
     /// 1 to 4 dimensions, each 1 to 8 (rows of one or two blocks for block
     /// types: 32 or 64 values, 256 or 512 for the K types).
@@ -185,7 +185,10 @@ fuzz_target!(|input: Input| {
             GgmlType::Q4_0,
             GgmlType::Q4_K,
             GgmlType::Q6_K,
-        ][usize::from(t.ggml_type % 7)];
+            GgmlType::Q4_1,
+            GgmlType::Q5_0,
+            GgmlType::Q5_1,
+        ][usize::from(t.ggml_type % 10)];
         let mut dims: Vec<u64> = t
             .dims
             .iter()

@@ -7,10 +7,18 @@
 //! and one 256-value super-block (8 blocks) for the K formats, so rows must be
 //! a whole number of groups ([`QuantFormat::group_values`]).
 //!
-//! The 32-value formats; the two quantized ones give each block one f16 scale `d`:
+//! The 32-value formats; the quantized ones start with an f16 scale `d`, and
+//! Q4_1 / Q5_1 with an f16 min `m` after it:
 //! - Q8_0 (34 bytes): `d`, then 32 × i8 `qs`; value `i` is `d * qs[i]`.
 //! - Q4_0 (18 bytes): `d`, then 16 bytes `qs`; value `j < 16` is
 //!   `d * ((qs[j] & 0xF) - 8)` and value `j + 16` is `d * ((qs[j] >> 4) - 8)`.
+//! - Q4_1 (20 bytes): `d`, `m`, then 16 bytes `qs`; value `j < 16` is
+//!   `(qs[j] & 0xF) * d + m` and value `j + 16` is `(qs[j] >> 4) * d + m`.
+//! - Q5_0 (22 bytes): `d`, then `qh` (a little-endian u32) and 16 bytes `qs`;
+//!   the 5-bit code of value `j < 16` is `(qs[j] & 0xF) | ((qh >> j) & 1) << 4`
+//!   and of value `j + 16` is `(qs[j] >> 4) | ((qh >> (j + 16)) & 1) << 4`;
+//!   a value is `d * (code - 16)`.
+//! - Q5_1 (24 bytes): `d`, `m`, `qh`, `qs` as Q5_0; a value is `code * d + m`.
 //! - F16 (64 bytes) is ggml's plain half-precision type cut into blocks:
 //!   32 f16 values, no scale. It runs through the same kernels, so f16 weights
 //!   stay f16 on the device while activations stay f32.
@@ -31,21 +39,27 @@
 //!
 //! On the device a matrix of `n` rows × `k` values is two storage buffers (see
 //! the runtime's `QuantMatrix`):
-//! - `qs`: every group without its leading f16 scale (Q8_0, Q4_0: the scale
-//!   goes to `scales`; F16 and the K formats keep all their bytes), unchanged
-//!   and in file order (row-major over rows, then groups), each zero-padded to
-//!   [`QuantFormat::quant_bytes`], a multiple of 16, and read as `vec4<u32>`:
-//!   one Q4_0 block, half a Q8_0 block, a quarter of an F16 block; a Q4_K
-//!   super-block is 9 `vec4<u32>` with no padding, a Q6_K super-block 14
-//!   (210 bytes and 14 zero bytes).
-//! - `scales`: the Q8_0 / Q4_0 f16 scales in the same order, two per `u32`
-//!   (block `b` in the low half of word `b / 2` when `b` is even), read with
+//! - `qs`: every group without its leading f16 fields (Q8_0, Q4_0, Q5_0: `d`;
+//!   Q4_1, Q5_1: `d` and `m`, which go to `scales`; F16 and the K formats keep
+//!   all their bytes), unchanged and in file order (row-major over rows, then
+//!   groups), each zero-padded to [`QuantFormat::quant_bytes`], a multiple of
+//!   4. The kernels bind `qs` as `vec4<u32>`: one Q4_0 or Q4_1 block, half a
+//!   Q8_0 block, a quarter of an F16 block; a Q4_K super-block is 9
+//!   `vec4<u32>` with no padding, a Q6_K super-block 14 (210 bytes and 14 zero
+//!   bytes). A Q5_0 / Q5_1 block is 5 words (`qh`, then `qs`) with no padding,
+//!   so its blocks straddle `vec4`s and the kernels read it word by word
+//!   (word `w` as `qs[w / 4][w % 4]`). The buffer as a whole is zero-padded to
+//!   a multiple of 16 bytes (whole `vec4<u32>`).
+//! - `scales`: the [scale fields](QuantFormat::scale_bytes) in the same order:
+//!   the Q8_0 / Q4_0 / Q5_0 f16 `d`s two per `u32` (block `b` in the low half
+//!   of word `b / 2` when `b` is even), the Q4_1 / Q5_1 (`d`, `m`) pairs one
+//!   per `u32` (`d` in the low half of word `b`), read with
 //!   `unpack2x16float`. F16 and the K formats bind one zero word that the
 //!   kernels never read.
 //!
 //! So the device holds exactly the file's bytes, plus at most 2 bytes of
-//! padding after the last scale, the one unread scale word, and Q6_K's 14
-//! bytes per super-block.
+//! padding after the last scale and 12 after the last quant word, the one
+//! unread scale word, and Q6_K's 14 bytes per super-block.
 
 use std::fmt;
 
@@ -66,16 +80,26 @@ pub enum QuantFormat {
     Q4_K,
     /// 256 values: 6-bit quants (offset by 32), 16 i8 scales, f16 `d`.
     Q6_K,
+    /// 32 values: f16 scale and min, 16 bytes of 4-bit quants.
+    Q4_1,
+    /// 32 values: f16 scale, 32 high bits, 16 bytes of low nibbles: 5-bit
+    /// quants offset by 16.
+    Q5_0,
+    /// 32 values: f16 scale and min, 32 high bits, 16 bytes of low nibbles.
+    Q5_1,
 }
 
 impl QuantFormat {
     /// Every format.
-    pub const ALL: [QuantFormat; 5] = [
+    pub const ALL: [QuantFormat; 8] = [
         QuantFormat::Q8_0,
         QuantFormat::Q4_0,
         QuantFormat::F16,
         QuantFormat::Q4_K,
         QuantFormat::Q6_K,
+        QuantFormat::Q4_1,
+        QuantFormat::Q5_0,
+        QuantFormat::Q5_1,
     ];
 
     /// Values per block as the kernels see it (32 in every format).
@@ -88,12 +112,18 @@ impl QuantFormat {
     /// multiple of it.
     pub const fn group_values(self) -> usize {
         match self {
-            QuantFormat::Q8_0 | QuantFormat::Q4_0 | QuantFormat::F16 => QUANT_BLOCK_VALUES,
+            QuantFormat::Q8_0
+            | QuantFormat::Q4_0
+            | QuantFormat::F16
+            | QuantFormat::Q4_1
+            | QuantFormat::Q5_0
+            | QuantFormat::Q5_1 => QUANT_BLOCK_VALUES,
             QuantFormat::Q4_K | QuantFormat::Q6_K => 8 * QUANT_BLOCK_VALUES,
         }
     }
 
-    /// Bytes of one group in a GGUF file: 34, 18, 64, 144 or 210.
+    /// Bytes of one group in a GGUF file: 34, 18, 64, 144, 210, and 20, 22,
+    /// 24 for Q4_1, Q5_0, Q5_1.
     pub const fn group_bytes(self) -> usize {
         match self {
             QuantFormat::Q8_0 => 34,
@@ -101,27 +131,39 @@ impl QuantFormat {
             QuantFormat::F16 => 64,
             QuantFormat::Q4_K => 144,
             QuantFormat::Q6_K => 210,
+            QuantFormat::Q4_1 => 20,
+            QuantFormat::Q5_0 => 22,
+            QuantFormat::Q5_1 => 24,
         }
     }
 
-    /// Bytes of the f16 scale at the start of a group that the device keeps
-    /// in the `scales` buffer: 2 for Q8_0 / Q4_0, else 0 (F16 has no scale,
-    /// the K formats keep theirs inside the group).
+    /// Bytes of the f16 fields at the start of a group that the device keeps
+    /// in the `scales` buffer: 2 (`d`) for Q8_0 / Q4_0 / Q5_0, 4 (`d` and
+    /// `m`, one word) for Q4_1 / Q5_1, else 0 (F16 has no scale, the K
+    /// formats keep theirs inside the group).
     pub const fn scale_bytes(self) -> usize {
         match self {
-            QuantFormat::Q8_0 | QuantFormat::Q4_0 => 2,
+            QuantFormat::Q8_0 | QuantFormat::Q4_0 | QuantFormat::Q5_0 => 2,
+            QuantFormat::Q4_1 | QuantFormat::Q5_1 => 4,
             QuantFormat::F16 | QuantFormat::Q4_K | QuantFormat::Q6_K => 0,
         }
     }
 
     /// Bytes one group takes in the device's `qs` buffer: the group without
-    /// its [scale](Self::scale_bytes), zero-padded to a multiple of 16 (32, 16,
-    /// 64, 144, and 224 for Q6_K).
+    /// its [scale fields](Self::scale_bytes), a multiple of 4. Formats whose
+    /// kernels read whole `vec4<u32>` per group are zero-padded to a multiple
+    /// of 16 (32, 16, 64, 144, 224 for Q6_K, 16 for Q4_1); the 20 bytes of
+    /// Q5_0 / Q5_1 are 5 words with no padding, read word by word.
     pub const fn quant_bytes(self) -> usize {
-        (self.group_bytes() - self.scale_bytes()).div_ceil(16) * 16
+        let bytes = self.group_bytes() - self.scale_bytes();
+        match self {
+            QuantFormat::Q5_0 | QuantFormat::Q5_1 => bytes,
+            _ => bytes.div_ceil(16) * 16,
+        }
     }
 
-    /// Lower-case name used in kernel keys: `q8_0`, `q4_0`, `f16`, `q4_k`, `q6_k`.
+    /// Lower-case name used in kernel keys: `q8_0`, `q4_0`, `f16`, `q4_k`,
+    /// `q6_k`, `q4_1`, `q5_0`, `q5_1`.
     pub const fn name(self) -> &'static str {
         match self {
             QuantFormat::Q8_0 => "q8_0",
@@ -129,6 +171,9 @@ impl QuantFormat {
             QuantFormat::F16 => "f16",
             QuantFormat::Q4_K => "q4_k",
             QuantFormat::Q6_K => "q6_k",
+            QuantFormat::Q4_1 => "q4_1",
+            QuantFormat::Q5_0 => "q5_0",
+            QuantFormat::Q5_1 => "q5_1",
         }
     }
 
@@ -148,6 +193,20 @@ impl QuantFormat {
             QuantFormat::F16 => include_str!("wgsl/f16_blocks.wgsl"),
             QuantFormat::Q4_K => include_str!("wgsl/q4_k.wgsl"),
             QuantFormat::Q6_K => include_str!("wgsl/q6_k.wgsl"),
+            QuantFormat::Q4_1 => concat!(
+                include_str!("wgsl/q4_1.wgsl"),
+                include_str!("wgsl/q_scale_min.wgsl")
+            ),
+            QuantFormat::Q5_0 => concat!(
+                include_str!("wgsl/q5_codes.wgsl"),
+                include_str!("wgsl/q5_0.wgsl"),
+                include_str!("wgsl/q_scale.wgsl")
+            ),
+            QuantFormat::Q5_1 => concat!(
+                include_str!("wgsl/q5_codes.wgsl"),
+                include_str!("wgsl/q5_1.wgsl"),
+                include_str!("wgsl/q_scale_min.wgsl")
+            ),
         }
     }
 }

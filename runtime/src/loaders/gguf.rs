@@ -23,8 +23,8 @@
 //!   [`LoadError`] naming the file and the key;
 //! - [`GgufModelFile`]: a memory-mapped file with its parsed header, giving a
 //!   tensor's bytes (range validated at parse time) or its values as f32 (F32,
-//!   F16, BF16; the block-quantized Q8_0 / Q4_0 / Q4_K / Q6_K go to
-//!   `crate::quant`);
+//!   F16, BF16; the block-quantized Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q4_K /
+//!   Q6_K go to `crate::quant`);
 //! - [`GgufWriter`]: writes files this parser reads back unchanged (tests,
 //!   fuzzing, small exports);
 //! - the embedded tokenizer is built in [`super::gguf_tokenizer`].
@@ -92,6 +92,12 @@ pub enum GgmlType {
     F16,
     /// 2: blocks of 32 4-bit values with an f16 scale (18 bytes).
     Q4_0,
+    /// 3: blocks of 32 4-bit values with an f16 scale and min (20 bytes).
+    Q4_1,
+    /// 6: blocks of 32 5-bit values with an f16 scale (22 bytes).
+    Q5_0,
+    /// 7: blocks of 32 5-bit values with an f16 scale and min (24 bytes).
+    Q5_1,
     /// 8: blocks of 32 8-bit values with an f16 scale (34 bytes).
     Q8_0,
     /// 12: super-blocks of 256 4-bit values with 6-bit scales and mins (144 bytes).
@@ -109,6 +115,9 @@ impl GgmlType {
             0 => GgmlType::F32,
             1 => GgmlType::F16,
             2 => GgmlType::Q4_0,
+            3 => GgmlType::Q4_1,
+            6 => GgmlType::Q5_0,
+            7 => GgmlType::Q5_1,
             8 => GgmlType::Q8_0,
             12 => GgmlType::Q4_K,
             14 => GgmlType::Q6_K,
@@ -123,6 +132,9 @@ impl GgmlType {
             GgmlType::F32 => 0,
             GgmlType::F16 => 1,
             GgmlType::Q4_0 => 2,
+            GgmlType::Q4_1 => 3,
+            GgmlType::Q5_0 => 6,
+            GgmlType::Q5_1 => 7,
             GgmlType::Q8_0 => 8,
             GgmlType::Q4_K => 12,
             GgmlType::Q6_K => 14,
@@ -136,6 +148,9 @@ impl GgmlType {
             GgmlType::F32 => (1, 4),
             GgmlType::F16 | GgmlType::BF16 => (1, 2),
             GgmlType::Q4_0 => (32, 18),
+            GgmlType::Q4_1 => (32, 20),
+            GgmlType::Q5_0 => (32, 22),
+            GgmlType::Q5_1 => (32, 24),
             GgmlType::Q8_0 => (32, 34),
             GgmlType::Q4_K => (256, 144),
             GgmlType::Q6_K => (256, 210),

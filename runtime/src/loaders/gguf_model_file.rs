@@ -110,8 +110,8 @@ impl GgufModelFile {
 
     /// The values of tensor `name` as f32 (F32, F16 and BF16), in GGML order
     /// (`dims[0]` varies fastest, i.e. row-major `[.., dims[1], dims[0]]`).
-    /// Block-quantized Q8_0 / Q4_0 / Q4_K / Q6_K tensors are an
-    /// `UnsupportedDType` error:
+    /// Block-quantized Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q4_K / Q6_K
+    /// tensors are an `UnsupportedDType` error:
     /// take their [`tensor_bytes`](Self::tensor_bytes) to
     /// `crate::quant::dequantize_rows`.
     pub fn tensor_f32(&self, name: &str) -> Result<Vec<f32>, LoadError> {
@@ -130,7 +130,13 @@ impl GgufModelFile {
                 .chunks_exact(2)
                 .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
                 .collect(),
-            quant @ (GgmlType::Q8_0 | GgmlType::Q4_0 | GgmlType::Q4_K | GgmlType::Q6_K) => {
+            quant @ (GgmlType::Q8_0
+            | GgmlType::Q4_0
+            | GgmlType::Q4_1
+            | GgmlType::Q5_0
+            | GgmlType::Q5_1
+            | GgmlType::Q4_K
+            | GgmlType::Q6_K) => {
                 return Err(LoadError::UnsupportedDType {
                     path: self.header.path.clone(),
                     tensor: name.to_string(),

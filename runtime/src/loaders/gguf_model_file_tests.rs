@@ -270,6 +270,27 @@ fn an_opened_file_gives_tensor_bytes_and_f32_values() {
 }
 
 #[test]
+fn q4_1_q5_tensors_give_bytes_not_f32() {
+    let mut w = GgufWriter::new();
+    w.tensor("q41", &[32], GgmlType::Q4_1, vec![1; 20])
+        .tensor("q50", &[64], GgmlType::Q5_0, vec![2; 44])
+        .tensor("q51", &[32, 3], GgmlType::Q5_1, vec![3; 72]);
+    let file = GgufModelFile::from_bytes(Path::new("q5.gguf"), w.to_bytes().unwrap()).unwrap();
+    assert_eq!(file.tensor_bytes("q41").unwrap(), vec![1; 20]);
+    assert_eq!(file.tensor_bytes("q50").unwrap(), vec![2; 44]);
+    assert_eq!(file.tensor_bytes("q51").unwrap(), vec![3; 72]);
+    for (name, ty) in [("q41", "Q4_1"), ("q50", "Q5_0"), ("q51", "Q5_1")] {
+        match file.tensor_f32(name) {
+            Err(e @ LoadError::UnsupportedDType { .. }) => {
+                let text = e.to_string();
+                assert!(text.contains(ty) && text.contains("quant"), "{text}");
+            }
+            other => panic!("{ty} as f32: {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn k_quant_tensors_give_bytes_not_f32() {
     let mut w = GgufWriter::new();
     w.tensor("q4k", &[256], GgmlType::Q4_K, vec![7; 144])

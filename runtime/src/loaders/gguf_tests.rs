@@ -242,6 +242,42 @@ fn k_quant_tensors_are_whole_super_blocks() {
     }
 }
 
+#[test]
+fn q4_1_q5_0_q5_1_tensors_are_whole_blocks() {
+    // (type id, type, bytes per 32-value block)
+    for (id, ty, bytes) in [
+        (3u32, GgmlType::Q4_1, 20u64),
+        (6, GgmlType::Q5_0, 22),
+        (7, GgmlType::Q5_1, 24),
+    ] {
+        assert_eq!(GgmlType::from_id(id), Some(ty));
+        assert_eq!(ty.id(), id);
+        assert_eq!(ty.block(), (32, bytes));
+        assert_eq!(ty.n_bytes(&[32]), Ok(bytes));
+        // Qwen2.5-0.5B's hidden size: 28 blocks per row.
+        assert_eq!(ty.n_bytes(&[896, 3]), Ok(84 * bytes));
+        for dims in [&[16u64][..], &[33, 2], &[100]] {
+            let err = ty.n_bytes(dims).unwrap_err();
+            assert!(err.contains("not whole"), "{ty:?} {dims:?}: {err}");
+        }
+        // A file with a [96, 3] tensor (9 blocks) parses with its size; data
+        // one byte short is refused.
+        let mut w = Writer::new(3, 1, 0);
+        w.tensor("q", &[96, 3], id, 0);
+        let f = parse(&w.data(32, 9 * bytes as usize)).unwrap();
+        let t = f.tensor("q").unwrap();
+        assert_eq!((t.ggml_type, t.n_bytes), (ty, 9 * bytes));
+        assert!(parse(&w.data(32, 9 * bytes as usize - 1)).is_err());
+        let mut w = Writer::new(3, 1, 0);
+        w.tensor("q", &[48, 2], id, 0);
+        header_error(&w.data(32, 4096), &format!("whole {ty:?} blocks of 32"));
+    }
+    // ggml's removed Q4_2 / Q4_3 (ids 4 and 5) stay unsupported.
+    for id in [4u32, 5] {
+        assert_eq!(GgmlType::from_id(id), None, "{id}");
+    }
+}
+
 /// Files modelled on GGUF overflow bugs of other readers: (file name, bytes,
 /// a word the error must contain). Each comment names the bug it mirrors.
 fn known_bug_cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {

@@ -1,10 +1,11 @@
 //! The CPU side of the GGML block formats: ggml's reference quantizers
-//! (`quantize_row_q8_0_ref`, `quantize_row_q4_0_ref`, and rounding to f16 for
-//! F16), simpler quantizers for the K formats ([`super::cpu_k`]), and ggml's
-//! dequantizers, on rows of `k` values (a multiple of the format's group: 32,
-//! or 256 for the K formats) laid out as consecutive groups.
+//! (`quantize_row_q8_0_ref`, `quantize_row_q4_0_ref`, those of Q4_1 / Q5_0 /
+//! Q5_1 in [`super::cpu_q5`], and rounding to f16 for F16), simpler
+//! quantizers for the K formats ([`super::cpu_k`]), and ggml's dequantizers,
+//! on rows of `k` values (a multiple of the format's group: 32, or 256 for
+//! the K formats) laid out as consecutive groups.
 
-use super::cpu_k;
+use super::{cpu_k, cpu_q5};
 use crate::error::{Error, Result, ShapeError};
 use half::f16;
 use tessera_kernels::QuantFormat;
@@ -33,11 +34,15 @@ pub(crate) fn groups_per_row(format: QuantFormat, k: usize, op: &'static str) ->
 }
 
 /// Quantize `values` (rows of `k` values, row-major) to `format`:
-/// - Q8_0 and Q4_0 as ggml's reference quantizers do: Q8_0 `d = amax / 127`,
-///   `q = round(x / d)` (half away from zero); Q4_0: `max` is the value of
-///   largest magnitude (its sign kept, the first one on ties), `d = max / -8`,
-///   `q = min(15, trunc(x / d + 8.5))`; with `x / d` computed as
-///   `x * (1 / d)` in f32 (0 where `d` is 0) and `d` stored as f16;
+/// - Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 as ggml's reference quantizers do
+///   (Q4_1 / Q5_0 / Q5_1 checked byte for byte against gguf-py): Q8_0 `d = amax / 127`,
+///   `q = round(x / d)` (half away from zero); Q4_0 / Q5_0: `max` is the value
+///   of largest magnitude (its sign kept, the first one on ties),
+///   `d = max / -8` (`-16`), `q = min(15, trunc(x / d + 8.5))`
+///   (`min(31, trunc(x / d + 16.5))`); Q4_1 / Q5_1: `d = (max - min) / 15`
+///   (`/ 31`), `m = min`, `q = min(15, trunc((x - min) / d + 0.5))` (`31`);
+///   with `x / d` computed as `x * (1 / d)` in f32 (0 where `d` is 0) and
+///   `d`, `m` stored as f16;
 /// - F16 rounds each value to nearest f16;
 /// - Q4_K and Q6_K with a simple one-pass quantizer, *not* ggml's
 ///   search-based one (see `cpu_k`: every value within half a step of its
@@ -65,6 +70,9 @@ pub fn quantize_rows(format: QuantFormat, values: &[f32], k: usize) -> Result<Ve
             ),
             QuantFormat::Q4_K => cpu_k::quantize_q4_k(group, &mut out),
             QuantFormat::Q6_K => cpu_k::quantize_q6_k(group, &mut out),
+            QuantFormat::Q4_1 => cpu_q5::quantize_q4_1(group, &mut out),
+            QuantFormat::Q5_0 => cpu_q5::quantize_q5_0(group, &mut out),
+            QuantFormat::Q5_1 => cpu_q5::quantize_q5_1(group, &mut out),
         }
     }
     Ok(out)
@@ -101,9 +109,10 @@ fn quantize_q4_0(x: &[f32], out: &mut Vec<u8>) {
 
 /// Dequantize `bytes` (whole rows of `k` values in `format`) to f32, as
 /// ggml's `dequantize_row_*` do, in f32 and in their order of operations:
-/// Q8_0 / Q4_0 `d * q` with `d` the block's f16 scale and `q` the signed byte
-/// or nibble minus 8; F16 values widened; Q4_K `(d * sc) * q - dmin * m`;
-/// Q6_K `(d * sc) * (q - 32)` (layouts on [`QuantFormat`]).
+/// Q8_0 / Q4_0 / Q5_0 `d * q` with `d` the block's f16 scale and `q` the
+/// signed byte, the nibble minus 8 or the 5-bit code minus 16; Q4_1 / Q5_1
+/// `q * d + m`; F16 values widened; Q4_K `(d * sc) * q - dmin * m`; Q6_K
+/// `(d * sc) * (q - 32)` (layouts on [`QuantFormat`]).
 pub fn dequantize_rows(format: QuantFormat, bytes: &[u8], k: usize) -> Result<Vec<f32>> {
     let op = "dequantize_rows";
     let row = checked_row_bytes(format, k, op)?;
@@ -136,6 +145,9 @@ pub fn dequantize_rows(format: QuantFormat, bytes: &[u8], k: usize) -> Result<Ve
             QuantFormat::F16 => out.extend((0..group.len() / 2).map(|i| f16_at(group, 2 * i))),
             QuantFormat::Q4_K => cpu_k::dequantize_q4_k(group, &mut out),
             QuantFormat::Q6_K => cpu_k::dequantize_q6_k(group, &mut out),
+            QuantFormat::Q4_1 => cpu_q5::dequantize_q4_1(group, &mut out),
+            QuantFormat::Q5_0 => cpu_q5::dequantize_q5_0(group, &mut out),
+            QuantFormat::Q5_1 => cpu_q5::dequantize_q5_1(group, &mut out),
         }
     }
     Ok(out)

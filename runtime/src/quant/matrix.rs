@@ -13,13 +13,17 @@ use tessera_kernels::{DType, QuantFormat};
 /// formats) that stays quantized on the device.
 ///
 /// Device layout (see [`QuantFormat`]): `quants`, each group's bytes without
-/// its leading scale in file order (32 bytes per Q8_0 block, 16 per Q4_0
+/// its leading f16 fields in file order ([`QuantFormat::quant_bytes`]: 32
+/// bytes per Q8_0 block, 16 per Q4_0 or Q4_1 block, 20 per Q5_0 or Q5_1
 /// block, 64 per F16 block, 144 per Q4_K super-block, and 224 per Q6_K
-/// super-block: its 210 bytes and 14 zero bytes of padding), and `scales`, the
-/// Q8_0 / Q4_0 blocks' f16 scales in the same order, two per `u32` (the low
-/// half first, the last word zero-padded; one zero word for the formats
-/// without a separate scale). Both are u32 tensors; the kernels read the
-/// quants as `vec4<u32>` and the scales with `unpack2x16float`.
+/// super-block: its 210 bytes and 14 zero bytes of padding), zero-padded as a
+/// whole to a multiple of 16 bytes; and `scales`, the leading f16 fields in
+/// the same order ([`QuantFormat::scale_bytes`]): the Q8_0 / Q4_0 / Q5_0
+/// scales two per `u32` (the low half first, the last word zero-padded), the
+/// Q4_1 / Q5_1 scale and min one pair per `u32` (scale low), and one zero
+/// word for the formats without separate fields. Both are u32 tensors; the
+/// kernels read the quants as `vec4<u32>` (Q5_0 / Q5_1 word by word) and the
+/// scales with `unpack2x16float`.
 #[derive(Clone, Debug)]
 pub struct QuantMatrix {
     format: QuantFormat,
@@ -57,9 +61,11 @@ impl QuantMatrix {
         let expected = groups
             .checked_mul(format.group_bytes())
             .ok_or_else(too_large)?;
-        // The device copy is a little larger than the file's (Q6_K padding).
+        // The device copy is a little larger than the file's (Q6_K padding,
+        // whole vec4s at the end).
         let quant_len = groups
             .checked_mul(format.quant_bytes())
+            .and_then(|n| n.checked_next_multiple_of(16))
             .ok_or_else(too_large)?;
         if bytes.len() != expected {
             let msg = format!(
@@ -77,7 +83,9 @@ impl QuantMatrix {
             // Zero padding up to the group's device size.
             quants.resize(quants.len() + q - (group.len() - s), 0);
         }
-        // Two scales per word; formats without scales still bind one word.
+        // Whole vec4<u32>: the kernels bind the quants as such.
+        quants.resize(quant_len, 0);
+        // Whole words; formats without scale fields still bind one word.
         scales.resize((scales.len().div_ceil(4) * 4).max(4), 0);
         Ok(QuantMatrix {
             format,
@@ -136,9 +144,10 @@ impl QuantMatrix {
         let scales = read_bytes(&self.scales)?;
         let (q, s) = (self.format.quant_bytes(), self.format.scale_bytes());
         let kept = self.format.group_bytes() - s;
-        let groups = quants.len() / q;
+        // rows * cols fit in memory: the upload held them.
+        let groups = self.rows * (self.cols / self.format.group_values());
         let mut out = Vec::with_capacity(groups * self.format.group_bytes());
-        for (g, group) in quants.chunks_exact(q).enumerate() {
+        for (g, group) in quants.chunks_exact(q).take(groups).enumerate() {
             out.extend_from_slice(&scales[s * g..s * (g + 1)]);
             out.extend_from_slice(&group[..kept]);
         }

@@ -1,8 +1,10 @@
 //! Build a [`Decoder`] from a GGUF file (llama.cpp's layout): config from the
-//! `llama.*` / `qwen2.*` keys; Q8_0, Q4_0, Q4_K, Q6_K and F16 matrices kept
-//! in their format on the device (F16 rows whose length is not a multiple of
-//! 32, F32 and BF16 tensors, and all vectors uploaded as f32). A "Q4_K_M"
-//! file mixes Q4_K and Q6_K matrices; each keeps its own format.
+//! `llama.*` / `qwen2.*` keys; Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K and
+//! F16 matrices kept in their format on the device (F16 rows whose length is
+//! not a multiple of 32, F32 and BF16 tensors, and all vectors uploaded as
+//! f32). A "Q4_K_M" file mixes Q4_K and Q6_K matrices, and Q5_0 / Q8_0 where
+//! rows are not whole 256-value super-blocks (Qwen2.5-0.5B's 896); each
+//! keeps its own format.
 //!
 //! llama.cpp's converter stores the rows of Llama's q and k projections in the
 //! interleaved rotary layout (within each head, rows `2i` and `2i + 1` hold
@@ -262,6 +264,9 @@ pub(crate) fn matrix_format(
     let format = match ggml_type {
         GgmlType::Q8_0 => QuantFormat::Q8_0,
         GgmlType::Q4_0 => QuantFormat::Q4_0,
+        GgmlType::Q4_1 => QuantFormat::Q4_1,
+        GgmlType::Q5_0 => QuantFormat::Q5_0,
+        GgmlType::Q5_1 => QuantFormat::Q5_1,
         GgmlType::Q4_K => QuantFormat::Q4_K,
         GgmlType::Q6_K => QuantFormat::Q6_K,
         GgmlType::F16 if cols.is_multiple_of(QuantFormat::F16.group_values()) => QuantFormat::F16,
@@ -309,6 +314,14 @@ mod tests {
             matrix_format(GgmlType::Q4_0, 32),
             Ok(Some(QuantFormat::Q4_0))
         );
+        // llama.cpp's fallbacks for rows of 896 values.
+        for (ty, format) in [
+            (GgmlType::Q4_1, QuantFormat::Q4_1),
+            (GgmlType::Q5_0, QuantFormat::Q5_0),
+            (GgmlType::Q5_1, QuantFormat::Q5_1),
+        ] {
+            assert_eq!(matrix_format(ty, 896), Ok(Some(format)));
+        }
         assert_eq!(matrix_format(GgmlType::F16, 64), Ok(Some(QuantFormat::F16)));
         assert_eq!(matrix_format(GgmlType::F16, 40), Ok(None));
         assert_eq!(matrix_format(GgmlType::F32, 64), Ok(None));
@@ -320,6 +333,8 @@ mod tests {
             (GgmlType::Q6_K, 64),
             (GgmlType::Q4_K, 0),
             (GgmlType::Q8_0, 48),
+            (GgmlType::Q5_0, 48),
+            (GgmlType::Q4_1, 0),
         ] {
             let err = matrix_format(ty, cols).unwrap_err();
             assert!(err.contains("not whole blocks"), "{ty:?} {cols}: {err}");

@@ -25,10 +25,17 @@ pub enum WeightFormat {
     Q8_0,
     /// GGML Q4_0 blocks.
     Q4_0,
+    /// GGML Q4_1 blocks (scale and min).
+    Q4_1,
+    /// GGML Q5_0 blocks.
+    Q5_0,
+    /// GGML Q5_1 blocks (scale and min).
+    Q5_1,
     /// GGML Q4_K super-blocks (every matrix, unlike llama.cpp's Q4_K_M mix);
-    /// matrices whose rows are not a multiple of 256 values are Q8_0, as
-    /// llama.cpp's quantizer also falls back for them (it picks Q5_0, which
-    /// Tessera does not read).
+    /// matrices whose rows are not a multiple of 256 values are Q8_0
+    /// (llama.cpp's quantizer picks Q5_0 for them; the Q8_0 fallback keeps
+    /// earlier `bench generate` figures comparable, and `q5_0` measures that
+    /// format on its own).
     Q4_K,
     /// GGML Q6_K super-blocks; rows that are not a multiple of 256 values are
     /// Q8_0 (llama.cpp's fallback for Q6_K).
@@ -36,13 +43,17 @@ pub enum WeightFormat {
 }
 
 impl WeightFormat {
-    /// Parse `f32`, `f16`, `q8_0`, `q4_0`, `q4_k` or `q6_k`.
+    /// Parse `f32`, `f16`, `q8_0`, `q4_0`, `q4_1`, `q5_0`, `q5_1`, `q4_k` or
+    /// `q6_k`.
     pub fn from_name(name: &str) -> Option<WeightFormat> {
         match name.to_ascii_lowercase().as_str() {
             "f32" => Some(WeightFormat::F32),
             "f16" => Some(WeightFormat::F16),
             "q8_0" | "q8" => Some(WeightFormat::Q8_0),
             "q4_0" | "q4" => Some(WeightFormat::Q4_0),
+            "q4_1" => Some(WeightFormat::Q4_1),
+            "q5_0" | "q5" => Some(WeightFormat::Q5_0),
+            "q5_1" => Some(WeightFormat::Q5_1),
             "q4_k" => Some(WeightFormat::Q4_K),
             "q6_k" => Some(WeightFormat::Q6_K),
             _ => None,
@@ -56,6 +67,9 @@ impl WeightFormat {
             WeightFormat::F16 => "f16",
             WeightFormat::Q8_0 => "q8_0",
             WeightFormat::Q4_0 => "q4_0",
+            WeightFormat::Q4_1 => "q4_1",
+            WeightFormat::Q5_0 => "q5_0",
+            WeightFormat::Q5_1 => "q5_1",
             WeightFormat::Q4_K => "q4_k",
             WeightFormat::Q6_K => "q6_k",
         }
@@ -157,10 +171,13 @@ impl RandomUploader<'_> {
             WeightFormat::F16 => QuantFormat::F16,
             WeightFormat::Q8_0 => QuantFormat::Q8_0,
             WeightFormat::Q4_0 => QuantFormat::Q4_0,
+            WeightFormat::Q4_1 => QuantFormat::Q4_1,
+            WeightFormat::Q5_0 => QuantFormat::Q5_0,
+            WeightFormat::Q5_1 => QuantFormat::Q5_1,
             WeightFormat::Q4_K => QuantFormat::Q4_K,
             WeightFormat::Q6_K => QuantFormat::Q6_K,
         };
-        // K rows must be whole super-blocks; otherwise Q8_0, as llama.cpp.
+        // K rows must be whole super-blocks; otherwise Q8_0 (see Q4_K).
         let format = match cols.is_multiple_of(format.group_values()) {
             true => format,
             false => QuantFormat::Q8_0,
@@ -226,4 +243,20 @@ pub fn random_decoder(
         rope: RopeTables::new(device, config.head_dim, config.rope_theta, positions)?,
         config,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weight_format_names_round_trip() {
+        use WeightFormat::*;
+        for f in [F32, F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K] {
+            assert_eq!(WeightFormat::from_name(f.name()), Some(f));
+            assert_eq!(WeightFormat::from_name(&f.name().to_uppercase()), Some(f));
+        }
+        assert_eq!(WeightFormat::from_name("q5"), Some(Q5_0));
+        assert_eq!(WeightFormat::from_name("q5_k"), None);
+    }
 }
