@@ -5,10 +5,10 @@
 // A workgroup of WG threads computes ROWS rows x COLS = WG / SPLIT columns of
 // out. The SPLIT adjacent lanes of one column stride over that row of W one
 // block each: a step of the lanes reads SPLIT consecutive blocks (32 bytes of
-// Q8_0, 16 of Q4_0, 64 of F16, a sub-block's 16 quant bytes plus the super-
-// block's header for Q4_K, 32 plus scales for Q6_K per lane, as vec4<u32>
-// loads), so loads coalesce and W is
-// read once per row group. A lane unpacks its block once and uses it for all
+// Q8_0, 16 of Q4_0 / Q4_1, 20 of Q5_0 / Q5_1 as words, 64 of F16, a
+// sub-block's 16 quant bytes plus the super-block's header for Q4_K, 32 plus
+// scales for Q6_K per lane), so loads coalesce and W is read once per row
+// group. A lane unpacks its block once and uses it for all
 // ROWS rows of x, applying the block's scale once per block per row:
 // acc[i] += d * Σ_j q_j x[r, j]. x (a few rows, read as vec4) comes from cache.
 // The partials of all ROWS rows are then summed by one tree in workgroup

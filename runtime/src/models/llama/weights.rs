@@ -14,7 +14,7 @@ use tessera_kernels::DType;
 pub enum WeightMatrix {
     /// f32 (or f16) tensor, `[out, in]` as in PyTorch.
     Dense(Tensor),
-    /// GGML Q8_0 / Q4_0 blocks, dequantized inside the matmul kernels.
+    /// GGML blocks (any [`QuantFormat`]), dequantized inside the matmul kernels.
     Quant(Arc<QuantMatrix>),
     /// Consecutive row ranges, each small enough for one storage binding (a
     /// large vocabulary's table on an adapter with a 128 MiB binding limit).
