@@ -12,10 +12,9 @@ mod common;
 use common::*;
 use half::f16;
 use std::path::{Path, PathBuf};
-use tessera_runtime::generation::{generate, GenerateOptions};
 use tessera_runtime::loaders::gguf::{GgmlType, GgufModelFile, GgufWriter};
 use tessera_runtime::loaders::{write_safetensors_f16, write_safetensors_f32, SafetensorsFile};
-use tessera_runtime::models::llama::{load_decoder, Decoder, WeightMatrix};
+use tessera_runtime::models::llama::{load_decoder, WeightMatrix};
 use tessera_runtime::quant::QuantFormat;
 
 /// Largest |f16-weight logit - rounded-f32-weight logit| over the largest |logit|.
@@ -86,29 +85,6 @@ fn is_f16_blocks(w: &WeightMatrix) -> bool {
     matches!(w, WeightMatrix::Quant(q) if q.format() == QuantFormat::F16)
 }
 
-fn greedy(decoder: &Decoder, prompt: &[u32]) -> Vec<u32> {
-    let options = GenerateOptions {
-        max_new_tokens: 24,
-        stop_at_eos: false,
-        ..Default::default()
-    };
-    generate(decoder, prompt, &options, |_| true).unwrap().ids
-}
-
-/// Largest |a - b| over the largest |b| (infinite when `a` has a non-finite value).
-fn relative_error(actual: &[f32], expected: &[f32]) -> f64 {
-    assert_eq!(actual.len(), expected.len());
-    if actual.iter().any(|v| !v.is_finite()) {
-        return f64::INFINITY;
-    }
-    let scale = expected.iter().fold(0f64, |m, &v| m.max((v as f64).abs()));
-    let worst = actual
-        .iter()
-        .zip(expected)
-        .fold(0f64, |m, (&a, &b)| m.max(((a - b) as f64).abs()));
-    worst / scale.max(f64::MIN_POSITIVE)
-}
-
 #[test]
 fn f16_checkpoints_stay_f16_and_match_rounded_f32_weights() {
     poison_outputs();
@@ -128,7 +104,7 @@ fn f16_checkpoints_stay_f16_and_match_rounded_f32_weights() {
             let mut cache = dense.new_cache(prompt.len()).unwrap();
             let want = dense.forward_all(&prompt, &mut cache).unwrap();
             let want = want.to_f32_vec().unwrap();
-            let want_ids = greedy(&dense, &prompt);
+            let want_ids = greedy_ids(&dense, &prompt, 24);
             for path in [&f16_dir, &gguf] {
                 let context = format!("{} on {}", path.display(), label(device));
                 let decoder = load_decoder(path, device).unwrap();
@@ -156,13 +132,17 @@ fn f16_checkpoints_stay_f16_and_match_rounded_f32_weights() {
                 let vocab = decoder.config.vocab_size;
                 for p in 0..prompt.len() {
                     let row = p * vocab..(p + 1) * vocab;
-                    let err = relative_error(&got[row.clone()], &want[row]);
+                    let err = logit_relative_error(&got[row.clone()], &want[row]);
                     assert!(
                         err <= F16_VS_ROUNDED_RTOL,
                         "{context}: position {p} off by {err:.2e}"
                     );
                 }
-                assert_eq!(greedy(&decoder, &prompt), want_ids, "{context}: greedy");
+                assert_eq!(
+                    greedy_ids(&decoder, &prompt, 24),
+                    want_ids,
+                    "{context}: greedy"
+                );
             }
         }
     }

@@ -26,7 +26,6 @@ use common::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::path::Path;
-use tessera_runtime::generation::{generate, GenerateOptions};
 use tessera_runtime::loaders::gguf::{GgmlType, GgufValue, GgufWriter};
 use tessera_runtime::models::llama::{load_decoder, Decoder, WeightMatrix};
 use tessera_runtime::quant::{dequantize_rows, quantize_rows, QuantFormat};
@@ -261,29 +260,6 @@ fn is_format(w: &WeightMatrix, format: QuantFormat) -> bool {
     matches!(w, WeightMatrix::Quant(q) if q.format() == format)
 }
 
-fn greedy(decoder: &Decoder, prompt: &[u32]) -> Vec<u32> {
-    let options = GenerateOptions {
-        max_new_tokens: 12,
-        stop_at_eos: false,
-        ..Default::default()
-    };
-    generate(decoder, prompt, &options, |_| true).unwrap().ids
-}
-
-/// Largest |a - b| over the largest |b| (infinite when `a` has a non-finite value).
-fn relative_error(actual: &[f32], expected: &[f32]) -> f64 {
-    assert_eq!(actual.len(), expected.len());
-    if actual.iter().any(|v| !v.is_finite()) {
-        return f64::INFINITY;
-    }
-    let scale = expected.iter().fold(0f64, |m, &v| m.max((v as f64).abs()));
-    let worst = actual
-        .iter()
-        .zip(expected)
-        .fold(0f64, |m, (&a, &b)| m.max(((a - b) as f64).abs()));
-    worst / scale.max(f64::MIN_POSITIVE)
-}
-
 /// The formats of a (possibly stacked) matrix's parts, in row order.
 fn formats(w: &WeightMatrix) -> Vec<Option<QuantFormat>> {
     match w {
@@ -328,15 +304,15 @@ fn matches_its_dequantized_f32_twin(spec: &Spec, tag: &str, check: fn(&Decoder, 
         assert_eq!(got.len(), prompt.len() * vocab, "{context}");
         for p in 0..prompt.len() {
             let row = p * vocab..(p + 1) * vocab;
-            let err = relative_error(&got[row.clone()], &want[row]);
+            let err = logit_relative_error(&got[row.clone()], &want[row]);
             assert!(
                 err <= QUANT_VS_DEQUANTIZED_RTOL,
                 "{context}: position {p} off by {err:.2e}"
             );
         }
         assert_eq!(
-            greedy(&decoder, &prompt[..4]),
-            greedy(&dense, &prompt[..4]),
+            greedy_ids(&decoder, &prompt[..4], 12),
+            greedy_ids(&dense, &prompt[..4], 12),
             "{context}: greedy"
         );
     }

@@ -50,36 +50,13 @@ fn ids(v: &Value) -> Vec<u32> {
         .collect()
 }
 
-/// Largest |a - b| over the largest |b|.
-fn relative_error(actual: &[f32], expected: &[f32]) -> f64 {
-    assert_eq!(actual.len(), expected.len());
-    let scale = expected.iter().fold(0f64, |m, &v| m.max((v as f64).abs()));
-    let worst = actual
-        .iter()
-        .zip(expected)
-        .fold(0f64, |m, (&a, &b)| m.max(((a - b) as f64).abs()));
-    if actual.iter().any(|v| !v.is_finite()) {
-        return f64::INFINITY;
-    }
-    worst / scale.max(f64::MIN_POSITIVE)
-}
-
-fn greedy(decoder: &Decoder, prompt: &[u32]) -> Vec<u32> {
-    let options = GenerateOptions {
-        max_new_tokens: GREEDY_STEPS,
-        stop_at_eos: false,
-        ..Default::default()
-    };
-    generate(decoder, prompt, &options, |_| true).unwrap().ids
-}
-
 /// Check `decoder` against the reference section `expected` (the top level for
 /// f32, or its `q8_0` / `q4_0` object).
 fn check_against(decoder: &Decoder, reference: &Value, expected: &Value, context: &str) {
     let prompt = ids(&reference["prompt_ids"]);
     let mut cache = decoder.new_cache(prompt.len()).unwrap();
     let logits = decoder.forward(&prompt, &mut cache).unwrap();
-    let err = relative_error(
+    let err = logit_relative_error(
         &logits.to_f32_vec().unwrap(),
         &floats(&expected["logits_first_step"]),
     );
@@ -88,7 +65,7 @@ fn check_against(decoder: &Decoder, reference: &Value, expected: &Value, context
         "{context}: first-step logits off by {err:.2e} of the largest"
     );
     assert_eq!(
-        greedy(decoder, &prompt),
+        greedy_ids(decoder, &prompt, GREEDY_STEPS),
         ids(&expected["greedy_ids"]),
         "{context}: greedy continuation"
     );
@@ -126,7 +103,7 @@ fn safetensors_logits_and_greedy_match_transformers() {
                 .iter()
                 .enumerate()
             {
-                let err = relative_error(&all[p * vocab..(p + 1) * vocab], &floats(row));
+                let err = logit_relative_error(&all[p * vocab..(p + 1) * vocab], &floats(row));
                 assert!(err <= LOGIT_RTOL, "{name} position {p}: off by {err:.2e}");
             }
         }
@@ -185,7 +162,7 @@ fn kv_cache_steps_match_one_batched_pass() {
                 .unwrap()
                 .to_f32_vec()
                 .unwrap();
-            let err = relative_error(&stepped, &batched[start * vocab..end * vocab]);
+            let err = logit_relative_error(&stepped, &batched[start * vocab..end * vocab]);
             assert!(
                 err <= 1e-4,
                 "{name} tokens {start}..{end}: off by {err:.2e}"

@@ -224,7 +224,10 @@ pub fn poisoned(len: usize) -> Vec<f32> {
     vec![POISON; len]
 }
 
+mod decoding;
 mod devices;
+#[allow(unused_imports)] // only the decoder tests use these
+pub use decoding::*;
 pub use devices::*;
 
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! Causal attention of a few new tokens over a key/value cache in one dispatch.
 
+use super::kv_cache_checks::cache_capacity;
 use super::launch::{launch, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
@@ -33,15 +34,6 @@ impl Tensor {
     ) -> Result<Tensor> {
         same_device(OP, &[self, keys, values])?;
         super::elementwise::require_float(OP, self)?;
-        for t in [keys, values] {
-            if t.dtype() != self.dtype() {
-                return Err(Error::DType {
-                    op: OP,
-                    expected: self.dtype().to_string(),
-                    found: t.dtype(),
-                });
-            }
-        }
         let shapes = [self.shape(), keys.shape(), values.shape()];
         let bad = |msg: String| -> Error { ShapeError::new(OP, msg, &shapes).into() };
         let (kv_heads, rows, head_dim) = match self.shape() {
@@ -58,29 +50,11 @@ impl Tensor {
                 "head_dim {head_dim} exceeds {DECODE_ATTENTION_MAX_HEAD_DIM}"
             )));
         }
-        let capacity = match keys.shape() {
-            &[kv, cap, d] if kv == kv_heads && d == head_dim => cap,
-            _ => {
-                return Err(bad(format!(
-                    "keys must be [{kv_heads}, capacity, {head_dim}]"
-                )))
-            }
-        };
-        if values.shape() != keys.shape() {
-            return Err(bad("values must have the shape of keys".into()));
-        }
+        let capacity = cache_capacity(OP, keys, values, kv_heads, head_dim, self.dtype())?;
         if past.checked_add(s).is_none_or(|end| end > capacity) {
             return Err(bad(format!(
                 "{past} cached + {s} new tokens exceed the caches' {capacity} positions"
             )));
-        }
-        for cache in [keys, values] {
-            if !cache.is_contiguous() || cache.offset() != 0 {
-                return Err(Error::InvalidArgument {
-                    op: OP,
-                    message: "the key and value caches must be whole contiguous tensors".into(),
-                });
-            }
         }
         let q = self.contiguous()?;
         to_u32(OP, keys.numel())?;

@@ -6,6 +6,7 @@ mod decode_attention;
 mod elementwise;
 mod elementwise_vec4;
 mod gather;
+mod kv_cache_checks;
 pub(crate) mod launch;
 mod layout;
 mod matmul;

@@ -2,6 +2,7 @@
 //! one dispatch: bias, rotary embedding, query scale, grouped-query layout and
 //! the key/value cache writes.
 
+use super::kv_cache_checks::cache_capacity;
 use super::launch::{launch, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
@@ -58,14 +59,12 @@ impl Tensor {
         all.extend(bias);
         same_device(OP, &all)?;
         super::elementwise::require_float(OP, self)?;
-        for t in [keys, values].into_iter().chain(bias) {
-            if t.dtype() != self.dtype() {
-                return Err(Error::DType {
-                    op: OP,
-                    expected: self.dtype().to_string(),
-                    found: t.dtype(),
-                });
-            }
+        if let Some(b) = bias.filter(|b| b.dtype() != self.dtype()) {
+            return Err(Error::DType {
+                op: OP,
+                expected: self.dtype().to_string(),
+                found: b.dtype(),
+            });
         }
         for table in [cos, sin] {
             if table.dtype() != DType::F32 {
@@ -101,25 +100,7 @@ impl Tensor {
             ));
         }
         let positions = cos.shape()[0];
-        let capacity = match keys.shape() {
-            &[kv, cap, d] if kv == kv_heads && d == head_dim => cap,
-            _ => {
-                return Err(bad(format!(
-                    "keys must be [{kv_heads}, capacity, {head_dim}]"
-                )))
-            }
-        };
-        if values.shape() != keys.shape() {
-            return Err(bad("values must have the shape of keys".into()));
-        }
-        for cache in [keys, values] {
-            if !cache.is_contiguous() || cache.offset() != 0 {
-                return Err(Error::InvalidArgument {
-                    op: OP,
-                    message: "the key and value caches must be whole contiguous tensors".into(),
-                });
-            }
-        }
+        let capacity = cache_capacity(OP, keys, values, kv_heads, head_dim, self.dtype())?;
         let end = pos0.checked_add(rows);
         if end.is_none_or(|end| end > positions.min(capacity)) {
             return Err(bad(format!(
