@@ -19,7 +19,8 @@ pub struct GenerateBenchArgs {
     pub preset: String,
     /// Weight formats to run, comma-separated: f32, f16, q8_0, q4_0, q4_1,
     /// q5_0, q5_1, q4_k, q6_k (K formats: matrices whose rows are not a
-    /// multiple of 256 values are Q8_0).
+    /// multiple of 256 values are Q5_0 for q4_k and Q8_0 for q6_k, as in
+    /// llama.cpp's files).
     #[arg(long, value_delimiter = ',', default_value = "q8_0,q4_0,f16,f32")]
     pub formats: Vec<String>,
     /// Run only this many layers of the preset (for slow adapters).

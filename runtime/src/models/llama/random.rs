@@ -32,10 +32,8 @@ pub enum WeightFormat {
     /// GGML Q5_1 blocks (scale and min).
     Q5_1,
     /// GGML Q4_K super-blocks (every matrix, unlike llama.cpp's Q4_K_M mix);
-    /// matrices whose rows are not a multiple of 256 values are Q8_0
-    /// (llama.cpp's quantizer picks Q5_0 for them; the Q8_0 fallback keeps
-    /// earlier `bench generate` figures comparable, and `q5_0` measures that
-    /// format on its own).
+    /// matrices whose rows are not a multiple of 256 values are Q5_0, as
+    /// llama.cpp's quantizer stores them.
     Q4_K,
     /// GGML Q6_K super-blocks; rows that are not a multiple of 256 values are
     /// Q8_0 (llama.cpp's fallback for Q6_K).
@@ -177,10 +175,11 @@ impl RandomUploader<'_> {
             WeightFormat::Q4_K => QuantFormat::Q4_K,
             WeightFormat::Q6_K => QuantFormat::Q6_K,
         };
-        // K rows must be whole super-blocks; otherwise Q8_0 (see Q4_K).
-        let format = match cols.is_multiple_of(format.group_values()) {
-            true => format,
-            false => QuantFormat::Q8_0,
+        // K rows must be whole super-blocks; otherwise llama.cpp's fallbacks.
+        let format = match (cols.is_multiple_of(format.group_values()), format) {
+            (true, _) => format,
+            (false, QuantFormat::Q4_K) => QuantFormat::Q5_0,
+            (false, _) => QuantFormat::Q8_0,
         };
         let bytes = quantize_rows(format, &values, cols)?;
         WeightMatrix::quantized(self.device, format, rows, cols, &bytes)
