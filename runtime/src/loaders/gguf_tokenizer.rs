@@ -1,7 +1,11 @@
 //! The tokenizer embedded in a GGUF file's `tokenizer.ggml.*` metadata, built as
 //! a `tokenizers::Tokenizer` that encodes like the model's own `tokenizer.json`.
 //!
-//! Supported: `tokenizer.ggml.model = "gpt2"`, byte-level BPE.
+//! Supported: `tokenizer.ggml.model = "gpt2"`, byte-level BPE, below; and
+//! `"llama"`, SentencePiece BPE (Llama 2, Mistral, ...), built in
+//! `gguf_tokenizer_spm` (see there).
+//!
+//! Byte-level BPE (`gpt2`):
 //! - `tokenizer.ggml.tokens` (strings, byte-level encoded as in
 //!   `tokenizer.json`) give the vocabulary, id = position;
 //! - `tokenizer.ggml.merges` (`"a b"` strings, by rank) the merges;
@@ -17,9 +21,9 @@
 //!   the GPT-2 regex would split differently and silently give other ids.
 //!
 //! The decoder is ByteLevel; there is no post-processor, so no BOS is added
-//! (callers prepend it where the model wants one). Other models (`llama`
-//! SentencePiece, `bert` WordPiece, ...) are a [`LoadError::Tokenizer`] that
-//! says so and suggests `--tokenizer FILE`.
+//! (callers prepend it where the model wants one). Other models (`bert`
+//! WordPiece, `t5` Unigram, ...) are a [`LoadError::Tokenizer`] that says so
+//! and suggests `--tokenizer FILE`.
 
 use super::gguf::GgufFile;
 use super::LoadError;
@@ -69,16 +73,19 @@ pub fn tokenizer_from_gguf(file: &GgufFile) -> Result<Tokenizer, LoadError> {
         }
         Some(_) => file.require_str("tokenizer.ggml.model")?,
     };
+    if model == "llama" {
+        return super::gguf_tokenizer_spm::spm_tokenizer_from_gguf(file);
+    }
     if model != "gpt2" {
         let kind = match model {
-            "llama" => " (SentencePiece)",
             "bert" => " (WordPiece)",
             "t5" => " (Unigram)",
             _ => "",
         };
         return Err(err(format!(
             "embedded tokenizer model {model:?}{kind} is not supported (only \"gpt2\", \
-             byte-level BPE); give the model's tokenizer.json with --tokenizer FILE"
+             byte-level BPE, and \"llama\", SentencePiece); give the model's \
+             tokenizer.json with --tokenizer FILE"
         )));
     }
     let pre = match file.get("tokenizer.ggml.pre") {

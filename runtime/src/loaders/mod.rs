@@ -1,13 +1,15 @@
 //! Model file loaders: safetensors, and GGUF in [`gguf`] (header, typed
 //! metadata, tensor data, a writer) with its embedded tokenizer in
-//! [`gguf_tokenizer`]. Every offset, size and shape is validated before any
-//! tensor data is touched; bad files are a [`LoadError`], never a panic.
+//! [`gguf_tokenizer`] (SentencePiece ones in `gguf_tokenizer_spm`). Every
+//! offset, size and shape is validated before any tensor data is touched; bad
+//! files are a [`LoadError`], never a panic.
 
 mod error;
 pub mod gguf;
 mod gguf_metadata;
 mod gguf_model_file;
 pub mod gguf_tokenizer;
+mod gguf_tokenizer_spm;
 mod gguf_write;
 mod safetensors;
 mod safetensors_write;
@@ -20,6 +22,8 @@ pub use safetensors_write::{write_safetensors_f16, write_safetensors_f32};
 mod gguf_model_file_tests;
 #[cfg(test)]
 mod gguf_tests;
+#[cfg(test)]
+mod gguf_tokenizer_spm_tests;
 #[cfg(test)]
 mod gguf_tokenizer_tests;
 #[cfg(test)]
