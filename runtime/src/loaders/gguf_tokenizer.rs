@@ -92,14 +92,8 @@ pub fn tokenizer_from_gguf(file: &GgufFile) -> Result<Tokenizer, LoadError> {
         None => "default",
         Some(_) => file.require_str("tokenizer.ggml.pre")?,
     };
-    let tokens = file.require_str_array("tokenizer.ggml.tokens")?;
-    if tokens.is_empty() {
-        return Err(err("tokenizer.ggml.tokens is empty".into()));
-    }
+    let tokens = vocabulary(file)?;
     let n_tokens = tokens.len();
-    if u32::try_from(n_tokens).is_err() {
-        return Err(err(format!("{n_tokens} tokens do not fit u32 ids")));
-    }
     let token_types = match file.get("tokenizer.ggml.token_type") {
         None => None,
         Some(_) => {
@@ -209,4 +203,21 @@ pub fn tokenizer_from_gguf(file: &GgufFile) -> Result<Tokenizer, LoadError> {
         tokenizer.add_tokens(&added(TOKEN_TYPE_USER_DEFINED, false));
     }
     Ok(tokenizer)
+}
+
+/// `tokenizer.ggml.tokens`: the vocabulary, id = position; an error when it
+/// is missing, empty, or has more entries than u32 ids.
+pub(super) fn vocabulary(file: &GgufFile) -> Result<Vec<&str>, LoadError> {
+    let tokens = file.require_str_array("tokenizer.ggml.tokens")?;
+    let message = if tokens.is_empty() {
+        "tokenizer.ggml.tokens is empty".to_string()
+    } else if u32::try_from(tokens.len()).is_err() {
+        format!("{} tokens do not fit u32 ids", tokens.len())
+    } else {
+        return Ok(tokens);
+    };
+    Err(LoadError::Tokenizer {
+        path: file.path.clone(),
+        message,
+    })
 }

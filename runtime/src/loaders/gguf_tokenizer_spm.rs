@@ -41,7 +41,7 @@
 //! position; llama.cpp also merges into control, byte and unused pieces.
 
 use super::gguf::GgufFile;
-use super::gguf_tokenizer::{TOKEN_TYPE_CONTROL, TOKEN_TYPE_USER_DEFINED};
+use super::gguf_tokenizer::{vocabulary, TOKEN_TYPE_CONTROL, TOKEN_TYPE_USER_DEFINED};
 use super::LoadError;
 use std::collections::HashMap;
 use tokenizers::decoders::byte_fallback::ByteFallback;
@@ -74,14 +74,8 @@ pub(super) fn spm_tokenizer_from_gguf(file: &GgufFile) -> Result<Tokenizer, Load
         path: file.path.clone(),
         message,
     };
-    let tokens = file.require_str_array("tokenizer.ggml.tokens")?;
-    if tokens.is_empty() {
-        return Err(err("tokenizer.ggml.tokens is empty".into()));
-    }
+    let tokens = vocabulary(file)?;
     let n_tokens = tokens.len();
-    if u32::try_from(n_tokens).is_err() {
-        return Err(err(format!("{n_tokens} tokens do not fit u32 ids")));
-    }
     let scores = match file.get("tokenizer.ggml.scores") {
         None => {
             return Err(err(
