@@ -211,10 +211,17 @@ fn token_types_are_optional() {
 }
 
 fn tokenizer_error(file: &GgufFile, needles: &[&str]) {
+    assert_tokenizer_error(file, "tok.gguf", needles);
+}
+
+/// Building `file`'s tokenizer fails with a tokenizer or config error whose
+/// message names `file_name` and contains every needle (also used by the
+/// SentencePiece tests).
+pub(super) fn assert_tokenizer_error(file: &GgufFile, file_name: &str, needles: &[&str]) {
     match tokenizer_from_gguf(file) {
         Err(e @ (LoadError::Tokenizer { .. } | LoadError::BadConfig { .. })) => {
             let text = e.to_string();
-            assert!(text.contains("tok.gguf"), "{text} does not name the file");
+            assert!(text.contains(file_name), "{text} does not name the file");
             for needle in needles {
                 assert!(text.contains(needle), "{text} lacks {needle:?}");
             }
