@@ -151,6 +151,8 @@ fn bench_commands_print_one_json_object_per_run() {
         assert_eq!(runs[0]["op"], op);
         assert!(runs[0]["gbps"].as_f64().unwrap() > 0.0, "{op}: {}", runs[0]);
     }
+    let host_timed = bench_json(&["softmax", "--rows", "8", "--cols", "64", "--host-timing"]);
+    assert_eq!(host_timed[0]["timer"], "host-sync", "{}", host_timed[0]);
     let dispatch = bench_json(&["dispatch", "--ops", "20", "--elements", "64"]);
     assert_eq!(dispatch[0]["ops"], 20);
     assert!(dispatch[0]["wall_per_op_us"].as_f64().unwrap() > 0.0);

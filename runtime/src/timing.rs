@@ -26,6 +26,18 @@ impl TimerSource {
     }
 }
 
+/// Which clock [`measure_with`] should use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClockChoice {
+    /// GPU timestamps where the adapter has them, else the host clock with a
+    /// full sync.
+    #[default]
+    Best,
+    /// Always the host clock with a full sync on both sides, as other runtimes'
+    /// benchmarks time their ops (submission and sync included).
+    HostSync,
+}
+
 /// The result of [`measure`].
 #[derive(Clone, Debug)]
 pub struct Timing {
@@ -48,6 +60,17 @@ pub fn measure(
     device: &Arc<dyn Device>,
     warmup: usize,
     reps: usize,
+    work: impl FnMut(usize) -> Result<()>,
+) -> Result<Timing> {
+    measure_with(device, ClockChoice::Best, warmup, reps, work)
+}
+
+/// [`measure`] on the chosen clock.
+pub fn measure_with(
+    device: &Arc<dyn Device>,
+    clock: ClockChoice,
+    warmup: usize,
+    reps: usize,
     mut work: impl FnMut(usize) -> Result<()>,
 ) -> Result<Timing> {
     let mut call = 0usize;
@@ -65,7 +88,10 @@ pub fn measure(
     let mut samples = Vec::with_capacity(reps.max(1));
     let mut source = TimerSource::HostSync;
     for _ in 0..reps.max(1) {
-        let (elapsed, used) = time_once(device, || work(call))?;
+        let (elapsed, used) = match clock {
+            ClockChoice::Best => time_once(device, || work(call))?,
+            ClockChoice::HostSync => (time_on_host(device, || work(call))?, TimerSource::HostSync),
+        };
         call += 1;
         source = used;
         samples.push(elapsed);
@@ -92,10 +118,19 @@ pub fn time_once(
         let elapsed = device.timer_end(token)?;
         return Ok((elapsed, TimerSource::GpuTimestamps));
     }
+    Ok((time_on_host(device, work)?, TimerSource::HostSync))
+}
+
+/// Host time of one run of `work` with a full sync before and after it.
+pub fn time_on_host(
+    device: &Arc<dyn Device>,
+    work: impl FnOnce() -> Result<()>,
+) -> Result<Duration> {
+    device.synchronize()?;
     let start = Instant::now();
     work()?;
     device.synchronize()?;
-    Ok((start.elapsed(), TimerSource::HostSync))
+    Ok(start.elapsed())
 }
 
 /// One untimed run of `work` (compile, first use), then the faster of two timed
