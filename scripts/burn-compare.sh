@@ -22,7 +22,7 @@ CARGO_TARGET_DIR="$PWD/$BURN_TARGET" cargo build --release --quiet \
 
 for round in $(seq "$ROUNDS"); do
     echo "== round $round"
-    "$BURN_TARGET/release/burn-bench" "$REPS"
+    "$BURN_TARGET/release/burn-bench" lavapipe "$REPS"
     for size in 1024 512; do
         target/release/tessera bench matmul --m "$size" --k "$size" --n "$size" \
             --reps "$REPS" --host-timing
