@@ -21,6 +21,9 @@
 //!   [`ElementwiseVariant`] name them, and the host proves a variant's
 //!   preconditions ([`row_vec4_fits`], [`vec4_fits`], the adapter's subgroups)
 //!   before rendering it.
+//! - Callers render through [`KernelSpec::rendered`], which renders each spec value
+//!   once per process and shares the result: rendering formats the whole WGSL text
+//!   and costs more host time than recording the dispatch.
 
 mod assemble;
 mod data_movement;
@@ -39,6 +42,7 @@ mod qgather;
 mod qgemm;
 mod qkv_rope;
 mod quant_format;
+mod render_cache;
 mod rope;
 mod row_variant;
 mod row_vec4;
@@ -78,6 +82,7 @@ pub use qgemm::{
 };
 pub use qkv_rope::{QkvRopeParams, QkvRopeSpec};
 pub use quant_format::{QuantFormat, QUANT_BLOCK_VALUES};
+pub use render_cache::KernelSpec;
 pub use rope::{RopeParams, RopeSpec};
 pub use row_variant::{
     row_vec4_fits, row_vec4_wg_for, RowVariant, ROW_VEC4_PER_THREAD, ROW_VEC4_RESIDENT_MAX,

@@ -4,6 +4,7 @@ use super::kv_cache_checks::cache_capacity;
 use super::launch::{launch, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
+use tessera_kernels::KernelSpec;
 use tessera_kernels::{
     decode_attention_workgroups, DecodeAttentionParams, DecodeAttentionSpec,
     DECODE_ATTENTION_MAX_HEAD_DIM,
@@ -74,7 +75,7 @@ impl Tensor {
         launch(
             OP,
             q.device(),
-            &DecodeAttentionSpec { dtype: q.dtype() }.render(),
+            &DecodeAttentionSpec { dtype: q.dtype() }.rendered(),
             &[q.buffer(), keys.buffer(), values.buffer(), out.buffer()],
             &params,
             decode_attention_workgroups(groups as u64),

@@ -6,6 +6,7 @@ use super::variant::{choose_unary_variant, plan_binary, BinaryPlan};
 use crate::error::{Error, Result};
 use crate::tensor::shape::broadcast_shapes;
 use crate::tensor::Tensor;
+use tessera_kernels::KernelSpec;
 use tessera_kernels::{
     elementwise_vec4_workgroups, elementwise_workgroups, AffineSpec, AffineVec4Spec, BinaryOp,
     BinaryParams, BinarySpec, DType, ElementwiseVariant, UnaryOp, UnaryParams, UnarySpec,
@@ -84,10 +85,10 @@ impl Tensor {
         let dtype = x.dtype();
         let vec4 = variant != ElementwiseVariant::General;
         let source = match (vec4, unary) {
-            (false, Some(op)) => UnarySpec { op, dtype }.render(),
-            (false, None) => AffineSpec { dtype }.render(),
-            (true, Some(op)) => UnaryVec4Spec { op, dtype }.render(),
-            (true, None) => AffineVec4Spec { dtype }.render(),
+            (false, Some(op)) => UnarySpec { op, dtype }.rendered(),
+            (false, None) => AffineSpec { dtype }.rendered(),
+            (true, Some(op)) => UnaryVec4Spec { op, dtype }.rendered(),
+            (true, None) => AffineVec4Spec { dtype }.rendered(),
         };
         let out = Tensor::uninit(x.device(), dtype, x.shape(), op)?;
         let params = UnaryParams {
@@ -213,7 +214,7 @@ impl Tensor {
                 op,
                 dtype: self.dtype(),
             }
-            .render();
+            .rendered();
             launch(
                 name,
                 self.device(),
@@ -298,7 +299,7 @@ pub fn where_select(cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         b_strides: pad8(op, bv.strides())?,
     };
     if out.numel() > 0 {
-        let source = WhereSpec { dtype: a.dtype() }.render();
+        let source = WhereSpec { dtype: a.dtype() }.rendered();
         launch(
             op,
             a.device(),

@@ -4,6 +4,7 @@
 use super::launch::{launch, to_u32};
 use crate::error::Result;
 use crate::tensor::Tensor;
+use tessera_kernels::KernelSpec;
 use tessera_kernels::{
     elementwise_vec4_workgroups, BinaryOp, BinaryVec4Params, BinaryVec4Spec, Vec4Layout,
 };
@@ -45,7 +46,7 @@ pub(crate) fn launch_binary_vec4(
         dtype: a.dtype(),
         layout,
     }
-    .render();
+    .rendered();
     launch(
         name,
         a.device(),

@@ -3,6 +3,7 @@
 use super::launch::{launch, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
+use tessera_kernels::KernelSpec;
 use tessera_kernels::{elementwise_workgroups, DType, GatherParams, GatherSpec};
 
 impl Tensor {
@@ -64,7 +65,7 @@ impl Tensor {
                 dtype: self.dtype(),
                 index_dtype: ids.dtype(),
             }
-            .render();
+            .rendered();
             launch(
                 op,
                 self.device(),

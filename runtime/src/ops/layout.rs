@@ -3,6 +3,7 @@
 use super::launch::{launch, pad8, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
+use tessera_kernels::KernelSpec;
 use tessera_kernels::{
     elementwise_workgroups, CastParams, CastSpec, CopyParams, CopySpec, CopyVec4Params,
     CopyVec4Spec, DType,
@@ -23,7 +24,7 @@ pub(super) fn copy_into(op: &'static str, src: &Tensor, dst: &Tensor) -> Result<
             y_off: to_u32(op, dst.offset())?,
             pad0: 0,
         };
-        let source = CopyVec4Spec { dtype: src.dtype() }.render();
+        let source = CopyVec4Spec { dtype: src.dtype() }.rendered();
         return launch(
             op,
             src.device(),
@@ -42,7 +43,7 @@ pub(super) fn copy_into(op: &'static str, src: &Tensor, dst: &Tensor) -> Result<
         x_strides: pad8(op, src.strides())?,
         out_strides: pad8(op, dst.strides())?,
     };
-    let source = CopySpec { dtype: src.dtype() }.render();
+    let source = CopySpec { dtype: src.dtype() }.rendered();
     launch(
         op,
         src.device(),
@@ -89,7 +90,7 @@ impl Tensor {
                 from: x.dtype(),
                 to: dtype,
             }
-            .render();
+            .rendered();
             launch(
                 "cast",
                 x.device(),

@@ -8,6 +8,7 @@ use crate::timing::time_once;
 use crate::tuning;
 use std::time::Duration;
 use tessera_hal::AdapterType;
+use tessera_kernels::KernelSpec;
 use tessera_kernels::{
     BlockedConfig, BlockedMatmulSpec, DType, MatmulParams, MatmulSpec, MatmulTile, OperandLayout,
     SubgroupLoad, SubgroupMatmulSpec, BLOCKED_CONFIGS, SUBGROUP_MATMUL_LANES,
@@ -209,7 +210,10 @@ impl MatmulPlan {
     fn kernel(
         &self,
         variant: MatmulVariant,
-    ) -> Option<(tessera_kernels::KernelSource, Option<[u32; 3]>)> {
+    ) -> Option<(
+        std::sync::Arc<tessera_kernels::KernelSource>,
+        Option<[u32; 3]>,
+    )> {
         let (m, n, batch) = (self.m, self.n, self.batch);
         match variant {
             MatmulVariant::Tiled(tile) => {
@@ -217,14 +221,14 @@ impl MatmulPlan {
                     dtype: self.dtype,
                     tile,
                 };
-                Some((spec.render(), spec.workgroups(m, n, batch)))
+                Some((spec.rendered(), spec.workgroups(m, n, batch)))
             }
             MatmulVariant::Blocked(config) => self
                 .blocked(config)
-                .map(|spec| (spec.render(), spec.workgroups(m, n, batch))),
+                .map(|spec| (spec.rendered(), spec.workgroups(m, n, batch))),
             MatmulVariant::Subgroup(rows, quads) => self
                 .subgroup(rows, quads)
-                .map(|spec| (spec.render(), spec.workgroups(m, n, batch))),
+                .map(|spec| (spec.rendered(), spec.workgroups(m, n, batch))),
             MatmulVariant::Matvec => None,
         }
     }

@@ -11,6 +11,7 @@ use crate::error::{Error, Result, ShapeError};
 use crate::tensor::shape::broadcast_shapes;
 use crate::tensor::Tensor;
 use tessera_kernels::grid::MAX_WORKGROUPS_PER_DIM;
+use tessera_kernels::KernelSpec;
 use tessera_kernels::{
     MatmulParams, MatvecLayout, MatvecLoad, MatvecSpec, MatvecVariant, MATVEC_MAX_ROWS,
 };
@@ -124,7 +125,7 @@ impl Tensor {
         launch(
             OP,
             self.device(),
-            &spec.render(),
+            &spec.rendered(),
             &[plan.a.buffer(), plan.b.buffer(), out.buffer()],
             &plan.params,
             spec.workgroups(plan.m, plan.n, plan.batch),

@@ -5,6 +5,7 @@ use super::launch::{launch, same_device, to_u32};
 use super::variant::{choose_row_variant, tuned_row_variant};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
+use tessera_kernels::KernelSpec;
 use tessera_kernels::{
     row_vec4_wg_for, row_wg_for, rowwise_workgroups, KernelSource, NormKind, NormParams, NormSpec,
     NormVec4Spec, RowVariant,
@@ -125,7 +126,7 @@ impl Tensor {
             pad0: 0,
         };
         let (dtype, has_weight, has_bias) = (x.dtype(), w.is_some(), b.is_some());
-        let source: Option<KernelSource> = match variant {
+        let source: Option<std::sync::Arc<KernelSource>> = match variant {
             RowVariant::General => NormSpec {
                 kind,
                 dtype,
@@ -133,7 +134,7 @@ impl Tensor {
                 has_bias,
                 wg: row_wg_for(n),
             }
-            .render(),
+            .rendered(),
             RowVariant::Vec4 | RowVariant::Vec4Subgroup => NormVec4Spec {
                 kind,
                 dtype,
@@ -142,7 +143,7 @@ impl Tensor {
                 wg: row_vec4_wg_for(n),
                 subgroups: variant.needs_subgroups(),
             }
-            .render(),
+            .rendered(),
         };
         let source =
             source.ok_or_else(|| ShapeError::new(op, "RMS norm takes no bias", &[self.shape()]))?;

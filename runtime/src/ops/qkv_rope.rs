@@ -6,6 +6,7 @@ use super::kv_cache_checks::cache_capacity;
 use super::launch::{launch, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
+use tessera_kernels::KernelSpec;
 use tessera_kernels::{elementwise_workgroups, DType, QkvRopeParams, QkvRopeSpec};
 
 const OP: &str = "qkv_rope";
@@ -144,7 +145,7 @@ impl Tensor {
         launch(
             OP,
             x.device(),
-            &QkvRopeSpec { dtype: x.dtype() }.render(),
+            &QkvRopeSpec { dtype: x.dtype() }.rendered(),
             &[
                 x.buffer(),
                 bias_buffer,

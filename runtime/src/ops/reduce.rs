@@ -4,6 +4,7 @@ use super::elementwise::require_float;
 use super::launch::{launch, to_u32};
 use crate::error::{Result, ShapeError};
 use crate::tensor::Tensor;
+use tessera_kernels::KernelSpec;
 use tessera_kernels::{row_wg_for, rowwise_workgroups, DType, ReduceOp, ReduceParams, ReduceSpec};
 
 impl Tensor {
@@ -50,7 +51,7 @@ impl Tensor {
                 dtype: x.dtype(),
                 wg: row_wg_for(x.shape()[axis]),
             }
-            .render();
+            .rendered();
             launch(
                 name,
                 x.device(),

@@ -3,6 +3,7 @@
 use super::launch::{launch, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
+use tessera_kernels::KernelSpec;
 use tessera_kernels::{elementwise_workgroups, DType, RopeParams, RopeSpec};
 
 impl Tensor {
@@ -79,7 +80,7 @@ impl Tensor {
         launch(
             op,
             x.device(),
-            &RopeSpec { dtype: x.dtype() }.render(),
+            &RopeSpec { dtype: x.dtype() }.rendered(),
             &[x.buffer(), cos.buffer(), sin.buffer(), out.buffer()],
             &params,
             elementwise_workgroups(n as u64),

@@ -5,6 +5,7 @@ use super::launch::{launch, pad8, same_device, to_u32};
 use super::variant::{choose_row_variant, tuned_row_variant};
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
+use tessera_kernels::KernelSpec;
 use tessera_kernels::{
     row_vec4_wg_for, row_wg_for, rowwise_workgroups, RowVariant, SoftmaxParams, SoftmaxSpec,
     SoftmaxVec4Spec,
@@ -101,14 +102,14 @@ impl Tensor {
                 masked,
                 wg: row_wg_for(n),
             }
-            .render(),
+            .rendered(),
             RowVariant::Vec4 | RowVariant::Vec4Subgroup => SoftmaxVec4Spec {
                 dtype,
                 masked,
                 wg: row_vec4_wg_for(n),
                 subgroups: variant.needs_subgroups(),
             }
-            .render(),
+            .rendered(),
         };
         let grid = rowwise_workgroups(rows as u64);
         match &mask_view {

@@ -4,6 +4,7 @@ use super::matrix::QuantMatrix;
 use crate::error::{Error, Result};
 use crate::ops::launch::{launch, to_u32};
 use crate::tensor::Tensor;
+use tessera_kernels::KernelSpec;
 use tessera_kernels::{elementwise_workgroups, DType, QuantGatherParams, QuantGatherSpec};
 
 const OP: &str = "quant_gather";
@@ -57,7 +58,7 @@ impl QuantMatrix {
             format: self.format(),
             index_dtype: ids.dtype(),
         }
-        .render();
+        .rendered();
         launch(
             OP,
             self.device(),

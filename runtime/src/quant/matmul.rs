@@ -5,6 +5,7 @@ use crate::error::{Error, Result, ShapeError};
 use crate::ops::launch::{launch, to_u32};
 use crate::tensor::Tensor;
 use tessera_hal::AdapterType;
+use tessera_kernels::KernelSpec;
 use tessera_kernels::{QuantKernel, QuantMatmulParams, QuantMatvecSpec, QuantTiledSpec};
 
 const OP: &str = "matmul_quant_t";
@@ -98,7 +99,7 @@ impl Tensor {
                     residual: fused.is_some(),
                     ..QuantMatvecSpec::for_shape(w.format(), x.dtype(), m, n, k)
                 };
-                (spec.render(), spec.grid(m, n))
+                (spec.rendered(), spec.grid(m, n))
             }
             QuantKernel::Tiled(tile) => {
                 let spec = QuantTiledSpec {
@@ -106,7 +107,7 @@ impl Tensor {
                     dtype: x.dtype(),
                     tile,
                 };
-                (spec.render(), spec.grid(m, n))
+                (spec.rendered(), spec.grid(m, n))
             }
         };
         let params = QuantMatmulParams {

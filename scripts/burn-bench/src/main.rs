@@ -65,7 +65,14 @@ fn matmul(device: &Device, n: usize, dtype: DType, reps: usize) {
         keep.push(a.clone().matmul(b.clone()));
     });
     let gflops = 2.0 * (n as f64).powi(3) / seconds / 1e9;
-    report(&format!("matmul {n}x{n}x{n} {dtype:?}"), gflops, "GFLOP/s", seconds, first, reps);
+    report(
+        &format!("matmul {n}x{n}x{n} {dtype:?}"),
+        gflops,
+        "GFLOP/s",
+        seconds,
+        first,
+        reps,
+    );
 }
 
 fn row_op(device: &Device, name: &str, rows: usize, cols: usize, reps: usize) {
@@ -82,7 +89,14 @@ fn row_op(device: &Device, name: &str, rows: usize, cols: usize, reps: usize) {
         });
     });
     let gbps = 2.0 * (rows * cols * 4) as f64 / seconds / 1e9;
-    report(&format!("{name} {rows}x{cols} F32"), gbps, "GB/s", seconds, first, reps);
+    report(
+        &format!("{name} {rows}x{cols} F32"),
+        gbps,
+        "GB/s",
+        seconds,
+        first,
+        reps,
+    );
 }
 
 fn add(device: &Device, elements: usize, reps: usize) {
@@ -95,7 +109,14 @@ fn add(device: &Device, elements: usize, reps: usize) {
         keep.push(a.clone() + b.clone());
     });
     let gbps = 3.0 * (elements * 4) as f64 / seconds / 1e9;
-    report(&format!("add {elements} F32"), gbps, "GB/s", seconds, first, reps);
+    report(
+        &format!("add {elements} F32"),
+        gbps,
+        "GB/s",
+        seconds,
+        first,
+        reps,
+    );
 }
 
 fn main() {

@@ -341,6 +341,9 @@ pub struct DispatchCost {
     pub wall_per_op_us: f64,
     /// GPU time per op from timestamps around the chain, where available.
     pub gpu_per_op_us: Option<f64>,
+    /// Host time per op to record and submit the chain, before waiting for it:
+    /// Tessera's and wgpu's share of the overhead, whatever the adapter.
+    pub host_per_op_us: f64,
 }
 
 /// Time a chain of `ops` dependent adds (`x = x + y`) of `elements` each.
@@ -358,22 +361,29 @@ pub fn dispatch(device: &Arc<dyn Device>, args: &DispatchArgs) -> BoxResult<Disp
     };
     chain()?;
     device.synchronize()?;
-    // Wall clock: record, submit and finish the chain.
+    // Wall clock: record, submit and finish the chain; host: until the last
+    // submission returns.
     let mut walls = Vec::new();
+    let mut hosts = Vec::new();
     for _ in 0..args.common.reps.max(1) {
         let start = Instant::now();
         chain()?;
+        device.flush()?;
+        hosts.push(start.elapsed());
         device.synchronize()?;
         walls.push(start.elapsed());
     }
     walls.sort();
+    hosts.sort();
     let wall = walls[walls.len() / 2];
+    let host = hosts[hosts.len() / 2];
     let timing = measure(device, 1, args.common.reps, |_| chain())?;
     let gpu_per_op_us = (timing.source == TimerSource::GpuTimestamps)
         .then(|| timing.median.as_secs_f64() * 1e6 / ops as f64);
     let cost = DispatchCost {
         wall_per_op_us: wall.as_secs_f64() * 1e6 / ops as f64,
         gpu_per_op_us,
+        host_per_op_us: host.as_secs_f64() * 1e6 / ops as f64,
     };
     if args.common.json {
         println!(
@@ -385,14 +395,16 @@ pub fn dispatch(device: &Arc<dyn Device>, args: &DispatchArgs) -> BoxResult<Disp
                 "adapter": device.adapter().summary(),
                 "wall_per_op_us": cost.wall_per_op_us,
                 "gpu_per_op_us": cost.gpu_per_op_us,
+                "host_per_op_us": cost.host_per_op_us,
                 "reps": walls.len(),
             })
         );
     } else {
         println!(
-            "dispatch chain of {ops} adds of {n} elements: {:.2} us per op wall clock (record + submit + run, median of {} chains){}",
+            "dispatch chain of {ops} adds of {n} elements: {:.2} us per op wall clock (record + submit + run, median of {} chains); {:.2} us per op on the host (record + submit){}",
             cost.wall_per_op_us,
             walls.len(),
+            cost.host_per_op_us,
             cost.gpu_per_op_us
                 .map(|g| format!("; {g:.2} us per op on the GPU clock"))
                 .unwrap_or_default()

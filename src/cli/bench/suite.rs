@@ -210,8 +210,9 @@ pub fn run(args: &SuiteArgs) -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     println!(
-        "| dispatch overhead (1000 adds of 1024) | {:.2} us/op wall{} | - | - | < 5 us | - |",
+        "| dispatch overhead (1000 adds of 1024) | {:.2} us/op wall, {:.2} us/op host{} | - | - | < 5 us | - |",
         dispatch.wall_per_op_us,
+        dispatch.host_per_op_us,
         dispatch
             .gpu_per_op_us
             .map(|g| format!(", {g:.2} us/op GPU"))
