@@ -156,6 +156,17 @@ fn bench_commands_print_one_json_object_per_run() {
     let dispatch = bench_json(&["dispatch", "--ops", "20", "--elements", "64"]);
     assert_eq!(dispatch[0]["ops"], 20);
     assert!(dispatch[0]["wall_per_op_us"].as_f64().unwrap() > 0.0);
+    assert!(dispatch[0]["host_per_op_us"].as_f64().unwrap() > 0.0);
+    let null = bench_json(&[
+        "dispatch",
+        "--ops",
+        "20",
+        "--elements",
+        "64",
+        "--null-device",
+    ]);
+    assert!(null[0]["host_per_op_us"].as_f64().unwrap() > 0.0);
+    assert!(null[0]["gpu_per_op_us"].is_null(), "{}", null[0]);
 }
 
 #[test]

@@ -48,7 +48,7 @@ pub fn run(command: BenchCommand) -> Result<(), Box<dyn std::error::Error>> {
         BenchCommand::Rmsnorm(args) => rows(ops::RowOp::RmsNorm, &args),
         BenchCommand::Add(args) => elements(ops::ElementOp::Add, &args),
         BenchCommand::Copy(args) => elements(ops::ElementOp::Copy, &args),
-        BenchCommand::Dispatch(args) => ops::dispatch(&args.common.open()?, &args).map(drop),
+        BenchCommand::Dispatch(args) => ops::dispatch(&args.open()?, &args).map(drop),
         BenchCommand::Suite(args) => suite::run(&args),
     }
 }

@@ -330,8 +330,23 @@ pub struct DispatchArgs {
     /// Elements per op (small, so the cost is the dispatch, not the work).
     #[arg(long, default_value_t = 1024)]
     pub elements: usize,
+    /// Record on the null device (no GPU, no wgpu): the runtime's own host cost
+    /// per op, which every adapter pays on top of wgpu's and the driver's.
+    #[arg(long)]
+    pub null_device: bool,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+impl DispatchArgs {
+    /// The device to run on: the chosen adapter, or the null device.
+    pub fn open(&self) -> BoxResult<Arc<dyn Device>> {
+        if self.null_device {
+            Ok(Arc::new(tessera_hal::NullDevice::new()))
+        } else {
+            self.common.open()
+        }
+    }
 }
 
 /// What a dispatch chain cost.

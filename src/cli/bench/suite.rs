@@ -146,6 +146,7 @@ pub fn run(args: &SuiteArgs) -> Result<(), Box<dyn std::error::Error>> {
         &DispatchArgs {
             ops: 1000,
             elements: 1024,
+            null_device: false,
             common: c.clone(),
         },
     )?;
