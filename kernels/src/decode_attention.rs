@@ -1,6 +1,8 @@
-//! Causal attention of a few new tokens over a key/value cache in one dispatch,
-//! with an online softmax (`wgsl/decode_attention.wgsl` documents the layouts
-//! and the host's checks).
+//! Causal attention of a few new tokens over a key/value cache with an online
+//! softmax: one dispatch, or for long contexts the keys split over several
+//! workgroups per query row and a second dispatch merging them (flash-decoding).
+//! `wgsl/decode_attention.wgsl` and `wgsl/decode_attention_combine.wgsl`
+//! document the layouts and the host's checks.
 
 use crate::assemble::fixed_kernel;
 use crate::grid::grid_for_workgroups;
@@ -30,35 +32,73 @@ pub struct DecodeAttentionParams {
     pub capacity: u32,
     /// Offset of q in elements.
     pub q_off: u32,
-    /// Workgroups with work: kv_heads × rows.
+    /// Workgroups with work: kv_heads × rows × splits (the combine stage:
+    /// kv_heads × rows).
     pub groups: u32,
+    /// Key ranges per query row (1: the whole stage).
+    pub splits: u32,
+    /// Keys per range (the whole stage: at least the visible keys).
+    pub chunk: u32,
+    /// Padding to 16 bytes.
+    pub pad: [u32; 2],
 }
 
-/// The fused attention kernel. Bindings: q, keys, values (read), out (write),
-/// then [`DecodeAttentionParams`]. Grid: [`decode_attention_workgroups`].
+/// Which kernel of the attention a [`DecodeAttentionSpec`] renders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DecodeAttentionStage {
+    /// One workgroup per query row over all its keys, writing the result.
+    /// Bindings: q, keys, values (read), out (write), params.
+    Whole,
+    /// One workgroup per (query row, key range), writing f32 partials of
+    /// `head_dim + 2` values. Bindings as `Whole`, out being the partials.
+    Partial,
+    /// One workgroup per query row merging its ranges' partials. Bindings:
+    /// partials (read), out (write), params.
+    Combine,
+}
+
+/// The fused attention kernels; bindings per [`DecodeAttentionStage`], then
+/// [`DecodeAttentionParams`]. Grid: [`decode_attention_workgroups`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DecodeAttentionSpec {
-    /// Element type of q, the caches and out.
+    /// Element type of q, the caches and out (partials are always f32).
     pub dtype: DType,
+    /// Which kernel.
+    pub stage: DecodeAttentionStage,
 }
 
 impl DecodeAttentionSpec {
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
+        let (name, out_type, partial) = match self.stage {
+            DecodeAttentionStage::Whole => ("decode_attention", "T", false),
+            DecodeAttentionStage::Partial => ("decode_attention_partial", "f32", true),
+            DecodeAttentionStage::Combine => ("decode_attention_combine", "T", false),
+        };
         let header = format!(
-            "{}const WG: u32 = {DECODE_ATTENTION_WG}u;\n",
+            "{}alias O = {out_type};\nconst PARTIAL: bool = {partial};\nconst WG: u32 = {DECODE_ATTENTION_WG}u;\n",
             dtype_header(self.dtype)
         );
+        let (body, bindings) = match self.stage {
+            DecodeAttentionStage::Combine => (
+                include_str!("wgsl/decode_attention_combine.wgsl"),
+                vec![BindingKind::ReadOnly, BindingKind::ReadWrite],
+            ),
+            _ => (
+                include_str!("wgsl/decode_attention.wgsl"),
+                vec![
+                    BindingKind::ReadOnly,
+                    BindingKind::ReadOnly,
+                    BindingKind::ReadOnly,
+                    BindingKind::ReadWrite,
+                ],
+            ),
+        };
         fixed_kernel(
-            format!("decode_attention/{}/wg{DECODE_ATTENTION_WG}", self.dtype),
+            format!("{name}/{}/wg{DECODE_ATTENTION_WG}", self.dtype),
             &header,
-            include_str!("wgsl/decode_attention.wgsl"),
-            vec![
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadWrite,
-            ],
+            body,
+            bindings,
             std::mem::size_of::<DecodeAttentionParams>(),
             [DECODE_ATTENTION_WG, 1, 1],
             self.dtype == DType::F16,
@@ -79,10 +119,24 @@ mod tests {
 
     #[test]
     fn every_decode_attention_variant_validates() {
+        let mut keys = std::collections::HashSet::new();
         for dtype in [DType::F32, DType::F16] {
-            let src = DecodeAttentionSpec { dtype }.render();
-            assert_eq!(src.workgroup, [DECODE_ATTENTION_WG, 1, 1]);
-            check_kernel(&src);
+            for stage in [
+                DecodeAttentionStage::Whole,
+                DecodeAttentionStage::Partial,
+                DecodeAttentionStage::Combine,
+            ] {
+                let src = DecodeAttentionSpec { dtype, stage }.render();
+                assert_eq!(src.workgroup, [DECODE_ATTENTION_WG, 1, 1]);
+                let bindings = if stage == DecodeAttentionStage::Combine {
+                    2
+                } else {
+                    4
+                };
+                assert_eq!(src.bindings.len(), bindings);
+                check_kernel(&src);
+                assert!(keys.insert(src.key.clone()));
+            }
         }
         assert_eq!(std::mem::size_of::<DecodeAttentionParams>() % 16, 0);
     }

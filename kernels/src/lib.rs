@@ -54,7 +54,7 @@ pub use data_movement::{
     GatherSpec,
 };
 pub use decode_attention::{
-    decode_attention_workgroups, DecodeAttentionParams, DecodeAttentionSpec,
+    decode_attention_workgroups, DecodeAttentionParams, DecodeAttentionSpec, DecodeAttentionStage,
     DECODE_ATTENTION_MAX_HEAD_DIM, DECODE_ATTENTION_WG,
 };
 pub use dtype::DType;

@@ -127,3 +127,37 @@ fn a_decode_step_records_nine_dispatches_per_layer() {
     expected.extend(["norm_vec4".to_string(), "qmatvec".to_string()]);
     assert_eq!(step, expected);
 }
+
+#[test]
+fn long_context_attention_splits_the_keys_then_merges() {
+    let null = Arc::new(NullDevice::new());
+    let dev: Arc<dyn Device> = null.clone();
+    let (kv_heads, group, d, capacity) = (2, 7, 64, 4096);
+    let q = Tensor::from_slice(
+        &dev,
+        &vec![0.5f32; kv_heads * group * d],
+        &[kv_heads, group, d],
+    )
+    .unwrap();
+    let cache = vec![0.5f32; kv_heads * capacity * d];
+    let keys = Tensor::from_slice(&dev, &cache, &[kv_heads, capacity, d]).unwrap();
+    let values = Tensor::from_slice(&dev, &cache, &[kv_heads, capacity, d]).unwrap();
+    // A short context: one workgroup per (kv head, query row).
+    q.cached_attention(&keys, &values, 100, 1).unwrap();
+    // 4096 keys over 14 rows: 16 ranges of 256 keys, then one merge per row.
+    q.cached_attention(&keys, &values, 4095, 1).unwrap();
+    let recorded: Vec<(String, [u32; 3])> = null
+        .recorded()
+        .into_iter()
+        .map(|r| (r.key, r.workgroups))
+        .filter(|(key, _)| key.starts_with("decode_attention"))
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            ("decode_attention/f32/wg64".to_string(), [14, 1, 1]),
+            ("decode_attention_partial/f32/wg64".to_string(), [224, 1, 1]),
+            ("decode_attention_combine/f32/wg64".to_string(), [14, 1, 1]),
+        ]
+    );
+}

@@ -1,21 +1,31 @@
-// Causal attention of a few new tokens over the key/value cache in one pass
+// Causal attention of a few new tokens over the key/value cache
 // (decoding): for query row `row` of key/value head `kv` (q is [kv_heads,
 // group * s, head_dim], row g * s + r being head kv * group + g of new token
 // r, already scaled), the token sits at position past + r and sees keys
 // 0 ..= past + r:
 //   out[kv, row] = Σ_j softmax_j(q · keys[kv, j]) · values[kv, j].
-// One workgroup of WG threads per (kv, row). Keys are taken WG at a time,
-// one per thread (a dot product over head_dim with q from workgroup memory);
-// a running maximum and sum (online softmax) rescale the partial output, so
-// any number of keys takes one pass. Thread t owns output dims t, t + WG,
-// t + 2 WG, t + 3 WG (head_dim <= 4 WG) and accumulates the chunk's values
-// for them, reading each value row as the workgroup's contiguous slice.
-// Reductions are trees in workgroup memory.
-// The header defines T (storage type of q, the caches and out) and WG (a
-// power of two). The host checks: q [kv_heads, rows, head_dim] contiguous
-// at q_off, caches [kv_heads, capacity, head_dim] at offset 0, s dividing
-// rows, past + s <= capacity, head_dim <= 4 WG; the guards keep the GPU in
-// bounds anyway.
+// The pair (kv, row) is split into p.splits ranges of p.chunk keys, one
+// workgroup of WG threads per (pair, split): workgroup g takes pair
+// g / splits and keys [split * chunk, min(visible, split * chunk + chunk)).
+// Keys are taken WG at a time, one per thread (a dot product over head_dim
+// with q from workgroup memory); a running maximum and sum (online softmax)
+// rescale the partial output, so any number of keys takes one pass. Thread t
+// owns output dims t, t + WG, t + 2 WG, t + 3 WG (head_dim <= 4 WG) and
+// accumulates the chunk's values for them, reading each value row as the
+// workgroup's contiguous slice. Reductions are trees in workgroup memory.
+//
+// The header defines T (storage type of q and the caches), O (of out), WG (a
+// power of two) and PARTIAL:
+// - PARTIAL false (one split: chunk >= visible): out is [kv_heads, rows,
+//   head_dim] of T, the normalized result.
+// - PARTIAL true: out is f32, head_dim + 2 values per workgroup g at
+//   g * (head_dim + 2): the unnormalized sum of weighted values, then the
+//   running maximum and sum. An empty range gives (0, NONE, 0).
+//   decode_attention_combine.wgsl merges the splits.
+// The host checks: q [kv_heads, rows, head_dim] contiguous at q_off, caches
+// [kv_heads, capacity, head_dim] at offset 0, s dividing rows, past + s <=
+// capacity, head_dim <= 4 WG, groups = kv_heads * rows * splits, out sized
+// for the mode; the guards keep the GPU in bounds anyway.
 struct Params {
     kv_heads: u32,
     rows: u32,      // group * s query rows per kv head
@@ -24,13 +34,17 @@ struct Params {
     head_dim: u32,
     capacity: u32,
     q_off: u32,
-    groups: u32,    // kv_heads * rows workgroups with work
+    groups: u32,    // kv_heads * rows * splits workgroups with work
+    splits: u32,    // key ranges per (kv, row)
+    chunk: u32,     // keys per range
+    pad0: u32,
+    pad1: u32,
 }
 
 @group(0) @binding(0) var<storage, read> q: array<T>;
 @group(0) @binding(1) var<storage, read> keys: array<T>;
 @group(0) @binding(2) var<storage, read> values: array<T>;
-@group(0) @binding(3) var<storage, read_write> out: array<T>;
+@group(0) @binding(3) var<storage, read_write> out: array<O>;
 @group(0) @binding(4) var<uniform> p: Params;
 
 const NONE: f32 = -1.0e30;
@@ -63,10 +77,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if g >= p.groups {
         return;
     }
-    let kv = g / p.rows;
-    let row = g % p.rows;
+    let pair = g / p.splits;
+    let split = g % p.splits;
+    let kv = pair / p.rows;
+    let row = pair % p.rows;
     let d = p.head_dim;
     let visible = min(p.past + row % p.s + 1u, p.capacity);
+    let k_begin = split * p.chunk;
+    let k_end = min(visible, k_begin + p.chunk);
     let q_base = p.q_off + (kv * p.rows + row) * d;
     for (var i = t; i < d; i = i + WG) {
         q_row[i] = f32(q[q_base + i]);
@@ -76,10 +94,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var running_max = NONE;
     var running_sum = 0.0;
     var acc = vec4<f32>(0.0);
-    for (var c0 = 0u; c0 < visible; c0 = c0 + WG) {
+    for (var c0 = k_begin; c0 < k_end; c0 = c0 + WG) {
         let j = c0 + t;
         var score = NONE;
-        if j < visible {
+        if j < k_end {
             var dot_qk = 0.0;
             let k_base = cache_base + j * d;
             for (var i = 0u; i < d; i = i + 1u) {
@@ -89,7 +107,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         }
         let new_max = max(running_max, reduce(score, t, true));
         var weight = 0.0;
-        if j < visible {
+        if j < k_end {
             weight = exp(score - new_max);
         }
         probs[t] = weight;
@@ -97,7 +115,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let rescale = exp(running_max - new_max);
         running_sum = running_sum * rescale + chunk_sum;
         acc = acc * rescale;
-        let count = min(WG, visible - c0);
+        let count = min(WG, k_end - c0);
         for (var jj = 0u; jj < count; jj = jj + 1u) {
             let w = probs[jj];
             let v_base = cache_base + (c0 + jj) * d;
@@ -111,11 +129,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         running_max = new_max;
         workgroupBarrier();
     }
-    let out_base = (kv * p.rows + row) * d;
+    if PARTIAL {
+        let part_base = g * (d + 2u);
+        for (var u = 0u; u < 4u; u = u + 1u) {
+            let i = t + u * WG;
+            if i < d {
+                out[part_base + i] = O(acc[u]);
+            }
+        }
+        if t == 0u {
+            out[part_base + d] = O(running_max);
+            out[part_base + d + 1u] = O(running_sum);
+        }
+        return;
+    }
+    let out_base = pair * d;
     for (var u = 0u; u < 4u; u = u + 1u) {
         let i = t + u * WG;
         if i < d {
-            out[out_base + i] = T(acc[u] / running_sum);
+            out[out_base + i] = O(acc[u] / running_sum);
         }
     }
 }

@@ -1,4 +1,6 @@
-//! Causal attention of a few new tokens over a key/value cache in one dispatch.
+//! Causal attention of a few new tokens over a key/value cache: one dispatch,
+//! or for long contexts two (the keys split over several workgroups per query
+//! row, then merged).
 
 use super::kv_cache_checks::cache_capacity;
 use super::launch::{launch, same_device, to_u32};
@@ -6,16 +8,37 @@ use crate::error::{Error, Result, ShapeError};
 use crate::tensor::Tensor;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{
-    decode_attention_workgroups, DecodeAttentionParams, DecodeAttentionSpec,
-    DECODE_ATTENTION_MAX_HEAD_DIM,
+    decode_attention_workgroups, DType, DecodeAttentionParams, DecodeAttentionSpec,
+    DecodeAttentionStage, DECODE_ATTENTION_MAX_HEAD_DIM,
 };
 
 const OP: &str = "cached_attention";
 
+/// Fewest keys a split workgroup takes: below this the merge costs more than
+/// the parallelism gains.
+const MIN_KEYS_PER_SPLIT: usize = 256;
+
+/// Workgroups the split aims to fill: enough for every SM or compute unit of
+/// a large GPU; a small one runs the extra workgroups in turn at little cost.
+const TARGET_WORKGROUPS: usize = 256;
+
+/// Key ranges per query row for `pairs` (kv head, query row) pairs over at most
+/// `keys` visible keys: 1 (one dispatch) unless the pairs alone leave the GPU
+/// mostly idle and every range still gets [`MIN_KEYS_PER_SPLIT`] keys.
+pub(crate) fn attention_splits(pairs: usize, keys: usize) -> usize {
+    if pairs >= TARGET_WORKGROUPS {
+        return 1;
+    }
+    let by_keys = keys / MIN_KEYS_PER_SPLIT;
+    let by_grid = TARGET_WORKGROUPS.div_ceil(pairs.max(1));
+    by_keys.min(by_grid).max(1)
+}
+
 impl Tensor {
-    /// Causal attention of `s` new tokens over the caches, fused into one
-    /// dispatch (scores, softmax and the weighted sum of values, with an
-    /// online softmax). `self` holds the queries, already scaled, as
+    /// Causal attention of `s` new tokens over the caches, fused (scores,
+    /// softmax and the weighted sum of values, with an online softmax) into one
+    /// dispatch, or for long contexts two: the keys of each query row split
+    /// over several workgroups (see [`attention_splits`]), then merged. `self` holds the queries, already scaled, as
     /// `[kv_heads, group * s, head_dim]` (row `g * s + r`: the query of head
     /// `kv * group + g` for new token `r`, as [`Tensor::qkv_rope`] returns
     /// them); `keys` and `values` are whole contiguous `[kv_heads, capacity,
@@ -60,9 +83,12 @@ impl Tensor {
         let q = self.contiguous()?;
         to_u32(OP, keys.numel())?;
         to_u32(OP, q.offset() + q.numel())?;
-        let groups = kv_heads * rows;
+        let pairs = kv_heads * rows;
+        let visible = past + s;
+        let splits = attention_splits(pairs, visible);
+        let chunk = visible.div_ceil(splits);
         let out = Tensor::uninit(self.device(), self.dtype(), self.shape(), OP)?;
-        let params = DecodeAttentionParams {
+        let mut params = DecodeAttentionParams {
             kv_heads: to_u32(OP, kv_heads)?,
             rows: to_u32(OP, rows)?,
             s: to_u32(OP, s)?,
@@ -70,16 +96,73 @@ impl Tensor {
             head_dim: to_u32(OP, head_dim)?,
             capacity: to_u32(OP, capacity)?,
             q_off: to_u32(OP, q.offset())?,
-            groups: to_u32(OP, groups)?,
+            groups: to_u32(OP, pairs * splits)?,
+            splits: to_u32(OP, splits)?,
+            chunk: to_u32(OP, chunk)?,
+            pad: [0; 2],
         };
+        let spec = |stage| DecodeAttentionSpec {
+            dtype: q.dtype(),
+            stage,
+        };
+        let grid = decode_attention_workgroups((pairs * splits) as u64);
+        let inputs = [q.buffer(), keys.buffer(), values.buffer()];
+        if splits == 1 {
+            let whole = spec(DecodeAttentionStage::Whole).rendered();
+            launch(
+                OP,
+                q.device(),
+                &whole,
+                &[inputs[0], inputs[1], inputs[2], out.buffer()],
+                &params,
+                grid,
+            )?;
+            return Ok(out);
+        }
+        let stride = head_dim + 2;
+        let partials = Tensor::uninit(self.device(), DType::F32, &[pairs * splits, stride], OP)?;
+        to_u32(OP, partials.numel())?;
+        let partial = spec(DecodeAttentionStage::Partial).rendered();
         launch(
             OP,
             q.device(),
-            &DecodeAttentionSpec { dtype: q.dtype() }.rendered(),
-            &[q.buffer(), keys.buffer(), values.buffer(), out.buffer()],
+            &partial,
+            &[inputs[0], inputs[1], inputs[2], partials.buffer()],
             &params,
-            decode_attention_workgroups(groups as u64),
+            grid,
+        )?;
+        params.groups = to_u32(OP, pairs)?;
+        let combine = spec(DecodeAttentionStage::Combine).rendered();
+        launch(
+            OP,
+            q.device(),
+            &combine,
+            &[partials.buffer(), out.buffer()],
+            &params,
+            decode_attention_workgroups(pairs as u64),
         )?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_contexts_with_few_rows_split_their_keys() {
+        // Short contexts and many rows: one dispatch.
+        assert_eq!(attention_splits(14, 300), 1);
+        assert_eq!(attention_splits(14, 511), 1);
+        assert_eq!(attention_splits(256, 100_000), 1);
+        // Qwen2.5-0.5B decode (2 kv heads x 7 query rows) at 4096 keys: 16
+        // ranges of 256; at 100k keys the grid caps it at 256 / 14 -> 19.
+        assert_eq!(attention_splits(14, 4096), 16);
+        assert_eq!(attention_splits(14, 100_000), 19);
+        // Every range keeps at least MIN_KEYS_PER_SPLIT keys.
+        for keys in [512, 777, 5000] {
+            let splits = attention_splits(1, keys);
+            assert!(keys.div_ceil(splits) >= MIN_KEYS_PER_SPLIT, "{keys}");
+        }
     }
 }
