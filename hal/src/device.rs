@@ -167,6 +167,8 @@ pub struct DeviceStats {
     pub pipelines_compiled: u64,
     /// Bytes read back to the host.
     pub bytes_read: u64,
+    /// Bind groups created (the rest of the dispatches reused a cached one).
+    pub bind_groups_created: u64,
 }
 
 /// The device contract: small, object-safe, no wgpu types. The runtime holds an

@@ -10,6 +10,9 @@
 //!   are reported by the next call. Nothing is only logged.
 //! - Dispatches are recorded and submitted in batches; reads flush; host writes are
 //!   ordered after recorded work. Dropped buffers return to a size-class pool.
+//!   Bind groups are reused for dispatches that bind the same buffers (parameters
+//!   reach each dispatch through a dynamic offset); the cache is dropped whenever
+//!   a buffer is released, so it never keeps freed memory alive.
 //! - On-disk caches live under [`cache_dir::cache_dir`]; a missing, unreadable or
 //!   corrupt cache file is ignored and rewritten, never an error.
 //! - Adapter choice: `TESSERA_ADAPTER` (index, or name/backend substring), else

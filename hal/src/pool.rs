@@ -47,13 +47,15 @@ impl<P> SizeClassPool<P> {
         Some(p)
     }
 
-    /// Return a buffer; released instead when the pool is full.
-    pub fn put(&mut self, capacity: u64, payload: P) {
+    /// Return a buffer to the pool. When the pool is full it is handed back
+    /// instead, for the caller to release.
+    pub fn put(&mut self, capacity: u64, payload: P) -> Option<P> {
         if self.pooled_bytes + capacity > self.max_bytes {
-            return;
+            return Some(payload);
         }
         self.pooled_bytes += capacity;
         self.free.entry(capacity).or_default().push(payload);
+        None
     }
 
     /// Bytes currently held free.
@@ -98,9 +100,9 @@ mod tests {
     #[test]
     fn pool_reuses_and_respects_cap() {
         let mut pool = SizeClassPool::new(1024);
-        pool.put(512, "a");
-        pool.put(512, "b");
-        pool.put(512, "c"); // over the cap: released
+        assert_eq!(pool.put(512, "a"), None);
+        assert_eq!(pool.put(512, "b"), None);
+        assert_eq!(pool.put(512, "c"), Some("c")); // over the cap: handed back
         assert_eq!(pool.pooled_bytes(), 1024);
         assert_eq!(pool.take(256), None);
         assert!(pool.take(512).is_some());

@@ -114,6 +114,55 @@ fn chained_dispatches_run_in_order_and_batch() {
         after.submits - before.submits <= 2,
         "ten dispatches should share a submit"
     );
+    // Two ways of binding a and b: the other eight dispatches reuse their bind
+    // groups, each with its own parameters through the dynamic offset.
+    assert!(
+        after.bind_groups_created - before.bind_groups_created <= 2,
+        "{before:?} -> {after:?}"
+    );
+}
+
+#[test]
+fn bind_groups_are_reused_across_batches_with_their_own_parameters() {
+    let dev = device();
+    let n = 256u32;
+    let a = dev.alloc(n as u64 * 4).unwrap();
+    let b = dev.alloc(n as u64 * 4).unwrap();
+    let x: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).cos()).collect();
+    dev.write(&a, 0, bytemuck_cast(&x)).unwrap();
+    let k = dev.compile(&scale_kernel()).unwrap();
+    let before = dev.stats();
+    // 1200 dispatches: more than two batches, every one with other parameters.
+    let mut expect = x.clone();
+    for step in 0..1200u32 {
+        let (src, dst) = if step % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let s = if step % 3 == 0 { -1.0 } else { 0.5 };
+        dev.dispatch(&k, &[src, dst], &params(n, s), [n.div_ceil(64), 1, 1])
+            .unwrap();
+        // Two of every three steps halve the values, so they stay bounded.
+        expect = expect
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * s + i as f32)
+            .collect();
+    }
+    let got = f32s(&dev.read(&a, 0, n as u64 * 4).unwrap());
+    for (i, (g, e)) in got.iter().zip(&expect).enumerate() {
+        assert!(
+            (g - e).abs() <= 1e-3 * e.abs().max(1.0),
+            "at {i}: {g} vs {e}"
+        );
+    }
+    let after = dev.stats();
+    assert!(
+        after.submits - before.submits >= 3,
+        "{before:?} -> {after:?}"
+    );
+    // Two bindings, created again only when the parameter buffer grows.
+    assert!(
+        after.bind_groups_created - before.bind_groups_created <= 6,
+        "{before:?} -> {after:?}"
+    );
 }
 
 #[test]

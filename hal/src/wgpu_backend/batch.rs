@@ -4,10 +4,46 @@
 //! bytes) and encoded at flush time into compute passes. The recorded handles keep
 //! every buffer alive, so a buffer cannot return to the pool and be reused while
 //! unsubmitted work still names it. Parameter uniforms of a batch share one buffer,
-//! written just before the submit.
+//! written just before the submit; each dispatch finds its block through a
+//! dynamic offset, so a bind group depends only on the buffers it binds and is
+//! kept in a [`BindGroupCache`] for the next dispatch that binds the same ones.
 
 use crate::device::{Buffer, Pipeline};
+use std::collections::HashMap;
 use std::num::NonZeroU64;
+
+/// Bind groups kept at most; past this the cache starts over.
+const MAX_CACHED_BIND_GROUPS: usize = 4096;
+
+/// What a bind group binds: the layout, each storage buffer with its binding
+/// size, and the parameter uniform buffer (bound at offset 0 with the
+/// pipeline's parameter size; the dispatch's block is the dynamic offset).
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct BindKey {
+    layout: wgpu::BindGroupLayout,
+    buffers: Vec<(wgpu::Buffer, u64)>,
+    params: Option<(wgpu::Buffer, u64)>,
+}
+
+/// Bind groups already created, by what they bind.
+///
+/// Creating a bind group is the largest part of wgpu's host cost per dispatch.
+/// Buffers come back from the pool, so a model's steady state binds the same
+/// buffers in the same ways over and over. A cached bind group (and its key)
+/// holds its buffers alive, so the device clears the cache whenever it lets a
+/// buffer go (the pool full or trimmed) or replaces the parameter buffer, and the
+/// cache starts over past [`MAX_CACHED_BIND_GROUPS`] entries.
+#[derive(Default)]
+pub struct BindGroupCache {
+    groups: HashMap<BindKey, wgpu::BindGroup>,
+}
+
+impl BindGroupCache {
+    /// Drop every cached bind group (and with them their hold on buffers).
+    pub fn clear(&mut self) {
+        self.groups.clear();
+    }
+}
 
 /// One recorded command.
 pub enum Command {
@@ -107,14 +143,18 @@ fn plan_passes(commands: &[Command]) -> Vec<PassPlan<'_>> {
     passes
 }
 
-/// Encode `commands` into `encoder`. `uniform` holds the batch's parameters.
+/// Encode `commands` into `encoder`. `uniform` holds the batch's parameters;
+/// bind groups come from `cache` or are created into it. Returns how many were
+/// created.
 pub fn encode(
     device: &wgpu::Device,
     encoder: &mut wgpu::CommandEncoder,
     commands: &[Command],
     uniform: Option<&wgpu::Buffer>,
     query_set: Option<&wgpu::QuerySet>,
-) {
+    cache: &mut BindGroupCache,
+) -> u64 {
+    let mut created = 0;
     for plan in plan_passes(commands) {
         let timestamp_writes = match (query_set, plan.begin.is_some() || plan.end.is_some()) {
             (Some(qs), true) => Some(wgpu::ComputePassTimestampWrites {
@@ -141,40 +181,71 @@ pub fn encode(
             let Some(backend) = pipeline.backend::<WgpuPipeline>() else {
                 continue;
             };
-            let mut entries = Vec::with_capacity(buffers.len() + 1);
-            for (i, buffer) in buffers.iter().enumerate() {
-                let raw = buffer
-                    .backend::<wgpu::Buffer>()
-                    .expect("checked at record time");
-                entries.push(wgpu::BindGroupEntry {
-                    binding: i as u32,
-                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                        buffer: raw,
-                        offset: 0,
-                        size: NonZeroU64::new(binding_size(buffer)),
-                    }),
-                });
+            let params_size = pipeline.params_size() as u64;
+            let key = BindKey {
+                layout: backend.layout.clone(),
+                buffers: buffers
+                    .iter()
+                    .map(|b| {
+                        let raw = b.backend::<wgpu::Buffer>().expect("checked at record time");
+                        (raw.clone(), binding_size(b))
+                    })
+                    .collect(),
+                params: (params_size > 0)
+                    .then(|| (uniform.expect("params recorded").clone(), params_size)),
+            };
+            if !cache.groups.contains_key(&key) {
+                if cache.groups.len() >= MAX_CACHED_BIND_GROUPS {
+                    cache.clear();
+                }
+                let group = create_bind_group(device, &key);
+                cache.groups.insert(key.clone(), group);
+                created += 1;
             }
-            if pipeline.params_size() > 0 {
-                entries.push(wgpu::BindGroupEntry {
-                    binding: buffers.len() as u32,
-                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                        buffer: uniform.expect("params recorded"),
-                        offset: *params_offset,
-                        size: NonZeroU64::new(pipeline.params_size() as u64),
-                    }),
-                });
-            }
-            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: None,
-                layout: &backend.layout,
-                entries: &entries,
-            });
+            let bind_group = &cache.groups[&key];
             pass.set_pipeline(&backend.pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
+            if params_size > 0 {
+                let offset = u32::try_from(*params_offset)
+                    .expect("a batch's parameters stay far below 4 GiB");
+                pass.set_bind_group(0, bind_group, &[offset]);
+            } else {
+                pass.set_bind_group(0, bind_group, &[]);
+            }
             pass.dispatch_workgroups(workgroups[0], workgroups[1], workgroups[2]);
         }
     }
+    created
+}
+
+/// The bind group `key` describes: storage buffers at bindings 0.., then the
+/// parameter uniform at offset 0 (moved per dispatch by its dynamic offset).
+fn create_bind_group(device: &wgpu::Device, key: &BindKey) -> wgpu::BindGroup {
+    let mut entries = Vec::with_capacity(key.buffers.len() + 1);
+    for (i, (buffer, size)) in key.buffers.iter().enumerate() {
+        entries.push(wgpu::BindGroupEntry {
+            binding: i as u32,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer,
+                offset: 0,
+                size: NonZeroU64::new(*size),
+            }),
+        });
+    }
+    if let Some((uniform, size)) = &key.params {
+        entries.push(wgpu::BindGroupEntry {
+            binding: key.buffers.len() as u32,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: uniform,
+                offset: 0,
+                size: NonZeroU64::new(*size),
+            }),
+        });
+    }
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &key.layout,
+        entries: &entries,
+    })
 }
 
 /// Bytes of a buffer visible to a kernel: its requested size rounded up to 4.

@@ -48,7 +48,9 @@ pub fn create_pipeline(
             visibility: wgpu::ShaderStages::COMPUTE,
             ty: wgpu::BindingType::Buffer {
                 ty: wgpu::BufferBindingType::Uniform,
-                has_dynamic_offset: false,
+                // The batch's parameter blocks share one buffer; the dispatch
+                // picks its block, so bind groups can be reused (batch.rs).
+                has_dynamic_offset: true,
                 min_binding_size: None,
             },
             count: None,

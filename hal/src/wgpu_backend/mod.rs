@@ -12,7 +12,7 @@ use crate::adapter::{choose_adapter, AdapterDescription, AdapterSelector};
 use crate::device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, TimerToken};
 use crate::error::{DeviceError, Result};
 use crate::pool::{size_class, SizeClassPool};
-use batch::{Batch, Command};
+use batch::{Batch, BindGroupCache, Command};
 use pipeline_cache::PersistentPipelineCache;
 use scope::Scopes;
 use std::any::Any;
@@ -44,6 +44,9 @@ struct Shared {
     pipelines: Mutex<HashMap<String, Pipeline>>,
     batch: Mutex<Batch>,
     uniform: Mutex<Option<wgpu::Buffer>>,
+    /// Bind groups for reuse. Lock order: `uniform`, then this; never held
+    /// while taking `pool`.
+    bind_groups: Mutex<BindGroupCache>,
     stats: Mutex<DeviceStats>,
     lost: Arc<Mutex<Option<String>>>,
     uncaptured: Arc<Mutex<Vec<String>>>,
@@ -68,7 +71,12 @@ impl Drop for Shared {
 impl BufferRecycler for Shared {
     fn recycle(&self, capacity: u64, payload: Box<dyn Any + Send + Sync>) {
         if let Ok(buffer) = payload.downcast::<wgpu::Buffer>() {
-            lock(&self.pool).put(capacity, *buffer);
+            let released = lock(&self.pool).put(capacity, *buffer);
+            if released.is_some() {
+                // Cached bind groups may still hold the buffer: let them go so
+                // its memory goes with it.
+                lock(&self.bind_groups).clear();
+            }
         }
     }
 }
@@ -161,6 +169,7 @@ impl WgpuDevice {
                 pipelines: Mutex::new(HashMap::new()),
                 batch: Mutex::new(Batch::default()),
                 uniform: Mutex::new(None),
+                bind_groups: Mutex::new(BindGroupCache::default()),
                 stats: Mutex::new(DeviceStats::default()),
                 lost,
                 uncaptured,
@@ -212,6 +221,8 @@ impl WgpuDevice {
         if !batch.params.is_empty() {
             let needed = batch.params.len() as u64;
             if uniform_slot.as_ref().is_none_or(|u| u.size() < needed) {
+                // Bind groups naming the old parameter buffer are of no more use.
+                lock(&shared.bind_groups).clear();
                 *uniform_slot = Some(shared.device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some("tessera params"),
                     size: size_class(needed),
@@ -230,17 +241,25 @@ impl WgpuDevice {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("tessera batch"),
             });
-        batch::encode(
-            &shared.device,
-            &mut encoder,
-            &batch.commands,
-            uniform_slot.as_ref(),
-            shared.query_set.as_ref(),
-        );
+        let bind_groups_created = {
+            let mut bind_groups = lock(&shared.bind_groups);
+            batch::encode(
+                &shared.device,
+                &mut encoder,
+                &batch.commands,
+                uniform_slot.as_ref(),
+                shared.query_set.as_ref(),
+                &mut bind_groups,
+            )
+        };
         extra(&mut encoder);
         shared.queue.submit([encoder.finish()]);
         drop(uniform_slot);
-        lock(&shared.stats).submits += 1;
+        {
+            let mut stats = lock(&shared.stats);
+            stats.submits += 1;
+            stats.bind_groups_created += bind_groups_created;
+        }
         scopes.finish(|| format!("submitting a batch of {} dispatches", batch.dispatches))
     }
 
@@ -575,5 +594,6 @@ impl Device for WgpuDevice {
 
     fn trim_pool(&self) {
         lock(&self.shared.pool).clear();
+        lock(&self.shared.bind_groups).clear();
     }
 }
