@@ -45,6 +45,44 @@ fn params(n: u32, scale: f32) -> Vec<u8> {
     v
 }
 
+/// Every value of `got` within 1e-3 (relative, absolute below 1) of `expect`.
+fn assert_close(got: &[f32], expect: &[f32]) {
+    assert_eq!(got.len(), expect.len());
+    for (i, (g, e)) in got.iter().zip(expect).enumerate() {
+        assert!(
+            (g - e).abs() <= 1e-3 * e.abs().max(1.0),
+            "at {i}: {g} vs {e}"
+        );
+    }
+}
+
+/// Dispatch the scale kernel `steps` times, from a into b on even steps and
+/// back on odd ones, step `i` scaling by `scale(i)`; a starts as `x`. Returns
+/// what the last destination should hold.
+fn ping_pong(
+    dev: &Arc<dyn Device>,
+    kernel: &tessera_hal::Pipeline,
+    [a, b]: [&tessera_hal::Buffer; 2],
+    x: &[f32],
+    steps: u32,
+    scale: impl Fn(u32) -> f32,
+) -> Vec<f32> {
+    let n = x.len() as u32;
+    let mut expect = x.to_vec();
+    for step in 0..steps {
+        let (src, dst) = if step % 2 == 0 { (a, b) } else { (b, a) };
+        let s = scale(step);
+        dev.dispatch(kernel, &[src, dst], &params(n, s), [n.div_ceil(64), 1, 1])
+            .unwrap();
+        expect = expect
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * s + i as f32)
+            .collect();
+    }
+    expect
+}
+
 fn f32s(bytes: &[u8]) -> Vec<f32> {
     bytes
         .chunks_exact(4)
@@ -86,28 +124,15 @@ fn chained_dispatches_run_in_order_and_batch() {
     let k = dev.compile(&scale_kernel()).unwrap();
     let before = dev.stats();
     // b = a*2 + i; a = b*0.5 + i; repeated: each reads the previous result.
-    let mut expect = x.clone();
-    for step in 0..10 {
-        let (src, dst, s) = if step % 2 == 0 {
-            (&a, &b, 2.0)
+    let expect = ping_pong(&dev, &k, [&a, &b], &x, 10, |step| {
+        if step % 2 == 0 {
+            2.0
         } else {
-            (&b, &a, 0.5)
-        };
-        dev.dispatch(&k, &[src, dst], &params(n, s), [n.div_ceil(64), 1, 1])
-            .unwrap();
-        expect = expect
-            .iter()
-            .enumerate()
-            .map(|(i, v)| v * s + i as f32)
-            .collect();
-    }
+            0.5
+        }
+    });
     let got = f32s(&dev.read(&a, 0, n as u64 * 4).unwrap());
-    for (i, (g, e)) in got.iter().zip(&expect).enumerate() {
-        assert!(
-            (g - e).abs() <= 1e-3 * e.abs().max(1.0),
-            "at {i}: {g} vs {e}"
-        );
-    }
+    assert_close(&got, &expect);
     let after = dev.stats();
     assert_eq!(after.dispatches - before.dispatches, 10);
     assert!(
@@ -133,26 +158,16 @@ fn bind_groups_are_reused_across_batches_with_their_own_parameters() {
     let k = dev.compile(&scale_kernel()).unwrap();
     let before = dev.stats();
     // 1200 dispatches: more than two batches, every one with other parameters.
-    let mut expect = x.clone();
-    for step in 0..1200u32 {
-        let (src, dst) = if step % 2 == 0 { (&a, &b) } else { (&b, &a) };
-        let s = if step % 3 == 0 { -1.0 } else { 0.5 };
-        dev.dispatch(&k, &[src, dst], &params(n, s), [n.div_ceil(64), 1, 1])
-            .unwrap();
-        // Two of every three steps halve the values, so they stay bounded.
-        expect = expect
-            .iter()
-            .enumerate()
-            .map(|(i, v)| v * s + i as f32)
-            .collect();
-    }
+    // Two of every three steps halve the values, so they stay bounded.
+    let expect = ping_pong(&dev, &k, [&a, &b], &x, 1200, |step| {
+        if step % 3 == 0 {
+            -1.0
+        } else {
+            0.5
+        }
+    });
     let got = f32s(&dev.read(&a, 0, n as u64 * 4).unwrap());
-    for (i, (g, e)) in got.iter().zip(&expect).enumerate() {
-        assert!(
-            (g - e).abs() <= 1e-3 * e.abs().max(1.0),
-            "at {i}: {g} vs {e}"
-        );
-    }
+    assert_close(&got, &expect);
     let after = dev.stats();
     assert!(
         after.submits - before.submits >= 3,

@@ -76,8 +76,9 @@ impl DecodeAttentionSpec {
             DecodeAttentionStage::Combine => ("decode_attention_combine", "T", false),
         };
         let header = format!(
-            "{}alias O = {out_type};\nconst PARTIAL: bool = {partial};\nconst WG: u32 = {DECODE_ATTENTION_WG}u;\n",
-            dtype_header(self.dtype)
+            "{}alias O = {out_type};\nconst PARTIAL: bool = {partial};\nconst WG: u32 = {DECODE_ATTENTION_WG}u;\n{}",
+            dtype_header(self.dtype),
+            include_str!("wgsl/decode_attention_params.wgsl")
         );
         let (body, bindings) = match self.stage {
             DecodeAttentionStage::Combine => (

@@ -26,20 +26,7 @@
 // [kv_heads, capacity, head_dim] at offset 0, s dividing rows, past + s <=
 // capacity, head_dim <= 4 WG, groups = kv_heads * rows * splits, out sized
 // for the mode; the guards keep the GPU in bounds anyway.
-struct Params {
-    kv_heads: u32,
-    rows: u32,      // group * s query rows per kv head
-    s: u32,         // new tokens
-    past: u32,      // cached tokens before them
-    head_dim: u32,
-    capacity: u32,
-    q_off: u32,
-    groups: u32,    // kv_heads * rows * splits workgroups with work
-    splits: u32,    // key ranges per (kv, row)
-    chunk: u32,     // keys per range
-    pad0: u32,
-    pad1: u32,
-}
+// Params: decode_attention_params.wgsl.
 
 @group(0) @binding(0) var<storage, read> q: array<T>;
 @group(0) @binding(1) var<storage, read> keys: array<T>;

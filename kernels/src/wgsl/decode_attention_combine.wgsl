@@ -8,20 +8,7 @@
 // holds key 0, so M is a real score. The header defines T (storage type of
 // out) and WG. Params as decode_attention.wgsl, groups = kv_heads * rows
 // (pairs, not pairs * splits); the host sizes part and out for them.
-struct Params {
-    kv_heads: u32,
-    rows: u32,
-    s: u32,
-    past: u32,
-    head_dim: u32,
-    capacity: u32,
-    q_off: u32,
-    groups: u32,
-    splits: u32,
-    chunk: u32,
-    pad0: u32,
-    pad1: u32,
-}
+// Params: decode_attention_params.wgsl.
 
 @group(0) @binding(0) var<storage, read> part: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<T>;

@@ -9,7 +9,7 @@ use std::time::Instant;
 use tessera_hal::{open_device, AdapterSelector, Device};
 use tessera_kernels::RowVariant;
 use tessera_runtime::ops::MatmulVariant;
-use tessera_runtime::timing::{measure, measure_with, ClockChoice, TimerSource};
+use tessera_runtime::timing::{measure, measure_with, ClockChoice, TimerSource, Timing};
 
 type BoxResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -36,13 +36,18 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
-    /// The clock the timed runs use.
-    pub fn clock(&self) -> ClockChoice {
-        if self.host_timing {
+    /// Time `work` with these options: warm-up, repetitions and clock.
+    pub fn measure(
+        &self,
+        device: &Arc<dyn Device>,
+        work: impl FnMut(usize) -> tessera_runtime::Result<()>,
+    ) -> tessera_runtime::Result<Timing> {
+        let clock = if self.host_timing {
             ClockChoice::HostSync
         } else {
             ClockChoice::Best
-        }
+        };
+        measure_with(device, clock, self.warmup, self.reps, work)
     }
 
     /// Open the chosen adapter.
@@ -121,16 +126,10 @@ pub fn matmul(device: &Arc<dyn Device>, args: &MatmulArgs) -> BoxResult<Vec<Reco
     };
     let mut records = Vec::new();
     for variant in variants {
-        let timing = measure_with(
-            device,
-            args.common.clock(),
-            args.common.warmup,
-            args.common.reps,
-            |i| {
-                let (a, b) = &inputs[i % sets];
-                a.matmul_with_variant(b, variant).map(drop)
-            },
-        )?;
+        let timing = args.common.measure(device, |i| {
+            let (a, b) = &inputs[i % sets];
+            a.matmul_with_variant(b, variant).map(drop)
+        })?;
         let record = Record {
             op: "matmul".into(),
             shape: format!(
@@ -216,23 +215,17 @@ pub fn rows(device: &Arc<dyn Device>, op: RowOp, args: &RowsArgs) -> BoxResult<R
     let variant = parse_row_variant(args.variant.as_deref())?;
     let weight = random_tensor(device, &[cols], dtype, 20)?;
     let bias = random_tensor(device, &[cols], dtype, 21)?;
-    let timing = measure_with(
-        device,
-        args.common.clock(),
-        args.common.warmup,
-        args.common.reps,
-        |i| {
-            let x = &xs[i % sets];
-            match op {
-                RowOp::Softmax => x.softmax_with_variant(None, variant),
-                RowOp::LayerNorm => {
-                    x.layer_norm_with_variant(Some(&weight), Some(&bias), 1e-5, variant)
-                }
-                RowOp::RmsNorm => x.rms_norm_with_variant(Some(&weight), 1e-6, variant),
+    let timing = args.common.measure(device, |i| {
+        let x = &xs[i % sets];
+        match op {
+            RowOp::Softmax => x.softmax_with_variant(None, variant),
+            RowOp::LayerNorm => {
+                x.layer_norm_with_variant(Some(&weight), Some(&bias), 1e-5, variant)
             }
-            .map(drop)
-        },
-    )?;
+            RowOp::RmsNorm => x.rms_norm_with_variant(Some(&weight), 1e-6, variant),
+        }
+        .map(drop)
+    })?;
     let name = match op {
         RowOp::Softmax => "softmax",
         RowOp::LayerNorm => "layernorm",
@@ -288,20 +281,14 @@ pub fn elements(device: &Arc<dyn Device>, op: ElementOp, args: &ElementsArgs) ->
     let xs = (0..sets * operands)
         .map(|s| random_tensor(device, &[n], dtype, 30 + s as u64))
         .collect::<Result<Vec<_>, _>>()?;
-    let timing = measure_with(
-        device,
-        args.common.clock(),
-        args.common.warmup,
-        args.common.reps,
-        |i| {
-            let s = (i % sets) * operands;
-            match op {
-                ElementOp::Add => xs[s].add(&xs[s + 1]),
-                ElementOp::Copy => xs[s].copy(),
-            }
-            .map(drop)
-        },
-    )?;
+    let timing = args.common.measure(device, |i| {
+        let s = (i % sets) * operands;
+        match op {
+            ElementOp::Add => xs[s].add(&xs[s + 1]),
+            ElementOp::Copy => xs[s].copy(),
+        }
+        .map(drop)
+    })?;
     let record = Record {
         op: match op {
             ElementOp::Add => "add",
