@@ -108,11 +108,12 @@ fn gather_tol(format: QuantFormat) -> Tolerance {
 }
 
 /// The automatic choice, then every kernel forced.
-const KERNELS: [Option<QuantKernel>; 4] = [
+const KERNELS: [Option<QuantKernel>; 5] = [
     None,
     Some(QuantKernel::ALL[0]),
     Some(QuantKernel::ALL[1]),
     Some(QuantKernel::ALL[2]),
+    Some(QuantKernel::ALL[3]),
 ];
 
 #[test]

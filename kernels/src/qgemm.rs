@@ -82,23 +82,33 @@ pub enum QuantKernel {
     Matvec,
     /// [`QuantTiledSpec`] with this tile: many rows.
     Tiled(QuantTile),
+    /// No quantized kernel: the weight dequantized to f32 ([`QuantGatherSpec`]
+    /// over every row), then the dense matmul. Many rows on a software adapter,
+    /// where the dense kernels are about 3x faster than the tiled ones and
+    /// the temporary f32 copy is cheap beside the product.
+    ///
+    /// [`QuantGatherSpec`]: crate::QuantGatherSpec
+    Dequantized,
 }
 
 impl QuantKernel {
     /// Every kernel.
-    pub const ALL: [QuantKernel; 3] = [
+    pub const ALL: [QuantKernel; 4] = [
         QuantKernel::Matvec,
         QuantKernel::Tiled(QuantTile::Wide),
         QuantKernel::Tiled(QuantTile::Fat),
+        QuantKernel::Dequantized,
     ];
 
     /// The kernel for `m` rows of x: matvec up to [`QUANT_MATVEC_MAX_M`], else
-    /// tiled, with the fat tile on a software adapter.
+    /// the wide tile on a GPU and dequantize-then-dense on a software adapter
+    /// (the runtime falls back to the fat tile when the f32 copy of the weight
+    /// would be too large).
     pub fn for_shape(m: usize, software_adapter: bool) -> QuantKernel {
         match (m <= QUANT_MATVEC_MAX_M, software_adapter) {
             (true, _) => QuantKernel::Matvec,
             (false, false) => QuantKernel::Tiled(QuantTile::Wide),
-            (false, true) => QuantKernel::Tiled(QuantTile::Fat),
+            (false, true) => QuantKernel::Dequantized,
         }
     }
 }

@@ -139,10 +139,7 @@ fn grids_cover_the_output_within_limits() {
         QuantKernel::for_shape(9, false),
         QuantKernel::Tiled(QuantTile::Wide)
     );
-    assert_eq!(
-        QuantKernel::for_shape(9, true),
-        QuantKernel::Tiled(QuantTile::Fat)
-    );
+    assert_eq!(QuantKernel::for_shape(9, true), QuantKernel::Dequantized);
 }
 
 #[test]

@@ -38,6 +38,21 @@ impl QuantMatrix {
                 bound: rows,
             });
         }
+        self.gather_checked_rows(ids)
+    }
+
+    /// The whole matrix dequantized on the device: an f32 `[rows, cols]`
+    /// tensor. Errors: a size beyond the device's buffers (`TooLarge`),
+    /// device failures.
+    pub fn dequantize(&self) -> Result<Tensor> {
+        let ids: Vec<u32> = (0..to_u32(OP, self.rows())?).collect();
+        let ids = Tensor::from_slice(self.device(), &ids, &[self.rows()])?;
+        self.gather_checked_rows(&ids)
+    }
+
+    /// [`QuantMatrix::gather_rows`] for ids known to be in range (u32 or i32).
+    fn gather_checked_rows(&self, ids: &Tensor) -> Result<Tensor> {
+        let rows = self.rows();
         let ids = ids.contiguous()?;
         let mut shape = ids.shape().to_vec();
         shape.push(self.cols());

@@ -6,16 +6,25 @@ use crate::ops::launch::{launch, to_u32};
 use crate::tensor::Tensor;
 use tessera_hal::AdapterType;
 use tessera_kernels::KernelSpec;
-use tessera_kernels::{QuantKernel, QuantMatmulParams, QuantMatvecSpec, QuantTiledSpec};
+use tessera_kernels::{
+    DType, QuantKernel, QuantMatmulParams, QuantMatvecSpec, QuantTile, QuantTiledSpec,
+};
 
 const OP: &str = "matmul_quant_t";
+
+/// Largest f32 copy of a weight [`QuantKernel::Dequantized`] makes when the
+/// kernel is chosen automatically; past it (or the device's binding limit)
+/// the fat tile reads the quantized weight directly.
+const DEQUANTIZED_MAX_BYTES: u64 = 256 << 20;
 
 impl Tensor {
     /// `self [..., k] · wᵀ` for a quantized `w` of `n` rows × `k` columns:
     /// a `[..., n]` tensor of `self`'s dtype (f32 or f16; f32 accumulation),
     /// what a Linear layer without bias computes. The leading dims are
     /// flattened into `m` rows: up to 8 go to the split-k matvec kernel, more
-    /// to the tiled one (its fat-thread form on software adapters). A
+    /// to the tiled one on a GPU and, on a software adapter, to the dense
+    /// matmul over the weight dequantized to f32 (the fat tile when that copy
+    /// would exceed 256 MiB). A
     /// non-contiguous (or misaligned) `self` is copied first. Errors: a last
     /// dim other than `k` or a scalar (shape errors), a non-float dtype,
     /// another device, a grid beyond the device's limits.
@@ -75,13 +84,24 @@ impl Tensor {
                 return Err(ShapeError::new(OP, msg, &[self.shape(), &[n, k], r.shape()]).into());
             }
         }
-        let software = self.device().adapter().device_type == AdapterType::Cpu;
-        let kernel = kernel.unwrap_or_else(|| QuantKernel::for_shape(m, software));
+        let adapter = self.device().adapter();
+        let software = adapter.device_type == AdapterType::Cpu;
+        let dense_bytes = (n as u64).saturating_mul(k as u64).saturating_mul(4);
+        let dense_limit = DEQUANTIZED_MAX_BYTES.min(adapter.limits.max_storage_buffer_binding_size);
+        let kernel = kernel.unwrap_or_else(|| match QuantKernel::for_shape(m, software) {
+            QuantKernel::Dequantized if dense_bytes > dense_limit => {
+                QuantKernel::Tiled(QuantTile::Fat)
+            }
+            choice => choice,
+        });
         // The matvec kernel adds a contiguous residual from offset 0 in its store.
         let fused = residual
             .filter(|r| kernel == QuantKernel::Matvec && r.is_contiguous() && r.offset() == 0);
         if let (Some(r), None) = (residual, fused) {
             return self.quant_product(w, Some(kernel), None)?.add(r);
+        }
+        if kernel == QuantKernel::Dequantized && m > 0 {
+            return self.dequantized_product(w, &shape);
         }
         let out = Tensor::uninit(self.device(), self.dtype(), &shape, OP)?;
         if m == 0 {
@@ -109,6 +129,7 @@ impl Tensor {
                 };
                 (spec.rendered(), spec.grid(m, n))
             }
+            QuantKernel::Dequantized => unreachable!("returned above"),
         };
         let params = QuantMatmulParams {
             m: to_u32(OP, m)?,
@@ -136,5 +157,23 @@ impl Tensor {
             grid.map(|g| g.workgroups),
         )?;
         Ok(out)
+    }
+
+    /// [`QuantKernel::Dequantized`]: `w` dequantized to f32 on the device,
+    /// then the dense matmul (x in f32, the result cast back to x's dtype).
+    /// The leading dims are flattened into rows first (`shape` is the result's).
+    fn dequantized_product(&self, w: &QuantMatrix, shape: &[usize]) -> Result<Tensor> {
+        let dense = w.dequantize()?;
+        let rows = self.numel() / w.cols();
+        let x = self.reshape(&[rows, w.cols()])?;
+        let x = match self.dtype() {
+            DType::F32 => x,
+            _ => x.cast(DType::F32)?,
+        };
+        let product = x.matmul(&dense.transpose(0, 1)?)?.reshape(shape)?;
+        match self.dtype() {
+            DType::F32 => Ok(product),
+            dtype => product.cast(dtype),
+        }
     }
 }
