@@ -87,6 +87,15 @@ impl NullDevice {
         }
     }
 
+    /// A null device that reports itself as a software (CPU) adapter, as
+    /// lavapipe does: for testing the choices the runtime makes there.
+    pub fn software() -> NullDevice {
+        let mut device = NullDevice::new();
+        device.description.device_type = AdapterType::Cpu;
+        device.description.name = "null software adapter (records only)".into();
+        device
+    }
+
     /// The dispatches recorded so far.
     pub fn recorded(&self) -> Vec<RecordedDispatch> {
         self.log.lock().expect("log").clone()
