@@ -87,11 +87,14 @@ impl NullDevice {
         }
     }
 
-    /// A null device that reports itself as a software (CPU) adapter, as
-    /// lavapipe does: for testing the choices the runtime makes there.
+    /// A null device that reports itself as a software (CPU) adapter with
+    /// subgroups of 8 lanes, as lavapipe does: for testing the choices the
+    /// runtime makes there.
     pub fn software() -> NullDevice {
         let mut device = NullDevice::new();
         device.description.device_type = AdapterType::Cpu;
+        device.description.features.subgroups = true;
+        device.description.features.subgroup_min_size = 8;
         device.description.name = "null software adapter (records only)".into();
         device
     }

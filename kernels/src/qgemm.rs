@@ -31,6 +31,7 @@ use crate::{dtype_header, BindingKind, DType, KernelSource, QuantFormat};
 
 const Q_PARAMS: &str = include_str!("wgsl/q_params.wgsl");
 const QGEMV: &str = include_str!("wgsl/qgemv.wgsl");
+const QGEMV_SUBGROUP: &str = include_str!("wgsl/qgemv_subgroup.wgsl");
 const QGEMM: &str = include_str!("wgsl/qgemm.wgsl");
 const QGEMM_FAT: &str = include_str!("wgsl/qgemm_fat.wgsl");
 
@@ -155,6 +156,10 @@ pub struct QuantMatvecSpec {
     /// one more binding, the residual (read, `T`, contiguous `m x n` at offset
     /// 0), between out and the parameters.
     pub residual: bool,
+    /// The software-adapter form (`wgsl/qgemv_subgroup.wgsl`): one column per
+    /// lane, x shared by subgroup broadcasts. Needs `split == 1` and an
+    /// adapter whose subgroups have at least 8 lanes.
+    pub subgroup_x: bool,
 }
 
 impl QuantMatvecSpec {
@@ -173,6 +178,19 @@ impl QuantMatvecSpec {
             wg: QUANT_MATVEC_MAX_WG,
             split,
             residual: false,
+            subgroup_x: false,
+        }
+    }
+
+    /// The software-adapter form for the same product: one column per lane,
+    /// 64 lanes per workgroup (so a few hundred columns still make enough
+    /// workgroups for every core), x shared by subgroup broadcasts.
+    pub fn software(self) -> Self {
+        QuantMatvecSpec {
+            wg: 64,
+            split: 1,
+            subgroup_x: true,
+            ..self
         }
     }
 
@@ -185,6 +203,7 @@ impl QuantMatvecSpec {
             && self.wg <= QUANT_MATVEC_MAX_WG
             && self.split.is_power_of_two()
             && self.split <= self.wg
+            && (!self.subgroup_x || (self.split == 1 && self.wg >= 8))
     }
 
     /// Output columns one workgroup covers.
@@ -227,16 +246,21 @@ impl QuantMatvecSpec {
         }
         fixed_kernel(
             format!(
-                "qmatvec/{}/{}/r{}/wg{}/s{}{}",
+                "qmatvec/{}/{}/r{}/wg{}/s{}{}{}",
                 self.format,
                 self.dtype,
                 self.rows,
                 self.wg,
                 self.split,
-                if self.residual { "/residual" } else { "" }
+                if self.residual { "/residual" } else { "" },
+                if self.subgroup_x { "/subgroup" } else { "" }
             ),
             &quant_header(&header, self.format),
-            QGEMV,
+            if self.subgroup_x {
+                QGEMV_SUBGROUP
+            } else {
+                QGEMV
+            },
             bindings,
             std::mem::size_of::<QuantMatmulParams>(),
             [self.wg, 1, 1],

@@ -3,7 +3,7 @@
 //! are distinct, tuned specs are valid, grids are right.
 
 use super::*;
-use crate::naga_check::check_kernel;
+use crate::naga_check::check_kernel_with;
 use crate::{QuantGatherParams, QuantGatherSpec};
 use std::collections::HashSet;
 
@@ -11,13 +11,21 @@ use std::collections::HashSet;
 fn every_quant_kernel_variant_validates() {
     let mut keys = HashSet::new();
     let mut check = |src: KernelSource| {
-        check_kernel(&src);
+        check_kernel_with(&src, src.key.ends_with("/subgroup"));
         assert!(keys.insert(src.key.clone()), "duplicate key {}", src.key);
     };
     for format in QuantFormat::ALL {
         for dtype in [DType::F32, DType::F16] {
             for rows in [1, 2, 3, 4, 8] {
-                for (wg, split) in [(256, 32), (256, 256), (256, 1), (64, 8), (32, 2)] {
+                for (wg, split, subgroup_x) in [
+                    (256, 32, false),
+                    (256, 256, false),
+                    (256, 1, false),
+                    (64, 8, false),
+                    (32, 2, false),
+                    (64, 1, true),
+                    (256, 1, true),
+                ] {
                     for residual in [false, true] {
                         let spec = QuantMatvecSpec {
                             format,
@@ -26,6 +34,7 @@ fn every_quant_kernel_variant_validates() {
                             wg,
                             split,
                             residual,
+                            subgroup_x,
                         };
                         let src = spec.render();
                         assert_eq!(src.needs_f16, dtype == DType::F16);
@@ -92,8 +101,10 @@ fn invalid_specs_are_rejected() {
         wg: 256,
         split: 32,
         residual: false,
+        subgroup_x: false,
     };
     assert!(ok.is_valid());
+    assert!(ok.software().is_valid());
     for bad in [
         QuantMatvecSpec { rows: 0, ..ok },
         QuantMatvecSpec { rows: 9, ..ok },
@@ -101,6 +112,10 @@ fn invalid_specs_are_rejected() {
         QuantMatvecSpec { wg: 96, ..ok },
         QuantMatvecSpec { split: 3, ..ok },
         QuantMatvecSpec { split: 512, ..ok },
+        QuantMatvecSpec {
+            subgroup_x: true,
+            ..ok
+        },
         QuantMatvecSpec {
             dtype: DType::U32,
             ..ok

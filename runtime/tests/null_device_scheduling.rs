@@ -163,30 +163,36 @@ fn long_context_attention_splits_the_keys_then_merges() {
 }
 
 #[test]
-fn quantized_prompts_on_software_adapters_dequantize_unless_too_large() {
+fn quantized_products_on_software_adapters() {
     use tessera_runtime::quant::{QuantFormat, QuantMatrix};
-    let kernels_for = |n: usize, k: usize| -> Vec<String> {
+    let kernels_for = |m: usize, n: usize, k: usize| -> Vec<String> {
         let null = Arc::new(NullDevice::software());
         let dev: Arc<dyn Device> = null.clone();
         // All-zero Q4_0 blocks: 18 bytes per 32 values.
         let bytes = vec![0u8; n * k / 32 * 18];
         let w = QuantMatrix::from_ggml_bytes(&dev, QuantFormat::Q4_0, n, k, &bytes).unwrap();
-        let x = Tensor::from_slice(&dev, &vec![0.5f32; 16 * k], &[16, k]).unwrap();
+        let x = Tensor::from_slice(&dev, &vec![0.5f32; m * k], &[m, k]).unwrap();
         let before = null.recorded().len();
         let y = x.matmul_quant_t(&w).unwrap();
-        assert_eq!(y.shape(), [16, n]);
+        assert_eq!(y.shape(), [m, n]);
         null.recorded()[before..]
             .iter()
             .map(|d| d.key.clone())
             .collect()
     };
+    // Decoding (up to 8 rows): the matvec form sharing x by subgroup
+    // broadcasts, one column per lane, 64 lanes per workgroup.
+    assert_eq!(
+        kernels_for(2, 96, 64),
+        ["qmatvec/q4_0/f32/r2/wg64/s1/subgroup"]
+    );
     // 16 rows: the weight dequantized once, then the dense matmul.
-    let small = kernels_for(96, 64);
+    let small = kernels_for(16, 96, 64);
     assert_eq!(small.len(), 2, "{small:?}");
     assert!(small[0].starts_with("qgather/q4_0"), "{small:?}");
     assert!(small[1].starts_with("matmul"), "{small:?}");
     // An f32 copy over 256 MiB (65536 x 1056 x 4 bytes): the fat tile instead.
-    let large = kernels_for(65536, 1056);
+    let large = kernels_for(16, 65536, 1056);
     assert_eq!(large.len(), 1, "{large:?}");
     assert!(large[0].contains("fat"), "{large:?}");
 }

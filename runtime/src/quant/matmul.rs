@@ -115,10 +115,16 @@ impl Tensor {
         };
         let (source, grid) = match kernel {
             QuantKernel::Matvec => {
-                let spec = QuantMatvecSpec {
+                let mut spec = QuantMatvecSpec {
                     residual: fused.is_some(),
                     ..QuantMatvecSpec::for_shape(w.format(), x.dtype(), m, n, k)
                 };
+                // On a software adapter with subgroups of 8+ lanes, the form
+                // that shares x through broadcasts (a quarter of the loads).
+                let features = &adapter.features;
+                if software && features.subgroups && features.subgroup_min_size >= 8 {
+                    spec = spec.software();
+                }
                 (spec.rendered(), spec.grid(m, n))
             }
             QuantKernel::Tiled(tile) => {
