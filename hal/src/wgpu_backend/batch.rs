@@ -9,6 +9,7 @@
 //! kept in a [`BindGroupCache`] for the next dispatch that binds the same ones.
 
 use crate::device::{Buffer, Pipeline};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::num::NonZeroU64;
 
@@ -18,7 +19,7 @@ const MAX_CACHED_BIND_GROUPS: usize = 4096;
 /// What a bind group binds: the layout, each storage buffer with its binding
 /// size, and the parameter uniform buffer (bound at offset 0 with the
 /// pipeline's parameter size; the dispatch's block is the dynamic offset).
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(PartialEq, Eq, Hash)]
 struct BindKey {
     layout: wgpu::BindGroupLayout,
     buffers: Vec<(wgpu::Buffer, u64)>,
@@ -194,15 +195,17 @@ pub fn encode(
                 params: (params_size > 0)
                     .then(|| (uniform.expect("params recorded").clone(), params_size)),
             };
-            if !cache.groups.contains_key(&key) {
-                if cache.groups.len() >= MAX_CACHED_BIND_GROUPS {
-                    cache.clear();
-                }
-                let group = create_bind_group(device, &key);
-                cache.groups.insert(key.clone(), group);
-                created += 1;
+            if cache.groups.len() >= MAX_CACHED_BIND_GROUPS {
+                cache.clear();
             }
-            let bind_group = &cache.groups[&key];
+            let bind_group: &wgpu::BindGroup = match cache.groups.entry(key) {
+                Entry::Occupied(hit) => hit.into_mut(),
+                Entry::Vacant(miss) => {
+                    created += 1;
+                    let group = create_bind_group(device, miss.key());
+                    miss.insert(group)
+                }
+            };
             pass.set_pipeline(&backend.pipeline);
             if params_size > 0 {
                 let offset = u32::try_from(*params_offset)
