@@ -118,7 +118,7 @@ pub fn time_once(
         let elapsed = device.timer_end(token)?;
         return Ok((elapsed, TimerSource::GpuTimestamps));
     }
-    Ok((time_on_host(device, work)?, TimerSource::HostSync))
+    Ok((elapsed_on_host(device, work)?, TimerSource::HostSync))
 }
 
 /// Host time of one run of `work` with a full sync before and after it.
@@ -127,6 +127,14 @@ pub fn time_on_host(
     work: impl FnOnce() -> Result<()>,
 ) -> Result<Duration> {
     device.synchronize()?;
+    elapsed_on_host(device, work)
+}
+
+/// Host time of `work` plus a full sync after it, on an already idle device.
+fn elapsed_on_host(
+    device: &Arc<dyn Device>,
+    work: impl FnOnce() -> Result<()>,
+) -> Result<Duration> {
     let start = Instant::now();
     work()?;
     device.synchronize()?;

@@ -105,32 +105,31 @@ impl Tensor {
             dtype: q.dtype(),
             stage,
         };
-        let grid = decode_attention_workgroups((pairs * splits) as u64);
-        let inputs = [q.buffer(), keys.buffer(), values.buffer()];
-        if splits == 1 {
-            let whole = spec(DecodeAttentionStage::Whole).rendered();
-            launch(
-                OP,
-                q.device(),
-                &whole,
-                &[inputs[0], inputs[1], inputs[2], out.buffer()],
-                &params,
-                grid,
-            )?;
-            return Ok(out);
-        }
-        let stride = head_dim + 2;
-        let partials = Tensor::uninit(self.device(), DType::F32, &[pairs * splits, stride], OP)?;
-        to_u32(OP, partials.numel())?;
-        let partial = spec(DecodeAttentionStage::Partial).rendered();
+        // One split writes the result; several write partials for the merge.
+        let partials = match splits {
+            1 => None,
+            _ => {
+                let shape = [pairs * splits, head_dim + 2];
+                let partials = Tensor::uninit(self.device(), DType::F32, &shape, OP)?;
+                to_u32(OP, partials.numel())?;
+                Some(partials)
+            }
+        };
+        let (stage, target) = match &partials {
+            None => (DecodeAttentionStage::Whole, &out),
+            Some(partials) => (DecodeAttentionStage::Partial, partials),
+        };
         launch(
             OP,
             q.device(),
-            &partial,
-            &[inputs[0], inputs[1], inputs[2], partials.buffer()],
+            &spec(stage).rendered(),
+            &[q.buffer(), keys.buffer(), values.buffer(), target.buffer()],
             &params,
-            grid,
+            decode_attention_workgroups((pairs * splits) as u64),
         )?;
+        let Some(partials) = partials else {
+            return Ok(out);
+        };
         params.groups = to_u32(OP, pairs)?;
         let combine = spec(DecodeAttentionStage::Combine).rendered();
         launch(
