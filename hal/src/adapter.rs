@@ -64,6 +64,14 @@ pub struct DeviceFeatures {
     pub timestamps: bool,
 }
 
+impl DeviceFeatures {
+    /// Whether the device has subgroup operations with never fewer than
+    /// `lanes` lanes per subgroup (what the subgroup-broadcast kernels assume).
+    pub fn has_subgroups_of(&self, lanes: u32) -> bool {
+        self.subgroups && self.subgroup_min_size >= lanes
+    }
+}
+
 /// Description of one adapter.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AdapterDescription {

@@ -78,7 +78,8 @@ pub use op_kinds::{BinaryOp, NormKind, ReduceOp, UnaryOp};
 pub use qgather::{QuantGatherParams, QuantGatherSpec};
 pub use qgemm::{
     quant_grid, QuantGrid, QuantKernel, QuantMatmulParams, QuantMatvecSpec, QuantTile,
-    QuantTiledSpec, QUANT_MATVEC_MAX_M, QUANT_MATVEC_MAX_WG, QUANT_TILE,
+    QuantTiledSpec, QUANT_MATVEC_MAX_M, QUANT_MATVEC_MAX_WG, QUANT_MATVEC_SUBGROUP_LANES,
+    QUANT_TILE,
 };
 pub use qkv_rope::{QkvRopeParams, QkvRopeSpec};
 pub use quant_format::{QuantFormat, QUANT_BLOCK_VALUES};

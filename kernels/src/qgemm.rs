@@ -41,6 +41,10 @@ pub const QUANT_MATVEC_MAX_M: usize = 8;
 /// Largest matvec workgroup.
 pub const QUANT_MATVEC_MAX_WG: u32 = 256;
 
+/// Subgroup lanes the software-adapter matvec form assumes (one block of x is
+/// shared by 8 lanes); see [`QuantMatvecSpec::subgroup_x`].
+pub const QUANT_MATVEC_SUBGROUP_LANES: u32 = 8;
+
 /// Output rows and columns of one [`QuantTiledSpec`] workgroup.
 pub const QUANT_TILE: u32 = 64;
 
@@ -203,7 +207,7 @@ impl QuantMatvecSpec {
             && self.wg <= QUANT_MATVEC_MAX_WG
             && self.split.is_power_of_two()
             && self.split <= self.wg
-            && (!self.subgroup_x || (self.split == 1 && self.wg >= 8))
+            && (!self.subgroup_x || (self.split == 1 && self.wg >= QUANT_MATVEC_SUBGROUP_LANES))
     }
 
     /// Output columns one workgroup covers.

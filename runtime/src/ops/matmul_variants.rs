@@ -93,7 +93,7 @@ impl MatmulPlan {
     /// [`SUBGROUP_MATMUL_LANES`] lanes; vec4 loads where the layout allows.
     fn subgroup(&self, rows: u32, quads: u32) -> Option<SubgroupMatmulSpec> {
         let features = &self.a.device().adapter().features;
-        if !features.subgroups || features.subgroup_min_size < SUBGROUP_MATMUL_LANES {
+        if !features.has_subgroups_of(SUBGROUP_MATMUL_LANES) {
             return None;
         }
         let load = |l: &OperandLayout, outer: usize, allow_outer: bool| match l

@@ -8,6 +8,7 @@ use tessera_hal::AdapterType;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{
     DType, QuantKernel, QuantMatmulParams, QuantMatvecSpec, QuantTile, QuantTiledSpec,
+    QUANT_MATVEC_SUBGROUP_LANES,
 };
 
 const OP: &str = "matmul_quant_t";
@@ -121,8 +122,11 @@ impl Tensor {
                 };
                 // On a software adapter with subgroups of 8+ lanes, the form
                 // that shares x through broadcasts (a quarter of the loads).
-                let features = &adapter.features;
-                if software && features.subgroups && features.subgroup_min_size >= 8 {
+                if software
+                    && adapter
+                        .features
+                        .has_subgroups_of(QUANT_MATVEC_SUBGROUP_LANES)
+                {
                     spec = spec.software();
                 }
                 (spec.rendered(), spec.grid(m, n))
