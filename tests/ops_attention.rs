@@ -6,46 +6,8 @@
 mod common;
 
 use common::*;
+use tessera_runtime::reference::{self, AttentionDims};
 use tessera_runtime::{Error, Tensor};
-
-/// `[kv, group * s, d]` attention of `q` over the first `past + s` rows of the
-/// `[kv, capacity, d]` caches, token `r` seeing keys `0 ..= past + r`.
-#[allow(clippy::too_many_arguments)]
-fn reference(
-    q: &[f32],
-    keys: &[f32],
-    values: &[f32],
-    kv_heads: usize,
-    rows: usize,
-    d: usize,
-    capacity: usize,
-    past: usize,
-    s: usize,
-) -> Vec<f32> {
-    let mut out = vec![0.0f32; kv_heads * rows * d];
-    for kv in 0..kv_heads {
-        for row in 0..rows {
-            let visible = past + row % s + 1;
-            let qr = &q[(kv * rows + row) * d..][..d];
-            let scores: Vec<f64> = (0..visible)
-                .map(|j| {
-                    let k = &keys[(kv * capacity + j) * d..][..d];
-                    qr.iter().zip(k).map(|(&a, &b)| a as f64 * b as f64).sum()
-                })
-                .collect();
-            let max = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            let weights: Vec<f64> = scores.iter().map(|v| (v - max).exp()).collect();
-            let total: f64 = weights.iter().sum();
-            for i in 0..d {
-                let acc: f64 = (0..visible)
-                    .map(|j| weights[j] * values[(kv * capacity + j) * d + i] as f64)
-                    .sum();
-                out[(kv * rows + row) * d + i] = (acc / total) as f32;
-            }
-        }
-    }
-    out
-}
 
 #[test]
 fn cached_attention_matches_the_reference() {
@@ -82,7 +44,15 @@ fn cached_attention_matches_the_reference() {
                     upload(device, &random_vec(&mut rng, n, -2.0, 2.0), &cache, dtype);
                 let out = q.cached_attention(&keys, &values, past, s).unwrap();
                 assert_eq!(out.shape(), [kv_heads, rows, d]);
-                let want = reference(&qv, &kv, &vv, kv_heads, rows, d, capacity, past, s);
+                let dims = AttentionDims {
+                    kv_heads,
+                    rows,
+                    head_dim: d,
+                    capacity,
+                    past,
+                    s,
+                };
+                let want = reference::cached_attention(&qv, &kv, &vv, dims);
                 let context = format!(
                     "{} {dtype} kv {kv_heads} group {group} s {s} d {d} past {past} seed {seed}",
                     label(device)

@@ -201,7 +201,7 @@ fn matmul_tuning_records_a_choice() {
         eprintln!("skipped: TESSERA_TUNE is off");
         return;
     }
-    for dev in test_devices() {
+    for dev in kernel_devices() {
         let (mut rng, _) = seeded_rng("matmul_tuning");
         let (a, av) = upload(
             dev,

@@ -76,48 +76,19 @@ const CASES: [Case; 5] = [
 /// Expected (q_out, keys, values) for `x` `[rows, width]` (+ `bias`), caches
 /// starting as SENTINEL.
 fn expected(c: &Case, x: &[f32], bias: Option<&[f32]>, cos: &[f32], sin: &[f32]) -> [Vec<f32>; 3] {
-    let d = c.head_dim;
-    let all = c.heads + 2 * c.kv_heads;
-    // Biased values per slot, split into q [rows, heads, d], k and v [rows, kv, d].
-    let biased: Vec<f32> = (0..c.rows * all * d)
-        .map(|i| x[i] + bias.map_or(0.0, |b| b[i % (all * d)]))
-        .collect();
-    let take = |first: usize, count: usize| -> Vec<f32> {
-        (0..c.rows)
-            .flat_map(|r| biased[(r * all + first) * d..(r * all + first + count) * d].to_vec())
-            .collect()
+    let dims = reference::QkvRopeDims {
+        rows: c.rows,
+        heads: c.heads,
+        kv_heads: c.kv_heads,
+        head_dim: c.head_dim,
+        pos0: c.pos0,
+        capacity: c.capacity,
+        q_scale: 1.0 / (c.head_dim as f32).sqrt(),
     };
-    let scale = 1.0 / (d as f32).sqrt();
-    let q = reference::rope(&take(0, c.heads), c.heads, d, cos, sin, c.pos0, scale);
-    let k = reference::rope(
-        &take(c.heads, c.kv_heads),
-        c.kv_heads,
-        d,
-        cos,
-        sin,
-        c.pos0,
-        1.0,
-    );
-    let v = take(c.heads + c.kv_heads, c.kv_heads);
-    // q: head h = kv * group + g of row r goes to row h * rows + r.
-    let mut q_out = vec![0.0; c.heads * c.rows * d];
-    for r in 0..c.rows {
-        for h in 0..c.heads {
-            let src = (r * c.heads + h) * d;
-            q_out[(h * c.rows + r) * d..][..d].copy_from_slice(&q[src..src + d]);
-        }
-    }
-    let mut keys = vec![SENTINEL; c.kv_heads * c.capacity * d];
+    let mut keys = vec![SENTINEL; c.kv_heads * c.capacity * c.head_dim];
     let mut values = keys.clone();
-    for r in 0..c.rows {
-        for h in 0..c.kv_heads {
-            let dst = (h * c.capacity + c.pos0 + r) * d;
-            let src = (r * c.kv_heads + h) * d;
-            keys[dst..dst + d].copy_from_slice(&k[src..src + d]);
-            values[dst..dst + d].copy_from_slice(&v[src..src + d]);
-        }
-    }
-    [q_out, keys, values]
+    let q = reference::qkv_rope(dims, x, bias, (cos, sin), &mut keys, &mut values);
+    [q, keys, values]
 }
 
 #[test]

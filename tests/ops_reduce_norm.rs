@@ -470,7 +470,7 @@ fn row_ops_tuning_records_a_choice() {
     }
     poison_outputs();
     let (mut rng, seed) = seeded_rng("row_ops_tuning");
-    for dev in test_devices() {
+    for dev in kernel_devices() {
         let (rows, n) = (37, 520);
         let values = random_vec(&mut rng, rows * n, -4.0, 4.0);
         let (x, xv) = upload(dev, &values, &[rows, n], tessera_kernels::DType::F32);

@@ -15,6 +15,10 @@ pub enum AdapterType {
     Cpu,
     /// Unknown.
     Other,
+    /// Tessera's CPU backend: no GPU and no programs; each op runs its plain-Rust
+    /// reference on host memory. Chosen by name (`cpu`) only, or when nothing
+    /// else exists.
+    Reference,
 }
 
 impl AdapterType {
@@ -26,6 +30,7 @@ impl AdapterType {
             AdapterType::VirtualGpu => 2,
             AdapterType::Cpu => 3,
             AdapterType::Other => 4,
+            AdapterType::Reference => 5,
         }
     }
 }
@@ -51,9 +56,44 @@ pub struct DeviceLimits {
     pub min_uniform_buffer_offset_alignment: u32,
 }
 
+/// How a device runs the ops the runtime hands it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub enum Execution {
+    /// The runtime lowers each op to a WGSL compute program; the device compiles
+    /// and dispatches it (wgpu: Vulkan, Metal, DX12, GL, WebGPU).
+    #[default]
+    WgslPrograms,
+    /// The device records WGSL programs without running them (the null device):
+    /// results are undefined and nothing can be measured.
+    RecordedPrograms,
+    /// The device runs no programs: the runtime executes each op directly over
+    /// the device's host memory ([`crate::HostMemory`]) with the op's reference
+    /// implementation (the CPU backend).
+    HostOps,
+}
+
+impl Execution {
+    /// Whether ops are lowered to WGSL programs for this device.
+    pub fn lowers_to_wgsl(self) -> bool {
+        matches!(self, Execution::WgslPrograms | Execution::RecordedPrograms)
+    }
+
+    /// Whether running work on this device takes measurable time (tuning and
+    /// benchmarks mean something).
+    pub fn is_measurable(self) -> bool {
+        !matches!(self, Execution::RecordedPrograms)
+    }
+}
+
 /// Optional capabilities of a device.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DeviceFeatures {
+    /// How ops run on this device (lowered WGSL programs, or directly on the host).
+    pub execution: Execution,
+    /// The device's memory is the host's RAM and its workgroups run on host
+    /// cores (software adapters such as lavapipe, and the CPU backend): kernels
+    /// that save memory traffic win over kernels that save arithmetic.
+    pub host_memory: bool,
     /// `shader-f16`: f16 storage and arithmetic in WGSL.
     pub shader_f16: bool,
     /// Subgroup operations in compute shaders.
@@ -165,7 +205,13 @@ pub fn choose_adapter(
     selector: &AdapterSelector,
 ) -> Option<usize> {
     match selector.resolved() {
-        AdapterSelector::Named(name) => adapters.iter().position(|a| a.matches(&name)),
+        AdapterSelector::Named(name) => {
+            let exact_backend = name.trim().to_lowercase();
+            adapters
+                .iter()
+                .position(|a| a.backend == exact_backend)
+                .or_else(|| adapters.iter().position(|a| a.matches(&name)))
+        }
         _ => adapters
             .iter()
             .enumerate()

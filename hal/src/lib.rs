@@ -3,8 +3,13 @@
 //! Rules of this crate:
 //! - It knows GPUs, not tensors. The [`Device`] trait is small and object-safe; the
 //!   runtime holds `Arc<dyn Device>` and never names a wgpu type.
-//! - [`WgpuDevice`] is the real implementation; [`NullDevice`] records calls and keeps
-//!   buffers in host memory, so scheduling code can be tested without a GPU.
+//! - [`WgpuDevice`] is the real implementation; [`CpuDevice`] is the CPU backend
+//!   (host memory, no programs: the runtime runs each op's reference on it);
+//!   [`NullDevice`] records calls and keeps buffers in host memory, so scheduling
+//!   code can be tested without a GPU.
+//! - Ops ask a device for capabilities ([`DeviceFeatures`]: how it executes
+//!   ops, f16, subgroups and their size, timestamps, host memory; and
+//!   [`DeviceLimits`]), never for a backend name or an adapter type.
 //! - Every failure is a typed [`DeviceError`]: wgpu validation and out-of-memory
 //!   errors are caught with error scopes, errors outside a scope and device loss
 //!   are reported by the next call. Nothing is only logged.
@@ -16,38 +21,71 @@
 //! - On-disk caches live under [`cache_dir::cache_dir`]; a missing, unreadable or
 //!   corrupt cache file is ignored and rewritten, never an error.
 //! - Adapter choice: `TESSERA_ADAPTER` (index, or name/backend substring), else
-//!   discrete GPU, integrated, virtual, then software.
+//!   discrete GPU, integrated, virtual, then software; the CPU backend (listed
+//!   last, backend `cpu`) only by name, or when no wgpu adapter exists.
 
 mod adapter;
 pub mod cache_dir;
+mod cpu;
 mod device;
 mod error;
+mod host_memory;
 mod null;
 pub mod pool;
 mod wgpu_backend;
 
 pub use adapter::{
     choose_adapter, AdapterDescription, AdapterSelector, AdapterType, DeviceFeatures, DeviceLimits,
-    ADAPTER_ENV,
+    Execution, ADAPTER_ENV,
 };
+pub use cpu::CpuDevice;
 pub use device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, TimerToken};
 pub use error::{DeviceError, Result};
+pub use host_memory::HostMemory;
 pub use null::{NullDevice, RecordedDispatch};
 pub use wgpu_backend::WgpuDevice;
 
 use std::sync::Arc;
 
-/// Every adapter wgpu finds on this machine (Vulkan, GL, Metal, DX12).
+/// Every adapter on this machine: what wgpu finds (Vulkan, GL, Metal, DX12),
+/// then the CPU backend.
 pub fn enumerate_adapters() -> Vec<AdapterDescription> {
-    wgpu_backend::enumerate(&wgpu_backend::create_instance())
-        .into_iter()
-        .map(|(_, d)| d)
-        .collect()
+    let mut adapters: Vec<AdapterDescription> =
+        wgpu_backend::enumerate(&wgpu_backend::create_instance())
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect();
+    adapters.push(CpuDevice::description(adapters.len()));
+    adapters
 }
 
-/// Open a device on the adapter `selector` names.
+/// Open a device on the adapter `selector` names: a wgpu adapter, or the CPU
+/// backend (by name, or when wgpu finds no adapter at all).
 pub fn open_device(selector: &AdapterSelector) -> Result<Arc<dyn Device>> {
-    Ok(Arc::new(WgpuDevice::open(selector)?))
+    let mut found = wgpu_backend::enumerate(&wgpu_backend::create_instance());
+    let mut descriptions: Vec<AdapterDescription> = found.iter().map(|(_, d)| d.clone()).collect();
+    descriptions.push(CpuDevice::description(found.len()));
+    let Some(i) = choose_adapter(&descriptions, selector) else {
+        return Err(DeviceError::AdapterNotFound {
+            selector: format!("{:?}", selector.resolved()),
+            available: descriptions
+                .iter()
+                .map(|d| d.summary())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        });
+    };
+    if i == found.len() {
+        if found.is_empty() {
+            tracing::warn!(
+                "no GPU or software adapter found; running on the slow CPU reference backend ({})",
+                DeviceError::NoAdapter
+            );
+        }
+        return Ok(Arc::new(CpuDevice::new(i)));
+    }
+    let (adapter, description) = found.swap_remove(i);
+    Ok(Arc::new(WgpuDevice::from_adapter(adapter, description)?))
 }
 
 /// Open the default device: `TESSERA_ADAPTER` if set, else the best adapter.

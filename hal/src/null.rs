@@ -2,14 +2,13 @@
 //! recorded. It keeps the [`Device`] seam honest and lets scheduling code be
 //! tested anywhere; it never runs a kernel.
 
-use crate::adapter::{AdapterDescription, AdapterType, DeviceFeatures, DeviceLimits};
-use crate::device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, TimerToken};
+use crate::adapter::{AdapterDescription, AdapterType, DeviceFeatures, DeviceLimits, Execution};
+use crate::device::{Buffer, Device, DeviceStats, Pipeline, TimerToken};
 use crate::error::{DeviceError, Result};
-use crate::pool::size_class;
-use std::any::Any;
+use crate::host_memory::{alloc_host, memory_of, read_host, write_host, DropRecycler};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tessera_kernels::KernelSource;
 
@@ -34,14 +33,7 @@ pub struct NullDevice {
     log: Mutex<Vec<RecordedDispatch>>,
     pipelines: Mutex<HashMap<String, Pipeline>>,
     stats: Mutex<DeviceStats>,
-    recycler: Arc<NullRecyclerHandle>,
-}
-
-#[derive(Debug)]
-struct NullRecyclerHandle;
-
-impl BufferRecycler for NullRecyclerHandle {
-    fn recycle(&self, _capacity: u64, _payload: Box<dyn Any + Send + Sync>) {}
+    recycler: Arc<DropRecycler>,
 }
 
 impl Default for NullDevice {
@@ -74,6 +66,8 @@ impl NullDevice {
                     min_uniform_buffer_offset_alignment: 256,
                 },
                 features: DeviceFeatures {
+                    execution: Execution::RecordedPrograms,
+                    host_memory: false,
                     shader_f16: true,
                     subgroups: false,
                     subgroup_min_size: 0,
@@ -83,7 +77,7 @@ impl NullDevice {
             log: Mutex::new(Vec::new()),
             pipelines: Mutex::new(HashMap::new()),
             stats: Mutex::new(DeviceStats::default()),
-            recycler: Arc::new(NullRecyclerHandle),
+            recycler: Arc::new(DropRecycler),
         }
     }
 
@@ -93,6 +87,7 @@ impl NullDevice {
     pub fn software() -> NullDevice {
         let mut device = NullDevice::new();
         device.description.device_type = AdapterType::Cpu;
+        device.description.features.host_memory = true;
         device.description.features.subgroups = true;
         device.description.features.subgroup_min_size = 8;
         device.description.name = "null software adapter (records only)".into();
@@ -102,25 +97,6 @@ impl NullDevice {
     /// The dispatches recorded so far.
     pub fn recorded(&self) -> Vec<RecordedDispatch> {
         self.log.lock().expect("log").clone()
-    }
-
-    fn memory<'a>(&self, buffer: &'a Buffer) -> Result<&'a Mutex<Vec<u8>>> {
-        if buffer.device_id() != self.id {
-            return Err(DeviceError::ForeignResource);
-        }
-        buffer
-            .backend::<Mutex<Vec<u8>>>()
-            .ok_or(DeviceError::ForeignResource)
-    }
-}
-
-fn check_range(buffer: &Buffer, offset: u64, len: u64) -> Result<()> {
-    match offset.checked_add(len) {
-        Some(end) if end <= buffer.size() => Ok(()),
-        _ => Err(DeviceError::InvalidCall(format!(
-            "access of {len} bytes at {offset} overruns a buffer of {} bytes",
-            buffer.size()
-        ))),
     }
 }
 
@@ -135,38 +111,19 @@ impl Device for NullDevice {
 
     fn alloc(&self, size: u64) -> Result<Buffer> {
         let limit = self.description.limits.max_buffer_size;
-        if size > limit {
-            return Err(DeviceError::TooLarge {
-                requested: size,
-                limit,
-                what: "max_buffer_size",
-            });
-        }
+        let buffer = alloc_host(self.id, size, limit, &self.recycler)?;
         self.stats.lock().expect("stats").buffers_created += 1;
-        let memory: Box<dyn Any + Send + Sync> = Box::new(Mutex::new(vec![0u8; size as usize]));
-        let recycler: Weak<dyn BufferRecycler> =
-            Arc::downgrade(&self.recycler) as Weak<dyn BufferRecycler>;
-        Ok(Buffer::from_backend(
-            self.id,
-            size,
-            size_class(size),
-            memory,
-            recycler,
-        ))
+        Ok(buffer)
     }
 
     fn write(&self, buffer: &Buffer, offset: u64, data: &[u8]) -> Result<()> {
-        check_range(buffer, offset, data.len() as u64)?;
-        let mut memory = self.memory(buffer)?.lock().expect("memory");
-        memory[offset as usize..offset as usize + data.len()].copy_from_slice(data);
-        Ok(())
+        write_host(self.id, buffer, offset, data)
     }
 
     fn read(&self, buffer: &Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
-        check_range(buffer, offset, size)?;
-        let memory = self.memory(buffer)?.lock().expect("memory");
+        let bytes = read_host(self.id, buffer, offset, size)?;
         self.stats.lock().expect("stats").bytes_read += size;
-        Ok(memory[offset as usize..(offset + size) as usize].to_vec())
+        Ok(bytes)
     }
 
     fn compile(&self, source: &KernelSource) -> Result<Pipeline> {
@@ -196,7 +153,7 @@ impl Device for NullDevice {
             )));
         }
         for b in buffers {
-            self.memory(b)?;
+            memory_of(self.id, b)?;
         }
         self.stats.lock().expect("stats").dispatches += 1;
         self.log.lock().expect("log").push(RecordedDispatch {

@@ -10,8 +10,10 @@
 //! - No panic on user input: bad shapes, indices out of range, tensors beyond the
 //!   device's limits and malformed files are typed errors.
 
+pub mod conformance;
 mod error;
 pub mod generation;
+mod host_ops;
 pub mod loaders;
 pub mod models;
 pub mod nn;

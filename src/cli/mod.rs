@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch to subcommands.
 
 mod bench;
+mod conformance;
 mod devices;
 mod embed;
 mod generate;
@@ -23,6 +24,8 @@ enum Command {
     Embed(embed::EmbedArgs),
     /// Generate text with a Llama or Qwen2 decoder (safetensors folder or GGUF file).
     Generate(generate::GenerateArgs),
+    /// Run every declared op against its CPU reference on each adapter; print or write the table.
+    Conformance(conformance::ConformanceArgs),
     /// Benchmarks (throughput; GPU timestamps or full syncs, warm-up excluded, median reported).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -35,5 +38,6 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Embed(args) => embed::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Bench(command) => bench::run(command),
+        Command::Conformance(args) => conformance::run(args),
     }
 }

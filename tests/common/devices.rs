@@ -52,3 +52,11 @@ pub fn has_f16(device: &Arc<dyn Device>) -> bool {
 pub fn has_subgroups(device: &Arc<dyn Device>) -> bool {
     device.adapter().features.subgroups
 }
+
+/// The test devices that run WGSL kernels (not the CPU backend): those with
+/// kernel choices to measure, dispatches to count and kernel variants to force.
+pub fn kernel_devices() -> impl Iterator<Item = &'static Arc<dyn Device>> {
+    test_devices()
+        .iter()
+        .filter(|d| d.adapter().features.execution == tessera_hal::Execution::WgslPrograms)
+}

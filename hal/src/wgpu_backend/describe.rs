@@ -1,6 +1,6 @@
 //! Translate wgpu's adapter description into ours, and enumerate adapters.
 
-use crate::adapter::{AdapterDescription, AdapterType, DeviceFeatures, DeviceLimits};
+use crate::adapter::{AdapterDescription, AdapterType, DeviceFeatures, DeviceLimits, Execution};
 
 /// Backends Tessera looks at: every native one wgpu supports.
 pub fn tessera_backends() -> wgpu::Backends {
@@ -47,7 +47,11 @@ pub fn describe(index: usize, adapter: &wgpu::Adapter) -> AdapterDescription {
         driver_info: info.driver_info.clone(),
         vendor: info.vendor,
         limits: describe_limits(&limits),
-        features: describe_features(features, info.subgroup_min_size),
+        features: describe_features(
+            features,
+            info.subgroup_min_size,
+            info.device_type == wgpu::DeviceType::Cpu,
+        ),
     }
 }
 
@@ -66,9 +70,15 @@ pub fn describe_limits(limits: &wgpu::Limits) -> DeviceLimits {
 }
 
 /// Our view of a wgpu feature set.
-pub fn describe_features(features: wgpu::Features, subgroup_min_size: u32) -> DeviceFeatures {
+pub fn describe_features(
+    features: wgpu::Features,
+    subgroup_min_size: u32,
+    host_memory: bool,
+) -> DeviceFeatures {
     let subgroups = features.contains(wgpu::Features::SUBGROUP);
     DeviceFeatures {
+        execution: Execution::WgslPrograms,
+        host_memory,
         subgroup_min_size: if subgroups { subgroup_min_size } else { 0 },
         shader_f16: features.contains(wgpu::Features::SHADER_F16),
         subgroups,

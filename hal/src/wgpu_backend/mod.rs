@@ -155,8 +155,11 @@ impl WgpuDevice {
         });
         let mut description = description;
         description.limits = describe::describe_limits(&device.limits());
-        description.features =
-            describe::describe_features(device.features(), description.features.subgroup_min_size);
+        description.features = describe::describe_features(
+            device.features(),
+            description.features.subgroup_min_size,
+            description.features.host_memory,
+        );
         let pipeline_cache = PersistentPipelineCache::open(&device, &description.cache_key());
         let serial = (description.backend == "gl").then(|| parking_lot::ReentrantMutex::new(()));
         Ok(WgpuDevice {

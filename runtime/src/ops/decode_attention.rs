@@ -2,14 +2,42 @@
 //! or for long contexts two (the keys split over several workgroups per query
 //! row, then merged).
 
+use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::kv_cache_checks::cache_capacity;
 use super::launch::{launch, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
+use crate::host_ops;
 use crate::tensor::Tensor;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{
     decode_attention_workgroups, DType, DecodeAttentionParams, DecodeAttentionSpec,
     DecodeAttentionStage, DECODE_ATTENTION_MAX_HEAD_DIM,
+};
+
+/// The declaration of `cached_attention` (see [`OpDeclaration`]).
+pub(crate) const CACHED_ATTENTION: OpDeclaration = OpDeclaration {
+    name: "cached_attention",
+    summary: "causal attention of new tokens over a key/value cache (online softmax)",
+    api: "Tensor::cached_attention",
+    reference: "reference::cached_attention",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "F32_TRANSCENDENTAL / F16",
+    kernels: &[
+        KernelCandidate {
+            name: "whole",
+            spec: "DecodeAttentionSpec",
+            needs: Needs::NOTHING,
+            when: "enough (head, row) pairs to fill the device",
+        },
+        KernelCandidate {
+            name: "split_keys",
+            spec: "DecodeAttentionSpec",
+            needs: Needs::NOTHING,
+            when: "long contexts with few rows: partials then combine",
+        },
+    ],
+    tuned: false,
+    conformance: crate::conformance::cached_attention,
 };
 
 const OP: &str = "cached_attention";
@@ -88,6 +116,18 @@ impl Tensor {
         let splits = attention_splits(pairs, visible);
         let chunk = visible.div_ceil(splits);
         let out = Tensor::uninit(self.device(), self.dtype(), self.shape(), OP)?;
+        if host_ops::runs_on_host(q.device()) {
+            let dims = crate::reference::AttentionDims {
+                kv_heads,
+                rows,
+                head_dim,
+                capacity,
+                past,
+                s,
+            };
+            host_ops::cached_attention(&q, (keys, values), dims, &out)?;
+            return Ok(out);
+        }
         let mut params = DecodeAttentionParams {
             kv_heads: to_u32(OP, kv_heads)?,
             rows: to_u32(OP, rows)?,

@@ -1,9 +1,11 @@
 //! Unary, affine, binary (numpy broadcasting) and where/select.
 
+use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::elementwise_vec4::launch_binary_vec4;
 use super::launch::{launch, pad8, same_device, to_u32};
 use super::variant::{choose_unary_variant, plan_binary, BinaryPlan};
 use crate::error::{Error, Result};
+use crate::host_ops;
 use crate::tensor::shape::broadcast_shapes;
 use crate::tensor::Tensor;
 use tessera_kernels::KernelSpec;
@@ -11,6 +13,108 @@ use tessera_kernels::{
     elementwise_vec4_workgroups, elementwise_workgroups, AffineSpec, AffineVec4Spec, BinaryOp,
     BinaryParams, BinarySpec, DType, ElementwiseVariant, UnaryOp, UnaryParams, UnarySpec,
     UnaryVec4Spec, WhereParams, WhereSpec,
+};
+
+/// The declaration of `unary` (see [`OpDeclaration`]).
+pub(crate) const UNARY: OpDeclaration = OpDeclaration {
+    name: "unary",
+    summary: "neg, abs, exp, log, sqrt, rsqrt, tanh, relu, gelu (erf, tanh), silu, sigmoid",
+    api: "Tensor::unary",
+    reference: "reference::unary",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "F32_EXACTISH or F32_TRANSCENDENTAL by op",
+    kernels: &[
+        KernelCandidate {
+            name: "vec4",
+            spec: "UnaryVec4Spec",
+            needs: Needs::NOTHING,
+            when: "count and offset multiples of 4",
+        },
+        KernelCandidate {
+            name: "general",
+            spec: "UnarySpec",
+            needs: Needs::NOTHING,
+            when: "any",
+        },
+    ],
+    tuned: false,
+    conformance: crate::conformance::unary,
+};
+
+/// The declaration of `affine` (see [`OpDeclaration`]).
+pub(crate) const AFFINE: OpDeclaration = OpDeclaration {
+    name: "affine",
+    summary: "x * scale + bias",
+    api: "Tensor::affine",
+    reference: "reference::affine",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "F32_EXACTISH",
+    kernels: &[
+        KernelCandidate {
+            name: "vec4",
+            spec: "AffineVec4Spec",
+            needs: Needs::NOTHING,
+            when: "count and offset multiples of 4",
+        },
+        KernelCandidate {
+            name: "general",
+            spec: "AffineSpec",
+            needs: Needs::NOTHING,
+            when: "any",
+        },
+    ],
+    tuned: false,
+    conformance: crate::conformance::affine,
+};
+
+/// The declaration of `binary` (see [`OpDeclaration`]).
+pub(crate) const BINARY: OpDeclaration = OpDeclaration {
+    name: "binary",
+    summary: "add, sub, mul, div, maximum, minimum, pow, silu_mul with numpy broadcasting",
+    api: "Tensor::binary",
+    reference: "reference::binary",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "F32_EXACTISH (pow, silu_mul: F32_TRANSCENDENTAL)",
+    kernels: &[
+        KernelCandidate {
+            name: "vec4",
+            spec: "BinaryVec4Spec",
+            needs: Needs::NOTHING,
+            when: "same shapes, contiguous, multiples of 4",
+        },
+        KernelCandidate {
+            name: "vec4_row_broadcast",
+            spec: "BinaryVec4Spec",
+            needs: Needs::NOTHING,
+            when: "one operand a repeated contiguous block",
+        },
+        KernelCandidate {
+            name: "general",
+            spec: "BinarySpec",
+            needs: Needs::NOTHING,
+            when: "any broadcast",
+        },
+    ],
+    tuned: false,
+    conformance: crate::conformance::binary,
+};
+
+/// The declaration of `where` (see [`OpDeclaration`]).
+pub(crate) const WHERE: OpDeclaration = OpDeclaration {
+    name: "where",
+    summary: "cond != 0 ? a : b, all three broadcast",
+    api: "where_select",
+    reference: "reference::where_select",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "EXACT",
+    kernels: &[KernelCandidate {
+        name: "general",
+        spec: "WhereSpec",
+        needs: Needs::NOTHING,
+        when: "any",
+    }],
+    tuned: false,
+    conformance: crate::conformance::where_select,
 };
 
 pub(crate) fn require_float(op: &'static str, t: &Tensor) -> Result<()> {
@@ -91,6 +195,10 @@ impl Tensor {
             (true, None) => AffineVec4Spec { dtype }.rendered(),
         };
         let out = Tensor::uninit(x.device(), dtype, x.shape(), op)?;
+        if host_ops::runs_on_host(x.device()) {
+            host_ops::unary(unary, &x, scale, bias, &out)?;
+            return Ok(out);
+        }
         let params = UnaryParams {
             n: to_u32(op, x.numel())?,
             x_off: to_u32(op, x.offset())?,
@@ -190,6 +298,10 @@ impl Tensor {
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
         let plan = plan_binary(name, &shape, self, other, variant)?;
         let out = Tensor::uninit(self.device(), self.dtype(), &shape, name)?;
+        if host_ops::runs_on_host(self.device()) {
+            host_ops::binary(op, self, other, &out)?;
+            return Ok(out);
+        }
         if let BinaryPlan::Vec4 { layout, period } = plan {
             if out.numel() > 0 {
                 launch_binary_vec4(name, op, layout, period, self, other, &out)?;
@@ -285,6 +397,10 @@ pub fn where_select(cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         b.broadcast_to(&shape)?,
     );
     let out = Tensor::uninit(a.device(), a.dtype(), &shape, op)?;
+    if host_ops::runs_on_host(a.device()) {
+        host_ops::where_select(&c, &av, &bv, &out)?;
+        return Ok(out);
+    }
     let params = WhereParams {
         n: to_u32(op, out.numel())?,
         rank: shape.len() as u32,

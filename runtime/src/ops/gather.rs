@@ -1,10 +1,30 @@
 //! Row gather (embedding lookup), with ids checked on the host before dispatch.
 
+use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::launch::{launch, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
+use crate::host_ops;
 use crate::tensor::Tensor;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{elementwise_workgroups, DType, GatherParams, GatherSpec};
+
+/// The declaration of `gather` (see [`OpDeclaration`]).
+pub(crate) const GATHER: OpDeclaration = OpDeclaration {
+    name: "gather",
+    summary: "rows of a [rows, cols] table by u32 or i32 ids (checked in range)",
+    api: "Tensor::gather_rows",
+    reference: "reference::gather",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "EXACT",
+    kernels: &[KernelCandidate {
+        name: "general",
+        spec: "GatherSpec",
+        needs: Needs::NOTHING,
+        when: "any",
+    }],
+    tuned: false,
+    conformance: crate::conformance::gather,
+};
 
 impl Tensor {
     /// Rows of this `[rows, cols]` table picked by `ids` (u32 or i32, any shape):
@@ -51,7 +71,9 @@ impl Tensor {
         let mut shape = ids.shape().to_vec();
         shape.push(cols);
         let out = Tensor::uninit(self.device(), self.dtype(), &shape, op)?;
-        if out.numel() > 0 {
+        if out.numel() > 0 && host_ops::runs_on_host(self.device()) {
+            host_ops::gather_rows(&table, &ids_c, &out)?;
+        } else if out.numel() > 0 {
             let params = GatherParams {
                 n: to_u32(op, out.numel())?,
                 cols: to_u32(op, cols)?,

@@ -1,7 +1,9 @@
 //! Materialising views (contiguous), concatenation and dtype casts.
 
+use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::launch::{launch, pad8, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
+use crate::host_ops;
 use crate::tensor::Tensor;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{
@@ -9,11 +11,76 @@ use tessera_kernels::{
     CopyVec4Spec, DType,
 };
 
+/// The declaration of `copy` (see [`OpDeclaration`]).
+pub(crate) const COPY: OpDeclaration = OpDeclaration {
+    name: "copy",
+    summary: "materialise a view (permute, slice, broadcast) or write into one",
+    api: "Tensor::contiguous, Tensor::copy, Tensor::copy_into",
+    reference: "reference::permute, reference::slice",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "EXACT",
+    kernels: &[
+        KernelCandidate {
+            name: "vec4",
+            spec: "CopyVec4Spec",
+            needs: Needs::NOTHING,
+            when: "both contiguous, multiples of 4",
+        },
+        KernelCandidate {
+            name: "general",
+            spec: "CopySpec",
+            needs: Needs::NOTHING,
+            when: "any strides",
+        },
+    ],
+    tuned: false,
+    conformance: crate::conformance::copy,
+};
+
+/// The declaration of `cast` (see [`OpDeclaration`]).
+pub(crate) const CAST: OpDeclaration = OpDeclaration {
+    name: "cast",
+    summary: "convert between f32, f16 and i32 (float to int truncates)",
+    api: "Tensor::cast",
+    reference: "round_to_f16, f32::trunc",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "EXACT (to f16: one f16 step)",
+    kernels: &[KernelCandidate {
+        name: "general",
+        spec: "CastSpec",
+        needs: Needs::NOTHING,
+        when: "any",
+    }],
+    tuned: false,
+    conformance: crate::conformance::cast,
+};
+
+/// The declaration of `concat` (see [`OpDeclaration`]).
+pub(crate) const CONCAT: OpDeclaration = OpDeclaration {
+    name: "concat",
+    summary: "join tensors along an axis",
+    api: "concat",
+    reference: "reference::concat",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "EXACT",
+    kernels: &[KernelCandidate {
+        name: "copy",
+        spec: "CopySpec",
+        needs: Needs::NOTHING,
+        when: "one copy per part",
+    }],
+    tuned: false,
+    conformance: crate::conformance::concat,
+};
+
 /// Copy the elements of `src` into the view `dst` (same shape and dtype).
 pub(super) fn copy_into(op: &'static str, src: &Tensor, dst: &Tensor) -> Result<()> {
     debug_assert_eq!(src.shape(), dst.shape());
     if src.numel() == 0 {
         return Ok(());
+    }
+    if host_ops::runs_on_host(src.device()) {
+        return host_ops::copy(src, dst);
     }
     let aligned = |t: &Tensor| t.is_contiguous() && t.offset().is_multiple_of(4);
     if aligned(src) && aligned(dst) && src.numel().is_multiple_of(4) {
@@ -79,6 +146,10 @@ impl Tensor {
         }
         let x = self.contiguous()?;
         let out = Tensor::uninit(x.device(), dtype, x.shape(), "cast")?;
+        if host_ops::runs_on_host(x.device()) {
+            host_ops::cast(&x, &out)?;
+            return Ok(out);
+        }
         if x.numel() > 0 {
             let params = CastParams {
                 n: to_u32("cast", x.numel())?,

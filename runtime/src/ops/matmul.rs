@@ -3,13 +3,66 @@
 //! single stride. The kernel is chosen per call class by the tuner (see
 //! [`crate::tuning`]) among the variants of [`MatmulVariant`].
 
+use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::elementwise::require_float;
 use super::launch::{same_device, to_u32};
 use super::matmul_variants::{MatmulPlan, MatmulVariant};
 use crate::error::{Error, Result, ShapeError};
+use crate::host_ops;
 use crate::tensor::shape::broadcast_shapes;
 use crate::tensor::Tensor;
+use tessera_kernels::DType;
 use tessera_kernels::{MatmulParams, MatmulTile, OperandLayout};
+
+/// The declaration of `matmul` (see [`OpDeclaration`]).
+pub(crate) const MATMUL: OpDeclaration = OpDeclaration {
+    name: "matmul",
+    summary: "[.., m, k] @ [.., k, n] with batch broadcasting and strided operands",
+    api: "Tensor::matmul",
+    reference: "reference::matmul",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "matmul_f32(k) / matmul_f16(k)",
+    kernels: &[
+        KernelCandidate {
+            name: "matvec",
+            spec: "MatvecSpec",
+            needs: Needs::NOTHING,
+            when: "1 <= m <= 8 on GPUs",
+        },
+        KernelCandidate {
+            name: "blocked",
+            spec: "BlockedMatmulSpec",
+            needs: Needs::NOTHING,
+            when: "m, n >= 64: register-blocked tiles",
+        },
+        KernelCandidate {
+            name: "subgroup",
+            spec: "SubgroupMatmulSpec",
+            needs: Needs::SUBGROUPS,
+            when: "m, n >= 64 on host-memory adapters",
+        },
+        KernelCandidate {
+            name: "tile64",
+            spec: "MatmulSpec",
+            needs: Needs::NOTHING,
+            when: "large outputs",
+        },
+        KernelCandidate {
+            name: "tile64fat",
+            spec: "MatmulSpec",
+            needs: Needs::NOTHING,
+            when: "large outputs on host-memory adapters",
+        },
+        KernelCandidate {
+            name: "tile16",
+            spec: "MatmulSpec",
+            needs: Needs::NOTHING,
+            when: "small outputs",
+        },
+    ],
+    tuned: true,
+    conformance: crate::conformance::matmul,
+};
 
 /// A `[batch.., rows, cols]` operand viewed as `(batch stride, row stride, col stride)`
 /// over the flattened batch; copies first when the batch dims do not collapse.
@@ -90,6 +143,15 @@ impl Tensor {
                 .into());
             }
             return self.matvec(other);
+        }
+        // A forced variant must fit on every backend; a device that runs ops
+        // directly then runs the op without the kernel.
+        if host_ops::runs_on_host(self.device()) {
+            if !plan.applies(variant) {
+                return Err(plan.unavailable(variant));
+            }
+            host_ops::matmul(self, other, &out)?;
+            return Ok(out);
         }
         plan.run(variant, &out)?;
         Ok(out)

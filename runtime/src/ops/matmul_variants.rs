@@ -7,7 +7,6 @@ use crate::tensor::Tensor;
 use crate::timing::time_once;
 use crate::tuning;
 use std::time::Duration;
-use tessera_hal::AdapterType;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{
     BlockedConfig, BlockedMatmulSpec, DType, MatmulParams, MatmulSpec, MatmulTile, OperandLayout,
@@ -124,12 +123,12 @@ impl MatmulPlan {
     }
 
     /// The variants worth measuring for this call: the applicable ones that can
-    /// win on this kind of adapter (GPUs: the register-blocked tiles, the 64x64
-    /// tile, the 16x16 tile and the matvec kernel; software adapters: the
-    /// subgroup-broadcast kernels and the fattest tiles), less tiles far larger
-    /// than the output.
-    pub fn candidates(&self, adapter_type: AdapterType) -> Vec<MatmulVariant> {
-        let software = adapter_type == AdapterType::Cpu;
+    /// win on this kind of device (GPUs: the register-blocked tiles, the 64x64
+    /// tile, the 16x16 tile and the matvec kernel; devices running on host
+    /// memory and cores (`software`, [`tessera_hal::DeviceFeatures::host_memory`]):
+    /// the subgroup-broadcast kernels and the fattest tiles), less tiles far
+    /// larger than the output.
+    pub fn candidates(&self, software: bool) -> Vec<MatmulVariant> {
         let (mb, nb) = (tuning::bucket(self.m), tuning::bucket(self.n));
         let small = mb < 64 && nb < 64;
         MatmulVariant::all()
@@ -155,20 +154,21 @@ impl MatmulPlan {
             .collect()
     }
 
-    /// The built-in choice when nothing was measured.
-    pub fn heuristic(&self, adapter_type: AdapterType) -> MatmulVariant {
+    /// The built-in choice when nothing was measured (`software` as in
+    /// [`MatmulPlan::candidates`]).
+    pub fn heuristic(&self, software: bool) -> MatmulVariant {
         let blocked = |i: usize| {
             let c = BLOCKED_CONFIGS[i];
             self.applies(MatmulVariant::Blocked(c))
                 .then_some(MatmulVariant::Blocked(c))
         };
         let big = self.m >= 64 && self.n >= 64;
-        let chosen = if self.m <= 8 && adapter_type != AdapterType::Cpu {
+        let chosen = if self.m <= 8 && !software {
             self.applies(MatmulVariant::Matvec)
                 .then_some(MatmulVariant::Matvec)
         } else if !big {
             None
-        } else if adapter_type == AdapterType::Cpu {
+        } else if software {
             let subgroup = MatmulVariant::Subgroup(32, 2);
             self.applies(subgroup)
                 .then_some(subgroup)
@@ -179,9 +179,7 @@ impl MatmulPlan {
             blocked(2)
         };
         chosen.unwrap_or(MatmulVariant::Tiled(MatmulTile::for_output(
-            self.m,
-            self.n,
-            adapter_type == AdapterType::Cpu,
+            self.m, self.n, software,
         )))
     }
 
@@ -242,26 +240,31 @@ impl MatmulPlan {
             return self.a.matvec(&self.b).map(drop);
         }
         let Some((source, grid)) = self.kernel(variant) else {
-            return Err(crate::error::ShapeError::new(
-                op,
-                format!(
-                    "variant {} does not apply (vec4 tiles need aligned operands, subgroup kernels subgroups of 8+ lanes)",
-                    variant.name()
-                ),
-                &[self.a.shape(), self.b.shape()],
-            )
-            .into());
+            return Err(self.unavailable(variant));
         };
         let buffers = [self.a.buffer(), self.b.buffer(), out.buffer()];
         launch(op, out.device(), &source, &buffers, &self.params, grid)
     }
 
+    /// The error of a forced `variant` that does not apply to this call.
+    pub fn unavailable(&self, variant: MatmulVariant) -> crate::error::Error {
+        crate::error::ShapeError::new(
+            "matmul",
+            format!(
+                "variant {} does not apply (vec4 tiles need aligned operands, subgroup kernels subgroups of 8+ lanes)",
+                variant.name()
+            ),
+            &[self.a.shape(), self.b.shape()],
+        )
+        .into()
+    }
+
     /// The variant to run: the tuned choice for this call's class on this adapter.
     pub fn choose(&self, out: &Tensor) -> MatmulVariant {
         let device = out.device();
-        let fallback = self.heuristic(device.adapter().device_type);
+        let fallback = self.heuristic(device.adapter().features.host_memory);
         // The heuristic's pick first: later, slower candidates stop after one run.
-        let mut candidates = self.candidates(device.adapter().device_type);
+        let mut candidates = self.candidates(device.adapter().features.host_memory);
         candidates.sort_by_key(|&v| v != fallback);
         tuning::choose(
             device,

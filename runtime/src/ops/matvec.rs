@@ -8,6 +8,7 @@ use super::elementwise::require_float;
 use super::launch::{launch, same_device, to_u32};
 use super::matmul::flatten_batch;
 use crate::error::{Error, Result, ShapeError};
+use crate::host_ops;
 use crate::tensor::shape::broadcast_shapes;
 use crate::tensor::Tensor;
 use tessera_kernels::grid::MAX_WORKGROUPS_PER_DIM;
@@ -122,6 +123,12 @@ impl Tensor {
                 plan.params.k as usize,
             ),
         };
+        // The checks above hold on every backend; a device that runs ops
+        // directly runs this one without the kernel.
+        if host_ops::runs_on_host(self.device()) {
+            host_ops::matmul(self, other, &out)?;
+            return Ok(out);
+        }
         launch(
             OP,
             self.device(),

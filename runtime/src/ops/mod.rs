@@ -1,7 +1,12 @@
-//! Tensor operations. Each op checks shapes and dtypes on the host, renders its
-//! kernel spec, and records a dispatch through [`launch`]; nothing runs until a
-//! read-back or flush.
+//! Tensor operations. Each op is declared once ([`OpDeclaration`], in the op's
+//! file; all of them in [`DECLARATIONS`]); its `Tensor` method checks shapes and
+//! dtypes on the host (the same typed errors on every backend), then either
+//! runs the op directly (the CPU backend, on a device whose execution is
+//! `HostOps`: the op's reference) or picks a kernel, renders its WGSL and
+//! records a dispatch through [`launch`]; nothing runs until a read-back or
+//! flush.
 
+mod declaration;
 mod decode_attention;
 mod elementwise;
 mod elementwise_vec4;
@@ -19,8 +24,32 @@ mod rope;
 mod softmax;
 mod variant;
 
+pub use declaration::{KernelCandidate, Needs, OpDeclaration};
 pub use elementwise::where_select;
 pub use layout::concat;
 pub use matmul_variants::MatmulVariant;
 pub use matvec::matvec_applicable;
 pub use qkv_rope::QkvRope;
+
+/// Every op's declaration, in the order of the conformance table.
+pub const DECLARATIONS: &[OpDeclaration] = &[
+    elementwise::UNARY,
+    elementwise::AFFINE,
+    elementwise::BINARY,
+    elementwise::WHERE,
+    layout::COPY,
+    layout::CAST,
+    layout::CONCAT,
+    gather::GATHER,
+    reduce::REDUCE,
+    reduce::ARGMAX,
+    softmax::SOFTMAX,
+    norm::LAYER_NORM,
+    norm::RMS_NORM,
+    matmul::MATMUL,
+    crate::quant::MATMUL_QUANT_T,
+    crate::quant::QUANT_GATHER,
+    rope::ROPE,
+    qkv_rope::QKV_ROPE,
+    decode_attention::CACHED_ATTENTION,
+];

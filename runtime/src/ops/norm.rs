@@ -1,14 +1,81 @@
 //! Layer norm and RMS norm along the last axis.
 
+use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::elementwise::require_float;
 use super::launch::{launch, same_device, to_u32};
 use super::variant::{choose_row_variant, tuned_row_variant};
 use crate::error::{Error, Result, ShapeError};
+use crate::host_ops;
 use crate::tensor::Tensor;
+use tessera_kernels::DType;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{
     row_vec4_wg_for, row_wg_for, rowwise_workgroups, KernelSource, NormKind, NormParams, NormSpec,
     NormVec4Spec, RowVariant,
+};
+
+/// The declaration of `layer_norm` (see [`OpDeclaration`]).
+pub(crate) const LAYER_NORM: OpDeclaration = OpDeclaration {
+    name: "layer_norm",
+    summary: "(x - mean) / sqrt(var + eps) * w + b along the last axis",
+    api: "Tensor::layer_norm",
+    reference: "reference::layernorm",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "F32_TRANSCENDENTAL",
+    kernels: &[
+        KernelCandidate {
+            name: "vec4_subgroup",
+            spec: "NormVec4Spec",
+            needs: Needs::SUBGROUPS,
+            when: "rows and offsets multiples of 4, subgroups present",
+        },
+        KernelCandidate {
+            name: "vec4",
+            spec: "NormVec4Spec",
+            needs: Needs::NOTHING,
+            when: "rows and offsets multiples of 4",
+        },
+        KernelCandidate {
+            name: "general",
+            spec: "NormSpec",
+            needs: Needs::NOTHING,
+            when: "any row",
+        },
+    ],
+    tuned: true,
+    conformance: crate::conformance::layer_norm,
+};
+
+/// The declaration of `rms_norm` (see [`OpDeclaration`]).
+pub(crate) const RMS_NORM: OpDeclaration = OpDeclaration {
+    name: "rms_norm",
+    summary: "x / sqrt(mean(x^2) + eps) * w along the last axis",
+    api: "Tensor::rms_norm",
+    reference: "reference::rmsnorm",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "F32_TRANSCENDENTAL",
+    kernels: &[
+        KernelCandidate {
+            name: "vec4_subgroup",
+            spec: "NormVec4Spec",
+            needs: Needs::SUBGROUPS,
+            when: "rows and offsets multiples of 4, subgroups present",
+        },
+        KernelCandidate {
+            name: "vec4",
+            spec: "NormVec4Spec",
+            needs: Needs::NOTHING,
+            when: "rows and offsets multiples of 4",
+        },
+        KernelCandidate {
+            name: "general",
+            spec: "NormSpec",
+            needs: Needs::NOTHING,
+            when: "any row",
+        },
+    ],
+    tuned: true,
+    conformance: crate::conformance::rms_norm,
 };
 
 impl Tensor {
@@ -113,6 +180,10 @@ impl Tensor {
             }
         };
         if rows == 0 {
+            return Ok(out);
+        }
+        if host_ops::runs_on_host(x.device()) {
+            host_ops::norm(kind, &x, (w, b), eps, &out)?;
             return Ok(out);
         }
         let params = NormParams {

@@ -2,12 +2,32 @@
 //! one dispatch: bias, rotary embedding, query scale, grouped-query layout and
 //! the key/value cache writes.
 
+use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::kv_cache_checks::cache_capacity;
 use super::launch::{launch, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
+use crate::host_ops;
 use crate::tensor::Tensor;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{elementwise_workgroups, DType, QkvRopeParams, QkvRopeSpec};
+
+/// The declaration of `qkv_rope` (see [`OpDeclaration`]).
+pub(crate) const QKV_ROPE: OpDeclaration = OpDeclaration {
+    name: "qkv_rope",
+    summary: "split a fused q/k/v projection: bias, rope, query scale, cache writes",
+    api: "Tensor::qkv_rope",
+    reference: "reference::qkv_rope",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "F32_TRANSCENDENTAL",
+    kernels: &[KernelCandidate {
+        name: "general",
+        spec: "QkvRopeSpec",
+        needs: Needs::NOTHING,
+        when: "any",
+    }],
+    tuned: false,
+    conformance: crate::conformance::qkv_rope,
+};
 
 const OP: &str = "qkv_rope";
 
@@ -124,6 +144,26 @@ impl Tensor {
             &[kv_heads, group * rows, head_dim],
             OP,
         )?;
+        if host_ops::runs_on_host(x.device()) {
+            let dims = crate::reference::QkvRopeDims {
+                rows,
+                heads,
+                kv_heads,
+                head_dim,
+                pos0,
+                capacity,
+                q_scale,
+            };
+            let tensors = host_ops::QkvRopeTensors {
+                x: &x,
+                bias: bias.as_ref(),
+                tables: (&cos, &sin),
+                caches: (keys, values),
+                q: &q,
+            };
+            host_ops::qkv_rope(dims, tensors)?;
+            return Ok(q);
+        }
         to_u32(OP, keys.numel())?;
         to_u32(OP, x.offset() + x.numel())?;
         let n = rows * (heads + 2 * kv_heads) * half;

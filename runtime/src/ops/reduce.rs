@@ -1,11 +1,49 @@
 //! Reductions along one axis.
 
+use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::elementwise::require_float;
 use super::launch::{launch, to_u32};
 use crate::error::{Result, ShapeError};
+use crate::host_ops;
 use crate::tensor::Tensor;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{row_wg_for, rowwise_workgroups, DType, ReduceOp, ReduceParams, ReduceSpec};
+
+/// The declaration of `reduce` (see [`OpDeclaration`]).
+pub(crate) const REDUCE: OpDeclaration = OpDeclaration {
+    name: "reduce",
+    summary: "sum, mean, max, min along one axis",
+    api: "Tensor::reduce",
+    reference: "reference::reduce",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "sum_f32(len) for sum and mean; EXACT for max and min",
+    kernels: &[KernelCandidate {
+        name: "general",
+        spec: "ReduceSpec",
+        needs: Needs::NOTHING,
+        when: "any axis",
+    }],
+    tuned: false,
+    conformance: crate::conformance::reduce,
+};
+
+/// The declaration of `argmax` (see [`OpDeclaration`]).
+pub(crate) const ARGMAX: OpDeclaration = OpDeclaration {
+    name: "argmax",
+    summary: "index of the largest value along one axis (u32, first on ties)",
+    api: "Tensor::argmax",
+    reference: "reference::argmax",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "EXACT",
+    kernels: &[KernelCandidate {
+        name: "general",
+        spec: "ReduceSpec",
+        needs: Needs::NOTHING,
+        when: "any axis",
+    }],
+    tuned: false,
+    conformance: crate::conformance::argmax,
+};
 
 impl Tensor {
     /// Reduce along `axis`, removing it. ArgMax gives u32 indices (first on ties).
@@ -37,7 +75,9 @@ impl Tensor {
         };
         let out = Tensor::uninit(x.device(), out_dtype, &shape, name)?;
         let outputs = outer * inner;
-        if outputs > 0 {
+        if outputs > 0 && host_ops::runs_on_host(x.device()) {
+            host_ops::reduce(op, &x, axis, &out)?;
+        } else if outputs > 0 {
             let params = ReduceParams {
                 outer: to_u32(name, outer)?,
                 len: to_u32(name, x.shape()[axis])?,

@@ -1,10 +1,30 @@
 //! Rotary position embedding with host-computed cos/sin tables.
 
+use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::launch::{launch, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
+use crate::host_ops;
 use crate::tensor::Tensor;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{elementwise_workgroups, DType, RopeParams, RopeSpec};
+
+/// The declaration of `rope` (see [`OpDeclaration`]).
+pub(crate) const ROPE: OpDeclaration = OpDeclaration {
+    name: "rope",
+    summary: "rotary position embedding, Hugging Face's half-split layout",
+    api: "Tensor::rope",
+    reference: "reference::rope",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "F32_TRANSCENDENTAL",
+    kernels: &[KernelCandidate {
+        name: "general",
+        spec: "RopeSpec",
+        needs: Needs::NOTHING,
+        when: "any",
+    }],
+    tuned: false,
+    conformance: crate::conformance::rope,
+};
 
 impl Tensor {
     /// Rotary position embedding of `self`, shaped `[rows, heads, head_dim]`, where
@@ -65,6 +85,10 @@ impl Tensor {
         let out = Tensor::uninit(self.device(), self.dtype(), self.shape(), op)?;
         let n = rows * heads * half;
         if n == 0 {
+            return Ok(out);
+        }
+        if host_ops::runs_on_host(x.device()) {
+            host_ops::rope(&x, (&cos, &sin), pos0, scale, &out)?;
             return Ok(out);
         }
         let params = RopeParams {

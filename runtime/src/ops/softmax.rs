@@ -1,14 +1,49 @@
 //! Softmax along the last axis, with an optional additive mask.
 
+use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::elementwise::require_float;
 use super::launch::{launch, pad8, same_device, to_u32};
 use super::variant::{choose_row_variant, tuned_row_variant};
 use crate::error::{Error, Result, ShapeError};
+use crate::host_ops;
 use crate::tensor::Tensor;
+use tessera_kernels::DType;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{
     row_vec4_wg_for, row_wg_for, rowwise_workgroups, RowVariant, SoftmaxParams, SoftmaxSpec,
     SoftmaxVec4Spec,
+};
+
+/// The declaration of `softmax` (see [`OpDeclaration`]).
+pub(crate) const SOFTMAX: OpDeclaration = OpDeclaration {
+    name: "softmax",
+    summary: "stable softmax of x + mask along the last axis",
+    api: "Tensor::softmax",
+    reference: "reference::softmax",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "F32_TRANSCENDENTAL",
+    kernels: &[
+        KernelCandidate {
+            name: "vec4_subgroup",
+            spec: "SoftmaxVec4Spec",
+            needs: Needs::SUBGROUPS,
+            when: "rows and offsets multiples of 4, subgroups present",
+        },
+        KernelCandidate {
+            name: "vec4",
+            spec: "SoftmaxVec4Spec",
+            needs: Needs::NOTHING,
+            when: "rows and offsets multiples of 4",
+        },
+        KernelCandidate {
+            name: "general",
+            spec: "SoftmaxSpec",
+            needs: Needs::NOTHING,
+            when: "any row",
+        },
+    ],
+    tuned: true,
+    conformance: crate::conformance::softmax,
 };
 
 impl Tensor {
@@ -82,6 +117,10 @@ impl Tensor {
             }
         };
         if rows == 0 {
+            return Ok(out);
+        }
+        if host_ops::runs_on_host(x.device()) {
+            host_ops::softmax(&x, mask_view.as_ref(), &out)?;
             return Ok(out);
         }
         let params = SoftmaxParams {

@@ -2,10 +2,30 @@
 
 use super::matrix::QuantMatrix;
 use crate::error::{Error, Result};
+use crate::host_ops;
 use crate::ops::launch::{launch, to_u32};
+use crate::ops::{KernelCandidate, Needs, OpDeclaration};
 use crate::tensor::Tensor;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{elementwise_workgroups, DType, QuantGatherParams, QuantGatherSpec};
+
+/// The declaration of `quant_gather` (see [`OpDeclaration`]).
+pub(crate) const QUANT_GATHER: OpDeclaration = OpDeclaration {
+    name: "quant_gather",
+    summary: "rows of a quantized table dequantized to f32 (GGUF embeddings)",
+    api: "QuantMatrix::gather_rows, QuantMatrix::dequantize",
+    reference: "quant::dequantize_rows",
+    dtypes: &[DType::F32],
+    tolerance: "EXACT",
+    kernels: &[KernelCandidate {
+        name: "general",
+        spec: "QuantGatherSpec",
+        needs: Needs::NOTHING,
+        when: "any",
+    }],
+    tuned: false,
+    conformance: crate::conformance::quant_gather,
+};
 
 const OP: &str = "quant_gather";
 
@@ -58,6 +78,16 @@ impl QuantMatrix {
         shape.push(self.cols());
         let out = Tensor::uninit(self.device(), DType::F32, &shape, OP)?;
         if out.numel() == 0 {
+            return Ok(out);
+        }
+        if host_ops::runs_on_host(self.device()) {
+            let dense = self.dequantize_to_f32()?;
+            let cols = self.cols();
+            let mut values = Vec::with_capacity(out.numel());
+            for id in host_ops::read_u32(&ids)? {
+                values.extend_from_slice(&dense[id as usize * cols..][..cols]);
+            }
+            host_ops::write_values(&out, &values)?;
             return Ok(out);
         }
         let params = QuantGatherParams {

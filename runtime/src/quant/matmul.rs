@@ -2,13 +2,61 @@
 
 use super::matrix::QuantMatrix;
 use crate::error::{Error, Result, ShapeError};
+use crate::host_ops;
 use crate::ops::launch::{launch, to_u32};
+use crate::ops::{KernelCandidate, Needs, OpDeclaration};
 use crate::tensor::Tensor;
-use tessera_hal::AdapterType;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{
     DType, QuantKernel, QuantMatmulParams, QuantMatvecSpec, QuantTile, QuantTiledSpec,
     QUANT_MATVEC_SUBGROUP_LANES,
+};
+
+/// The declaration of `matmul_quant_t` (see [`OpDeclaration`]).
+pub(crate) const MATMUL_QUANT_T: OpDeclaration = OpDeclaration {
+    name: "matmul_quant_t",
+    summary: "x · Wᵀ (+ residual) for a weight in any GGUF quant format",
+    api: "Tensor::matmul_quant_t, Tensor::matmul_quant_t_add",
+    reference: "quant::dequantize_rows, then reference::matmul",
+    dtypes: &[DType::F32, DType::F16],
+    tolerance: "matmul_f32(k) / matmul_f16(k)",
+    kernels: &[
+        KernelCandidate {
+            name: "matvec_subgroup",
+            spec: "QuantMatvecSpec",
+            needs: Needs {
+                subgroup_lanes: QUANT_MATVEC_SUBGROUP_LANES,
+                f16: false,
+            },
+            when: "up to 8 rows on host-memory adapters",
+        },
+        KernelCandidate {
+            name: "matvec",
+            spec: "QuantMatvecSpec",
+            needs: Needs::NOTHING,
+            when: "up to 8 rows (split-k)",
+        },
+        KernelCandidate {
+            name: "dequantized",
+            spec: "QuantGatherSpec + dense matmul",
+            needs: Needs::NOTHING,
+            when: "more rows on host-memory adapters, f32 copy under 256 MiB",
+        },
+        KernelCandidate {
+            name: "tiled_wide",
+            spec: "QuantTiledSpec",
+            needs: Needs::NOTHING,
+            when: "more rows on GPUs",
+        },
+        KernelCandidate {
+            name: "tiled_fat",
+            spec: "QuantTiledSpec",
+            needs: Needs::NOTHING,
+            when: "more rows on host-memory adapters past the f32 copy limit",
+        },
+    ],
+    tuned: false,
+    conformance: crate::conformance::matmul_quant_t,
 };
 
 const OP: &str = "matmul_quant_t";
@@ -85,8 +133,16 @@ impl Tensor {
                 return Err(ShapeError::new(OP, msg, &[self.shape(), &[n, k], r.shape()]).into());
             }
         }
+        if host_ops::runs_on_host(self.device()) {
+            let out = Tensor::uninit(self.device(), self.dtype(), &shape, OP)?;
+            if m > 0 {
+                let dense = w.dequantize_to_f32()?;
+                host_ops::matmul_t(self, &dense, n, residual, &out)?;
+            }
+            return Ok(out);
+        }
         let adapter = self.device().adapter();
-        let software = adapter.device_type == AdapterType::Cpu;
+        let software = adapter.features.host_memory;
         let dense_bytes = (n as u64).saturating_mul(k as u64).saturating_mul(4);
         let dense_limit = DEQUANTIZED_MAX_BYTES.min(adapter.limits.max_storage_buffer_binding_size);
         let kernel = kernel.unwrap_or_else(|| match QuantKernel::for_shape(m, software) {

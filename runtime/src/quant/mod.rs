@@ -34,5 +34,7 @@ mod matmul;
 mod matrix;
 
 pub use cpu::{dequantize_rows, quantize_rows, row_bytes};
+pub(crate) use gather::QUANT_GATHER;
+pub(crate) use matmul::MATMUL_QUANT_T;
 pub use matrix::QuantMatrix;
 pub use tessera_kernels::{QuantFormat, QuantKernel};

@@ -17,6 +17,7 @@
 //! - NaN propagates through `max`/`min`/`relu` (as in PyTorch), so a NaN
 //!   produced by a buggy kernel is never hidden by the oracle agreeing with it.
 
+mod attention;
 mod broadcast;
 mod elementwise;
 mod layout;
@@ -25,6 +26,7 @@ mod norm;
 mod reduce;
 mod rope;
 
+pub use attention::{cached_attention, AttentionDims};
 pub use broadcast::{
     broadcast_index, broadcast_shape, broadcast_shapes, contiguous_strides, for_each_index, numel,
 };
@@ -33,7 +35,7 @@ pub use layout::{concat, gather, permute, slice};
 pub use matmul::matmul;
 pub use norm::{layernorm, norm, rmsnorm, softmax};
 pub use reduce::{argmax, reduce};
-pub use rope::rope;
+pub use rope::{qkv_rope, rope, QkvRopeDims};
 
 /// Rounds every value to the nearest `f16` and back to `f32`.
 ///

@@ -22,6 +22,11 @@ pub fn set_poison_outputs(enabled: bool) {
     POISON_OUTPUTS.store(enabled, Ordering::Relaxed);
 }
 
+/// Whether [`set_poison_outputs`] is on.
+pub(crate) fn poison_outputs_enabled() -> bool {
+    POISON_OUTPUTS.load(Ordering::Relaxed)
+}
+
 /// A cheap handle to an n-dimensional array on a device. Clones share storage;
 /// views (reshape, permute, slice, broadcast) share storage with new strides.
 #[derive(Clone)]

@@ -83,8 +83,9 @@ pub(crate) fn choose<V: Clone>(
     if candidates.len() <= 1 {
         return candidates.first().cloned().unwrap_or(fallback);
     }
-    // The recording null device runs nothing: nothing to measure or look up.
-    if device.adapter().backend == "null" {
+    // Only devices that run WGSL programs have kernels to measure: the null
+    // device records them without running, the CPU backend runs none.
+    if device.adapter().features.execution != tessera_hal::Execution::WgslPrograms {
         return fallback;
     }
     if let Some(recorded) = with_table(device, |t| t.get(class).map(str::to_string)) {

@@ -11,7 +11,6 @@ use super::ops::{
 use super::record::Record;
 use clap::Args;
 use std::time::Instant;
-use tessera_hal::AdapterType;
 
 /// Arguments of `tessera bench suite`.
 #[derive(Args, Debug, Clone)]
@@ -76,7 +75,7 @@ pub fn run(args: &SuiteArgs) -> Result<(), Box<dyn std::error::Error>> {
     let gpu = match args.sizes.as_str() {
         "gpu" => true,
         "software" => false,
-        "auto" => adapter.device_type != AdapterType::Cpu,
+        "auto" => !adapter.features.host_memory,
         other => return Err(format!("--sizes {other:?}: expected gpu, software or auto").into()),
     };
     let h100 = adapter.name.contains("H100");

@@ -1,0 +1,103 @@
+//! The op conformance suite, generated from the op declarations
+//! ([`crate::ops::DECLARATIONS`]): for every op, every dtype it takes and the
+//! device offers, and every adapter, fresh random inputs of odd shapes run
+//! through the op and are compared with its reference under the op's named
+//! tolerance. The integration test `tests/conformance.rs` asserts it passes;
+//! `tessera conformance` writes the table as `docs/CONFORMANCE.md`.
+//!
+//! Rules of this module:
+//! - Cases draw their inputs from [`Cases`] (seeded; the seed is in every
+//!   failure), never from zeros or ones alone, and outputs are poisoned
+//!   (NaN-filled) before each run while the suite runs.
+//! - An op error in a case is a failure of that row, never a panic.
+
+mod attention;
+mod cases;
+mod elementwise;
+mod layout;
+mod matmul;
+mod rowwise;
+mod table;
+mod tolerance;
+
+pub(crate) use attention::{cached_attention, qkv_rope, rope};
+pub(crate) use elementwise::{affine, binary, unary, where_select};
+pub(crate) use layout::{cast, concat, copy, gather};
+pub(crate) use matmul::{matmul, matmul_quant_t, quant_gather};
+pub(crate) use rowwise::{argmax, layer_norm, reduce, rms_norm, softmax};
+
+pub use cases::{CaseReport, Cases};
+pub use table::markdown_table;
+pub use tolerance::{compare, Comparison, Tolerance};
+
+use crate::ops::OpDeclaration;
+use std::sync::Arc;
+use tessera_hal::Device;
+use tessera_kernels::DType;
+
+/// One row of the conformance table: an op on an adapter in one dtype.
+#[derive(Clone, Debug)]
+pub struct ConformanceRow {
+    /// The op's name.
+    pub op: &'static str,
+    /// The dtype of its float operands.
+    pub dtype: DType,
+    /// The adapter's one-line summary.
+    pub adapter: String,
+    /// What the cases found.
+    pub report: CaseReport,
+    /// The op failed with an error (not a wrong value), if it did.
+    pub error: Option<String>,
+}
+
+impl ConformanceRow {
+    /// Whether every check passed and nothing failed with an error.
+    pub fn passed(&self) -> bool {
+        self.error.is_none() && self.report.failures.is_empty() && self.report.checks > 0
+    }
+}
+
+/// The dtypes of `op` that `device` runs (f16 needs `shader-f16`).
+pub fn dtypes_for(op: &OpDeclaration, device: &Arc<dyn Device>) -> Vec<DType> {
+    op.dtypes
+        .iter()
+        .copied()
+        .filter(|&d| d != DType::F16 || device.adapter().features.shader_f16)
+        .collect()
+}
+
+/// Run the cases of `op` on `device` in `dtype`, drawing from `seed`, with
+/// output poisoning on for the duration.
+pub fn run_op(
+    op: &OpDeclaration,
+    device: &Arc<dyn Device>,
+    dtype: DType,
+    seed: u64,
+) -> ConformanceRow {
+    let was_poisoning = crate::tensor::poison_outputs_enabled();
+    crate::set_poison_outputs(true);
+    let mut cases = Cases::new(device, dtype, op.name, seed);
+    let error = (op.conformance)(&mut cases)
+        .err()
+        .map(|e| format!("{e} (seed {seed})"));
+    crate::set_poison_outputs(was_poisoning);
+    ConformanceRow {
+        op: op.name,
+        dtype,
+        adapter: device.adapter().summary(),
+        report: cases.into_report(),
+        error,
+    }
+}
+
+/// Every op in every dtype `device` runs.
+pub fn run_all(device: &Arc<dyn Device>, seed: u64) -> Vec<ConformanceRow> {
+    crate::ops::DECLARATIONS
+        .iter()
+        .flat_map(|op| {
+            dtypes_for(op, device)
+                .into_iter()
+                .map(move |dtype| run_op(op, device, dtype, seed))
+        })
+        .collect()
+}
