@@ -17,12 +17,18 @@ struct Variant {
     params_size: usize,
 }
 
-/// Every variant of every spec type, and the spec types' short names.
-fn all_variants() -> (Vec<Variant>, Vec<&'static str>) {
-    struct Collect(Vec<Variant>, Vec<&'static str>);
+/// The last segment of a type's path.
+fn short_name<T>() -> &'static str {
+    type_name::<T>().rsplit("::").next().unwrap()
+}
+
+/// Every variant of every spec type, and the spec types' and their parameter
+/// types' short names.
+fn all_variants() -> (Vec<Variant>, Vec<&'static str>, BTreeSet<&'static str>) {
+    struct Collect(Vec<Variant>, Vec<&'static str>, BTreeSet<&'static str>);
     impl SpecVisitor for Collect {
         fn visit<S: KernelSpec>(&mut self) {
-            let name = type_name::<S>().rsplit("::").next().unwrap();
+            let name = short_name::<S>();
             let all = S::all();
             assert!(!all.is_empty(), "{name} has no variants");
             for spec in all {
@@ -36,16 +42,17 @@ fn all_variants() -> (Vec<Variant>, Vec<&'static str>) {
                 });
             }
             self.1.push(name);
+            self.2.insert(short_name::<S::Params>());
         }
     }
-    let mut collect = Collect(Vec::new(), Vec::new());
+    let mut collect = Collect(Vec::new(), Vec::new(), BTreeSet::new());
     for_each_spec_type(&mut collect);
-    (collect.0, collect.1)
+    (collect.0, collect.1, collect.2)
 }
 
 #[test]
 fn every_kernel_validates_and_mirrors_its_params() {
-    let (variants, _) = all_variants();
+    let (variants, ..) = all_variants();
     let mut keys = HashSet::new();
     for v in &variants {
         assert!(keys.insert(&v.source.key), "duplicate key {}", v.source.key);
@@ -78,7 +85,7 @@ fn every_kernel_validates_and_mirrors_its_params() {
 
 #[test]
 fn all_kernel_sources_lists_every_variant() {
-    let (variants, names) = all_variants();
+    let (variants, names, _) = all_variants();
     let sources = all_kernel_sources();
     assert_eq!(sources.len(), variants.len());
     assert!(sources.iter().zip(&variants).all(|(s, v)| *s == v.source));
@@ -91,20 +98,20 @@ fn all_kernel_sources_lists_every_variant() {
     assert!(sources.iter().all(|s| s.entry == "main"));
 }
 
-/// The names of the `pub struct ...Spec` types in the crate's sources.
-fn spec_types_in_sources() -> BTreeSet<String> {
+/// The names that follow `marker` in the crate's sources and end in `suffix`.
+fn names_in_sources(marker: &str, suffix: &str) -> BTreeSet<String> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
     let mut names = BTreeSet::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "rs") {
             let text = std::fs::read_to_string(&path).unwrap();
-            for rest in text.split("pub struct ").skip(1) {
+            for rest in text.split(marker).skip(1) {
                 let name: String = rest
                     .chars()
                     .take_while(|c| c.is_alphanumeric() || *c == '_')
                     .collect();
-                if name.ends_with("Spec") {
+                if name.ends_with(suffix) {
                     names.insert(name);
                 }
             }
@@ -114,9 +121,11 @@ fn spec_types_in_sources() -> BTreeSet<String> {
 }
 
 #[test]
-fn every_spec_type_is_registered() {
-    let (_, names) = all_variants();
+fn every_spec_and_params_type_is_registered() {
+    let (_, names, params) = all_variants();
     let registered: BTreeSet<String> = names.iter().map(|n| n.to_string()).collect();
     assert_eq!(registered.len(), names.len(), "a spec type is listed twice");
-    assert_eq!(registered, spec_types_in_sources());
+    assert_eq!(registered, names_in_sources("pub struct ", "Spec"));
+    let params: BTreeSet<String> = params.iter().map(|n| n.to_string()).collect();
+    assert_eq!(params, names_in_sources("uniform_params!(", "Params"));
 }
