@@ -1,9 +1,9 @@
 //! Data movement kernels: strided copy, dtype cast, gather (embedding lookup).
 
-use crate::assemble::{linear_kernel, DEFAULT_WG};
-use crate::float_math::max_rank_const;
+use crate::assemble::{linear_kernel, strided_helpers, Binding, DEFAULT_WG};
 use crate::grid::MAX_RANK;
-use crate::{dtype_header, BindingKind, DType, KernelSource};
+use crate::params::uniform_params;
+use crate::{dtype_header, DType, KernelSource};
 
 const COPY: &str = include_str!("wgsl/copy.wgsl");
 const CAST: &str = include_str!("wgsl/cast.wgsl");
@@ -29,6 +29,9 @@ pub struct CopyParams {
     pub out_strides: [u32; MAX_RANK],
 }
 
+uniform_params!(CopyParams = include_str!("wgsl/copy_params.wgsl");
+    n, rank, x_off, out_off, shape, x_strides, out_strides);
+
 /// Strided copy of any dtype. Bindings: x (read), out (write).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CopySpec {
@@ -39,15 +42,19 @@ pub struct CopySpec {
 impl CopySpec {
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
-        linear_kernel(
+        const BINDINGS: [Binding; 2] = [Binding::read("x", "T"), Binding::read_write("out", "T")];
+        linear_kernel::<CopyParams>(
             format!("copy/{}/wg{DEFAULT_WG}", self.dtype),
-            &format!("{}{}", dtype_header(self.dtype), max_rank_const()),
+            &format!("{}{}", dtype_header(self.dtype), strided_helpers()),
+            &BINDINGS,
             COPY,
-            vec![BindingKind::ReadOnly, BindingKind::ReadWrite],
-            std::mem::size_of::<CopyParams>(),
-            DEFAULT_WG,
             self.dtype == DType::F16,
         )
+    }
+
+    /// Every variant: every dtype.
+    pub fn all() -> Vec<CopySpec> {
+        DType::ALL.map(|dtype| CopySpec { dtype }).to_vec()
     }
 }
 
@@ -64,6 +71,8 @@ pub struct CastParams {
     /// Padding.
     pub pad0: u32,
 }
+
+uniform_params!(CastParams = include_str!("wgsl/range_params.wgsl"); n, x_off, y_off, pad0);
 
 /// Convert between dtypes (float to int truncates toward zero, saturating).
 /// Bindings: x (read, `from`), y (write, `to`).
@@ -85,15 +94,23 @@ impl CastSpec {
             self.from.wgsl_name(),
             self.to.wgsl_name()
         );
-        linear_kernel(
+        const BINDINGS: [Binding; 2] = [Binding::read("x", "S"), Binding::read_write("y", "D")];
+        linear_kernel::<CastParams>(
             format!("cast/{}/{}/wg{DEFAULT_WG}", self.from, self.to),
             &header,
+            &BINDINGS,
             CAST,
-            vec![BindingKind::ReadOnly, BindingKind::ReadWrite],
-            std::mem::size_of::<CastParams>(),
-            DEFAULT_WG,
             needs_f16,
         )
+    }
+
+    /// Every variant: every pair of distinct dtypes.
+    pub fn all() -> Vec<CastSpec> {
+        DType::ALL
+            .into_iter()
+            .flat_map(|from| DType::ALL.map(|to| CastSpec { from, to }))
+            .filter(|c| c.from != c.to)
+            .collect()
     }
 }
 
@@ -116,6 +133,9 @@ pub struct GatherParams {
     /// Padding.
     pub pad: [u32; 2],
 }
+
+uniform_params!(GatherParams = include_str!("wgsl/gather_params.wgsl");
+    n, cols, rows, table_off, ids_off, out_off, pad);
 
 /// Row lookup `out[r] = table[ids[r]]`. Bindings: table (read), ids (read, u32 or
 /// i32), out (write).
@@ -142,59 +162,28 @@ impl GatherSpec {
             "u32"
         };
         let header = format!("{}alias I = {index};\n{check}", dtype_header(self.dtype));
-        linear_kernel(
+        const BINDINGS: [Binding; 3] = [
+            Binding::read("table", "T"),
+            Binding::read("ids", "I"),
+            Binding::read_write("out", "T"),
+        ];
+        linear_kernel::<GatherParams>(
             format!("gather/{}/{index}/wg{DEFAULT_WG}", self.dtype),
             &header,
+            &BINDINGS,
             GATHER,
-            vec![
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadWrite,
-            ],
-            std::mem::size_of::<GatherParams>(),
-            DEFAULT_WG,
             self.dtype == DType::F16,
         )
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::naga_check::check_kernel;
-    use std::collections::HashSet;
-
-    #[test]
-    fn every_data_movement_variant_validates() {
-        let all = [DType::F32, DType::F16, DType::I32, DType::U32];
-        let mut sources: Vec<KernelSource> = all
-            .iter()
-            .map(|&dtype| CopySpec { dtype }.render())
-            .collect();
-        for from in all {
-            for to in all {
-                if from != to {
-                    sources.push(CastSpec { from, to }.render());
-                }
-            }
-        }
-        for dtype in [DType::F32, DType::F16] {
-            for index_dtype in [DType::U32, DType::I32] {
-                sources.push(GatherSpec { dtype, index_dtype }.render());
-            }
-        }
-        let mut keys = HashSet::new();
-        for src in sources {
-            check_kernel(&src);
-            assert!(keys.insert(src.key.clone()), "duplicate key {}", src.key);
-        }
-        for size in [
-            std::mem::size_of::<CopyParams>(),
-            std::mem::size_of::<CastParams>(),
-            std::mem::size_of::<GatherParams>(),
-        ] {
-            assert_eq!(size % 16, 0);
-        }
+    /// Every variant: f32 and f16 tables, u32 and i32 ids.
+    pub fn all() -> Vec<GatherSpec> {
+        DType::FLOATS
+            .into_iter()
+            .flat_map(|dtype| {
+                [DType::U32, DType::I32].map(|index_dtype| GatherSpec { dtype, index_dtype })
+            })
+            .collect()
     }
 }
 
@@ -212,6 +201,8 @@ pub struct CopyVec4Params {
     pub pad0: u32,
 }
 
+uniform_params!(CopyVec4Params = include_str!("wgsl/range_params.wgsl"); n, x_off, y_off, pad0);
+
 /// Bit-exact copy of a contiguous, vec4-aligned range: one vec4 per thread.
 /// Bindings: x (read), y (write). Grid: [`crate::elementwise_workgroups`] of `n / 4`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -223,29 +214,21 @@ pub struct CopyVec4Spec {
 impl CopyVec4Spec {
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
-        linear_kernel(
+        const BINDINGS: [Binding; 2] = [
+            Binding::read("x", "vec4<T>"),
+            Binding::read_write("y", "vec4<T>"),
+        ];
+        linear_kernel::<CopyVec4Params>(
             format!("copy_vec4/{}", self.dtype),
             &dtype_header(self.dtype),
+            &BINDINGS,
             include_str!("wgsl/copy_vec4.wgsl"),
-            vec![BindingKind::ReadOnly, BindingKind::ReadWrite],
-            std::mem::size_of::<CopyVec4Params>(),
-            DEFAULT_WG,
             self.dtype == DType::F16,
         )
     }
-}
 
-#[cfg(test)]
-mod copy_vec4_tests {
-    use super::*;
-    use crate::naga_check::check_kernel;
-
-    #[test]
-    fn copy_vec4_validates_for_every_dtype() {
-        for dtype in [DType::F32, DType::F16, DType::I32, DType::U32] {
-            let src = CopyVec4Spec { dtype }.render();
-            check_kernel(&src);
-            assert_eq!(src.key, format!("copy_vec4/{dtype}"));
-        }
+    /// Every variant: every dtype.
+    pub fn all() -> Vec<CopyVec4Spec> {
+        DType::ALL.map(|dtype| CopyVec4Spec { dtype }).to_vec()
     }
 }

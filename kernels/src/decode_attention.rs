@@ -4,9 +4,11 @@
 //! `wgsl/decode_attention.wgsl` and `wgsl/decode_attention_combine.wgsl`
 //! document the layouts and the host's checks.
 
-use crate::assemble::fixed_kernel;
+use crate::assemble::{fixed_kernel, Binding};
 use crate::grid::grid_for_workgroups;
-use crate::{dtype_header, BindingKind, DType, KernelSource};
+use crate::params::uniform_params;
+use crate::rowwise::ROW_COMMON;
+use crate::{dtype_header, DType, KernelSource};
 
 /// Threads per workgroup of [`DecodeAttentionSpec`].
 pub const DECODE_ATTENTION_WG: u32 = 64;
@@ -43,6 +45,9 @@ pub struct DecodeAttentionParams {
     pub pad: [u32; 2],
 }
 
+uniform_params!(DecodeAttentionParams = include_str!("wgsl/decode_attention_params.wgsl");
+    kv_heads, rows, s, past, head_dim, capacity, q_off, groups, splits, chunk, pad);
+
 /// Which kernel of the attention a [`DecodeAttentionSpec`] renders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DecodeAttentionStage {
@@ -55,6 +60,15 @@ pub enum DecodeAttentionStage {
     /// One workgroup per query row merging its ranges' partials. Bindings:
     /// partials (read), out (write), params.
     Combine,
+}
+
+impl DecodeAttentionStage {
+    /// Every stage.
+    pub const ALL: [DecodeAttentionStage; 3] = [
+        DecodeAttentionStage::Whole,
+        DecodeAttentionStage::Partial,
+        DecodeAttentionStage::Combine,
+    ];
 }
 
 /// The fused attention kernels; bindings per [`DecodeAttentionStage`], then
@@ -76,34 +90,47 @@ impl DecodeAttentionSpec {
             DecodeAttentionStage::Combine => ("decode_attention_combine", "T", false),
         };
         let header = format!(
-            "{}alias O = {out_type};\nconst PARTIAL: bool = {partial};\nconst WG: u32 = {DECODE_ATTENTION_WG}u;\n{}",
+            "{}alias O = {out_type};\nconst PARTIAL: bool = {partial};\nconst WG: u32 = {DECODE_ATTENTION_WG}u;\n",
             dtype_header(self.dtype),
-            include_str!("wgsl/decode_attention_params.wgsl")
         );
+        const ATTEND: [Binding; 4] = [
+            Binding::read("q", "T"),
+            Binding::read("keys", "T"),
+            Binding::read("values", "T"),
+            Binding::read_write("out", "O"),
+        ];
+        const COMBINE: [Binding; 2] = [
+            Binding::read("part", "f32"),
+            Binding::read_write("out", "T"),
+        ];
         let (body, bindings) = match self.stage {
             DecodeAttentionStage::Combine => (
-                include_str!("wgsl/decode_attention_combine.wgsl"),
-                vec![BindingKind::ReadOnly, BindingKind::ReadWrite],
+                include_str!("wgsl/decode_attention_combine.wgsl").to_string(),
+                &COMBINE[..],
             ),
             _ => (
-                include_str!("wgsl/decode_attention.wgsl"),
-                vec![
-                    BindingKind::ReadOnly,
-                    BindingKind::ReadOnly,
-                    BindingKind::ReadOnly,
-                    BindingKind::ReadWrite,
-                ],
+                format!("{ROW_COMMON}{}", include_str!("wgsl/decode_attention.wgsl")),
+                &ATTEND[..],
             ),
         };
-        fixed_kernel(
+        fixed_kernel::<DecodeAttentionParams>(
             format!("{name}/{}/wg{DECODE_ATTENTION_WG}", self.dtype),
             &header,
-            body,
             bindings,
-            std::mem::size_of::<DecodeAttentionParams>(),
+            &body,
             [DECODE_ATTENTION_WG, 1, 1],
             self.dtype == DType::F16,
         )
+    }
+
+    /// Every variant: each stage in f32 and f16.
+    pub fn all() -> Vec<DecodeAttentionSpec> {
+        DType::FLOATS
+            .into_iter()
+            .flat_map(|dtype| {
+                DecodeAttentionStage::ALL.map(|stage| DecodeAttentionSpec { dtype, stage })
+            })
+            .collect()
     }
 }
 
@@ -111,34 +138,4 @@ impl DecodeAttentionSpec {
 /// `None` beyond the dispatch limits.
 pub fn decode_attention_workgroups(groups: u64) -> Option<[u32; 3]> {
     grid_for_workgroups(groups)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::naga_check::check_kernel;
-
-    #[test]
-    fn every_decode_attention_variant_validates() {
-        let mut keys = std::collections::HashSet::new();
-        for dtype in [DType::F32, DType::F16] {
-            for stage in [
-                DecodeAttentionStage::Whole,
-                DecodeAttentionStage::Partial,
-                DecodeAttentionStage::Combine,
-            ] {
-                let src = DecodeAttentionSpec { dtype, stage }.render();
-                assert_eq!(src.workgroup, [DECODE_ATTENTION_WG, 1, 1]);
-                let bindings = if stage == DecodeAttentionStage::Combine {
-                    2
-                } else {
-                    4
-                };
-                assert_eq!(src.bindings.len(), bindings);
-                check_kernel(&src);
-                assert!(keys.insert(src.key.clone()));
-            }
-        }
-        assert_eq!(std::mem::size_of::<DecodeAttentionParams>() % 16, 0);
-    }
 }

@@ -16,6 +16,12 @@ pub enum DType {
 }
 
 impl DType {
+    /// Every element type.
+    pub const ALL: [DType; 4] = [DType::F32, DType::F16, DType::I32, DType::U32];
+
+    /// The float types, the storage types of the arithmetic kernels.
+    pub const FLOATS: [DType; 2] = [DType::F32, DType::F16];
+
     /// Size of one element in bytes.
     pub fn size_in_bytes(self) -> usize {
         match self {

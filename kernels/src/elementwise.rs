@@ -1,10 +1,11 @@
 //! Elementwise kernels: unary functions, scalar affine, broadcasting binary ops
 //! and where/select.
 
-use crate::assemble::{linear_kernel, DEFAULT_WG};
-use crate::float_math::{float_math, max_rank_const};
+use crate::assemble::{linear_kernel, strided_helpers, Binding, DEFAULT_WG};
+use crate::float_math::float_math;
 use crate::grid::{grid_for_items, MAX_RANK};
-use crate::{dtype_header, BinaryOp, BindingKind, DType, KernelSource, UnaryOp};
+use crate::params::uniform_params;
+use crate::{dtype_header, BinaryOp, DType, KernelSource, UnaryOp};
 
 const UNARY: &str = include_str!("wgsl/unary.wgsl");
 const BINARY: &str = include_str!("wgsl/binary.wgsl");
@@ -71,6 +72,21 @@ pub struct UnaryParams {
     pub pad1: [u32; 2],
 }
 
+uniform_params!(UnaryParams = include_str!("wgsl/unary_params.wgsl");
+    n, x_off, y_off, pad0, scale, bias, pad1);
+
+/// Bindings of the unary and affine kernels.
+const UNARY_BINDINGS: [Binding; 2] = [Binding::read("x", "T"), Binding::read_write("y", "T")];
+
+/// Bindings of the binary kernels (scalar and vec4: `elem` is `T` or `vec4<T>`).
+pub(crate) const fn binary_bindings(elem: &'static str) -> [Binding; 3] {
+    [
+        Binding::read("a", elem),
+        Binding::read("b", elem),
+        Binding::read_write("out", elem),
+    ]
+}
+
 /// `y = op(x)` elementwise. Bindings: x (read), y (write).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct UnarySpec {
@@ -90,6 +106,14 @@ impl UnarySpec {
             self.dtype,
         )
     }
+
+    /// Every variant: each op in f32 and f16.
+    pub fn all() -> Vec<UnarySpec> {
+        DType::FLOATS
+            .into_iter()
+            .flat_map(|dtype| UnaryOp::ALL.map(|op| UnarySpec { op, dtype }))
+            .collect()
+    }
 }
 
 /// `y = x * scale + bias` elementwise. Bindings: x (read), y (write).
@@ -108,16 +132,19 @@ impl AffineSpec {
         );
         unary_like(format!("affine/{}", self.dtype), &header, self.dtype)
     }
+
+    /// Every variant: f32 and f16.
+    pub fn all() -> Vec<AffineSpec> {
+        DType::FLOATS.map(|dtype| AffineSpec { dtype }).to_vec()
+    }
 }
 
 fn unary_like(key: String, header: &str, dtype: DType) -> KernelSource {
-    linear_kernel(
+    linear_kernel::<UnaryParams>(
         format!("{key}/wg{DEFAULT_WG}"),
         header,
+        &UNARY_BINDINGS,
         UNARY,
-        vec![BindingKind::ReadOnly, BindingKind::ReadWrite],
-        std::mem::size_of::<UnaryParams>(),
-        DEFAULT_WG,
         dtype == DType::F16,
     )
 }
@@ -151,6 +178,9 @@ pub struct BinaryParams {
     pub b_strides: [u32; MAX_RANK],
 }
 
+uniform_params!(BinaryParams = include_str!("wgsl/binary_params.wgsl");
+    n, rank, a_off, b_off, out_off, pad, shape, a_strides, b_strides);
+
 /// `out = op(a, b)` with numpy broadcasting. Bindings: a, b (read), out (write).
 ///
 /// `Pow` has C `powf` semantics (as Rust's `f32::powf`): `x^0 = 1`, `1^y = 1`,
@@ -170,22 +200,24 @@ impl BinarySpec {
         let header = format!(
             "{}{}{}",
             dtype_header(self.dtype),
-            max_rank_const(),
+            strided_helpers(),
             binary_snippet(self.op)
         );
-        linear_kernel(
+        linear_kernel::<BinaryParams>(
             format!("binary/{}/{}/wg{DEFAULT_WG}", self.op.name(), self.dtype),
             &header,
+            &binary_bindings("T"),
             BINARY,
-            vec![
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadWrite,
-            ],
-            std::mem::size_of::<BinaryParams>(),
-            DEFAULT_WG,
             self.dtype == DType::F16,
         )
+    }
+
+    /// Every variant: each op in f32 and f16.
+    pub fn all() -> Vec<BinarySpec> {
+        DType::FLOATS
+            .into_iter()
+            .flat_map(|dtype| BinaryOp::ALL.map(|op| BinarySpec { op, dtype }))
+            .collect()
     }
 }
 
@@ -217,6 +249,17 @@ pub struct WhereParams {
     pub b_strides: [u32; MAX_RANK],
 }
 
+uniform_params!(WhereParams = include_str!("wgsl/where_params.wgsl");
+    n, rank, c_off, a_off, b_off, out_off, pad, shape, c_strides, a_strides, b_strides);
+
+/// Bindings of the where kernel.
+const WHERE_BINDINGS: [Binding; 4] = [
+    Binding::read("cond", "u32"),
+    Binding::read("a", "T"),
+    Binding::read("b", "T"),
+    Binding::read_write("out", "T"),
+];
+
 /// `out = cond != 0 ? a : b` with broadcasting. Bindings: cond (u32), a, b (read), out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct WhereSpec {
@@ -227,51 +270,17 @@ pub struct WhereSpec {
 impl WhereSpec {
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
-        linear_kernel(
+        linear_kernel::<WhereParams>(
             format!("where/{}/wg{DEFAULT_WG}", self.dtype),
-            &format!("{}{}", dtype_header(self.dtype), max_rank_const()),
+            &format!("{}{}", dtype_header(self.dtype), strided_helpers()),
+            &WHERE_BINDINGS,
             WHERE,
-            vec![
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadWrite,
-            ],
-            std::mem::size_of::<WhereParams>(),
-            DEFAULT_WG,
             self.dtype == DType::F16,
         )
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::naga_check::check_kernel;
-    use std::collections::HashSet;
-
-    #[test]
-    fn every_elementwise_variant_validates() {
-        let mut keys = HashSet::new();
-        for dtype in [DType::F32, DType::F16] {
-            let mut sources = vec![AffineSpec { dtype }.render(), WhereSpec { dtype }.render()];
-            sources.extend(UnaryOp::ALL.map(|op| UnarySpec { op, dtype }.render()));
-            sources.extend(BinaryOp::ALL.map(|op| BinarySpec { op, dtype }.render()));
-            for src in sources {
-                check_kernel(&src);
-                assert!(keys.insert(src.key.clone()), "duplicate key {}", src.key);
-            }
-        }
-    }
-
-    #[test]
-    fn params_are_uniform_sized() {
-        for size in [
-            std::mem::size_of::<UnaryParams>(),
-            std::mem::size_of::<BinaryParams>(),
-            std::mem::size_of::<WhereParams>(),
-        ] {
-            assert_eq!(size % 16, 0);
-        }
+    /// Every variant: f32 and f16.
+    pub fn all() -> Vec<WhereSpec> {
+        DType::FLOATS.map(|dtype| WhereSpec { dtype }).to_vec()
     }
 }

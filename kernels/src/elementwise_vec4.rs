@@ -6,10 +6,11 @@
 //! (row broadcast) the repeated operand's period. The grid is
 //! [`elementwise_vec4_workgroups`]: one vec4 per thread, 2-D past 65535 workgroups.
 
-use crate::assemble::{linear_kernel, DEFAULT_WG};
-use crate::elementwise::{binary_snippet, unary_snippet};
+use crate::assemble::{linear_kernel, Binding, DEFAULT_WG};
+use crate::elementwise::{binary_bindings, binary_snippet, unary_snippet};
 use crate::grid::grid_for_items;
-use crate::{dtype_header, BinaryOp, BindingKind, DType, KernelSource, UnaryOp};
+use crate::params::uniform_params;
+use crate::{dtype_header, BinaryOp, DType, KernelSource, UnaryOp, UnaryParams};
 
 const UNARY_VEC4: &str = include_str!("wgsl/unary_vec4.wgsl");
 const BINARY_VEC4: &str = include_str!("wgsl/binary_vec4.wgsl");
@@ -76,6 +77,14 @@ impl UnaryVec4Spec {
             self.dtype,
         )
     }
+
+    /// Every variant: each op in f32 and f16.
+    pub fn all() -> Vec<UnaryVec4Spec> {
+        DType::FLOATS
+            .into_iter()
+            .flat_map(|dtype| UnaryOp::ALL.map(|op| UnaryVec4Spec { op, dtype }))
+            .collect()
+    }
 }
 
 /// `y = x * scale + bias` on vec4s. Parameters: [`crate::UnaryParams`]. Bindings: x, y.
@@ -94,16 +103,23 @@ impl AffineVec4Spec {
         );
         unary_vec4_like(format!("affine_vec4/{}", self.dtype), &header, self.dtype)
     }
+
+    /// Every variant: f32 and f16.
+    pub fn all() -> Vec<AffineVec4Spec> {
+        DType::FLOATS.map(|dtype| AffineVec4Spec { dtype }).to_vec()
+    }
 }
 
 fn unary_vec4_like(key: String, header: &str, dtype: DType) -> KernelSource {
-    linear_kernel(
+    const BINDINGS: [Binding; 2] = [
+        Binding::read("x", "vec4<T>"),
+        Binding::read_write("y", "vec4<T>"),
+    ];
+    linear_kernel::<UnaryParams>(
         format!("{key}/wg{DEFAULT_WG}"),
         header,
+        &BINDINGS,
         UNARY_VEC4,
-        vec![BindingKind::ReadOnly, BindingKind::ReadWrite],
-        std::mem::size_of::<crate::UnaryParams>(),
-        DEFAULT_WG,
         dtype == DType::F16,
     )
 }
@@ -128,6 +144,9 @@ pub struct BinaryVec4Params {
     pub pad: [u32; 2],
 }
 
+uniform_params!(BinaryVec4Params = include_str!("wgsl/binary_vec4_params.wgsl");
+    n, a_off, b_off, out_off, a_period, b_period, pad);
+
 /// How the operands of the vec4 binary kernel line up with the output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Vec4Layout {
@@ -140,6 +159,9 @@ pub enum Vec4Layout {
 }
 
 impl Vec4Layout {
+    /// Every layout.
+    pub const ALL: [Vec4Layout; 3] = [Vec4Layout::Same, Vec4Layout::RepeatA, Vec4Layout::RepeatB];
+
     fn name(self) -> &'static str {
         match self {
             Vec4Layout::Same => "same",
@@ -180,7 +202,7 @@ impl BinaryVec4Spec {
             dtype_header(self.dtype),
             binary_snippet(self.op)
         );
-        linear_kernel(
+        linear_kernel::<BinaryVec4Params>(
             format!(
                 "binary_vec4/{}/{}/{}/wg{DEFAULT_WG}",
                 self.op.name(),
@@ -188,42 +210,27 @@ impl BinaryVec4Spec {
                 self.layout.name()
             ),
             &header,
+            &binary_bindings("vec4<T>"),
             BINARY_VEC4,
-            vec![
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadWrite,
-            ],
-            std::mem::size_of::<BinaryVec4Params>(),
-            DEFAULT_WG,
             self.dtype == DType::F16,
         )
+    }
+
+    /// Every variant: each op in f32 and f16, in each layout.
+    pub fn all() -> Vec<BinaryVec4Spec> {
+        let mut all = Vec::new();
+        for dtype in DType::FLOATS {
+            for layout in Vec4Layout::ALL {
+                all.extend(BinaryOp::ALL.map(|op| BinaryVec4Spec { op, dtype, layout }));
+            }
+        }
+        all
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::naga_check::check_kernel;
-    use std::collections::HashSet;
-
-    #[test]
-    fn every_vec4_elementwise_variant_validates() {
-        let mut keys = HashSet::new();
-        for dtype in [DType::F32, DType::F16] {
-            let mut sources = vec![AffineVec4Spec { dtype }.render()];
-            sources.extend(UnaryOp::ALL.map(|op| UnaryVec4Spec { op, dtype }.render()));
-            for layout in [Vec4Layout::Same, Vec4Layout::RepeatA, Vec4Layout::RepeatB] {
-                sources
-                    .extend(BinaryOp::ALL.map(|op| BinaryVec4Spec { op, dtype, layout }.render()));
-            }
-            for src in sources {
-                check_kernel(&src);
-                assert!(keys.insert(src.key.clone()), "duplicate key {}", src.key);
-            }
-        }
-        assert_eq!(std::mem::size_of::<BinaryVec4Params>() % 16, 0);
-    }
 
     #[test]
     fn vec4_grid_and_fit() {

@@ -1,7 +1,5 @@
 //! Shared f32 helpers of the elementwise kernels (`wgsl/float_math.wgsl`) and the
-//! generated constant lines they need.
-
-use crate::grid::MAX_RANK;
+//! generated coefficient arrays they need.
 
 const FLOAT_MATH: &str = include_str!("wgsl/float_math.wgsl");
 
@@ -43,11 +41,6 @@ fn const_array(name: &str, values: &[f32]) -> String {
 /// `float_math.wgsl` (`erf_approx`, `tanh_safe`, `sigmoid_safe`, `pow_f32`).
 pub(crate) fn float_math() -> String {
     const_array("ERF_SMALL", &ERF_SMALL) + &const_array("ERF_LARGE", &ERF_LARGE) + FLOAT_MATH
-}
-
-/// The `const MAX_RANK` line of the strided kernels.
-pub(crate) fn max_rank_const() -> String {
-    format!("const MAX_RANK: u32 = {MAX_RANK}u;\n")
 }
 
 #[cfg(test)]

@@ -1,13 +1,12 @@
 //! Batched matrix multiply with strided operands: a tiled, register-blocked kernel
 //! in two tile sizes (64x64 for large outputs, 16x16 for small ones).
 
-use crate::assemble::fixed_kernel;
-use crate::grid::MAX_WORKGROUPS_PER_DIM;
-use crate::{dtype_header, BindingKind, DType, KernelSource};
+use crate::assemble::{fixed_kernel, Binding};
+use crate::grid::tile_grid;
+use crate::params::uniform_params;
+use crate::{dtype_header, DType, KernelSource};
 
 const GEMM_COMMON: &str = include_str!("wgsl/gemm_common.wgsl");
-/// The WGSL `Params` struct mirroring [`MatmulParams`], shared by every matmul kernel.
-pub(crate) const MATMUL_PARAMS_WGSL: &str = include_str!("wgsl/matmul_params.wgsl");
 const GEMM: &str = include_str!("wgsl/gemm.wgsl");
 const GEMM_4X4: &str = include_str!("wgsl/gemm_4x4.wgsl");
 const GEMM_8X8: &str = include_str!("wgsl/gemm_8x8.wgsl");
@@ -50,6 +49,23 @@ pub struct MatmulParams {
     pub pad2: u32,
 }
 
+uniform_params!(MatmulParams = include_str!("wgsl/matmul_params.wgsl");
+    m, n, k, batch, a_off, b_off, c_off, pad0, a_sb, a_sm, a_sk, pad1, b_sb, b_sk, b_sn, pad2);
+
+/// The bindings of every matmul kernel: a and b (read) and c (write), arrays
+/// of the given element types (`T` or `vec4<T>`).
+pub(crate) const fn matmul_bindings(
+    a: &'static str,
+    b: &'static str,
+    c: &'static str,
+) -> [Binding; 3] {
+    [
+        Binding::read("a", a),
+        Binding::read("b", b),
+        Binding::read_write("c", c),
+    ]
+}
+
 /// Output tile per workgroup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MatmulTile {
@@ -63,6 +79,9 @@ pub enum MatmulTile {
 }
 
 impl MatmulTile {
+    /// Every tile.
+    pub const ALL: [MatmulTile; 3] = [MatmulTile::Small, MatmulTile::Large, MatmulTile::LargeFat];
+
     fn per_thread(self) -> u32 {
         match self {
             MatmulTile::Small => 1,
@@ -115,16 +134,11 @@ impl MatmulSpec {
             MatmulTile::Large => ("tile64", [16, 16, 1]),
             MatmulTile::Small => ("tile16", [16, 16, 1]),
         };
-        fixed_kernel(
+        fixed_kernel::<MatmulParams>(
             format!("matmul/{}/{name}", self.dtype),
-            &format!("{header}{MATMUL_PARAMS_WGSL}{GEMM_COMMON}"),
+            &format!("{header}{GEMM_COMMON}"),
+            &matmul_bindings("T", "T", "T"),
             body,
-            vec![
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadWrite,
-            ],
-            std::mem::size_of::<MatmulParams>(),
             workgroup,
             self.dtype == DType::F16,
         )
@@ -134,30 +148,24 @@ impl MatmulSpec {
     /// a dimension exceeds the dispatch limit.
     pub fn workgroups(&self, m: usize, n: usize, batch: usize) -> Option<[u32; 3]> {
         let s = self.tile.size() as usize;
-        let grid = [n.div_ceil(s), m.div_ceil(s), batch];
-        if grid.iter().any(|&g| g > MAX_WORKGROUPS_PER_DIM as usize) {
-            return None;
-        }
-        Some(grid.map(|g| g as u32))
+        tile_grid((m, n, batch), s, s)
+    }
+
+    /// Every variant: each tile in f32 and f16.
+    pub fn all() -> Vec<MatmulSpec> {
+        DType::FLOATS
+            .into_iter()
+            .flat_map(|dtype| MatmulTile::ALL.map(|tile| MatmulSpec { dtype, tile }))
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::naga_check::check_kernel;
 
     #[test]
-    fn every_matmul_variant_validates() {
-        let mut keys = std::collections::HashSet::new();
-        for dtype in [DType::F32, DType::F16] {
-            for tile in [MatmulTile::Small, MatmulTile::Large, MatmulTile::LargeFat] {
-                let src = MatmulSpec { dtype, tile }.render();
-                check_kernel(&src);
-                assert!(keys.insert(src.key.clone()));
-            }
-        }
-        assert_eq!(std::mem::size_of::<MatmulParams>() % 16, 0);
+    fn matmul_grid() {
         let spec = MatmulSpec {
             dtype: DType::F32,
             tile: MatmulTile::Large,

@@ -23,10 +23,13 @@
 //! `batch * m * n` elements; workgroup-memory indices are below the array sizes by
 //! construction (thread ids are below the workgroup size).
 
-use crate::gemm::{MatmulParams, MATMUL_PARAMS_WGSL};
-use crate::grid::MAX_WORKGROUPS_PER_DIM;
-use crate::{BindingKind, DType, KernelSource};
-use std::fmt::Write;
+use crate::assemble::fixed_kernel;
+use crate::gemm::{matmul_bindings, MatmulParams};
+use crate::grid::tile_grid;
+use crate::{dtype_header, DType, KernelSource};
+
+#[path = "gemm_blocked_body.rs"]
+mod body;
 
 /// Tile shape of one blocked kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -246,252 +249,59 @@ impl BlockedMatmulSpec {
 
     /// Workgroup grid: x over column tiles, y over row tiles, z over the batch.
     pub fn workgroups(&self, m: usize, n: usize, batch: usize) -> Option<[u32; 3]> {
-        let grid = [
-            n.div_ceil(self.config.bn as usize),
-            m.div_ceil(self.config.bm as usize),
-            batch,
-        ];
-        if grid.iter().any(|&g| g > MAX_WORKGROUPS_PER_DIM as usize) {
-            return None;
-        }
-        Some(grid.map(|g| g as u32))
+        tile_grid(
+            (m, n, batch),
+            self.config.bm as usize,
+            self.config.bn as usize,
+        )
     }
 
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
         let c = self.config;
-        let wgsl = render_wgsl(self);
         KernelSource {
-            key: self.key(),
-            wgsl,
-            entry: "main",
-            bindings: vec![
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadWrite,
-            ],
-            params_size: std::mem::size_of::<MatmulParams>() as u32,
-            overrides: Vec::new(),
-            workgroup: [c.bn / c.tn, c.bm / c.tm, 1],
-            needs_f16: self.dtype == DType::F16,
             unchecked_ok: !self.checked,
+            ..fixed_kernel::<MatmulParams>(
+                self.key(),
+                &dtype_header(self.dtype),
+                &matmul_bindings("vec4<T>", "vec4<T>", "vec4<T>"),
+                &body::blocked_body(self),
+                [c.bn / c.tn, c.bm / c.tm, 1],
+                self.dtype == DType::F16,
+            )
         }
     }
-}
 
-fn render_wgsl(spec: &BlockedMatmulSpec) -> String {
-    let c = spec.config;
-    let (bm4, bn4) = (c.bm / 4, c.bn / 4);
-    let threads = c.threads();
-    let (tm4, tn4) = (c.tm / 4, c.tn / 4);
-    let mut s = String::new();
-    if spec.dtype == DType::F16 {
-        s.push_str("enable f16;\nalias T = f16;\n");
-    } else {
-        s.push_str("alias T = f32;\n");
-    }
-    s.push_str(MATMUL_PARAMS_WGSL);
-    s.push_str(
-        "@group(0) @binding(0) var<storage, read> a: array<vec4<T>>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<T>>;
-@group(0) @binding(2) var<storage, read_write> c: array<vec4<T>>;
-@group(0) @binding(3) var<uniform> p: Params;
-",
-    );
-    let _ = writeln!(
-        s,
-        "var<workgroup> a_tile: array<vec4<f32>, {}>; // [kk][row / 4]",
-        c.bk * bm4
-    );
-    let _ = writeln!(
-        s,
-        "var<workgroup> b_tile: array<vec4<f32>, {}>; // [kk][col / 4]",
-        c.bk * bn4
-    );
-    let _ = writeln!(
-        s,
-        "@compute @workgroup_size({}, {}, 1)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-        @builtin(local_invocation_index) t: u32) {{
-    let bz = wid.z;
-    let row0 = wid.y * {}u;
-    let col0 = wid.x * {}u;
-    let a_base = p.a_off + bz * p.a_sb;
-    let b_base = p.b_off + bz * p.b_sb;",
-        c.bn / c.tn,
-        c.bm / c.tm,
-        c.bm,
-        c.bn
-    );
-    if spec.checked {
-        // A workgroup past the batch count (never launched today) loads and stores nothing.
-        s.push_str("    let m = select(0u, p.m, bz < p.batch);\n");
-    }
-    for r in 0..c.tm {
-        for j in 0..tn4 {
-            let _ = writeln!(s, "    var acc{r}_{j} = vec4<f32>(0.0);");
-        }
-    }
-    let _ = writeln!(s, "    for (var k0 = 0u; k0 < p.k; k0 = k0 + {}u) {{", c.bk);
-    // Stage A.
-    let a_loads = c.bm * c.bk / 4 / threads;
-    for q in 0..a_loads {
-        let _ = writeln!(s, "        {{\n            let e = t + {}u;", q * threads);
-        match spec.a {
-            Contiguous::K => {
-                let bk4 = c.bk / 4;
-                let _ = writeln!(
-                    s,
-                    "            let row = e / {bk4}u;\n            let kq = (e % {bk4}u) * 4u;"
-                );
-                let cond = "row0 + row < m && k0 + kq < p.k";
-                let addr = "(a_base + (row0 + row) * p.a_sm + k0 + kq) / 4u";
-                load_vec(&mut s, "a", addr, cond, spec.checked);
-                for comp in 0..4 {
-                    let _ = writeln!(
-                        s,
-                        "            a_tile[(kq + {comp}u) * {bm4}u + row / 4u][row % 4u] = v[{comp}];"
-                    );
-                }
-            }
-            Contiguous::Outer => {
-                let _ = writeln!(
-                    s,
-                    "            let kk = e / {bm4}u;\n            let mq = (e % {bm4}u) * 4u;"
-                );
-                let cond = "row0 + mq < m && k0 + kk < p.k";
-                let addr = "(a_base + (k0 + kk) * p.a_sk + row0 + mq) / 4u";
-                load_vec(&mut s, "a", addr, cond, spec.checked);
-                s.push_str("            a_tile[e] = v;\n");
-            }
-        }
-        s.push_str("        }\n");
-    }
-    // Stage B.
-    let b_loads = c.bn * c.bk / 4 / threads;
-    for q in 0..b_loads {
-        let _ = writeln!(s, "        {{\n            let e = t + {}u;", q * threads);
-        match spec.b {
-            Contiguous::Outer => {
-                let _ = writeln!(
-                    s,
-                    "            let kk = e / {bn4}u;\n            let nq = (e % {bn4}u) * 4u;"
-                );
-                let cond = "k0 + kk < p.k && col0 + nq < p.n";
-                let addr = "(b_base + (k0 + kk) * p.b_sk + col0 + nq) / 4u";
-                load_vec(&mut s, "b", addr, cond, spec.checked);
-                s.push_str("            b_tile[e] = v;\n");
-            }
-            Contiguous::K => {
-                let bk4 = c.bk / 4;
-                let _ = writeln!(
-                    s,
-                    "            let col = e / {bk4}u;\n            let kq = (e % {bk4}u) * 4u;"
-                );
-                let cond = "col0 + col < p.n && k0 + kq < p.k";
-                let addr = "(b_base + (col0 + col) * p.b_sn + k0 + kq) / 4u";
-                load_vec(&mut s, "b", addr, cond, spec.checked);
-                for comp in 0..4 {
-                    let _ = writeln!(
-                        s,
-                        "            b_tile[(kq + {comp}u) * {bn4}u + col / 4u][col % 4u] = v[{comp}];"
-                    );
+    /// Every variant: each of [`BLOCKED_CONFIGS`] in f32 and f16, every
+    /// operand layout, checked and unchecked.
+    pub fn all() -> Vec<BlockedMatmulSpec> {
+        let sides = [Contiguous::K, Contiguous::Outer];
+        let mut all = Vec::new();
+        for config in BLOCKED_CONFIGS {
+            for dtype in DType::FLOATS {
+                for (a, b) in sides.into_iter().flat_map(|a| sides.map(|b| (a, b))) {
+                    all.extend([true, false].map(|checked| BlockedMatmulSpec {
+                        dtype,
+                        config,
+                        a,
+                        b,
+                        checked,
+                    }));
                 }
             }
         }
-        s.push_str("        }\n");
-    }
-    s.push_str("        workgroupBarrier();\n");
-    let _ = writeln!(
-        s,
-        "        for (var kk = 0u; kk < {}u; kk = kk + 1u) {{",
-        c.bk
-    );
-    for i in 0..tm4 {
-        let _ = writeln!(
-            s,
-            "            let a{i} = a_tile[kk * {bm4}u + lid.y * {tm4}u + {i}u];"
-        );
-    }
-    for j in 0..tn4 {
-        let _ = writeln!(
-            s,
-            "            let b{j} = b_tile[kk * {bn4}u + lid.x * {tn4}u + {j}u];"
-        );
-    }
-    let comps = ["x", "y", "z", "w"];
-    for r in 0..c.tm {
-        for j in 0..tn4 {
-            let _ = writeln!(
-                s,
-                "            acc{r}_{j} = fma(vec4<f32>(a{}.{}), b{j}, acc{r}_{j});",
-                r / 4,
-                comps[(r % 4) as usize]
-            );
-        }
-    }
-    s.push_str("        }\n        workgroupBarrier();\n    }\n");
-    // Store.
-    s.push_str("    let c_base = (p.c_off + bz * p.m * p.n) / 4u;\n    let n4 = p.n / 4u;\n");
-    let _ = writeln!(
-        s,
-        "    let r0 = row0 + lid.y * {}u;\n    let cq0 = (col0 + lid.x * {}u) / 4u;",
-        c.tm, c.tn
-    );
-    for r in 0..c.tm {
-        for j in 0..tn4 {
-            let store = format!("c[c_base + (r0 + {r}u) * n4 + cq0 + {j}u] = vec4<T>(acc{r}_{j});");
-            if spec.checked {
-                let _ = writeln!(s, "    if r0 + {r}u < m && cq0 + {j}u < n4 {{ {store} }}");
-            } else {
-                let _ = writeln!(s, "    {store}");
-            }
-        }
-    }
-    s.push_str("}\n");
-    s
-}
-
-/// `let v = vec4<f32>(...)` from `buf[addr]`, zero when `cond` fails (checked).
-fn load_vec(s: &mut String, buf: &str, addr: &str, cond: &str, checked: bool) {
-    if checked {
-        let _ = writeln!(
-            s,
-            "            var v = vec4<f32>(0.0);\n            if {cond} {{ v = vec4<f32>({buf}[{addr}]); }}"
-        );
-    } else {
-        let _ = writeln!(s, "            let v = vec4<f32>({buf}[{addr}]);");
+        all
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::naga_check::check_kernel;
 
     #[test]
-    fn every_blocked_variant_validates() {
-        let mut keys = std::collections::HashSet::new();
+    fn every_config_is_valid() {
         for config in BLOCKED_CONFIGS {
             assert!(config.is_valid(), "{config:?}");
-            for dtype in [DType::F32, DType::F16] {
-                for a in [Contiguous::K, Contiguous::Outer] {
-                    for b in [Contiguous::K, Contiguous::Outer] {
-                        for checked in [true, false] {
-                            let spec = BlockedMatmulSpec {
-                                dtype,
-                                config,
-                                a,
-                                b,
-                                checked,
-                            };
-                            let src = spec.render();
-                            check_kernel(&src);
-                            assert!(keys.insert(src.key.clone()));
-                        }
-                    }
-                }
-            }
         }
     }
 

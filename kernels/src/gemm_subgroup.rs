@@ -25,9 +25,10 @@
 //! flow is uniform (no early return, loop bounds from uniforms), as broadcasts
 //! require.
 
-use crate::gemm::{MatmulParams, MATMUL_PARAMS_WGSL};
-use crate::grid::MAX_WORKGROUPS_PER_DIM;
-use crate::{BindingKind, DType, KernelSource};
+use crate::assemble::fixed_kernel;
+use crate::gemm::{matmul_bindings, MatmulParams};
+use crate::grid::tile_grid;
+use crate::{dtype_header, DType, KernelSource};
 use std::fmt::Write;
 
 /// Lanes per workgroup: the subgroup the kernel assumes.
@@ -79,53 +80,75 @@ impl SubgroupMatmulSpec {
 
     /// Workgroup grid: x over 32-column groups, y over row groups, z over the batch.
     pub fn workgroups(&self, m: usize, n: usize, batch: usize) -> Option<[u32; 3]> {
-        let grid = [
-            n.div_ceil((4 * SUBGROUP_MATMUL_LANES * self.quads) as usize),
-            m.div_ceil(self.rows as usize),
-            batch,
-        ];
-        if grid.iter().any(|&g| g > MAX_WORKGROUPS_PER_DIM as usize) {
-            return None;
-        }
-        Some(grid.map(|g| g as u32))
+        tile_grid(
+            (m, n, batch),
+            self.rows as usize,
+            (4 * SUBGROUP_MATMUL_LANES * self.quads) as usize,
+        )
     }
 
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
+        let elem = |load: SubgroupLoad| match load {
+            SubgroupLoad::Scalar => "T",
+            _ => "vec4<T>",
+        };
         KernelSource {
-            key: self.key(),
-            wgsl: render_wgsl(self),
-            entry: "main",
-            bindings: vec![
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadWrite,
-            ],
-            params_size: std::mem::size_of::<MatmulParams>() as u32,
-            overrides: Vec::new(),
-            workgroup: [SUBGROUP_MATMUL_LANES, 1, 1],
-            needs_f16: self.dtype == DType::F16,
             unchecked_ok: true,
+            ..fixed_kernel::<MatmulParams>(
+                self.key(),
+                &dtype_header(self.dtype),
+                &matmul_bindings(elem(self.a), elem(self.b), "T"),
+                &render_body(self),
+                [SUBGROUP_MATMUL_LANES, 1, 1],
+                self.dtype == DType::F16,
+            )
         }
+    }
+
+    /// Whether the kernel needs subgroup operations: always.
+    pub fn needs_subgroups(&self) -> bool {
+        true
+    }
+
+    /// Every variant: f32 and f16, every valid tile (8 to 64 rows, 1 or 2
+    /// column quads), every load of A and of B.
+    pub fn all() -> Vec<SubgroupMatmulSpec> {
+        let loads = [
+            SubgroupLoad::Scalar,
+            SubgroupLoad::KVec4,
+            SubgroupLoad::OuterVec4,
+        ];
+        let mut all = Vec::new();
+        for dtype in DType::FLOATS {
+            for (rows, quads) in [8, 16, 32, 64].into_iter().flat_map(|r| [(r, 1), (r, 2)]) {
+                for (a, b) in loads.into_iter().flat_map(|a| loads.map(|b| (a, b))) {
+                    let spec = SubgroupMatmulSpec {
+                        dtype,
+                        rows,
+                        quads,
+                        a,
+                        b,
+                    };
+                    all.extend(spec.is_valid().then_some(spec));
+                }
+            }
+        }
+        all
     }
 }
 
-fn render_wgsl(spec: &SubgroupMatmulSpec) -> String {
+/// The kernel body after the header, parameters and bindings: `main`, with
+/// every accumulator its own variable.
+fn render_body(spec: &SubgroupMatmulSpec) -> String {
     let rows = spec.rows;
     let groups = rows / 8;
     let quads = spec.quads;
-    let elem = |vec: bool| if vec { "vec4<T>" } else { "T" };
     let comps = ["x", "y", "z", "w"];
     let mut s = String::new();
-    s.push_str(&crate::dtype_header(spec.dtype));
     let _ = write!(
         s,
-        "{MATMUL_PARAMS_WGSL}@group(0) @binding(0) var<storage, read> a: array<{}>;
-@group(0) @binding(1) var<storage, read> b: array<{}>;
-@group(0) @binding(2) var<storage, read_write> c: array<T>;
-@group(0) @binding(3) var<uniform> p: Params;
-
-@compute @workgroup_size(8, 1, 1)
+        "@compute @workgroup_size(8, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(subgroup_invocation_id) lane: u32) {{
     let bz = wid.z;
@@ -133,9 +156,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     let b_base = p.b_off + bz * p.b_sb;
     let row0 = wid.y * {rows}u;
     let k_last = p.k - 1u;
-",
-        elem(spec.a != SubgroupLoad::Scalar),
-        elem(spec.b != SubgroupLoad::Scalar)
+"
     );
     for h in 0..quads {
         let _ = writeln!(
@@ -259,34 +280,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::naga_check::check_kernel_with;
 
     #[test]
-    fn every_subgroup_matmul_variant_validates() {
-        let mut keys = std::collections::HashSet::new();
-        for dtype in [DType::F32, DType::F16] {
-            for (rows, quads) in [(8, 1), (16, 1), (32, 1), (64, 1), (32, 2), (8, 2)] {
-                for a in [SubgroupLoad::Scalar, SubgroupLoad::KVec4] {
-                    for b in [
-                        SubgroupLoad::Scalar,
-                        SubgroupLoad::KVec4,
-                        SubgroupLoad::OuterVec4,
-                    ] {
-                        let spec = SubgroupMatmulSpec {
-                            dtype,
-                            rows,
-                            quads,
-                            a,
-                            b,
-                        };
-                        assert!(spec.is_valid());
-                        let src = spec.render();
-                        check_kernel_with(&src, true);
-                        assert!(keys.insert(src.key.clone()));
-                    }
-                }
-            }
-        }
+    fn subgroup_matmul_grid() {
         let spec = SubgroupMatmulSpec {
             dtype: DType::F32,
             rows: 16,

@@ -9,11 +9,10 @@
 //! take any strides. The design is documented at the top of each `gemv_*.wgsl`.
 
 use crate::assemble::fixed_kernel;
-use crate::gemm::MATMUL_PARAMS_WGSL;
-use crate::grid::MAX_WORKGROUPS_PER_DIM;
-use crate::{dtype_header, BindingKind, DType, KernelSource, MatmulParams};
+use crate::gemm::matmul_bindings;
+use crate::grid::tile_grid;
+use crate::{dtype_header, DType, KernelSource, MatmulParams};
 
-const GEMV_COMMON: &str = include_str!("wgsl/gemv_common.wgsl");
 const GEMV_K: &str = include_str!("wgsl/gemv_k.wgsl");
 const GEMV_N: &str = include_str!("wgsl/gemv_n.wgsl");
 const GEMV_K_SCALAR: &str = include_str!("wgsl/gemv_k_scalar.wgsl");
@@ -211,8 +210,7 @@ impl MatvecSpec {
             (MatvecLayout::NContiguous, MatvecLoad::Vec4) => ("T", "vec4<T>", GEMV_N_VEC4, GEMV_N),
         };
         let header = format!(
-            "{}alias AV = {a_elem};\nalias BV = {b_elem};\nconst ROWS: u32 = {}u;\n\
-             const WG: u32 = {}u;\nconst SPLIT: u32 = {}u;\n",
+            "{}const ROWS: u32 = {}u;\nconst WG: u32 = {}u;\nconst SPLIT: u32 = {}u;\n",
             dtype_header(self.dtype),
             self.rows,
             self.wg,
@@ -226,36 +224,53 @@ impl MatvecSpec {
             MatvecLoad::Scalar => "scalar",
             MatvecLoad::Vec4 => "vec4",
         };
-        fixed_kernel(
+        fixed_kernel::<MatmulParams>(
             format!(
                 "matvec/{}/{layout}/{load}/r{}/wg{}/s{}",
                 self.dtype, self.rows, self.wg, self.split
             ),
-            &format!("{header}{MATMUL_PARAMS_WGSL}{GEMV_COMMON}\n{loads}"),
+            &format!("{header}{loads}"),
+            &matmul_bindings(a_elem, b_elem, "T"),
             body,
-            vec![
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadWrite,
-            ],
-            std::mem::size_of::<MatmulParams>(),
             [self.wg, 1, 1],
             self.dtype == DType::F16,
         )
     }
 
+    /// Every variant: each layout and load in f32 and f16, 1 to
+    /// [`MATVEC_MAX_ROWS`] rows, workgroups of 32 to [`MATVEC_MAX_WG`] threads
+    /// (powers of two) and every split they allow. [`MatvecSpec::for_shape`]
+    /// picks among them; smaller workgroups are valid but never chosen.
+    pub fn all() -> Vec<MatvecSpec> {
+        let mut all = Vec::new();
+        for dtype in DType::FLOATS {
+            for variant in MatvecVariant::ALL {
+                for rows in 1..=MATVEC_MAX_ROWS {
+                    for wg in [32, 64, 128, MATVEC_MAX_WG] {
+                        let splits = (0..=wg.trailing_zeros()).map(|e| 1 << e);
+                        all.extend(splits.map(|split| MatvecSpec {
+                            dtype,
+                            layout: variant.layout,
+                            load: variant.load,
+                            rows,
+                            wg,
+                            split,
+                        }));
+                    }
+                }
+            }
+        }
+        all
+    }
+
     /// Grid: x over column groups, y over row groups, z over the batch; `None`
     /// when a dimension exceeds the dispatch limit.
     pub fn workgroups(&self, m: usize, n: usize, batch: usize) -> Option<[u32; 3]> {
-        let grid = [
-            n.div_ceil(self.columns_per_workgroup() as usize),
-            m.div_ceil(self.rows.max(1) as usize),
-            batch,
-        ];
-        if grid.iter().any(|&g| g > MAX_WORKGROUPS_PER_DIM as usize) {
-            return None;
-        }
-        Some(grid.map(|g| g as u32))
+        tile_grid(
+            (m, n, batch),
+            self.rows.max(1) as usize,
+            self.columns_per_workgroup() as usize,
+        )
     }
 }
 

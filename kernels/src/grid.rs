@@ -34,6 +34,20 @@ pub fn grid_for_items(items: u64, per_workgroup: u32) -> Option<[u32; 3]> {
     grid_for_workgroups(items.div_ceil(per_workgroup.max(1) as u64))
 }
 
+/// The grid of a tiled product: `[n / cols, m / rows, batch]` tiles, rounded up;
+/// `None` when a dimension exceeds the dispatch limit.
+pub(crate) fn tile_grid(
+    (m, n, batch): (usize, usize, usize),
+    rows: usize,
+    cols: usize,
+) -> Option<[u32; 3]> {
+    let grid = [n.div_ceil(cols), m.div_ceil(rows), batch];
+    if grid.iter().any(|&g| g > MAX_WORKGROUPS_PER_DIM as usize) {
+        return None;
+    }
+    Some(grid.map(|g| g as u32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,13 +8,21 @@
 //!   exceptions are the register-blocked and subgroup matmuls ([`BlockedMatmulSpec`],
 //!   [`SubgroupMatmulSpec`]), whose modules are generated line by line so their
 //!   accumulators are unrolled into registers.
-//! - Every variant a spec can render is validated by naga in this crate's unit tests.
+//! - Every spec type lists its variants ([`KernelSpec::all`]); the registry
+//!   ([`all_kernel_sources`]) chains them, and this crate's unit tests validate
+//!   every one with naga.
 //! - Storage may be f16; arithmetic and accumulation are always f32.
 //! - Kernels never read or write out of bounds: every access is guarded by a size
 //!   from the parameter uniform, unless the spec documents the host's proof.
 //! - Bindings: storage buffers at group 0, bindings 0..n in [`KernelSource::bindings`]
-//!   order, then the parameter uniform (a `#[repr(C)]` Pod struct mirrored in WGSL)
-//!   at binding n. Offsets in parameters are in elements, not bytes.
+//!   order, then the parameter uniform `p` at binding n. A spec's binding list
+//!   (name, access, element type) is their only description: the renderer
+//!   declares them, `.wgsl` bodies never do.
+//! - Parameters: a `#[repr(C)]` Pod struct per kernel family, mirrored by a
+//!   WGSL `struct Params` ([`UniformParams`]) that the tests lay out with naga
+//!   and compare with the host's. Offsets in parameters are in elements, not bytes.
+//! - Helpers used by several kernels (strided addressing, workgroup reductions,
+//!   the 2-D workgroup id) live in one shared `.wgsl` snippet each.
 //! - Large dispatches use the 2-D grid of [`grid`].
 //! - Fast variants (vec4 loads, subgroup reductions) sit beside the general
 //!   strided kernels, never replace them: [`RowVariant`] and
@@ -38,10 +46,12 @@ mod gemm_subgroup;
 mod gemv;
 pub mod grid;
 mod op_kinds;
+mod params;
 mod qgather;
 mod qgemm;
 mod qkv_rope;
 mod quant_format;
+mod registry;
 mod render_cache;
 mod rope;
 mod row_variant;
@@ -75,6 +85,7 @@ pub use gemv::{
     MatvecLayout, MatvecLoad, MatvecSpec, MatvecVariant, MATVEC_MAX_ROWS, MATVEC_MAX_WG,
 };
 pub use op_kinds::{BinaryOp, NormKind, ReduceOp, UnaryOp};
+pub use params::{ParamsField, UniformParams};
 pub use qgather::{QuantGatherParams, QuantGatherSpec};
 pub use qgemm::{
     quant_grid, QuantGrid, QuantKernel, QuantMatmulParams, QuantMatvecSpec, QuantTile,
@@ -83,6 +94,7 @@ pub use qgemm::{
 };
 pub use qkv_rope::{QkvRopeParams, QkvRopeSpec};
 pub use quant_format::{QuantFormat, QUANT_BLOCK_VALUES};
+pub use registry::all_kernel_sources;
 pub use render_cache::KernelSpec;
 pub use rope::{RopeParams, RopeSpec};
 pub use row_variant::{

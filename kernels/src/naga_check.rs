@@ -1,5 +1,7 @@
 //! Test-only: validate a rendered kernel with naga and translate it to SPIR-V
-//! (Vulkan) and GLSL ES 3.1 (GL), the two paths our CI adapters take.
+//! (Vulkan) and GLSL ES 3.1 (GL), the two paths our CI adapters take; check
+//! its bindings against the source's list and its parameter struct against
+//! the host's.
 //!
 //! Kernels are validated with exactly the capabilities they may rely on: f16
 //! only where the source says it needs `shader-f16`, subgroup operations only
@@ -8,7 +10,7 @@
 //! builtins without an `enable` directive (it rejects `enable subgroups;` as
 //! unimplemented); wgpu admits them when the device has `Features::SUBGROUP`.
 
-use crate::KernelSource;
+use crate::{BindingKind, DType, KernelSource, ParamsField};
 use naga::back::PipelineConstants;
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
@@ -23,13 +25,8 @@ pub fn check_kernel(src: &KernelSource) {
 /// subgroup kernel is only emitted as SPIR-V: our GL adapters have no subgroups,
 /// and the runtime never picks a subgroup variant there.
 pub fn check_kernel_with(src: &KernelSource, subgroups: bool) {
-    let module = naga::front::wgsl::parse_str(&src.wgsl).unwrap_or_else(|e| {
-        panic!(
-            "{}: WGSL parse error:\n{}",
-            src.key,
-            e.emit_to_string(&src.wgsl)
-        )
-    });
+    let module = parse(src);
+    check_bindings(src, &module);
     let mut caps = Capabilities::all();
     if !src.needs_f16 {
         caps -= Capabilities::SHADER_FLOAT16;
@@ -115,4 +112,140 @@ pub fn check_kernel_with(src: &KernelSource, subgroups: bool) {
             .write()
             .unwrap_or_else(|e| panic!("{}: GLSL emission failed: {e}", src.key));
     }
+}
+
+/// The naga module of `src`; panics with naga's message on a parse error.
+fn parse(src: &KernelSource) -> naga::Module {
+    naga::front::wgsl::parse_str(&src.wgsl).unwrap_or_else(|e| {
+        panic!(
+            "{}: WGSL parse error:\n{}",
+            src.key,
+            e.emit_to_string(&src.wgsl)
+        )
+    })
+}
+
+/// The module's resource bindings are the ones `src` lists: storage buffers
+/// at group 0, bindings `0..n` with the listed access, and the parameter
+/// uniform at binding `n` when the source has one.
+fn check_bindings(src: &KernelSource, module: &naga::Module) {
+    let mut found: Vec<(u32, Option<BindingKind>)> = Vec::new();
+    for (_, var) in module.global_variables.iter() {
+        let Some(binding) = &var.binding else {
+            continue;
+        };
+        assert_eq!(binding.group, 0, "{}: binding outside group 0", src.key);
+        let kind = match var.space {
+            naga::AddressSpace::Storage { access } => {
+                Some(if access.contains(naga::StorageAccess::STORE) {
+                    BindingKind::ReadWrite
+                } else {
+                    BindingKind::ReadOnly
+                })
+            }
+            naga::AddressSpace::Uniform => None,
+            other => panic!("{}: unexpected binding space {other:?}", src.key),
+        };
+        found.push((binding.binding, kind));
+    }
+    found.sort_by_key(|&(binding, _)| binding);
+    let mut want: Vec<(u32, Option<BindingKind>)> = (0..)
+        .zip(src.bindings.iter().map(|&kind| Some(kind)))
+        .collect();
+    if src.params_size > 0 {
+        want.push((src.bindings.len() as u32, None));
+    }
+    assert_eq!(
+        found, want,
+        "{}: bindings differ from the source's list",
+        src.key
+    );
+}
+
+/// The scalar type of a naga type, or of its elements.
+fn scalar_of(module: &naga::Module, ty: naga::Handle<naga::Type>) -> DType {
+    match module.types[ty].inner {
+        naga::TypeInner::Scalar(s) | naga::TypeInner::Vector { scalar: s, .. } => {
+            match (s.kind, s.width) {
+                (naga::ScalarKind::Uint, 4) => DType::U32,
+                (naga::ScalarKind::Sint, 4) => DType::I32,
+                (naga::ScalarKind::Float, 4) => DType::F32,
+                (naga::ScalarKind::Float, 2) => DType::F16,
+                other => panic!("unexpected scalar {other:?}"),
+            }
+        }
+        naga::TypeInner::Array { base, .. } => scalar_of(module, base),
+        ref other => panic!("unexpected member type {other:?}"),
+    }
+}
+
+/// The parameter struct of `src` (the type of its uniform), laid out by naga,
+/// has exactly the host's layout `fields` and size `size`: every field is
+/// mirrored by a member of the same name, offset, size and scalar type, and a
+/// padding field (`pad*`) may be mirrored by consecutive `pad*` members that
+/// cover it exactly.
+pub fn check_params_layout(src: &KernelSource, fields: &[ParamsField], size: usize) {
+    let module = parse(src);
+    let mut layouter = naga::proc::Layouter::default();
+    layouter
+        .update(module.to_ctx())
+        .unwrap_or_else(|e| panic!("{}: layout error: {e}", src.key));
+    let (_, uniform) = module
+        .global_variables
+        .iter()
+        .find(|(_, v)| v.space == naga::AddressSpace::Uniform)
+        .unwrap_or_else(|| panic!("{}: no parameter uniform", src.key));
+    let naga::TypeInner::Struct { members, .. } = &module.types[uniform.ty].inner else {
+        panic!("{}: the parameter uniform is not a struct", src.key);
+    };
+    let key = &src.key;
+    assert_eq!(
+        layouter[uniform.ty].size as usize, size,
+        "{key}: WGSL Params size differs from the host struct's"
+    );
+    // (name, offset, size, scalar) of each WGSL member.
+    let wgsl: Vec<(&str, usize, usize, DType)> = members
+        .iter()
+        .map(|m| {
+            (
+                m.name.as_deref().unwrap_or(""),
+                m.offset as usize,
+                layouter[m.ty].size as usize,
+                scalar_of(&module, m.ty),
+            )
+        })
+        .collect();
+    let mut next = 0;
+    for field in fields {
+        let end = field.offset + field.size;
+        let covering: Vec<_> = wgsl
+            .iter()
+            .filter(|m| m.1 >= field.offset && m.1 < end)
+            .collect();
+        let mut at = field.offset;
+        for &&(name, offset, member_size, scalar) in &covering {
+            assert_eq!(
+                offset, at,
+                "{key}: WGSL member {name} is not at {at} ({field:?})"
+            );
+            assert_eq!(
+                scalar, field.scalar,
+                "{key}: WGSL member {name} type ({field:?})"
+            );
+            let same = covering.len() == 1 && name == field.name;
+            let padding = name.starts_with("pad") && field.name.starts_with("pad");
+            assert!(
+                same || padding,
+                "{key}: WGSL member {name} mirrors {field:?}"
+            );
+            at += member_size;
+        }
+        assert_eq!(at, end, "{key}: WGSL members do not cover {field:?}");
+        next += covering.len();
+    }
+    assert_eq!(
+        next,
+        wgsl.len(),
+        "{key}: WGSL Params has members the host lacks"
+    );
 }

@@ -159,3 +159,16 @@ pub enum NormKind {
     /// `x / sqrt(mean(x^2) + eps) * w`
     Rms,
 }
+
+impl NormKind {
+    /// Both norms.
+    pub const ALL: [NormKind; 2] = [NormKind::Layer, NormKind::Rms];
+
+    /// Short lower-case name, used in kernel keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            NormKind::Layer => "layer",
+            NormKind::Rms => "rms",
+        }
+    }
+}

@@ -2,8 +2,9 @@
 //! quantized on the device ([`QuantFormat`] gives the layout): one thread per
 //! output value, dequantized to f32.
 
-use crate::assemble::{linear_kernel, DEFAULT_WG};
-use crate::{BindingKind, DType, KernelSource, QuantFormat};
+use crate::assemble::{linear_kernel, Binding, DEFAULT_WG};
+use crate::params::uniform_params;
+use crate::{DType, KernelSource, QuantFormat};
 
 const QGATHER: &str = include_str!("wgsl/qgather.wgsl");
 
@@ -26,6 +27,9 @@ pub struct QuantGatherParams {
     /// Padding.
     pub pad: [u32; 2],
 }
+
+uniform_params!(QuantGatherParams = include_str!("wgsl/qgather_params.wgsl");
+    n, cols, rows, blocks, ids_off, out_off, pad);
 
 /// `out[r] = dequantize(W[ids[r]])` as f32, 0 for ids outside the table.
 /// Bindings: qs, scales, ids (read; u32 or i32), out (write, f32), then the
@@ -52,19 +56,31 @@ impl QuantGatherSpec {
             ),
         };
         let header = format!("alias I = {index};\n{check}{}", self.format.wgsl());
-        linear_kernel(
+        const BINDINGS: [Binding; 4] = [
+            Binding::read("qs", "vec4<u32>"),
+            Binding::read("scales", "u32"),
+            Binding::read("ids", "I"),
+            Binding::read_write("out", "f32"),
+        ];
+        linear_kernel::<QuantGatherParams>(
             format!("qgather/{}/{index}/wg{DEFAULT_WG}", self.format),
             &header,
+            &BINDINGS,
             QGATHER,
-            vec![
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadWrite,
-            ],
-            std::mem::size_of::<QuantGatherParams>(),
-            DEFAULT_WG,
             false,
         )
+    }
+
+    /// Every variant: each format, u32 and i32 ids.
+    pub fn all() -> Vec<QuantGatherSpec> {
+        QuantFormat::ALL
+            .into_iter()
+            .flat_map(|format| {
+                [DType::U32, DType::I32].map(|index_dtype| QuantGatherSpec {
+                    format,
+                    index_dtype,
+                })
+            })
+            .collect()
     }
 }

@@ -25,11 +25,11 @@
 //! linearly over a 2-D grid ([`crate::grid`]), so no dimension cap applies to
 //! `n` or `m`.
 
-use crate::assemble::fixed_kernel;
+use crate::assemble::{fixed_kernel, Binding};
 use crate::grid::grid_for_workgroups;
-use crate::{dtype_header, BindingKind, DType, KernelSource, QuantFormat};
+use crate::params::uniform_params;
+use crate::{dtype_header, DType, KernelSource, QuantFormat};
 
-const Q_PARAMS: &str = include_str!("wgsl/q_params.wgsl");
 const QGEMV: &str = include_str!("wgsl/qgemv.wgsl");
 const QGEMV_SUBGROUP: &str = include_str!("wgsl/qgemv_subgroup.wgsl");
 const QGEMM: &str = include_str!("wgsl/qgemm.wgsl");
@@ -69,6 +69,17 @@ pub struct QuantMatmulParams {
     /// Workgroups with work ([`QuantGrid::groups`]).
     pub groups: u32,
 }
+
+uniform_params!(QuantMatmulParams = include_str!("wgsl/q_params.wgsl");
+    m, n, k, blocks, x_off, out_off, col_groups, groups);
+
+/// x, qs, scales (read), out (write): the bindings of every quantized matmul.
+const QUANT_BINDINGS: [Binding; 4] = [
+    Binding::read("x", "vec4<T>"),
+    Binding::read("qs", "vec4<u32>"),
+    Binding::read("scales", "u32"),
+    Binding::read_write("out", "T"),
+];
 
 /// Thread layout of the tiled kernel (both cover a [`QUANT_TILE`]² tile).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -227,15 +238,8 @@ impl QuantMatvecSpec {
     pub fn render(&self) -> KernelSource {
         assert!(self.is_valid(), "invalid quant matvec spec {self:?}");
         let epilogue = match self.residual {
-            false => {
-                "@group(0) @binding(4) var<uniform> p: Params;\n\
-                      fn epilogue(v: f32, i: u32) -> f32 { return v; }\n"
-            }
-            true => {
-                "@group(0) @binding(4) var<storage, read> residual: array<T>;\n\
-                     @group(0) @binding(5) var<uniform> p: Params;\n\
-                     fn epilogue(v: f32, i: u32) -> f32 { return v + f32(residual[i]); }\n"
-            }
+            false => "fn epilogue(v: f32, i: u32) -> f32 { return v; }\n",
+            true => "fn epilogue(v: f32, i: u32) -> f32 { return v + f32(residual[i]); }\n",
         };
         let header = format!(
             "{}const ROWS: u32 = {}u;\nconst WG: u32 = {}u;\nconst SPLIT: u32 = {}u;\n{epilogue}",
@@ -244,11 +248,9 @@ impl QuantMatvecSpec {
             self.wg,
             self.split
         );
-        let mut bindings = quant_bindings();
-        if self.residual {
-            bindings.push(BindingKind::ReadOnly);
-        }
-        fixed_kernel(
+        let residual = self.residual.then_some(Binding::read("residual", "T"));
+        let bindings: Vec<Binding> = QUANT_BINDINGS.into_iter().chain(residual).collect();
+        fixed_kernel::<QuantMatmulParams>(
             format!(
                 "qmatvec/{}/{}/r{}/wg{}/s{}{}{}",
                 self.format,
@@ -260,16 +262,51 @@ impl QuantMatvecSpec {
                 if self.subgroup_x { "/subgroup" } else { "" }
             ),
             &quant_header(&header, self.format),
+            &bindings,
             if self.subgroup_x {
                 QGEMV_SUBGROUP
             } else {
                 QGEMV
             },
-            bindings,
-            std::mem::size_of::<QuantMatmulParams>(),
             [self.wg, 1, 1],
             self.dtype == DType::F16,
         )
+    }
+
+    /// Whether the kernel needs subgroup operations (the software form).
+    pub fn needs_subgroups(&self) -> bool {
+        self.subgroup_x
+    }
+
+    /// Every variant [`QuantMatvecSpec::for_shape`] and
+    /// [`QuantMatvecSpec::software`] give: each format, f32 and f16, 1, 2, 4
+    /// or 8 rows, 256 lanes split 1 to 32 ways or the 64-lane software form,
+    /// with and without a residual.
+    pub fn all() -> Vec<QuantMatvecSpec> {
+        let mut all = Vec::new();
+        for format in QuantFormat::ALL {
+            for dtype in DType::FLOATS {
+                for rows in [1, 2, 4, 8] {
+                    for residual in [false, true] {
+                        let base = QuantMatvecSpec {
+                            format,
+                            dtype,
+                            rows,
+                            wg: QUANT_MATVEC_MAX_WG,
+                            split: 1,
+                            residual,
+                            subgroup_x: false,
+                        };
+                        all.extend((0..=5).map(|e| QuantMatvecSpec {
+                            split: 1 << e,
+                            ..base
+                        }));
+                        all.push(base.software());
+                    }
+                }
+            }
+        }
+        all
     }
 }
 
@@ -306,34 +343,40 @@ impl QuantTiledSpec {
             QuantTile::Wide => ("", QGEMM, [16, 16, 1]),
             QuantTile::Fat => ("fat", QGEMM_FAT, [8, 8, 1]),
         };
-        fixed_kernel(
+        fixed_kernel::<QuantMatmulParams>(
             format!(
                 "qmatmul/{}/{}/tile{QUANT_TILE}{name}",
                 self.format, self.dtype
             ),
             &quant_header(&dtype_header(self.dtype), self.format),
+            &QUANT_BINDINGS,
             body,
-            quant_bindings(),
-            std::mem::size_of::<QuantMatmulParams>(),
             workgroup,
             self.dtype == DType::F16,
         )
     }
+
+    /// Every variant: each format, f32 and f16, both tiles.
+    pub fn all() -> Vec<QuantTiledSpec> {
+        let mut all = Vec::new();
+        for format in QuantFormat::ALL {
+            for dtype in DType::FLOATS {
+                all.extend(
+                    [QuantTile::Wide, QuantTile::Fat].map(|tile| QuantTiledSpec {
+                        format,
+                        dtype,
+                        tile,
+                    }),
+                );
+            }
+        }
+        all
+    }
 }
 
-/// `header`, the parameter block, and the format's unpacking and scale lookup.
+/// `header` and the format's unpacking and scale lookup.
 fn quant_header(header: &str, format: QuantFormat) -> String {
-    format!("{header}{Q_PARAMS}{}", format.wgsl())
-}
-
-/// x, qs, scales (read), out (write).
-fn quant_bindings() -> Vec<BindingKind> {
-    vec![
-        BindingKind::ReadOnly,
-        BindingKind::ReadOnly,
-        BindingKind::ReadOnly,
-        BindingKind::ReadWrite,
-    ]
+    format!("{header}{}", format.wgsl())
 }
 
 /// The largest power of two `<= v` (1 for 0).

@@ -3,8 +3,9 @@
 //! and k, scale q, and write q in grouped-query order and k/v into the caches
 //! (`wgsl/qkv_rope.wgsl` documents the layouts).
 
-use crate::assemble::{linear_kernel, DEFAULT_WG};
-use crate::{dtype_header, BindingKind, DType, KernelSource};
+use crate::assemble::{linear_kernel, Binding, DEFAULT_WG};
+use crate::params::uniform_params;
+use crate::{dtype_header, DType, KernelSource};
 
 const QKV_ROPE: &str = include_str!("wgsl/qkv_rope.wgsl");
 
@@ -38,6 +39,9 @@ pub struct QkvRopeParams {
     pub pad: u32,
 }
 
+uniform_params!(QkvRopeParams = include_str!("wgsl/qkv_rope_params.wgsl");
+    n, heads, kv_heads, half, rows, pos0, positions, capacity, x_off, has_bias, q_scale, pad);
+
 /// The fused split + bias + rope + cache write. Bindings: x (read), bias
 /// (read; any buffer when there is none), cos table (read, f32), sin table
 /// (read, f32), q_out, keys, values (read-write), then [`QkvRopeParams`].
@@ -51,36 +55,26 @@ pub struct QkvRopeSpec {
 impl QkvRopeSpec {
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
-        linear_kernel(
+        const BINDINGS: [Binding; 7] = [
+            Binding::read("x", "T"),
+            Binding::read("bias", "T"),
+            Binding::read("cos_table", "f32"),
+            Binding::read("sin_table", "f32"),
+            Binding::read_write("q_out", "T"),
+            Binding::read_write("keys", "T"),
+            Binding::read_write("values", "T"),
+        ];
+        linear_kernel::<QkvRopeParams>(
             format!("qkv_rope/{}/wg{DEFAULT_WG}", self.dtype),
             &dtype_header(self.dtype),
+            &BINDINGS,
             QKV_ROPE,
-            vec![
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadWrite,
-                BindingKind::ReadWrite,
-                BindingKind::ReadWrite,
-            ],
-            std::mem::size_of::<QkvRopeParams>(),
-            DEFAULT_WG,
             self.dtype == DType::F16,
         )
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::naga_check::check_kernel;
-
-    #[test]
-    fn every_qkv_rope_variant_validates() {
-        for dtype in [DType::F32, DType::F16] {
-            check_kernel(&QkvRopeSpec { dtype }.render());
-        }
-        assert_eq!(std::mem::size_of::<QkvRopeParams>() % 16, 0);
+    /// Every variant: f32 and f16.
+    pub fn all() -> Vec<QkvRopeSpec> {
+        DType::FLOATS.map(|dtype| QkvRopeSpec { dtype }).to_vec()
     }
 }

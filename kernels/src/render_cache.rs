@@ -11,20 +11,32 @@
 //! so the cache holds one entry per distinct kernel, as the device's pipeline
 //! cache does.
 
-use crate::KernelSource;
+use crate::{KernelSource, UniformParams};
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// A kernel configuration that renders to WGSL.
-pub trait KernelSpec: Copy + Eq + Hash + Send + Sync + 'static {
+/// A kernel configuration that renders to WGSL. Every spec type of the crate
+/// implements it (see `registry.rs`), which ties it to its parameter uniform
+/// and lists its variants.
+pub trait KernelSpec: Copy + Eq + Hash + std::fmt::Debug + Send + Sync + 'static {
     /// What rendering gives: `Arc<KernelSource>`, or for specs that may name no
     /// kernel (RMS norm with a bias), `Option<Arc<KernelSource>>`.
-    type Rendered: Clone + Send + 'static;
+    type Rendered: Clone + Send + Into<Option<Arc<KernelSource>>> + 'static;
+
+    /// The parameter uniform the kernels of this spec bind.
+    type Params: UniformParams;
 
     /// Render the kernel now (the whole WGSL text).
     fn render_now(&self) -> Self::Rendered;
+
+    /// Every variant of this spec type: each dtype, tuning choice and flag it
+    /// renders. Each one renders a kernel.
+    fn all() -> Vec<Self>;
+
+    /// Whether the kernel needs subgroup operations on the adapter.
+    fn needs_subgroups(&self) -> bool;
 
     /// The rendering of this spec, rendered on first use and shared after.
     fn rendered(&self) -> Self::Rendered {
@@ -57,56 +69,6 @@ fn with_cache<S: KernelSpec, R>(f: impl FnOnce(&mut HashMap<S, S::Rendered>) -> 
         .expect("each cache is stored under its own spec type");
     f(cache)
 }
-
-/// Implement [`KernelSpec`] for specs whose inherent `render` builds the source
-/// (`always`) or may decline to (`optional`, returning `Option`).
-macro_rules! kernel_specs {
-    (always: $($spec:ty),* ; optional: $($opt:ty),* $(,)?) => {
-        $(impl KernelSpec for $spec {
-            type Rendered = Arc<KernelSource>;
-            fn render_now(&self) -> Arc<KernelSource> {
-                Arc::new(<$spec>::render(self))
-            }
-        })*
-        $(impl KernelSpec for $opt {
-            type Rendered = Option<Arc<KernelSource>>;
-            fn render_now(&self) -> Option<Arc<KernelSource>> {
-                <$opt>::render(self).map(Arc::new)
-            }
-        })*
-    };
-}
-
-kernel_specs!(
-    always:
-    crate::AffineSpec,
-    crate::AffineVec4Spec,
-    crate::BinarySpec,
-    crate::BinaryVec4Spec,
-    crate::BlockedMatmulSpec,
-    crate::CastSpec,
-    crate::CopySpec,
-    crate::CopyVec4Spec,
-    crate::DecodeAttentionSpec,
-    crate::GatherSpec,
-    crate::MatmulSpec,
-    crate::MatvecSpec,
-    crate::QkvRopeSpec,
-    crate::QuantGatherSpec,
-    crate::QuantMatvecSpec,
-    crate::QuantTiledSpec,
-    crate::ReduceSpec,
-    crate::RopeSpec,
-    crate::SoftmaxSpec,
-    crate::SoftmaxVec4Spec,
-    crate::SubgroupMatmulSpec,
-    crate::UnarySpec,
-    crate::UnaryVec4Spec,
-    crate::WhereSpec;
-    optional:
-    crate::NormSpec,
-    crate::NormVec4Spec,
-);
 
 #[cfg(test)]
 mod tests {

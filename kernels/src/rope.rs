@@ -1,8 +1,9 @@
 //! Rotary position embedding (RoPE) in the half-split layout used by Hugging
 //! Face's Llama and Qwen2 code, with cos/sin from host tables.
 
-use crate::assemble::{linear_kernel, DEFAULT_WG};
-use crate::{dtype_header, BindingKind, DType, KernelSource};
+use crate::assemble::{linear_kernel, Binding, DEFAULT_WG};
+use crate::params::uniform_params;
+use crate::{dtype_header, DType, KernelSource};
 
 const ROPE: &str = include_str!("wgsl/rope.wgsl");
 
@@ -28,6 +29,9 @@ pub struct RopeParams {
     pub scale: f32,
 }
 
+uniform_params!(RopeParams = include_str!("wgsl/rope_params.wgsl");
+    n, heads, half, pos0, positions, x_off, out_off, scale);
+
 /// RoPE over a contiguous `[rows, heads, 2 * half]` tensor. Bindings: x (read),
 /// cos table (read, f32), sin table (read, f32), out (write).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,32 +43,23 @@ pub struct RopeSpec {
 impl RopeSpec {
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
-        linear_kernel(
+        const BINDINGS: [Binding; 4] = [
+            Binding::read("x", "T"),
+            Binding::read("cos_table", "f32"),
+            Binding::read("sin_table", "f32"),
+            Binding::read_write("out", "T"),
+        ];
+        linear_kernel::<RopeParams>(
             format!("rope/{}/wg{DEFAULT_WG}", self.dtype),
             &dtype_header(self.dtype),
+            &BINDINGS,
             ROPE,
-            vec![
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadOnly,
-                BindingKind::ReadWrite,
-            ],
-            std::mem::size_of::<RopeParams>(),
-            DEFAULT_WG,
             self.dtype == DType::F16,
         )
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::naga_check::check_kernel;
-
-    #[test]
-    fn every_rope_variant_validates() {
-        for dtype in [DType::F32, DType::F16] {
-            check_kernel(&RopeSpec { dtype }.render());
-        }
+    /// Every variant: f32 and f16.
+    pub fn all() -> Vec<RopeSpec> {
+        DType::FLOATS.map(|dtype| RopeSpec { dtype }).to_vec()
     }
 }

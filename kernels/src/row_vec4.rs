@@ -8,30 +8,20 @@
 //! [`crate::row_vec4_fits`] for the row length and the x, y, weight and bias
 //! offsets (the softmax mask is read as scalars and needs no alignment), and
 //! must only render a subgroup variant for an adapter with subgroups.
-//!
-//! [`SoftmaxParams`]: crate::SoftmaxParams
-//! [`NormParams`]: crate::NormParams
 
-use crate::assemble::fixed_kernel;
+use crate::assemble::{fixed_kernel, Binding};
 use crate::row_variant::ROW_VEC4_PER_THREAD;
-use crate::rowwise::{wg_header, SOFTMAX_COMMON};
-use crate::{BindingKind, DType, KernelSource, NormKind};
+use crate::rowwise::{
+    norm_bindings, norm_forms, norm_key, row_choices, softmax_bindings, softmax_header, wg_header,
+    ROW_COMMON,
+};
+use crate::{DType, KernelSource, NormKind, NormParams, SoftmaxParams, UniformParams};
 
-const ROW_COMMON: &str = include_str!("wgsl/row_common.wgsl");
 const ROW_ENTRY: &str = include_str!("wgsl/row_entry.wgsl");
 const ROW_COMMON_SUBGROUP: &str = include_str!("wgsl/row_common_subgroup.wgsl");
 const ROW_VEC4_COMMON: &str = include_str!("wgsl/row_vec4_common.wgsl");
 const SOFTMAX_VEC4: &str = include_str!("wgsl/softmax_vec4.wgsl");
 const NORM_VEC4: &str = include_str!("wgsl/norm_vec4.wgsl");
-
-/// The reductions and entry point: tree (portable) or subgroup.
-fn reductions(subgroups: bool) -> String {
-    if subgroups {
-        ROW_COMMON_SUBGROUP.to_string()
-    } else {
-        format!("{ROW_COMMON}{ROW_ENTRY}")
-    }
-}
 
 fn header(dtype: DType, wg: u32) -> String {
     format!(
@@ -40,12 +30,34 @@ fn header(dtype: DType, wg: u32) -> String {
     )
 }
 
-fn reduction_name(subgroups: bool) -> &'static str {
-    if subgroups {
-        "sg"
+/// Every (storage type, workgroup size, subgroup reductions) the vec4 row
+/// kernels render.
+fn row_vec4_choices() -> impl Iterator<Item = (DType, u32, bool)> {
+    row_choices().flat_map(|(dtype, wg)| [false, true].map(|sg| (dtype, wg, sg)))
+}
+
+/// A vec4 row kernel: `header`, then the reductions and entry point (tree or
+/// subgroup) and the vec4 helpers, then `body`.
+fn row_vec4_kernel<P: UniformParams>(
+    key: String,
+    header: &str,
+    bindings: &[Binding],
+    body: &str,
+    (dtype, wg, subgroups): (DType, u32, bool),
+) -> KernelSource {
+    let (reductions, entry, name) = if subgroups {
+        (ROW_COMMON_SUBGROUP, "", "sg")
     } else {
-        "tree"
-    }
+        (ROW_COMMON, ROW_ENTRY, "tree")
+    };
+    fixed_kernel::<P>(
+        format!("{key}/{name}"),
+        &format!("{header}{reductions}{entry}{ROW_VEC4_COMMON}"),
+        bindings,
+        body,
+        [wg, 1, 1],
+        dtype == DType::F16,
+    )
 }
 
 /// Stable softmax along the last axis on vec4s, optionally of `x + mask`; rows
@@ -66,40 +78,44 @@ pub struct SoftmaxVec4Spec {
 impl SoftmaxVec4Spec {
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
-        let (decls, mask_fn, bindings) = if self.masked {
-            (
-                "@group(0) @binding(1) var<storage, read> mask: array<T>;\n@group(0) @binding(2) var<storage, read_write> y: array<vec4<T>>;\n@group(0) @binding(3) var<uniform> p: Params;\n",
-                "fn mask4(row: u32, j4: u32) -> vec4<f32> { let k = clamp(p.rank, 1u, 8u) - 1u; let s = p.m_strides[k / 4u][k % 4u]; let i = row + 4u * j4 * s; return vec4<f32>(f32(mask[i]), f32(mask[i + s]), f32(mask[i + 2u * s]), f32(mask[i + 3u * s])); }\n",
-                vec![BindingKind::ReadOnly, BindingKind::ReadOnly, BindingKind::ReadWrite],
-            )
+        let mask_fn = if self.masked {
+            "fn mask4(row: u32, j4: u32) -> vec4<f32> { let s = mask_col_stride(); let i = row + 4u * j4 * s; return vec4<f32>(f32(mask[i]), f32(mask[i + s]), f32(mask[i + 2u * s]), f32(mask[i + 3u * s])); }\n"
         } else {
-            (
-                "@group(0) @binding(1) var<storage, read_write> y: array<vec4<T>>;\n@group(0) @binding(2) var<uniform> p: Params;\n",
-                "fn mask4(row: u32, j4: u32) -> vec4<f32> { return vec4<f32>(0.0); }\n",
-                vec![BindingKind::ReadOnly, BindingKind::ReadWrite],
-            )
+            "fn mask4(row: u32, j4: u32) -> vec4<f32> { return vec4<f32>(0.0); }\n"
         };
-        let header = format!(
-            "{}const HAS_MASK: bool = {};\n{decls}{mask_fn}",
-            header(self.dtype, self.wg),
-            self.masked
-        );
         let key = format!(
-            "softmax_vec4/{}/{}/wg{}/{}",
+            "softmax_vec4/{}/{}/wg{}",
             if self.masked { "mask" } else { "plain" },
             self.dtype,
             self.wg,
-            reduction_name(self.subgroups)
         );
-        fixed_kernel(
+        row_vec4_kernel::<SoftmaxParams>(
             key,
-            &format!("{header}{}{ROW_VEC4_COMMON}", reductions(self.subgroups)),
-            &format!("{SOFTMAX_COMMON}{SOFTMAX_VEC4}"),
-            bindings,
-            std::mem::size_of::<crate::SoftmaxParams>(),
-            [self.wg, 1, 1],
-            self.dtype == DType::F16,
+            &softmax_header(&header(self.dtype, self.wg), self.masked, mask_fn),
+            &softmax_bindings(self.masked, "vec4<T>"),
+            SOFTMAX_VEC4,
+            (self.dtype, self.wg, self.subgroups),
         )
+    }
+
+    /// Whether the kernel needs subgroup operations.
+    pub fn needs_subgroups(&self) -> bool {
+        self.subgroups
+    }
+
+    /// Every variant: f32 and f16, with and without a mask, each workgroup
+    /// size, tree and subgroup reductions.
+    pub fn all() -> Vec<SoftmaxVec4Spec> {
+        row_vec4_choices()
+            .flat_map(|(dtype, wg, subgroups)| {
+                [false, true].map(|masked| SoftmaxVec4Spec {
+                    dtype,
+                    masked,
+                    wg,
+                    subgroups,
+                })
+            })
+            .collect()
     }
 }
 
@@ -127,23 +143,6 @@ impl NormVec4Spec {
         if self.kind == NormKind::Rms && self.has_bias {
             return None;
         }
-        let mut decls = String::new();
-        let mut bindings = vec![BindingKind::ReadOnly];
-        for (name, present) in [("w", self.has_weight), ("b", self.has_bias)] {
-            if present {
-                decls.push_str(&format!(
-                    "@group(0) @binding({}) var<storage, read> {name}: array<vec4<T>>;\n",
-                    bindings.len()
-                ));
-                bindings.push(BindingKind::ReadOnly);
-            }
-        }
-        decls.push_str(&format!(
-            "@group(0) @binding({}) var<storage, read_write> y: array<vec4<T>>;\n@group(0) @binding({}) var<uniform> p: Params;\n",
-            bindings.len(),
-            bindings.len() + 1
-        ));
-        bindings.push(BindingKind::ReadWrite);
         let weight = if self.has_weight {
             "vec4<f32>(w[p.w_off / 4u + j])"
         } else {
@@ -155,85 +154,48 @@ impl NormVec4Spec {
             "vec4<f32>(0.0)"
         };
         let header = format!(
-            "{}const KIND_LAYER: bool = {};\n{decls}fn weight4(j: u32) -> vec4<f32> {{ return {weight}; }}\nfn bias4(j: u32) -> vec4<f32> {{ return {bias}; }}\n",
+            "{}const KIND_LAYER: bool = {};\nfn weight4(j: u32) -> vec4<f32> {{ return {weight}; }}\nfn bias4(j: u32) -> vec4<f32> {{ return {bias}; }}\n",
             header(self.dtype, self.wg),
             self.kind == NormKind::Layer
         );
-        let key = format!(
-            "norm_vec4/{}/{}/w{}/b{}/wg{}/{}",
-            if self.kind == NormKind::Layer {
-                "layer"
-            } else {
-                "rms"
-            },
-            self.dtype,
-            self.has_weight as u8,
-            self.has_bias as u8,
-            self.wg,
-            reduction_name(self.subgroups)
-        );
-        Some(fixed_kernel(
-            key,
-            &format!("{header}{}{ROW_VEC4_COMMON}", reductions(self.subgroups)),
+        let (w, b) = (self.has_weight, self.has_bias);
+        Some(row_vec4_kernel::<NormParams>(
+            norm_key("norm_vec4", self.kind, self.dtype, w, b, self.wg),
+            &header,
+            &norm_bindings(w, b, "vec4<T>"),
             NORM_VEC4,
-            bindings,
-            std::mem::size_of::<crate::NormParams>(),
-            [self.wg, 1, 1],
-            self.dtype == DType::F16,
+            (self.dtype, self.wg, self.subgroups),
         ))
+    }
+
+    /// Whether the kernel needs subgroup operations.
+    pub fn needs_subgroups(&self) -> bool {
+        self.subgroups
+    }
+
+    /// Every variant: each norm we define, in f32 and f16, each workgroup
+    /// size, tree and subgroup reductions.
+    pub fn all() -> Vec<NormVec4Spec> {
+        row_vec4_choices()
+            .flat_map(|(dtype, wg, subgroups)| {
+                norm_forms()
+                    .into_iter()
+                    .map(move |(kind, has_weight, has_bias)| NormVec4Spec {
+                        kind,
+                        dtype,
+                        has_weight,
+                        has_bias,
+                        wg,
+                        subgroups,
+                    })
+            })
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::naga_check::check_kernel_with;
-    use std::collections::HashSet;
-
-    #[test]
-    fn every_vec4_row_variant_validates() {
-        let mut keys = HashSet::new();
-        for dtype in [DType::F32, DType::F16] {
-            for wg in [32, 64, 128, 256] {
-                for subgroups in [false, true] {
-                    let mut sources: Vec<KernelSource> = [false, true]
-                        .map(|masked| {
-                            SoftmaxVec4Spec {
-                                dtype,
-                                masked,
-                                wg,
-                                subgroups,
-                            }
-                            .render()
-                        })
-                        .to_vec();
-                    for kind in [NormKind::Layer, NormKind::Rms] {
-                        for (has_weight, has_bias) in
-                            [(false, false), (true, false), (false, true), (true, true)]
-                        {
-                            let spec = NormVec4Spec {
-                                kind,
-                                dtype,
-                                has_weight,
-                                has_bias,
-                                wg,
-                                subgroups,
-                            };
-                            match spec.render() {
-                                Some(src) => sources.push(src),
-                                None => assert!(kind == NormKind::Rms && has_bias),
-                            }
-                        }
-                    }
-                    for src in sources {
-                        // Tree variants must validate without the subgroup capability.
-                        check_kernel_with(&src, subgroups);
-                        assert!(keys.insert(src.key.clone()), "duplicate key {}", src.key);
-                    }
-                }
-            }
-        }
-    }
 
     #[test]
     #[should_panic(expected = "validation error")]

@@ -1,20 +1,34 @@
 //! Row-wise kernels, one workgroup per output row: axis reductions (sum, mean,
 //! max, min, argmax), softmax with an optional broadcast mask, layer and RMS norm.
 
-use crate::assemble::fixed_kernel;
+use crate::assemble::{fixed_kernel, strided_helpers, Binding};
 use crate::grid::{grid_for_workgroups, MAX_RANK};
-use crate::{dtype_header, BindingKind, DType, KernelSource, NormKind, ReduceOp};
+use crate::params::uniform_params;
+use crate::{dtype_header, DType, KernelSource, NormKind, ReduceOp};
 
 const REDUCE: &str = include_str!("wgsl/reduce.wgsl");
 const ARGMAX: &str = include_str!("wgsl/argmax.wgsl");
 const SOFTMAX: &str = include_str!("wgsl/softmax.wgsl");
-/// Softmax's parameter struct and mask addressing, shared with the vec4 kernels.
-pub(crate) const SOFTMAX_COMMON: &str = include_str!("wgsl/softmax_common.wgsl");
+/// The mask addressing of softmax, shared with the vec4 kernels.
+const SOFTMAX_COMMON: &str = include_str!("wgsl/softmax_common.wgsl");
 const NORM: &str = include_str!("wgsl/norm.wgsl");
-const ROW_COMMON: &str = include_str!("wgsl/row_common.wgsl");
+/// The workgroup tree reductions of the row kernels (`workgroup_max`, `workgroup_sum`).
+pub(crate) const ROW_COMMON: &str = include_str!("wgsl/row_common.wgsl");
 
 /// Threads per row (a power of two: the tree reductions halve it).
 pub const ROW_WG: u32 = 256;
+
+/// Every workgroup size of the row kernels: the powers of two that
+/// [`row_wg_for`] and [`crate::row_vec4_wg_for`] pick, 32 to [`ROW_WG`].
+pub(crate) const ROW_WGS: [u32; 4] = [32, 64, 128, ROW_WG];
+
+/// Every (storage type, workgroup size) the row kernels render: f32 and f16,
+/// each of [`ROW_WGS`].
+pub(crate) fn row_choices() -> impl Iterator<Item = (DType, u32)> {
+    DType::FLOATS
+        .into_iter()
+        .flat_map(|dtype| ROW_WGS.map(|wg| (dtype, wg)))
+}
 
 /// Threads per row for rows of `len`: the next power of two, from 32 to
 /// [`ROW_WG`]. Short rows (attention over short sequences) waste most of a
@@ -54,6 +68,9 @@ pub struct ReduceParams {
     pub pad: [u32; 3],
 }
 
+uniform_params!(ReduceParams = include_str!("wgsl/reduce_params.wgsl");
+    outer, len, inner, x_off, y_off, pad);
+
 /// A reduction along one axis of a contiguous tensor; one workgroup per output
 /// (`outer * inner` of them). Bindings: x (read), y (write; u32 for argmax).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -70,20 +87,6 @@ impl ReduceSpec {
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
         let key = format!("reduce/{}/{}/wg{}", self.op.name(), self.dtype, self.wg);
-        let bindings = vec![BindingKind::ReadOnly, BindingKind::ReadWrite];
-        let size = std::mem::size_of::<ReduceParams>();
-        let needs_f16 = self.dtype == DType::F16;
-        if self.op == ReduceOp::ArgMax {
-            return fixed_kernel(
-                key,
-                &wg_header(self.dtype, self.wg),
-                ARGMAX,
-                bindings,
-                size,
-                [self.wg, 1, 1],
-                needs_f16,
-            );
-        }
         let (init, combine, finish) = match self.op {
             ReduceOp::Sum => ("0.0", "a + b", "acc"),
             ReduceOp::Mean => ("0.0", "a + b", "acc / f32(max(len, 1u))"),
@@ -97,21 +100,36 @@ impl ReduceSpec {
                 "select(min(a, b), bitcast<f32>(0x7fc00000u), is_nan(a) || is_nan(b))",
                 "acc",
             ),
-            ReduceOp::ArgMax => unreachable!("handled above"),
+            ReduceOp::ArgMax => {
+                const BINDINGS: [Binding; 2] =
+                    [Binding::read("x", "T"), Binding::read_write("y", "u32")];
+                return self.kernel(key, &wg_header(self.dtype, self.wg), &BINDINGS, ARGMAX);
+            }
         };
+        const BINDINGS: [Binding; 2] = [Binding::read("x", "T"), Binding::read_write("y", "T")];
         let header = format!(
             "{}fn init() -> f32 {{ return {init}; }}\nfn combine(a: f32, b: f32) -> f32 {{ return {combine}; }}\nfn finish(acc: f32, len: u32) -> f32 {{ return {finish}; }}\n",
             wg_header(self.dtype, self.wg)
         );
-        fixed_kernel(
+        self.kernel(key, &header, &BINDINGS, REDUCE)
+    }
+
+    fn kernel(&self, key: String, header: &str, bindings: &[Binding], body: &str) -> KernelSource {
+        fixed_kernel::<ReduceParams>(
             key,
-            &header,
-            REDUCE,
+            header,
             bindings,
-            size,
+            body,
             [self.wg, 1, 1],
-            needs_f16,
+            self.dtype == DType::F16,
         )
+    }
+
+    /// Every variant: each reduction of f32 and f16 with each workgroup size.
+    pub fn all() -> Vec<ReduceSpec> {
+        row_choices()
+            .flat_map(|(dtype, wg)| ReduceOp::ALL.map(|op| ReduceSpec { op, dtype, wg }))
+            .collect()
     }
 }
 
@@ -140,6 +158,29 @@ pub struct SoftmaxParams {
     pub m_strides: [u32; MAX_RANK],
 }
 
+uniform_params!(SoftmaxParams = include_str!("wgsl/softmax_params.wgsl");
+    rows, n, x_off, y_off, m_off, rank, pad, shape, m_strides);
+
+/// The header of a softmax kernel: the row header `header`, the mask's
+/// addressing and `mask_fn`, which reads the mask (or gives zeros).
+pub(crate) fn softmax_header(header: &str, masked: bool, mask_fn: &str) -> String {
+    format!(
+        "{header}{}{SOFTMAX_COMMON}const HAS_MASK: bool = {masked};\n{mask_fn}",
+        strided_helpers()
+    )
+}
+
+/// The bindings of softmax: x, [mask], y; x and y of `elem` (`T` or
+/// `vec4<T>`), the mask of `T`.
+pub(crate) fn softmax_bindings(masked: bool, elem: &'static str) -> Vec<Binding> {
+    let mask = masked.then_some(Binding::read("mask", "T"));
+    [Binding::read("x", elem)]
+        .into_iter()
+        .chain(mask)
+        .chain([Binding::read_write("y", elem)])
+        .collect()
+}
+
 /// Stable softmax along the last axis, optionally of `x + mask`. Rows whose every
 /// value is -inf give zeros. Bindings: x, [mask], y.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -155,39 +196,33 @@ pub struct SoftmaxSpec {
 impl SoftmaxSpec {
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
-        let (decls, mask_fn, bindings) = if self.masked {
-            (
-                "@group(0) @binding(1) var<storage, read> mask: array<T>;\n@group(0) @binding(2) var<storage, read_write> y: array<T>;\n@group(0) @binding(3) var<uniform> p: Params;\n",
-                "fn mask_at(row: u32, j: u32) -> f32 { let k = clamp(p.rank, 1u, 8u) - 1u; return f32(mask[row + j * p.m_strides[k / 4u][k % 4u]]); }\n",
-                vec![BindingKind::ReadOnly, BindingKind::ReadOnly, BindingKind::ReadWrite],
-            )
+        let mask_fn = if self.masked {
+            "fn mask_at(row: u32, j: u32) -> f32 { return f32(mask[row + j * mask_col_stride()]); }\n"
         } else {
-            (
-                "@group(0) @binding(1) var<storage, read_write> y: array<T>;\n@group(0) @binding(2) var<uniform> p: Params;\n",
-                "fn mask_at(row: u32, j: u32) -> f32 { return 0.0; }\n",
-                vec![BindingKind::ReadOnly, BindingKind::ReadWrite],
-            )
+            "fn mask_at(row: u32, j: u32) -> f32 { return 0.0; }\n"
         };
-        let header = format!(
-            "{}const HAS_MASK: bool = {};\n{decls}{mask_fn}",
-            wg_header(self.dtype, self.wg),
-            self.masked
-        );
+        let header = softmax_header(&wg_header(self.dtype, self.wg), self.masked, mask_fn);
         let key = format!(
             "softmax/{}/{}/wg{}",
             if self.masked { "mask" } else { "plain" },
             self.dtype,
             self.wg
         );
-        fixed_kernel(
+        fixed_kernel::<SoftmaxParams>(
             key,
             &format!("{header}{ROW_COMMON}"),
-            &format!("{SOFTMAX_COMMON}{SOFTMAX}"),
-            bindings,
-            std::mem::size_of::<SoftmaxParams>(),
+            &softmax_bindings(self.masked, "T"),
+            SOFTMAX,
             [self.wg, 1, 1],
             self.dtype == DType::F16,
         )
+    }
+
+    /// Every variant: f32 and f16, with and without a mask, each workgroup size.
+    pub fn all() -> Vec<SoftmaxSpec> {
+        row_choices()
+            .flat_map(|(dtype, wg)| [false, true].map(|masked| SoftmaxSpec { dtype, masked, wg }))
+            .collect()
     }
 }
 
@@ -213,6 +248,52 @@ pub struct NormParams {
     pub pad0: u32,
 }
 
+uniform_params!(NormParams = include_str!("wgsl/norm_params.wgsl");
+    rows, n, x_off, y_off, w_off, b_off, eps, pad0);
+
+/// The norms we define, as (kind, has weight, has bias): every combination
+/// but RMS norm with a bias.
+pub(crate) fn norm_forms() -> Vec<(NormKind, bool, bool)> {
+    let mut forms = Vec::new();
+    for kind in NormKind::ALL {
+        for (has_weight, has_bias) in [(false, false), (true, false), (false, true), (true, true)] {
+            if kind == NormKind::Layer || !has_bias {
+                forms.push((kind, has_weight, has_bias));
+            }
+        }
+    }
+    forms
+}
+
+/// The bindings of the norms: x, [w], [b], y, all of `elem` (`T` or `vec4<T>`).
+pub(crate) fn norm_bindings(has_weight: bool, has_bias: bool, elem: &'static str) -> Vec<Binding> {
+    let w = has_weight.then_some(Binding::read("w", elem));
+    let b = has_bias.then_some(Binding::read("b", elem));
+    [Binding::read("x", elem)]
+        .into_iter()
+        .chain(w)
+        .chain(b)
+        .chain([Binding::read_write("y", elem)])
+        .collect()
+}
+
+/// The key of a norm kernel: `family/kind/dtype/w?/b?/wg`.
+pub(crate) fn norm_key(
+    family: &str,
+    kind: NormKind,
+    dtype: DType,
+    w: bool,
+    b: bool,
+    wg: u32,
+) -> String {
+    format!(
+        "{family}/{}/{dtype}/w{}/b{}/wg{wg}",
+        kind.name(),
+        w as u8,
+        b as u8
+    )
+}
+
 /// Layer norm (biased variance, two passes in f32) or RMS norm along the last
 /// axis, with optional weight and (layer norm only) bias. Bindings: x, [w], [b], y.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -235,31 +316,6 @@ impl NormSpec {
         if self.kind == NormKind::Rms && self.has_bias {
             return None;
         }
-        let mut decls = String::new();
-        let mut bindings = vec![BindingKind::ReadOnly];
-        let mut next = 1;
-        let mut binding =
-            |name: &str, access: &str, decls: &mut String, bindings: &mut Vec<BindingKind>| {
-                decls.push_str(&format!(
-                    "@group(0) @binding({next}) var<storage, {access}> {name}: array<T>;\n"
-                ));
-                bindings.push(if access == "read" {
-                    BindingKind::ReadOnly
-                } else {
-                    BindingKind::ReadWrite
-                });
-                next += 1;
-            };
-        if self.has_weight {
-            binding("w", "read", &mut decls, &mut bindings);
-        }
-        if self.has_bias {
-            binding("b", "read", &mut decls, &mut bindings);
-        }
-        binding("y", "read_write", &mut decls, &mut bindings);
-        decls.push_str(&format!(
-            "@group(0) @binding({next}) var<uniform> p: Params;\n"
-        ));
         let weight = if self.has_weight {
             "f32(w[p.w_off + j])"
         } else {
@@ -271,75 +327,51 @@ impl NormSpec {
             "0.0"
         };
         let header = format!(
-            "{}const KIND_LAYER: bool = {};\n{decls}fn weight_at(j: u32) -> f32 {{ return {weight}; }}\nfn bias_at(j: u32) -> f32 {{ return {bias}; }}\n",
+            "{}const KIND_LAYER: bool = {};\nfn weight_at(j: u32) -> f32 {{ return {weight}; }}\nfn bias_at(j: u32) -> f32 {{ return {bias}; }}\n",
             wg_header(self.dtype, self.wg),
             self.kind == NormKind::Layer
         );
-        let key = format!(
-            "norm/{}/{}/w{}/b{}/wg{}",
-            if self.kind == NormKind::Layer {
-                "layer"
-            } else {
-                "rms"
-            },
-            self.dtype,
-            self.has_weight as u8,
-            self.has_bias as u8,
-            self.wg
-        );
-        Some(fixed_kernel(
-            key,
+        Some(fixed_kernel::<NormParams>(
+            norm_key(
+                "norm",
+                self.kind,
+                self.dtype,
+                self.has_weight,
+                self.has_bias,
+                self.wg,
+            ),
             &format!("{header}{ROW_COMMON}"),
+            &norm_bindings(self.has_weight, self.has_bias, "T"),
             NORM,
-            bindings,
-            std::mem::size_of::<NormParams>(),
             [self.wg, 1, 1],
             self.dtype == DType::F16,
         ))
+    }
+
+    /// Every variant: each norm we define, in f32 and f16, each workgroup size.
+    pub fn all() -> Vec<NormSpec> {
+        row_choices()
+            .flat_map(|(dtype, wg)| {
+                norm_forms()
+                    .into_iter()
+                    .map(move |(kind, has_weight, has_bias)| NormSpec {
+                        kind,
+                        dtype,
+                        has_weight,
+                        has_bias,
+                        wg,
+                    })
+            })
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::naga_check::check_kernel;
-    use std::collections::HashSet;
 
     #[test]
-    fn every_rowwise_variant_validates() {
-        let mut keys = HashSet::new();
-        for (dtype, wg) in [DType::F32, DType::F16]
-            .into_iter()
-            .flat_map(|d| [32, 64, 128, 256].map(|w| (d, w)))
-        {
-            let mut sources: Vec<KernelSource> = ReduceOp::ALL
-                .iter()
-                .map(|&op| ReduceSpec { op, dtype, wg }.render())
-                .collect();
-            sources.extend([false, true].map(|masked| SoftmaxSpec { dtype, masked, wg }.render()));
-            for kind in [NormKind::Layer, NormKind::Rms] {
-                for has_weight in [false, true] {
-                    for has_bias in [false, true] {
-                        match (NormSpec {
-                            kind,
-                            dtype,
-                            has_weight,
-                            has_bias,
-                            wg,
-                        }
-                        .render())
-                        {
-                            Some(src) => sources.push(src),
-                            None => assert!(kind == NormKind::Rms && has_bias),
-                        }
-                    }
-                }
-            }
-            for src in sources {
-                check_kernel(&src);
-                assert!(keys.insert(src.key.clone()), "duplicate key {}", src.key);
-            }
-        }
+    fn row_workgroup_sizes() {
         assert_eq!(
             (
                 row_wg_for(1),
@@ -350,12 +382,9 @@ mod tests {
             ),
             (32, 32, 64, 256, 256)
         );
-        for size in [
-            std::mem::size_of::<ReduceParams>(),
-            std::mem::size_of::<SoftmaxParams>(),
-            std::mem::size_of::<NormParams>(),
-        ] {
-            assert_eq!(size % 16, 0);
+        for len in [1, 31, 32, 33, 100, 255, 256, 257, 4096, 1 << 20] {
+            assert!(ROW_WGS.contains(&row_wg_for(len)), "{len}");
         }
+        assert_eq!(norm_forms().len(), 6);
     }
 }

@@ -1,19 +1,5 @@
 // Index of the maximum along len of x viewed as [outer, len, inner]; the first
 // index wins ties. One workgroup per output.
-struct Params {
-    outer: u32,
-    len: u32,
-    inner: u32,
-    x_off: u32,
-    y_off: u32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<T>;
-@group(0) @binding(1) var<storage, read_write> y: array<u32>;
-@group(0) @binding(2) var<uniform> p: Params;
 
 const NONE: u32 = 0xffffffffu;
 

@@ -1,27 +1,13 @@
 // out[i] = op(a[..], b[..]) with numpy broadcasting through strides (0 on
 // broadcast dims); out is contiguous. op() comes from the spec's header.
-// The rank is clamped to MAX_RANK (generated header) so that no rank from the
-// host can index past the shape and stride arrays.
-struct Params {
-    n: u32,
-    rank: u32,
-    a_off: u32,
-    b_off: u32,
-    out_off: u32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
-    shape: array<vec4<u32>, 2>,
-    a_strides: array<vec4<u32>, 2>,
-    b_strides: array<vec4<u32>, 2>,
-}
-
-@group(0) @binding(0) var<storage, read> a: array<T>;
-@group(0) @binding(1) var<storage, read> b: array<T>;
-@group(0) @binding(2) var<storage, read_write> out: array<T>;
-@group(0) @binding(3) var<uniform> p: Params;
+// The offsets come from strided_offsets (strided.wgsl).
 
 override WG: u32 = 256u;
+
+// Strides of a and b along dim k.
+fn strides_at(k: u32) -> vec3<u32> {
+    return vec3<u32>(p.a_strides[k / 4u][k % 4u], p.b_strides[k / 4u][k % 4u], 0u);
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -30,16 +16,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if i >= p.n {
         return;
     }
-    var rem = i;
-    var ia = p.a_off;
-    var ib = p.b_off;
-    for (var d = min(p.rank, MAX_RANK); d > 0u; d = d - 1u) {
-        let k = d - 1u;
-        let size = p.shape[k / 4u][k % 4u];
-        let c = rem % size;
-        rem = rem / size;
-        ia = ia + c * p.a_strides[k / 4u][k % 4u];
-        ib = ib + c * p.b_strides[k / 4u][k % 4u];
-    }
-    out[p.out_off + i] = T(op(f32(a[ia]), f32(b[ib])));
+    let at = strided_offsets(i, min(p.rank, MAX_RANK), vec3<u32>(p.a_off, p.b_off, 0u));
+    out[p.out_off + i] = T(op(f32(a[at.x]), f32(b[at.y])));
 }

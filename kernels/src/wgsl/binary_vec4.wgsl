@@ -3,21 +3,6 @@
 // are multiples of 4. a_index()/b_index() come from the spec's header: either
 // the same position as out, or (a row vector broadcast over rows) the position
 // modulo the operand's period. op() comes from the spec's header too.
-struct Params {
-    n: u32,
-    a_off: u32,
-    b_off: u32,
-    out_off: u32,
-    a_period: u32,
-    b_period: u32,
-    pad0: u32,
-    pad1: u32,
-}
-
-@group(0) @binding(0) var<storage, read> a: array<vec4<T>>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<T>>;
-@group(0) @binding(2) var<storage, read_write> out: array<vec4<T>>;
-@group(0) @binding(3) var<uniform> p: Params;
 
 override WG: u32 = 256u;
 

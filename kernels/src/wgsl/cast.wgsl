@@ -1,14 +1,4 @@
 // y[i] = D(x[i]) over contiguous ranges; S and D come from the spec's header.
-struct Params {
-    n: u32,
-    x_off: u32,
-    y_off: u32,
-    pad0: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<S>;
-@group(0) @binding(1) var<storage, read_write> y: array<D>;
-@group(0) @binding(2) var<uniform> p: Params;
 
 override WG: u32 = 256u;
 

@@ -12,7 +12,8 @@
 // rescale the partial output, so any number of keys takes one pass. Thread t
 // owns output dims t, t + WG, t + 2 WG, t + 3 WG (head_dim <= 4 WG) and
 // accumulates the chunk's values for them, reading each value row as the
-// workgroup's contiguous slice. Reductions are trees in workgroup memory.
+// workgroup's contiguous slice. Reductions are trees in workgroup memory
+// (row_common.wgsl).
 //
 // The header defines T (storage type of q and the caches), O (of out), WG (a
 // power of two) and PARTIAL:
@@ -28,33 +29,10 @@
 // for the mode; the guards keep the GPU in bounds anyway.
 // Params: decode_attention_params.wgsl.
 
-@group(0) @binding(0) var<storage, read> q: array<T>;
-@group(0) @binding(1) var<storage, read> keys: array<T>;
-@group(0) @binding(2) var<storage, read> values: array<T>;
-@group(0) @binding(3) var<storage, read_write> out: array<O>;
-@group(0) @binding(4) var<uniform> p: Params;
-
 const NONE: f32 = -1.0e30;
 
 var<workgroup> q_row: array<f32, 4 * WG>;
 var<workgroup> probs: array<f32, WG>;
-var<workgroup> red: array<f32, WG>;
-
-// The maximum (max_not_sum) or sum of every thread's v.
-fn reduce(v: f32, t: u32, max_not_sum: bool) -> f32 {
-    red[t] = v;
-    workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
-        if t < stride {
-            let other = red[t + stride];
-            red[t] = select(red[t] + other, max(red[t], other), max_not_sum);
-        }
-        workgroupBarrier();
-    }
-    let total = red[0];
-    workgroupBarrier();
-    return total;
-}
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -92,13 +70,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
             }
             score = dot_qk;
         }
-        let new_max = max(running_max, reduce(score, t, true));
+        let new_max = max(running_max, workgroup_max(score, t));
         var weight = 0.0;
         if j < k_end {
             weight = exp(score - new_max);
         }
         probs[t] = weight;
-        let chunk_sum = reduce(weight, t, false);
+        let chunk_sum = workgroup_sum(weight, t);
         let rescale = exp(running_max - new_max);
         running_sum = running_sum * rescale + chunk_sum;
         acc = acc * rescale;

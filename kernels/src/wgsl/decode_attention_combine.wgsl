@@ -10,10 +10,6 @@
 // (pairs, not pairs * splits); the host sizes part and out for them.
 // Params: decode_attention_params.wgsl.
 
-@group(0) @binding(0) var<storage, read> part: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<T>;
-@group(0) @binding(2) var<uniform> p: Params;
-
 const NONE: f32 = -1.0e30;
 
 @compute @workgroup_size(WG, 1, 1)

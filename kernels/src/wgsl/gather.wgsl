@@ -1,20 +1,5 @@
 // Embedding lookup: out[r, c] = table[ids[r], c] for ids inside the table, else 0.
 // The host rejects out-of-range ids first; the guard keeps the GPU in bounds anyway.
-struct Params {
-    n: u32,
-    cols: u32,
-    rows: u32,
-    table_off: u32,
-    ids_off: u32,
-    out_off: u32,
-    pad0: u32,
-    pad1: u32,
-}
-
-@group(0) @binding(0) var<storage, read> table: array<T>;
-@group(0) @binding(1) var<storage, read> ids: array<I>;
-@group(0) @binding(2) var<storage, read_write> out: array<T>;
-@group(0) @binding(3) var<uniform> p: Params;
 
 override WG: u32 = 256u;
 

@@ -1,11 +1,6 @@
-// Shared by the matmul bodies (after matmul_params.wgsl): bindings, bounds-checked loads
-// (zero outside the matrices) and a guarded store of four columns.
+// Shared by the tiled matmul bodies: bounds-checked loads (zero outside the
+// matrices) and a guarded store of four columns.
 // C[b] (m x n, contiguous) = A[b] (m x k) · B[b] (k x n); A and B through strides.
-
-@group(0) @binding(0) var<storage, read> a: array<T>;
-@group(0) @binding(1) var<storage, read> b: array<T>;
-@group(0) @binding(2) var<storage, read_write> c: array<T>;
-@group(0) @binding(3) var<uniform> p: Params;
 
 fn load_a(base: u32, r: u32, kk: u32, m: u32) -> f32 {
     if r < m && kk < p.k {

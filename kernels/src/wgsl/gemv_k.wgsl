@@ -15,6 +15,8 @@
 // gemv_k_scalar.wgsl (any strides) or gemv_k_vec4.wgsl (aligned, a_sk = b_sk = 1).
 // Grid: x over column groups, y over row groups, z over the batch.
 // Every global load is bounded by k and n; every store by m and n.
+// The header defines T (storage type), ROWS, WG and SPLIT; a and b are bound
+// as T, or as vec4<T> where the load snippet reads vec4s (MatvecSpec's bindings).
 const COLS: u32 = WG / SPLIT;
 
 var<workgroup> red: array<f32, WG>;

@@ -15,6 +15,8 @@
 // gemv_n_vec4.wgsl (b_sn = 1, n % 4 == 0, aligned).
 // Grid: x over quad groups, y over row groups, z over the batch.
 // Every global load is bounded by k and n; every store by m and n.
+// The header defines T (storage type), ROWS, WG and SPLIT; a and b are bound
+// as T, or as vec4<T> where the load snippet reads vec4s (MatvecSpec's bindings).
 const QUADS: u32 = WG / SPLIT;
 
 var<workgroup> red: array<vec4<f32>, WG>;

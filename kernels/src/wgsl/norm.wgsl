@@ -1,17 +1,5 @@
 // Layer norm or RMS norm along the last axis, one workgroup per row of n.
 // KIND_LAYER, weight_at() and bias_at() come from the spec's header.
-struct Params {
-    rows: u32,
-    n: u32,
-    x_off: u32,
-    y_off: u32,
-    w_off: u32,
-    b_off: u32,
-    eps: f32,
-    pad0: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<T>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

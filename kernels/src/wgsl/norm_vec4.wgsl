@@ -6,18 +6,6 @@
 // variance is the exact two-pass sum of (x - mean)^2. Longer rows: one pass of
 // sums shifted by the row's first value (which keeps cancellation small), then
 // a write pass.
-struct Params {
-    rows: u32,
-    n: u32,
-    x_off: u32,
-    y_off: u32,
-    w_off: u32,
-    b_off: u32,
-    eps: f32,
-    pad0: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<vec4<T>>;
 
 fn row_main(row: u32, lid: u32) {
     let valid = row < p.rows;

@@ -2,22 +2,6 @@
 // out[r, c] = W[ids[r], c] dequantized to f32 for ids inside the table, else 0.
 // The host rejects out-of-range ids first; the guard keeps the GPU in bounds
 // anyway. The header defines I (id type) and in_table.
-struct Params {
-    n: u32,
-    cols: u32,
-    rows: u32,
-    blocks: u32,
-    ids_off: u32,
-    out_off: u32,
-    pad0: u32,
-    pad1: u32,
-}
-
-@group(0) @binding(0) var<storage, read> qs: array<vec4<u32>>;
-@group(0) @binding(1) var<storage, read> scales: array<u32>;
-@group(0) @binding(2) var<storage, read> ids: array<I>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
 
 override WG: u32 = 256u;
 

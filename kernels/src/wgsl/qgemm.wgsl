@@ -16,12 +16,6 @@
 const TILE: u32 = 64u;
 const WPAD: u32 = 5u;
 
-@group(0) @binding(0) var<storage, read> x: array<vec4<T>>;
-@group(0) @binding(1) var<storage, read> qs: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> scales: array<u32>;
-@group(0) @binding(3) var<storage, read_write> out: array<T>;
-@group(0) @binding(4) var<uniform> p: Params;
-
 var<workgroup> x_tile: array<vec4<f32>, 256>; // [row][k quad]: TILE x 4
 var<workgroup> w_tile: array<vec4<f32>, 320>; // [col][k quad]: TILE x WPAD
 

@@ -16,12 +16,6 @@
 // The header defines T (storage type of x and out).
 const TILE: u32 = 64u;
 
-@group(0) @binding(0) var<storage, read> x: array<vec4<T>>;
-@group(0) @binding(1) var<storage, read> qs: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> scales: array<u32>;
-@group(0) @binding(3) var<storage, read_write> out: array<T>;
-@group(0) @binding(4) var<uniform> p: Params;
-
 var<workgroup> x_tile: array<vec4<f32>, 256>; // [kk][row / 4]: 16 x 16
 var<workgroup> w_tile: array<vec4<f32>, 256>; // [kk][col / 4]: 16 x 16
 

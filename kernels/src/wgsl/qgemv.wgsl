@@ -13,19 +13,12 @@
 // acc[i] += d * Σ_j q_j x[r, j]. x (a few rows, read as vec4) comes from cache.
 // The partials of all ROWS rows are then summed by one tree in workgroup
 // memory (log2(SPLIT) barriers in all) and lanes 0.. store the rows.
-// The header defines T (storage type of x and out), ROWS, WG and SPLIT,
-// the uniform p and epilogue (see the bindings below).
+// The header defines T (storage type of x and out), ROWS, WG, SPLIT and
+// `epilogue(v, i)`: v, or v plus residual[i] (the residual binding, contiguous
+// m x n at offset 0). The bindings are QuantMatvecSpec's.
 // Bounds: x reads below x_off + m*k, W reads below n*blocks blocks, stores
 // guarded by m and n.
 const COLS: u32 = WG / SPLIT;
-
-@group(0) @binding(0) var<storage, read> x: array<vec4<T>>;
-@group(0) @binding(1) var<storage, read> qs: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> scales: array<u32>;
-@group(0) @binding(3) var<storage, read_write> out: array<T>;
-// The header declares the parameter uniform `p` after the storage bindings
-// (binding 4, or 5 with a residual at 4) and `epilogue(v, i)`: v, or v plus
-// residual[i] (the residual is contiguous m x n at offset 0).
 
 var<workgroup> red: array<f32, ROWS * WG>;
 

@@ -16,13 +16,7 @@
 // subgroup size) and uniform control flow around the broadcasts: the loops
 // run over uniform bounds, and loads are clamped instead of guarded (the
 // column to n - 1, the row to m - 1); the stores are guarded by m and n.
-// The header defines T, ROWS, WG, the uniform p and epilogue, as for
-// qgemv.wgsl.
-
-@group(0) @binding(0) var<storage, read> x: array<vec4<T>>;
-@group(0) @binding(1) var<storage, read> qs: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> scales: array<u32>;
-@group(0) @binding(3) var<storage, read_write> out: array<T>;
+// The header defines T, ROWS, WG and epilogue, as for qgemv.wgsl.
 
 // Σ_j q_j x_j over one block, lane l % 8 holding x vec4 l % 8 in xv.
 fn shared_block_dot(q: array<vec4<f32>, 8>, xv: vec4<f32>) -> f32 {

@@ -11,29 +11,6 @@
 // The host checks pos0 + rows <= positions and <= capacity, bias of
 // (HEADS + 2 KV) * head_dim values when has_bias, q_out of HEADS * rows *
 // head_dim; the guards below keep the GPU in bounds anyway.
-struct Params {
-    n: u32,         // rows * (heads + 2 kv_heads) * half
-    heads: u32,     // query heads
-    kv_heads: u32,  // key/value heads
-    half: u32,      // head_dim / 2
-    rows: u32,      // tokens in x
-    pos0: u32,      // position of row 0
-    positions: u32, // rows of the cos/sin tables
-    capacity: u32,  // positions of the caches
-    x_off: u32,
-    has_bias: u32,
-    q_scale: f32,
-    pad: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<T>;
-@group(0) @binding(1) var<storage, read> bias: array<T>;
-@group(0) @binding(2) var<storage, read> cos_table: array<f32>;
-@group(0) @binding(3) var<storage, read> sin_table: array<f32>;
-@group(0) @binding(4) var<storage, read_write> q_out: array<T>;
-@group(0) @binding(5) var<storage, read_write> keys: array<T>;
-@group(0) @binding(6) var<storage, read_write> values: array<T>;
-@group(0) @binding(7) var<uniform> p: Params;
 
 override WG: u32 = 256u;
 

@@ -1,19 +1,5 @@
 // One workgroup per output of x viewed as [outer, len, inner]: threads stride over
 // len, then a shared-memory tree. init/combine/finish come from the spec's header.
-struct Params {
-    outer: u32,
-    len: u32,
-    inner: u32,
-    x_off: u32,
-    y_off: u32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<T>;
-@group(0) @binding(1) var<storage, read_write> y: array<T>;
-@group(0) @binding(2) var<uniform> p: Params;
 
 var<workgroup> partial: array<f32, WG>;
 

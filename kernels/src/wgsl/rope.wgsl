@@ -5,22 +5,6 @@
 //   out[i + half] = (x[i + half] * cos + x[i] * sin) * scale
 // with cos/sin read from host-computed tables [positions, half]. The host checks
 // pos0 + rows <= positions; the guard below keeps the GPU in bounds anyway.
-struct Params {
-    n: u32,        // rows * heads * half (one thread per rotated pair)
-    heads: u32,
-    half: u32,
-    pos0: u32,
-    positions: u32,
-    x_off: u32,
-    out_off: u32,
-    scale: f32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<T>;
-@group(0) @binding(1) var<storage, read> cos_table: array<f32>;
-@group(0) @binding(2) var<storage, read> sin_table: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<T>;
-@group(0) @binding(4) var<uniform> p: Params;
 
 override WG: u32 = 256u;
 

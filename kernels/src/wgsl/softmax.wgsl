@@ -1,8 +1,7 @@
 // Stable softmax along the last axis, one workgroup per row of n:
 // max pass, sum-of-exp pass, write pass. mask_at() (0 when unmasked) comes from
-// the spec's header. A row whose every value is -inf gives zeros. Params and
-// mask_row_offset() come from softmax_common.wgsl.
-@group(0) @binding(0) var<storage, read> x: array<T>;
+// the spec's header. A row whose every value is -inf gives zeros.
+// mask_row_offset() comes from softmax_common.wgsl.
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

@@ -5,7 +5,6 @@
 //
 // Rows of at most WG * VPT vec4s stay in registers: one read, one write.
 // Longer rows: an online max/sum pass, then a write pass (two reads, one write).
-@group(0) @binding(0) var<storage, read> x: array<vec4<T>>;
 
 fn row_main(row: u32, lid: u32) {
     let valid = row < p.rows;

@@ -1,19 +1,5 @@
 // y[i] = op(x[i]) on vec4s over contiguous ranges (n and both offsets multiples
 // of 4: the host checks); op() comes from the spec's header.
-struct Params {
-    n: u32,
-    x_off: u32,
-    y_off: u32,
-    pad0: u32,
-    scale: f32,
-    bias: f32,
-    pad1: u32,
-    pad2: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<vec4<T>>;
-@group(0) @binding(1) var<storage, read_write> y: array<vec4<T>>;
-@group(0) @binding(2) var<uniform> p: Params;
 
 override WG: u32 = 256u;
 
