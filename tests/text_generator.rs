@@ -7,31 +7,11 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tessera::prelude::*;
 
 /// Greedy steps the references hold.
 const GREEDY_STEPS: usize = 24;
-
-fn model_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/decoders")
-        .join(name)
-}
-
-fn reference(name: &str) -> Value {
-    let text = std::fs::read_to_string(model_dir(name).join("reference.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn ids(v: &Value) -> Vec<u32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as u32)
-        .collect()
-}
 
 /// Greedy decoding of the reference's length, end-of-sequence ignored.
 fn greedy() -> GenerateOptions {
@@ -63,22 +43,30 @@ fn prompt_ids_give_the_transformers_greedy_ids_and_text() {
             ("tiny-llama", Some("model-q8_0.gguf"), Some("q8_0")),
             ("tiny-qwen2", Some("model-q4_0.gguf"), Some("q4_0")),
         ] {
-            let r = reference(name);
+            let r = decoder_reference(name);
             let expected = section.map_or(&r, |s| &r[s]);
-            let path = file.map_or(model_dir(name), |f| model_dir(name).join(f));
+            let path = file.map_or(decoder_dir(name), |f| decoder_dir(name).join(f));
             let context = format!("{} on {}", path.display(), label(device));
             let generator = load(&path, device);
             assert!(generator.tokenizer().is_some(), "{context}");
             let mut streamed = String::new();
             let result = generator
-                .generate_ids(&ids(&r["prompt_ids"]), &greedy(), |piece| {
+                .generate_ids(&json_ids(&r["prompt_ids"]), &greedy(), |piece| {
                     streamed.push_str(piece);
                     true
                 })
                 .unwrap_or_else(|e| panic!("{context}: {e}"));
             let generation = &result.generation;
-            assert_eq!(generation.prompt_ids, ids(&r["prompt_ids"]), "{context}");
-            assert_eq!(generation.ids, ids(&expected["greedy_ids"]), "{context}");
+            assert_eq!(
+                generation.prompt_ids,
+                json_ids(&r["prompt_ids"]),
+                "{context}"
+            );
+            assert_eq!(
+                generation.ids,
+                json_ids(&expected["greedy_ids"]),
+                "{context}"
+            );
             assert_eq!(generation.stop, StopReason::MaxTokens, "{context}");
             let text = result.text.as_deref().unwrap();
             assert_eq!(text, expected["greedy_text"].as_str().unwrap(), "{context}");
@@ -93,12 +81,12 @@ fn prompt_ids_give_the_transformers_greedy_ids_and_text() {
 fn text_prompts_are_tokenized_with_bos_when_asked() {
     let device = &test_devices()[0];
     for path in [
-        model_dir("tiny-qwen2"),
-        model_dir("tiny-qwen2").join("model-f32.gguf"),
+        decoder_dir("tiny-qwen2"),
+        decoder_dir("tiny-qwen2").join("model-f32.gguf"),
     ] {
-        let r = reference("tiny-qwen2");
+        let r = decoder_reference("tiny-qwen2");
         let prompt = r["prompt_text"].as_str().unwrap();
-        let with_bos = ids(&r["prompt_ids"]); // the bos id was prepended by hand
+        let with_bos = json_ids(&r["prompt_ids"]); // the bos id was prepended by hand
         let generator = load(&path, device);
         assert_eq!(generator.bos_token_id(), Some(with_bos[0]));
         assert!(!generator.prepends_bos());
@@ -109,7 +97,7 @@ fn text_prompts_are_tokenized_with_bos_when_asked() {
             .generate_text(prompt, &greedy(), |_| true)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(result.generation.prompt_ids, with_bos);
-        assert_eq!(result.generation.ids, ids(&r["greedy_ids"]));
+        assert_eq!(result.generation.ids, json_ids(&r["greedy_ids"]));
         assert_eq!(result.text.as_deref(), r["greedy_text"].as_str());
     }
 }
@@ -117,7 +105,7 @@ fn text_prompts_are_tokenized_with_bos_when_asked() {
 #[test]
 fn the_callback_stops_generation_and_sampling_follows_the_seed() {
     let device = &test_devices()[0];
-    let generator = load(&model_dir("tiny-llama"), device).with_prepend_bos(true);
+    let generator = load(&decoder_dir("tiny-llama"), device).with_prepend_bos(true);
     let mut pieces = 0;
     let stopped = generator
         .generate_text("The quick brown fox", &greedy(), |_| {
@@ -153,13 +141,13 @@ fn the_callback_stops_generation_and_sampling_follows_the_seed() {
 #[test]
 fn a_model_without_a_tokenizer_generates_from_ids_only() {
     let device = &test_devices()[0];
-    let source = model_dir("tiny-llama");
+    let source = decoder_dir("tiny-llama");
     let dir = scratch_dir("no-tokenizer");
     for file in ["config.json", "model.safetensors"] {
         std::fs::copy(source.join(file), dir.join(file)).unwrap();
     }
-    let r = reference("tiny-llama");
-    let prompt = ids(&r["prompt_ids"]);
+    let r = decoder_reference("tiny-llama");
+    let prompt = json_ids(&r["prompt_ids"]);
     let generator = load(&dir, device);
     assert!(generator.tokenizer().is_none());
     match generator.generate_text("The quick brown fox", &greedy(), |_| true) {
@@ -174,7 +162,7 @@ fn a_model_without_a_tokenizer_generates_from_ids_only() {
             true
         })
         .unwrap();
-    assert_eq!(result.generation.ids, ids(&r["greedy_ids"]));
+    assert_eq!(result.generation.ids, json_ids(&r["greedy_ids"]));
     assert_eq!(result.text, None);
     let expected: String = result
         .generation
@@ -201,17 +189,17 @@ fn missing_files_are_typed_errors() {
         TextGenerator::load(missing, device),
         Err(Error::Load(LoadError::Io { path, .. })) if path == missing
     ));
-    let not_a_model = model_dir("tiny-llama").join("reference.json");
+    let not_a_model = decoder_dir("tiny-llama").join("reference.json");
     assert!(matches!(
         TextGenerator::load(&not_a_model, device),
         Err(Error::Load(LoadError::Io { .. }))
     ));
     let no_tokenizer = Path::new("/nonexistent/tessera/tokenizer.json");
     assert!(matches!(
-        TextGenerator::load_with_tokenizer(&model_dir("tiny-llama"), no_tokenizer, device),
+        TextGenerator::load_with_tokenizer(&decoder_dir("tiny-llama"), no_tokenizer, device),
         Err(Error::Load(LoadError::Tokenizer { path, .. })) if path == no_tokenizer
     ));
-    let generator = load(&model_dir("tiny-llama"), device);
+    let generator = load(&decoder_dir("tiny-llama"), device);
     assert!(matches!(
         generator.generate_ids(&[], &greedy(), |_| true),
         Err(Error::InvalidArgument { .. })
