@@ -4,8 +4,8 @@
 //! .cache/models/all-MiniLM-L6-v2; fetch it with scripts/fetch-model.sh).
 
 use std::path::{Path, PathBuf};
-use tessera::open_default_device;
-use tessera::runtime::models::bert::{default_model_dir, SentenceEmbedder};
+use tessera::prelude::*;
+use tessera::runtime::models::bert::default_model_dir;
 
 #[allow(dead_code)] // the tests call `run` directly
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -2,10 +2,8 @@
 //!
 //! `cargo run --example mlp` (pick the adapter with `TESSERA_ADAPTER`).
 
-use tessera::runtime::nn::Linear;
-use tessera::runtime::reference;
-use tessera::{open_default_device, Tensor};
-use tessera_kernels::{BinaryOp, UnaryOp};
+use tessera::prelude::*;
+use tessera::runtime::reference::{self, BinaryOp, UnaryOp};
 
 fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
     let mut state = seed

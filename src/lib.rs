@@ -5,8 +5,10 @@
 //! - [`kernels`]: the WGSL kernels and their specs,
 //! - [`runtime`]: tensors, ops, loaders and models.
 //!
+//! An application needs only [`prelude`]:
+//!
 //! ```no_run
-//! use tessera::{open_default_device, Tensor};
+//! use tessera::prelude::*;
 //! let device = open_default_device()?;
 //! let a = Tensor::from_slice(&device, &[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
 //! let b = a.matmul(&a)?;
@@ -23,3 +25,20 @@ pub use tessera_hal::{
 };
 pub use tessera_kernels::DType;
 pub use tessera_runtime::{Error, Tensor};
+
+/// What an application needs, in one `use tessera::prelude::*;`: tensors and
+/// dtypes, opening a device, the `nn` layers, the sentence embedder and the text
+/// generator with its options and results, and the error types.
+pub mod prelude {
+    pub use tessera_hal::{
+        enumerate_adapters, open_default_device, open_device, AdapterDescription, AdapterSelector,
+        Device, DeviceError,
+    };
+    pub use tessera_kernels::DType;
+    pub use tessera_runtime::generation::{
+        GenerateOptions, Generation, SamplingConfig, StopReason, TextGeneration, TextGenerator,
+    };
+    pub use tessera_runtime::models::bert::SentenceEmbedder;
+    pub use tessera_runtime::nn::{Embedding, LayerNorm, Linear};
+    pub use tessera_runtime::{Error, LoadError, Result, ShapeError, Tensor};
+}

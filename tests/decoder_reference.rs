@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use tessera_hal::Device;
 use tessera_runtime::generation::{generate, DecoderTokenizer, GenerateOptions};
@@ -23,17 +23,6 @@ const GREEDY_STEPS: usize = 24;
 
 const MODELS: [&str; 2] = ["tiny-llama", "tiny-qwen2"];
 
-fn model_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/decoders")
-        .join(name)
-}
-
-fn reference(name: &str) -> Value {
-    let text = std::fs::read_to_string(model_dir(name).join("reference.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
 fn floats(v: &Value) -> Vec<f32> {
     v.as_array()
         .unwrap()
@@ -42,18 +31,10 @@ fn floats(v: &Value) -> Vec<f32> {
         .collect()
 }
 
-fn ids(v: &Value) -> Vec<u32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as u32)
-        .collect()
-}
-
 /// Check `decoder` against the reference section `expected` (the top level for
 /// f32, or its `q8_0` / `q4_0` object).
 fn check_against(decoder: &Decoder, reference: &Value, expected: &Value, context: &str) {
-    let prompt = ids(&reference["prompt_ids"]);
+    let prompt = json_ids(&reference["prompt_ids"]);
     let mut cache = decoder.new_cache(prompt.len()).unwrap();
     let logits = decoder.forward(&prompt, &mut cache).unwrap();
     let err = logit_relative_error(
@@ -66,7 +47,7 @@ fn check_against(decoder: &Decoder, reference: &Value, expected: &Value, context
     );
     assert_eq!(
         greedy_ids(decoder, &prompt, GREEDY_STEPS),
-        ids(&expected["greedy_ids"]),
+        json_ids(&expected["greedy_ids"]),
         "{context}: greedy continuation"
     );
 }
@@ -80,8 +61,8 @@ fn safetensors_logits_and_greedy_match_transformers() {
     poison_outputs();
     for device in test_devices() {
         for name in MODELS {
-            let reference = reference(name);
-            let decoder = load(&model_dir(name), device);
+            let reference = decoder_reference(name);
+            let decoder = load(&decoder_dir(name), device);
             check_against(
                 &decoder,
                 &reference,
@@ -89,7 +70,7 @@ fn safetensors_logits_and_greedy_match_transformers() {
                 &format!("{name} safetensors {}", label(device)),
             );
             // Every prompt position in one batched pass.
-            let prompt = ids(&reference["prompt_ids"]);
+            let prompt = json_ids(&reference["prompt_ids"]);
             let mut cache = decoder.new_cache(prompt.len()).unwrap();
             let all = decoder
                 .forward_all(&prompt, &mut cache)
@@ -115,13 +96,13 @@ fn gguf_f32_and_quantized_match_transformers() {
     poison_outputs();
     for device in test_devices() {
         for name in MODELS {
-            let reference = reference(name);
+            let reference = decoder_reference(name);
             for (file, section) in [
                 ("model-f32.gguf", &reference),
                 ("model-q8_0.gguf", &reference["q8_0"]),
                 ("model-q4_0.gguf", &reference["q4_0"]),
             ] {
-                let decoder = load(&model_dir(name).join(file), device);
+                let decoder = load(&decoder_dir(name).join(file), device);
                 check_against(
                     &decoder,
                     &reference,
@@ -138,10 +119,10 @@ fn kv_cache_steps_match_one_batched_pass() {
     poison_outputs();
     let device = &test_devices()[0];
     for name in MODELS {
-        let decoder = load(&model_dir(name), device);
-        let reference = reference(name);
-        let mut sequence = ids(&reference["prompt_ids"]);
-        sequence.extend(ids(&reference["greedy_ids"]).iter().take(6));
+        let decoder = load(&decoder_dir(name), device);
+        let reference = decoder_reference(name);
+        let mut sequence = json_ids(&reference["prompt_ids"]);
+        sequence.extend(json_ids(&reference["greedy_ids"]).iter().take(6));
         let mut cache = decoder.new_cache(sequence.len()).unwrap();
         let batched = decoder
             .forward_all(&sequence, &mut cache)
@@ -176,18 +157,18 @@ fn kv_cache_steps_match_one_batched_pass() {
 #[test]
 fn tokenizers_reproduce_the_reference_prompt() {
     for name in MODELS {
-        let reference = reference(name);
+        let reference = decoder_reference(name);
         let text = reference["prompt_text"].as_str().unwrap();
-        let mut expected = ids(&reference["prompt_ids"]);
+        let mut expected = json_ids(&reference["prompt_ids"]);
         expected.remove(0); // the bos id was prepended by hand
         let from_json =
-            DecoderTokenizer::from_file(&model_dir(name).join("tokenizer.json")).unwrap();
+            DecoderTokenizer::from_file(&decoder_dir(name).join("tokenizer.json")).unwrap();
         assert_eq!(
             from_json.encode(text).unwrap(),
             expected,
             "{name} tokenizer.json"
         );
-        let from_gguf = gguf_tokenizer(&model_dir(name).join("model-f32.gguf"))
+        let from_gguf = gguf_tokenizer(&decoder_dir(name).join("model-f32.gguf"))
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -195,7 +176,7 @@ fn tokenizers_reproduce_the_reference_prompt() {
             expected,
             "{name} embedded tokenizer"
         );
-        let greedy = ids(&reference["greedy_ids"]);
+        let greedy = json_ids(&reference["greedy_ids"]);
         assert_eq!(
             from_gguf.decode(&greedy).unwrap(),
             from_json.decode(&greedy).unwrap()
@@ -206,7 +187,7 @@ fn tokenizers_reproduce_the_reference_prompt() {
 #[test]
 fn bad_ids_and_context_overflow_are_errors() {
     let device = &test_devices()[0];
-    let decoder = load(&model_dir("tiny-llama"), device);
+    let decoder = load(&decoder_dir("tiny-llama"), device);
     let vocab = decoder.config.vocab_size as u32;
     let mut cache = decoder.new_cache(8).unwrap();
     assert!(matches!(

@@ -89,11 +89,19 @@ fn tensors_beyond_the_device_limit_are_errors() {
 /// connections are added in the o and down matvecs' stores.
 #[test]
 fn a_decode_step_records_nine_dispatches_per_layer() {
-    use tessera_runtime::models::llama::{preset_config, random_decoder, WeightFormat};
+    use tessera_runtime::models::llama::{random_decoder, DecoderConfig, WeightFormat};
     let null = Arc::new(NullDevice::new());
     let dev: Arc<dyn Device> = null.clone();
-    let mut config = preset_config("tiny").unwrap();
-    config.qkv_bias = true;
+    // A small Llama with q/k/v biases (as Qwen2 has) and grouped-query attention.
+    let config = DecoderConfig::from_hf_json(
+        std::path::Path::new("config.json"),
+        r#"{"model_type": "llama", "vocab_size": 512, "hidden_size": 256,
+            "intermediate_size": 768, "num_hidden_layers": 2, "num_attention_heads": 8,
+            "num_key_value_heads": 2, "head_dim": 32, "rms_norm_eps": 1e-5,
+            "rope_theta": 500000.0, "max_position_embeddings": 2048,
+            "attention_bias": true}"#,
+    )
+    .unwrap();
     let decoder = random_decoder(&config, WeightFormat::Q8_0, 64, 7, &dev).unwrap();
     let mut cache = decoder.new_cache(16).unwrap();
     decoder.forward(&[1, 2, 3], &mut cache).unwrap();

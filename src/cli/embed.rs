@@ -4,8 +4,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
-use tessera_hal::{open_device, AdapterSelector};
-use tessera_runtime::models::bert::{default_model_dir, SentenceEmbedder};
+use tessera::prelude::{open_device, AdapterSelector, SentenceEmbedder};
+use tessera_runtime::models::bert::default_model_dir;
 
 /// Arguments of `tessera embed`.
 #[derive(Args, Debug)]

@@ -3,12 +3,8 @@
 
 use clap::Args;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use tessera_hal::{open_device, AdapterSelector};
-use tessera_runtime::generation::{
-    generate, DecoderTokenizer, GenerateOptions, SamplingConfig, TextStream,
-};
-use tessera_runtime::models::llama::load_decoder;
+use std::path::PathBuf;
+use tessera::prelude::*;
 
 /// Arguments of `tessera generate`.
 #[derive(Args, Debug)]
@@ -62,29 +58,6 @@ pub struct GenerateArgs {
     adapter: Option<String>,
 }
 
-/// The tokenizer for `model`: `--tokenizer`, else `tokenizer.json` in the model
-/// folder, else the one embedded in a GGUF file. `None` when there is none.
-fn find_tokenizer(
-    args: &GenerateArgs,
-) -> Result<Option<DecoderTokenizer>, Box<dyn std::error::Error>> {
-    if let Some(path) = &args.tokenizer {
-        return Ok(Some(DecoderTokenizer::from_file(path)?));
-    }
-    if args.model.is_dir() {
-        let beside = args.model.join("tokenizer.json");
-        return Ok(match beside.exists() {
-            true => Some(DecoderTokenizer::from_file(&beside)?),
-            false => None,
-        });
-    }
-    embedded_tokenizer(&args.model)
-}
-
-/// The tokenizer embedded in a GGUF file, if it has one we can build.
-fn embedded_tokenizer(path: &Path) -> Result<Option<DecoderTokenizer>, Box<dyn std::error::Error>> {
-    Ok(tessera_runtime::models::llama::gguf_tokenizer(path)?)
-}
-
 /// Run the command.
 pub fn run(args: GenerateArgs) -> Result<(), Box<dyn std::error::Error>> {
     let selector = args
@@ -93,31 +66,19 @@ pub fn run(args: GenerateArgs) -> Result<(), Box<dyn std::error::Error>> {
         .map(AdapterSelector::Named)
         .unwrap_or_default();
     let device = open_device(&selector)?;
-    let decoder = load_decoder(&args.model, &device)?;
+    let generator = match &args.tokenizer {
+        Some(tokenizer) => TextGenerator::load_with_tokenizer(&args.model, tokenizer, &device)?,
+        None => TextGenerator::load(&args.model, &device)?,
+    }
+    .with_prepend_bos(args.bos);
+    let config = generator.config();
     eprintln!(
         "adapter: {}; model: {} {} layers, {} MB of weights",
         device.adapter().summary(),
-        decoder.config.family.name(),
-        decoder.config.num_layers,
-        decoder.weight_bytes() / 1_000_000
+        config.family.name(),
+        config.num_layers,
+        generator.decoder().weight_bytes() / 1_000_000
     );
-    let tokenizer = find_tokenizer(&args)?;
-    let prompt_ids = match (&args.prompt_ids, &args.prompt) {
-        (Some(ids), _) => ids.clone(),
-        (None, Some(text)) => {
-            let tokenizer = tokenizer.as_ref().ok_or(
-                "the model has no tokenizer.json (or none embedded): pass --tokenizer FILE or --prompt-ids",
-            )?;
-            let mut ids = tokenizer.encode(text)?;
-            if let Some(bos) = decoder.config.bos_token_id.filter(|_| args.bos) {
-                if ids.first() != Some(&bos) {
-                    ids.insert(0, bos);
-                }
-            }
-            ids
-        }
-        (None, None) => return Err("give --prompt TEXT or --prompt-ids 1,2,3".into()),
-    };
     let options = GenerateOptions {
         max_new_tokens: args.max_new_tokens,
         sampling: SamplingConfig {
@@ -130,17 +91,12 @@ pub fn run(args: GenerateArgs) -> Result<(), Box<dyn std::error::Error>> {
         stop_at_eos: !args.ignore_eos,
         context: None,
     };
-    let mut stream = tokenizer.as_ref().map(TextStream::new);
     let mut out = std::io::stdout().lock();
     let mut write_error = None;
-    let generation = generate(&decoder, &prompt_ids, &options, |id| {
+    let on_piece = |piece: &str| {
         if args.json {
             return true;
         }
-        let piece = match stream.as_mut() {
-            Some(stream) => stream.push(id).unwrap_or_default(),
-            None => format!("{id} "),
-        };
         match write!(out, "{piece}").and_then(|_| out.flush()) {
             Ok(()) => true,
             Err(e) => {
@@ -148,14 +104,24 @@ pub fn run(args: GenerateArgs) -> Result<(), Box<dyn std::error::Error>> {
                 false
             }
         }
-    })?;
+    };
+    let result = match (&args.prompt_ids, &args.prompt) {
+        (Some(ids), _) => generator.generate_ids(ids, &options, on_piece),
+        (None, Some(text)) => generator.generate_text(text, &options, on_piece),
+        (None, None) => return Err("give --prompt TEXT or --prompt-ids 1,2,3".into()),
+    };
+    let TextGeneration { generation, text } = match result {
+        Err(Error::Load(LoadError::MissingTokenizer { .. })) => {
+            return Err(
+                "the model has no tokenizer.json (or none embedded): pass --tokenizer FILE or --prompt-ids"
+                    .into(),
+            )
+        }
+        other => other?,
+    };
     if let Some(e) = write_error {
         return Err(e.into());
     }
-    let text = match &tokenizer {
-        Some(t) => Some(t.decode(&generation.ids)?),
-        None => None,
-    };
     if args.json {
         let line = serde_json::json!({
             "prompt_ids": generation.prompt_ids,

@@ -1,8 +1,34 @@
-//! Helpers of the decoder tests: greedy continuations and the logit error
-//! measure their tolerances are stated in.
+//! Helpers of the decoder tests: the tiny reference checkpoints and their
+//! references, greedy continuations, and the logit error measure their
+//! tolerances are stated in.
 
+use serde_json::Value;
+use std::path::{Path, PathBuf};
 use tessera_runtime::generation::{generate, GenerateOptions};
 use tessera_runtime::models::llama::Decoder;
+
+/// The folder of a tiny reference decoder (`tiny-llama`, `tiny-qwen2`) in
+/// `tests/data/decoders/`.
+pub fn decoder_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/decoders")
+        .join(name)
+}
+
+/// The `reference.json` of a tiny reference decoder.
+pub fn decoder_reference(name: &str) -> Value {
+    let text = std::fs::read_to_string(decoder_dir(name).join("reference.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The token ids of a JSON array.
+pub fn json_ids(v: &Value) -> Vec<u32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as u32)
+        .collect()
+}
 
 /// `steps` greedy tokens after `prompt`, end-of-sequence ignored.
 pub fn greedy_ids(decoder: &Decoder, prompt: &[u32], steps: usize) -> Vec<u32> {

@@ -1,14 +1,17 @@
-//! Text generation with decoder models: token selection ([`Sampler`]) and the
-//! decoding loop ([`generate`]).
+//! Text generation with decoder models: token selection ([`Sampler`]), the
+//! decoding loop ([`generate`]), and [`TextGenerator`], which loads a model with
+//! its tokenizer and turns text prompts into streamed text.
 
 mod generator;
 mod sampling;
 mod text;
+mod text_generator;
 
 pub use generator::{generate, GenerateOptions, Generation, StopReason};
 pub(crate) use sampling::SplitMix64;
 pub use sampling::{argmax, Sampler, SamplingConfig};
 pub use text::{DecoderTokenizer, TextStream};
+pub use text_generator::{TextGeneration, TextGenerator};
 
 #[cfg(test)]
 mod sampling_tests;

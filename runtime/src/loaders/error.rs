@@ -89,6 +89,13 @@ pub enum LoadError {
         /// What is wrong.
         message: String,
     },
+    /// Text was given to a model that has no tokenizer: no `tokenizer.json` in
+    /// its folder, none embedded in its GGUF file, and none given explicitly.
+    #[error("{path}: no tokenizer (no tokenizer.json in the model folder, none embedded in the GGUF file, none given)")]
+    MissingTokenizer {
+        /// The model.
+        path: PathBuf,
+    },
     /// The tokenizer file failed to load or encode.
     #[error("{path}: tokenizer: {message}")]
     Tokenizer {

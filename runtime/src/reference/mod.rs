@@ -36,6 +36,9 @@ pub use matmul::matmul;
 pub use norm::{layernorm, norm, rmsnorm, softmax};
 pub use reduce::{argmax, reduce};
 pub use rope::{qkv_rope, rope, QkvRopeDims};
+/// The op enums the reference functions take, so a caller of the oracle needs no
+/// other crate.
+pub use tessera_kernels::{BinaryOp, ReduceOp, UnaryOp};
 
 /// Rounds every value to the nearest `f16` and back to `f32`.
 ///

@@ -3,10 +3,9 @@
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;
-use tessera_hal::{open_device, AdapterSelector};
+use tessera::prelude::{open_device, AdapterSelector, SentenceEmbedder};
 use tessera_runtime::models::bert::{
-    default_model_dir, random_encoder, BertConfig, EmbedTimings, SentenceEmbedder,
-    DEFAULT_MAX_TOKENS,
+    default_model_dir, random_encoder, BertConfig, EmbedTimings, DEFAULT_MAX_TOKENS,
 };
 use tessera_runtime::tokenizer::TextTokenizer;
 

@@ -3,11 +3,12 @@
 //! (weight bytes per token / time per token) against the adapter's copy rate.
 
 use super::ops::{elements, CommonArgs, ElementOp, ElementsArgs};
+use super::presets::{preset_config, PRESET_NAMES};
 use clap::Args;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tessera_hal::Device;
-use tessera_runtime::models::llama::{preset_config, random_decoder, Decoder, WeightFormat};
+use tessera::prelude::Device;
+use tessera_runtime::models::llama::{random_decoder, Decoder, WeightFormat};
 
 type BoxResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -51,12 +52,8 @@ struct GenerateRecord {
 /// Run the benchmark.
 pub fn bench_generate(args: GenerateBenchArgs) -> BoxResult<()> {
     let device = args.common.open()?;
-    let mut config = preset_config(&args.preset).ok_or_else(|| {
-        format!(
-            "unknown preset {:?}: qwen2.5-0.5b, llama-3.2-1b or tiny",
-            args.preset
-        )
-    })?;
+    let mut config = preset_config(&args.preset)
+        .ok_or_else(|| format!("unknown preset {:?}: {PRESET_NAMES}", args.preset))?;
     if let Some(layers) = args.layers {
         config.num_layers = layers.clamp(1, config.num_layers);
     }

@@ -2,9 +2,7 @@
 //! they are small enough to sit in a cache, so timed runs rotate among them.
 
 use std::sync::Arc;
-use tessera_hal::Device;
-use tessera_kernels::DType;
-use tessera_runtime::{Result, Tensor};
+use tessera::prelude::{DType, Device, Result, Tensor};
 
 /// Bytes below which inputs are replicated for rotation (caches of large GPUs
 /// reach tens of MiB; software adapters use the CPU's caches).

@@ -7,6 +7,7 @@ mod embed;
 mod generate;
 mod inputs;
 mod ops;
+mod presets;
 mod record;
 mod suite;
 

@@ -6,7 +6,7 @@ use super::record::Record;
 use clap::Args;
 use std::sync::Arc;
 use std::time::Instant;
-use tessera_hal::{open_device, AdapterSelector, Device};
+use tessera::prelude::{open_device, AdapterSelector, DType, Device};
 use tessera_kernels::RowVariant;
 use tessera_runtime::ops::MatmulVariant;
 use tessera_runtime::timing::{measure, measure_with, ClockChoice, TimerSource, Timing};
@@ -352,8 +352,8 @@ pub struct DispatchCost {
 pub fn dispatch(device: &Arc<dyn Device>, args: &DispatchArgs) -> BoxResult<DispatchCost> {
     let n = args.elements.max(1);
     let ops = args.ops.max(1);
-    let x0 = random_tensor(device, &[n], tessera_kernels::DType::F32, 40)?;
-    let y = random_tensor(device, &[n], tessera_kernels::DType::F32, 41)?;
+    let x0 = random_tensor(device, &[n], DType::F32, 40)?;
+    let y = random_tensor(device, &[n], DType::F32, 41)?;
     let chain = || -> tessera_runtime::Result<()> {
         let mut x = x0.clone();
         for _ in 0..ops {

@@ -11,6 +11,7 @@ use super::ops::{
 use super::record::Record;
 use clap::Args;
 use std::time::Instant;
+use tessera::prelude::DType;
 
 /// Arguments of `tessera bench suite`.
 #[derive(Args, Debug, Clone)]
@@ -152,18 +153,8 @@ pub fn run(args: &SuiteArgs) -> Result<(), Box<dyn std::error::Error>> {
     // First call of a shape not run above: compile (pipeline cache) + tune
     // (tuning cache) + run, on the host clock.
     let first_shape = if gpu { 2048 } else { 512 };
-    let a = super::inputs::random_tensor(
-        &device,
-        &[first_shape, first_shape],
-        tessera_kernels::DType::F32,
-        90,
-    )?;
-    let b = super::inputs::random_tensor(
-        &device,
-        &[first_shape, first_shape],
-        tessera_kernels::DType::F32,
-        91,
-    )?;
+    let a = super::inputs::random_tensor(&device, &[first_shape, first_shape], DType::F32, 90)?;
+    let b = super::inputs::random_tensor(&device, &[first_shape, first_shape], DType::F32, 91)?;
     device.synchronize()?;
     let tuned_before = tessera_runtime::tuning::recorded_choices(&device).len();
     let start = Instant::now();

@@ -9,7 +9,7 @@ mod sentence;
 pub use config::{BertConfig, PoolingConfig};
 pub use encoder::{BertEmbeddings, BertEncoder, BertLayer, MASKED_SCORE};
 pub use load::load_encoder;
-pub use random::{minilm_l6_config, random_encoder};
+pub use random::random_encoder;
 pub use sentence::{default_model_dir, EmbedTimings, SentenceEmbedder, DEFAULT_MAX_TOKENS};
 
 #[cfg(test)]

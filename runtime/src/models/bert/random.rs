@@ -1,5 +1,6 @@
-//! Random-weight encoders of a given shape, for benchmarks where the real
-//! weights are not at hand. Their outputs mean nothing; their cost is real.
+//! Random-weight encoders of a given shape (e.g. a checkpoint's config.json),
+//! for benchmarks where the real weights are not at hand. Their outputs mean
+//! nothing; their cost is real.
 
 use super::config::BertConfig;
 use super::encoder::{BertEmbeddings, BertEncoder, BertLayer};
@@ -8,22 +9,6 @@ use crate::nn::{Embedding, LayerNorm, Linear};
 use crate::tensor::Tensor;
 use std::sync::Arc;
 use tessera_hal::Device;
-
-/// The all-MiniLM-L6-v2 architecture (for random-weight benchmarks without files).
-pub fn minilm_l6_config() -> BertConfig {
-    BertConfig {
-        hidden_size: 384,
-        num_attention_heads: 12,
-        num_hidden_layers: 6,
-        intermediate_size: 1536,
-        layer_norm_eps: 1e-12,
-        max_position_embeddings: 512,
-        vocab_size: 30522,
-        type_vocab_size: 2,
-        hidden_act: "gelu".into(),
-        position_embedding_type: "absolute".into(),
-    }
-}
 
 struct Uniform(u64);
 

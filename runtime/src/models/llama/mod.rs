@@ -26,6 +26,6 @@ pub use kv_cache::KvCache;
 pub use load::load_decoder;
 pub use load_gguf::{gguf_tokenizer, load_gguf_decoder, unpermute_rotary_rows};
 pub use load_safetensors::{decoder_from_safetensors, load_safetensors_decoder};
-pub use random::{preset_config, random_decoder, WeightFormat};
+pub use random::{random_decoder, WeightFormat};
 pub use rope_tables::{rope_table_values, RopeTables};
 pub use weights::{Projection, WeightMatrix};

@@ -1,0 +1,189 @@
+//! Text generation end to end: a decoder checkpoint and its tokenizer on a
+//! device; text (or ids) in, streamed text pieces and the generated ids out.
+
+use super::generator::{generate, GenerateOptions, Generation};
+use super::text::{DecoderTokenizer, TextStream};
+use crate::error::Result;
+use crate::loaders::LoadError;
+use crate::models::llama::{gguf_tokenizer, load_decoder, Decoder, DecoderConfig};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tessera_hal::Device;
+
+/// The result of [`TextGenerator::generate_text`] or [`TextGenerator::generate_ids`].
+#[derive(Clone, Debug)]
+pub struct TextGeneration {
+    /// The prompt and generated ids, the prompt and decode times (tokens per
+    /// second through its methods) and why generation stopped.
+    pub generation: Generation,
+    /// The generated ids as text (special tokens skipped); `None` when the
+    /// model has no tokenizer.
+    pub text: Option<String>,
+}
+
+/// A decoder language model (Llama, Qwen2) and its tokenizer on a device.
+pub struct TextGenerator {
+    decoder: Decoder,
+    tokenizer: Option<DecoderTokenizer>,
+    model_path: PathBuf,
+    prepend_bos: bool,
+}
+
+impl TextGenerator {
+    /// Load a Hugging Face folder (`config.json`, `model.safetensors`, and
+    /// `tokenizer.json` when it has one) or a `.gguf` file (with its embedded
+    /// tokenizer, when it has one) onto `device`. A model without a tokenizer
+    /// still loads: it generates from ids ([`TextGenerator::generate_ids`]).
+    pub fn load(path: &Path, device: &Arc<dyn Device>) -> Result<TextGenerator> {
+        let decoder = load_decoder(path, device)?;
+        let tokenizer = model_tokenizer(path)?;
+        Ok(TextGenerator::with_parts(decoder, tokenizer, path))
+    }
+
+    /// Like [`TextGenerator::load`], with the `tokenizer.json` at `tokenizer`
+    /// instead of the model's own.
+    pub fn load_with_tokenizer(
+        path: &Path,
+        tokenizer: &Path,
+        device: &Arc<dyn Device>,
+    ) -> Result<TextGenerator> {
+        let decoder = load_decoder(path, device)?;
+        let tokenizer = DecoderTokenizer::from_file(tokenizer)?;
+        Ok(TextGenerator::with_parts(decoder, Some(tokenizer), path))
+    }
+
+    /// Build from parts (e.g. a random-weight decoder and a tokenizer).
+    pub fn from_parts(decoder: Decoder, tokenizer: DecoderTokenizer) -> TextGenerator {
+        TextGenerator::with_parts(decoder, Some(tokenizer), Path::new(""))
+    }
+
+    fn with_parts(
+        decoder: Decoder,
+        tokenizer: Option<DecoderTokenizer>,
+        path: &Path,
+    ) -> TextGenerator {
+        TextGenerator {
+            decoder,
+            tokenizer,
+            model_path: path.to_path_buf(),
+            prepend_bos: false,
+        }
+    }
+
+    /// Prepend the model's beginning-of-sequence id to text prompts when the
+    /// tokenizer does not already put it first (default: off, the tokenizer
+    /// decides).
+    pub fn with_prepend_bos(mut self, prepend: bool) -> TextGenerator {
+        self.prepend_bos = prepend;
+        self
+    }
+
+    /// Whether text prompts get the beginning-of-sequence id prepended.
+    pub fn prepends_bos(&self) -> bool {
+        self.prepend_bos
+    }
+
+    /// The model's beginning-of-sequence id, when the checkpoint names one.
+    pub fn bos_token_id(&self) -> Option<u32> {
+        self.decoder.config.bos_token_id
+    }
+
+    /// The architecture.
+    pub fn config(&self) -> &DecoderConfig {
+        &self.decoder.config
+    }
+
+    /// The decoder (for forward passes of its own, or [`generate`] with an id
+    /// callback).
+    pub fn decoder(&self) -> &Decoder {
+        &self.decoder
+    }
+
+    /// The tokenizer, when the model has one.
+    pub fn tokenizer(&self) -> Option<&DecoderTokenizer> {
+        self.tokenizer.as_ref()
+    }
+
+    /// The device it runs on.
+    pub fn device(&self) -> &Arc<dyn Device> {
+        self.decoder.device()
+    }
+
+    /// The prompt ids of `text`: the tokenizer's ids, with the
+    /// beginning-of-sequence id put first when [`TextGenerator::with_prepend_bos`]
+    /// asked for it. [`LoadError::MissingTokenizer`] when the model has no tokenizer.
+    pub fn encode_prompt(&self, text: &str) -> Result<Vec<u32>> {
+        let tokenizer = self
+            .tokenizer
+            .as_ref()
+            .ok_or_else(|| LoadError::MissingTokenizer {
+                path: self.model_path.clone(),
+            })?;
+        let mut ids = tokenizer.encode(text)?;
+        if let Some(bos) = self.bos_token_id().filter(|_| self.prepend_bos) {
+            if ids.first() != Some(&bos) {
+                ids.insert(0, bos);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Tokenize `prompt` ([`TextGenerator::encode_prompt`]) and generate after
+    /// it, calling `on_piece` once per generated token with the text that token
+    /// completes (possibly empty: a character can span tokens); return `false`
+    /// from it to stop. Errors: no tokenizer, an empty prompt, a prompt plus
+    /// `max_new_tokens` beyond the context, bad sampling settings.
+    pub fn generate_text(
+        &self,
+        prompt: &str,
+        options: &GenerateOptions,
+        on_piece: impl FnMut(&str) -> bool,
+    ) -> Result<TextGeneration> {
+        let prompt_ids = self.encode_prompt(prompt)?;
+        self.generate_ids(&prompt_ids, options, on_piece)
+    }
+
+    /// Generate after `prompt_ids`, streaming pieces as
+    /// [`TextGenerator::generate_text`] does. Without a tokenizer each piece is
+    /// the token's id in decimal followed by a space, and the result has no text.
+    /// Errors: an empty prompt, ids outside the vocabulary, a prompt plus
+    /// `max_new_tokens` beyond the context, bad sampling settings.
+    pub fn generate_ids(
+        &self,
+        prompt_ids: &[u32],
+        options: &GenerateOptions,
+        mut on_piece: impl FnMut(&str) -> bool,
+    ) -> Result<TextGeneration> {
+        let mut stream = self.tokenizer.as_ref().map(TextStream::new);
+        let mut stream_error = None;
+        let generation = generate(&self.decoder, prompt_ids, options, |id| {
+            let piece = match stream.as_mut().map(|s| s.push(id)) {
+                Some(Ok(piece)) => piece,
+                Some(Err(e)) => {
+                    stream_error = Some(e);
+                    return false;
+                }
+                None => format!("{id} "),
+            };
+            on_piece(&piece)
+        })?;
+        if let Some(e) = stream_error {
+            return Err(e.into());
+        }
+        let text = stream.map(|s| s.text()).transpose()?;
+        Ok(TextGeneration { generation, text })
+    }
+}
+
+/// The tokenizer of the model at `path`: `tokenizer.json` in a model folder,
+/// else the one embedded in a GGUF file; `None` when there is none.
+fn model_tokenizer(path: &Path) -> Result<Option<DecoderTokenizer>, LoadError> {
+    if path.is_dir() {
+        let beside = path.join("tokenizer.json");
+        return match beside.exists() {
+            true => DecoderTokenizer::from_file(&beside).map(Some),
+            false => Ok(None),
+        };
+    }
+    gguf_tokenizer(path)
+}
