@@ -14,7 +14,8 @@ use half::f16;
 use std::path::{Path, PathBuf};
 use tessera_runtime::loaders::gguf::{GgmlType, GgufModelFile, GgufWriter};
 use tessera_runtime::loaders::{write_safetensors_f16, write_safetensors_f32, SafetensorsFile};
-use tessera_runtime::models::llama::{load_decoder, WeightMatrix};
+use tessera_runtime::models::llama::load_decoder;
+use tessera_runtime::nn::Weight;
 use tessera_runtime::quant::QuantFormat;
 
 /// Largest |f16-weight logit - rounded-f32-weight logit| over the largest |logit|.
@@ -81,8 +82,8 @@ fn f16_gguf(name: &str, path: &Path) {
     writer.write(path).unwrap();
 }
 
-fn is_f16_blocks(w: &WeightMatrix) -> bool {
-    matches!(w, WeightMatrix::Quant(q) if q.format() == QuantFormat::F16)
+fn is_f16_blocks(w: &Weight) -> bool {
+    matches!(w, Weight::Quant(q) if q.format() == QuantFormat::F16)
 }
 
 #[test]
@@ -114,10 +115,10 @@ fn f16_checkpoints_stay_f16_and_match_rounded_f32_weights() {
                 );
                 for layer in &decoder.layers {
                     for w in [
-                        &layer.qkv,
-                        &layer.o.weight,
-                        &layer.gate_up,
-                        &layer.down.weight,
+                        layer.qkv.weight(),
+                        layer.o.weight(),
+                        layer.gate_up.weight(),
+                        layer.down.weight(),
                     ] {
                         assert!(is_f16_blocks(w), "{context}: a projection not f16");
                     }

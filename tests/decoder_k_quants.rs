@@ -27,7 +27,8 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::path::Path;
 use tessera_runtime::loaders::gguf::{GgmlType, GgufValue, GgufWriter};
-use tessera_runtime::models::llama::{load_decoder, Decoder, WeightMatrix};
+use tessera_runtime::models::llama::{load_decoder, Decoder};
+use tessera_runtime::nn::Weight;
 use tessera_runtime::quant::{dequantize_rows, quantize_rows, QuantFormat};
 
 /// Largest |quantized logit − dequantized-f32 logit| over the largest |logit|.
@@ -256,16 +257,16 @@ fn write_model(spec: &Spec, path: &Path, quantized: bool) {
     w.write(path).unwrap();
 }
 
-fn is_format(w: &WeightMatrix, format: QuantFormat) -> bool {
-    matches!(w, WeightMatrix::Quant(q) if q.format() == format)
+fn is_format(w: &Weight, format: QuantFormat) -> bool {
+    matches!(w, Weight::Quant(q) if q.format() == format)
 }
 
 /// The formats of a (possibly stacked) matrix's parts, in row order.
-fn formats(w: &WeightMatrix) -> Vec<Option<QuantFormat>> {
+fn formats(w: &Weight) -> Vec<Option<QuantFormat>> {
     match w {
-        WeightMatrix::Dense(_) => vec![None],
-        WeightMatrix::Quant(q) => vec![Some(q.format())],
-        WeightMatrix::Rows(parts) => parts.iter().flat_map(formats).collect(),
+        Weight::Dense(_) => vec![None],
+        Weight::Quant(q) => vec![Some(q.format())],
+        Weight::Rows(parts) => parts.iter().flat_map(formats).collect(),
     }
 }
 
@@ -327,7 +328,7 @@ fn k_quant_gguf_matches_its_dequantized_f32_twin() {
             "{context}: embedding not Q4_K"
         );
         assert!(
-            is_format(&d.lm_head, QuantFormat::Q6_K),
+            is_format(d.lm_head.weight(), QuantFormat::Q6_K),
             "{context}: output head not Q6_K"
         );
     });
@@ -342,13 +343,16 @@ fn qwen_style_q4_k_m_mix_matches_its_dequantized_f32_twin() {
             "{context}"
         );
         assert!(is_format(&d.embed, QuantFormat::Q8_0), "{context}");
-        assert!(is_format(&d.lm_head, QuantFormat::Q8_0), "{context}");
+        assert!(
+            is_format(d.lm_head.weight(), QuantFormat::Q8_0),
+            "{context}"
+        );
         // Layer 0: q and k merged as Q5_0 above a Q8_0 v; layer 1 one Q5_0.
-        assert_eq!(formats(&d.layers[0].qkv), [q5, q8], "{context}");
-        assert_eq!(formats(&d.layers[1].qkv), [q5], "{context}");
-        assert_eq!(formats(&d.layers[0].gate_up), [q5], "{context}");
-        assert_eq!(formats(&d.layers[1].o.weight), [q5], "{context}");
-        let down = |l: usize| formats(&d.layers[l].down.weight);
+        assert_eq!(formats(d.layers[0].qkv.weight()), [q5, q8], "{context}");
+        assert_eq!(formats(d.layers[1].qkv.weight()), [q5], "{context}");
+        assert_eq!(formats(d.layers[0].gate_up.weight()), [q5], "{context}");
+        assert_eq!(formats(d.layers[1].o.weight()), [q5], "{context}");
+        let down = |l: usize| formats(d.layers[l].down.weight());
         assert_eq!(down(0), [Some(QuantFormat::Q6_K)], "{context}");
         assert_eq!(down(1), [Some(QuantFormat::Q4_K)], "{context}");
     });
@@ -359,11 +363,14 @@ fn q4_1_q5_1_gguf_matches_its_dequantized_f32_twin() {
     matches_its_dequantized_f32_twin(&LEGACY_Q4_1_Q5_1, "q4_1-q5_1", |d, context| {
         let (q41, q51) = (Some(QuantFormat::Q4_1), Some(QuantFormat::Q5_1));
         assert!(is_format(&d.embed, QuantFormat::Q5_0), "{context}");
-        assert!(is_format(&d.lm_head, QuantFormat::Q4_1), "{context}");
+        assert!(
+            is_format(d.lm_head.weight(), QuantFormat::Q4_1),
+            "{context}"
+        );
         for layer in &d.layers {
-            assert_eq!(formats(&layer.qkv), [q41, q51], "{context}");
-            assert_eq!(formats(&layer.gate_up), [q41], "{context}");
-            assert_eq!(formats(&layer.down.weight), [q51], "{context}");
+            assert_eq!(formats(layer.qkv.weight()), [q41, q51], "{context}");
+            assert_eq!(formats(layer.gate_up.weight()), [q41], "{context}");
+            assert_eq!(formats(layer.down.weight()), [q51], "{context}");
         }
     });
 }

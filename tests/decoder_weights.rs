@@ -6,7 +6,8 @@
 mod common;
 
 use common::*;
-use tessera_runtime::models::llama::{upload_stacked, HostMatrix, WeightMatrix};
+use tessera_runtime::models::llama::{upload_stacked, HostMatrix};
+use tessera_runtime::nn::Weight;
 use tessera_runtime::quant::{dequantize_rows, quantize_rows, QuantFormat};
 use tessera_runtime::{reference, Error, Tensor};
 
@@ -23,15 +24,13 @@ fn row_split_matrices_match_whole_ones() {
         let splits = [0..10, 10..11, 11..30, 30..37];
         let dense_parts = splits
             .iter()
-            .map(|r| {
-                WeightMatrix::dense(device, &values[r.start * cols..r.end * cols], r.len(), cols)
-            })
+            .map(|r| Weight::dense(device, &values[r.start * cols..r.end * cols], r.len(), cols))
             .collect::<Result<Vec<_>, _>>()
             .unwrap();
         let quant_parts = splits
             .iter()
             .map(|r| {
-                WeightMatrix::quantized(
+                Weight::quantized(
                     device,
                     QuantFormat::Q8_0,
                     r.len(),
@@ -42,8 +41,8 @@ fn row_split_matrices_match_whole_ones() {
             .collect::<Result<Vec<_>, _>>()
             .unwrap();
         for (split, whole_values) in [
-            (WeightMatrix::Rows(dense_parts), &values),
-            (WeightMatrix::Rows(quant_parts), &dequantized),
+            (Weight::Rows(dense_parts), &values),
+            (Weight::Rows(quant_parts), &dequantized),
         ] {
             let context = format!("{} seed {seed}", label(device));
             assert_eq!((split.rows(), split.cols()), (rows, cols));
@@ -66,7 +65,7 @@ fn row_split_matrices_match_whole_ones() {
             let x_values = random_vec(&mut rng, m * cols, -1.0, 1.0);
             let x = Tensor::from_f32(device, &x_values, &[m, cols], tessera_kernels::DType::F32)
                 .unwrap();
-            let y = split.matmul_t(&x).unwrap();
+            let y = x.matmul_t(&split).unwrap();
             assert_eq!(y.shape(), [m, rows]);
             let mut expected = vec![0f32; m * rows];
             for i in 0..m {
@@ -127,8 +126,8 @@ fn stacked_matrices_merge_by_storage_and_multiply_like_the_stack() {
         for (parts, stacked_values, kind) in cases {
             let stacked = upload_stacked(device, parts).unwrap();
             let merged_as_expected = match (&stacked, kind) {
-                (WeightMatrix::Dense(_), "dense") | (WeightMatrix::Quant(_), "quant") => true,
-                (WeightMatrix::Rows(parts), "rows") => parts.len() == 2,
+                (Weight::Dense(_), "dense") | (Weight::Quant(_), "quant") => true,
+                (Weight::Rows(parts), "rows") => parts.len() == 2,
                 _ => false,
             };
             assert!(merged_as_expected, "{kind}: {stacked:?}");
@@ -146,7 +145,7 @@ fn stacked_matrices_merge_by_storage_and_multiply_like_the_stack() {
                 false,
                 true,
             );
-            let got = stacked.matmul_t(&x).unwrap().to_f32_vec().unwrap();
+            let got = x.matmul_t(&stacked).unwrap().to_f32_vec().unwrap();
             assert_close(
                 &got,
                 &want,

@@ -1,4 +1,4 @@
-//! `Tensor::matmul_quant_t_add` (a quantized Linear plus a residual
+//! `Tensor::matmul_t_add` with a quantized `Weight` (a quantized Linear plus a residual
 //! connection) on every test adapter and format: up to 8 rows the matvec
 //! kernel adds the residual in its store, past that (or for a strided
 //! residual) a separate add runs; both match the f64 reference of `x · Wᵀ +
@@ -8,6 +8,7 @@ mod common;
 
 use common::*;
 use tessera_kernels::DType;
+use tessera_runtime::nn::Weight;
 use tessera_runtime::quant::{dequantize_rows, quantize_rows, QuantFormat, QuantMatrix};
 use tessera_runtime::{reference, Error, Tensor};
 
@@ -21,7 +22,8 @@ fn quant_matmul_plus_residual_matches_the_reference() {
             let n = 37;
             let values = random_vec(&mut rng, n * k, -1.0, 1.0);
             let bytes = quantize_rows(format, &values, k).unwrap();
-            let w = QuantMatrix::from_ggml_bytes(device, format, n, k, &bytes).unwrap();
+            let w =
+                Weight::from(QuantMatrix::from_ggml_bytes(device, format, n, k, &bytes).unwrap());
             let deq = dequantize_rows(format, &bytes, k).unwrap();
             for dtype in float_dtypes(device) {
                 // Fused (m <= 8, contiguous residual), strided, and past the matvec.
@@ -47,7 +49,7 @@ fn quant_matmul_plus_residual_matches_the_reference() {
                     };
                     let (product, _) = reference::matmul(&xv, &[m, k], &deq, &[n, k], false, true);
                     let want: Vec<f32> = product.iter().zip(&rv).map(|(a, b)| a + b).collect();
-                    let got = x.matmul_quant_t_add(&w, &residual).unwrap();
+                    let got = x.matmul_t_add(&w, &residual).unwrap();
                     assert_eq!(got.shape(), [m, n]);
                     let context = format!(
                         "{format} {dtype} m {m} strided {strided} on {} seed {seed}",
@@ -69,7 +71,9 @@ fn a_mismatched_residual_is_a_shape_error() {
     let device = &test_devices()[0];
     let k = 64;
     let bytes = quantize_rows(QuantFormat::Q8_0, &vec![0.5; 3 * k], k).unwrap();
-    let w = QuantMatrix::from_ggml_bytes(device, QuantFormat::Q8_0, 3, k, &bytes).unwrap();
+    let w = Weight::from(
+        QuantMatrix::from_ggml_bytes(device, QuantFormat::Q8_0, 3, k, &bytes).unwrap(),
+    );
     let x = Tensor::from_f32(device, &vec![0.25; 2 * k], &[2, k], DType::F32).unwrap();
     for (shape, dtype) in [
         (vec![2, 4], DType::F32),
@@ -80,10 +84,10 @@ fn a_mismatched_residual_is_a_shape_error() {
         let r = Tensor::from_f32(device, &vec![1.0; n], &shape, dtype);
         let Ok(r) = r else { continue }; // f16 needs the adapter's support
         assert!(
-            matches!(x.matmul_quant_t_add(&w, &r), Err(Error::Shape(_))),
+            matches!(x.matmul_t_add(&w, &r), Err(Error::Shape(_))),
             "{shape:?} {dtype}"
         );
     }
     let ok = Tensor::from_f32(device, &[1.0; 6], &[2, 3], DType::F32).unwrap();
-    assert!(x.matmul_quant_t_add(&w, &ok).is_ok());
+    assert!(x.matmul_t_add(&w, &ok).is_ok());
 }

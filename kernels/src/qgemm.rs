@@ -6,7 +6,7 @@
 //! them); the blocks are dequantized inside the kernels and everything
 //! accumulates in f32.
 //!
-//! Two kernels, picked by [`QuantKernel::for_shape`]:
+//! Two kernels ([`QuantKernel`]; the runtime's matmul plan picks one):
 //! - [`QuantMatvecSpec`] for a few rows (decoding): split-k over blocks inside a
 //!   workgroup, each block unpacked once for all rows, a tree reduction in
 //!   workgroup memory (`wgsl/qgemv.wgsl`).
@@ -35,7 +35,7 @@ const QGEMV_SUBGROUP: &str = include_str!("wgsl/qgemv_subgroup.wgsl");
 const QGEMM: &str = include_str!("wgsl/qgemm.wgsl");
 const QGEMM_FAT: &str = include_str!("wgsl/qgemm_fat.wgsl");
 
-/// Largest row count [`QuantKernel::for_shape`] gives to the matvec kernel.
+/// Largest row count the runtime gives to the matvec kernel automatically.
 pub const QUANT_MATVEC_MAX_M: usize = 8;
 
 /// Largest matvec workgroup.
@@ -115,18 +115,6 @@ impl QuantKernel {
         QuantKernel::Tiled(QuantTile::Fat),
         QuantKernel::Dequantized,
     ];
-
-    /// The kernel for `m` rows of x: matvec up to [`QUANT_MATVEC_MAX_M`], else
-    /// the wide tile on a GPU and dequantize-then-dense on a software adapter
-    /// (the runtime falls back to the fat tile when the f32 copy of the weight
-    /// would be too large).
-    pub fn for_shape(m: usize, software_adapter: bool) -> QuantKernel {
-        match (m <= QUANT_MATVEC_MAX_M, software_adapter) {
-            (true, _) => QuantKernel::Matvec,
-            (false, false) => QuantKernel::Tiled(QuantTile::Wide),
-            (false, true) => QuantKernel::Dequantized,
-        }
-    }
 }
 
 /// The dispatch of a quantized matmul: `groups = col_groups * row_groups`

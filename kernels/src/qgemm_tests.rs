@@ -115,13 +115,6 @@ fn grids_cover_the_output_within_limits() {
     assert_eq!(quant_grid(0, 7, 1, 8).unwrap().groups, 0);
     assert!(quant_grid(usize::MAX / 2, usize::MAX / 2, 1, 1).is_none());
     assert!(quant_grid(65_536, 65_536, 1, 1).is_none());
-    assert_eq!(QuantKernel::for_shape(8, false), QuantKernel::Matvec);
-    assert_eq!(QuantKernel::for_shape(1, true), QuantKernel::Matvec);
-    assert_eq!(
-        QuantKernel::for_shape(9, false),
-        QuantKernel::Tiled(QuantTile::Wide)
-    );
-    assert_eq!(QuantKernel::for_shape(9, true), QuantKernel::Dequantized);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use super::{Cases, Tolerance};
 use crate::error::Result;
+use crate::ops::Weight;
 use crate::quant::{dequantize_rows, quantize_rows, QuantFormat, QuantMatrix};
 use crate::reference;
 use tessera_kernels::DType;
@@ -67,14 +68,20 @@ pub(crate) fn matmul_quant_t(c: &mut Cases) -> Result<()> {
         let n = 19;
         let wv = c.values(n * k, -1.0, 1.0);
         let bytes = quantize_rows(format, &wv, k)?;
-        let w = QuantMatrix::from_ggml_bytes(c.device(), format, n, k, &bytes)?;
+        let w = Weight::from(QuantMatrix::from_ggml_bytes(
+            c.device(),
+            format,
+            n,
+            k,
+            &bytes,
+        )?);
         let dense = dequantize_rows(format, &bytes, k)?;
         for m in [1, 3, 33] {
             let (x, xv) = c.input(&[m, k], -1.0, 1.0)?;
             let (want, _) = reference::matmul(&xv, &[m, k], &dense, &[n, k], false, true);
             c.check(
                 &format!("{format} [{m}, {k}] · [{n}, {k}]ᵀ"),
-                &x.matmul_quant_t(&w)?,
+                &x.matmul_t(&w)?,
                 &want,
                 tolerance(dtype, k),
             )?;
@@ -85,7 +92,7 @@ pub(crate) fn matmul_quant_t(c: &mut Cases) -> Result<()> {
         want.iter_mut().zip(&rv).for_each(|(w, r)| *w += r);
         c.check(
             &format!("{format} [2, {k}] · Wᵀ + residual"),
-            &x.matmul_quant_t_add(&w, &r)?,
+            &x.matmul_t_add(&w, &r)?,
             &want,
             tolerance(dtype, k),
         )?;

@@ -15,8 +15,6 @@ mod kv_cache_checks;
 pub(crate) mod launch;
 mod layout;
 mod matmul;
-mod matmul_variants;
-mod matvec;
 mod norm;
 mod qkv_rope;
 mod reduce;
@@ -27,8 +25,7 @@ mod variant;
 pub use declaration::{KernelCandidate, Needs, OpDeclaration};
 pub use elementwise::where_select;
 pub use layout::concat;
-pub use matmul_variants::MatmulVariant;
-pub use matvec::matvec_applicable;
+pub use matmul::{matvec_applicable, MatmulVariant, Weight};
 pub use qkv_rope::QkvRope;
 
 /// Every op's declaration, in the order of the conformance table.
@@ -47,7 +44,7 @@ pub const DECLARATIONS: &[OpDeclaration] = &[
     norm::LAYER_NORM,
     norm::RMS_NORM,
     matmul::MATMUL,
-    crate::quant::MATMUL_QUANT_T,
+    matmul::MATMUL_QUANT_T,
     crate::quant::QUANT_GATHER,
     rope::ROPE,
     qkv_rope::QKV_ROPE,

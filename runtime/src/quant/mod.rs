@@ -20,9 +20,11 @@
 //!   on the device: it takes the file's bytes, plus at most 2 bytes of scale
 //!   padding and 12 of quant padding, or one unread scale word and, for
 //!   Q6_K, 14 bytes per 210-byte super-block.
-//! - [`Tensor::matmul_quant_t`] computes `x · Wᵀ` (a Linear layer without
-//!   bias) through a split-k matvec kernel for a few rows and a tiled kernel
-//!   for many, accumulating in f32; [`QuantMatrix::gather_rows`] is the
+//! - A [`QuantMatrix`] is one storage of a [`crate::ops::Weight`]:
+//!   [`Tensor::matmul_t`](crate::tensor::Tensor::matmul_t) computes `x · Wᵀ` (a Linear layer without bias)
+//!   through a split-k matvec kernel for a few rows and a tiled kernel for
+//!   many, accumulating in f32 (the matmul family's kernels, in
+//!   `ops/matmul`); [`QuantMatrix::gather_rows`] is the
 //!   embedding lookup. Sizes and ids are checked on the host with typed
 //!   errors; nothing is read out of bounds on the host or the device.
 
@@ -30,11 +32,9 @@ mod cpu;
 mod cpu_k;
 mod cpu_q5;
 mod gather;
-mod matmul;
 mod matrix;
 
 pub use cpu::{dequantize_rows, quantize_rows, row_bytes};
 pub(crate) use gather::QUANT_GATHER;
-pub(crate) use matmul::MATMUL_QUANT_T;
 pub use matrix::QuantMatrix;
 pub use tessera_kernels::{QuantFormat, QuantKernel};

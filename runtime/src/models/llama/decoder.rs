@@ -5,8 +5,8 @@
 use super::config::DecoderConfig;
 use super::kv_cache::KvCache;
 use super::rope_tables::RopeTables;
-use super::weights::{Projection, WeightMatrix};
 use crate::error::{Error, Result};
+use crate::nn::{Linear, Weight};
 use crate::ops::QkvRope;
 use crate::tensor::Tensor;
 use std::sync::Arc;
@@ -20,26 +20,27 @@ pub const CAUSAL_MASKED: f32 = -1.0e30;
 /// ([`Tensor::cached_attention`]); longer prompts use batched matmuls.
 pub const FUSED_ATTENTION_MAX_TOKENS: usize = 8;
 
-/// One decoder layer. The query, key and value projections are stacked by rows
-/// into one matrix, and so are the MLP's gate and up projections, so a token
-/// takes one matmul for each stack (see [`upload_stacked`](super::host_matrix::upload_stacked)).
+/// One decoder layer, built from [`Linear`] layers. The query, key and value
+/// projections are stacked by rows into one layer, and so are the MLP's gate
+/// and up projections, so a token takes one matmul for each stack (see
+/// [`upload_stacked`](super::host_matrix::upload_stacked)).
 #[derive(Clone, Debug)]
 pub struct DecoderLayer {
     /// RMSNorm weight before attention.
     pub attn_norm: Tensor,
     /// Query, key and value projections stacked:
-    /// `[(heads + 2 kv_heads) * head_dim, hidden]`.
-    pub qkv: WeightMatrix,
-    /// Their biases stacked the same way (Qwen2), `[(heads + 2 kv_heads) * head_dim]`.
-    pub qkv_bias: Option<Tensor>,
+    /// `[(heads + 2 kv_heads) * head_dim, hidden]`, with their biases stacked
+    /// the same way (Qwen2); the bias is added by [`Tensor::qkv_rope`], with
+    /// the rotation.
+    pub qkv: Linear,
     /// Attention output projection.
-    pub o: Projection,
+    pub o: Linear,
     /// RMSNorm weight before the MLP.
     pub mlp_norm: Tensor,
     /// MLP gate (SiLU) and up projections stacked: `[2 * intermediate, hidden]`.
-    pub gate_up: WeightMatrix,
+    pub gate_up: Linear,
     /// MLP down projection.
-    pub down: Projection,
+    pub down: Linear,
 }
 
 /// A Llama or Qwen2 decoder with its weights on a device.
@@ -48,13 +49,13 @@ pub struct Decoder {
     /// The architecture.
     pub config: DecoderConfig,
     /// Token table `[vocab, hidden]`.
-    pub embed: WeightMatrix,
+    pub embed: Weight,
     /// Layers.
     pub layers: Vec<DecoderLayer>,
     /// Final RMSNorm weight.
     pub final_norm: Tensor,
     /// Output head `[vocab, hidden]` (the token table when tied).
-    pub lm_head: WeightMatrix,
+    pub lm_head: Linear,
     /// Rotary tables for the model's whole context.
     pub rope: RopeTables,
 }
@@ -67,17 +68,14 @@ impl Decoder {
 
     /// Bytes of weights on the device (what decoding reads per token).
     pub fn weight_bytes(&self) -> usize {
-        let proj =
-            |p: &Projection| p.weight.device_bytes() + p.bias.as_ref().map_or(0, |b| b.numel() * 4);
         let layers: usize = self
             .layers
             .iter()
             .map(|l| {
-                l.qkv.device_bytes()
-                    + l.qkv_bias.as_ref().map_or(0, |b| b.numel() * 4)
-                    + proj(&l.o)
-                    + l.gate_up.device_bytes()
-                    + proj(&l.down)
+                [&l.qkv, &l.o, &l.gate_up, &l.down]
+                    .map(Linear::device_bytes)
+                    .iter()
+                    .sum::<usize>()
                     + (l.attn_norm.numel() + l.mlp_norm.numel()) * 4
             })
             .sum();
@@ -106,7 +104,7 @@ impl Decoder {
 
     fn head(&self, hidden: &Tensor) -> Result<Tensor> {
         let x = hidden.rms_norm(Some(&self.final_norm), self.config.rms_norm_eps)?;
-        self.lm_head.matmul_t(&x)
+        self.lm_head.forward(&x)
     }
 
     /// Hidden states `[s, hidden]` after the last layer (before the final norm).
@@ -187,12 +185,12 @@ impl Decoder {
         // head_dim] (the `group` heads sharing a key/value head become rows of one
         // matmul); k and v written into the cache at positions past..past + s.
         let (keys, values) = cache.layer(index);
-        let q = layer.qkv.matmul_t(&h)?.qkv_rope(
+        let q = h.matmul_t(layer.qkv.weight())?.qkv_rope(
             &QkvRope {
                 heads,
                 kv_heads,
                 head_dim,
-                bias: layer.qkv_bias.as_ref(),
+                bias: layer.qkv.bias(),
                 cos: &self.rope.cos,
                 sin: &self.rope.sin,
                 pos0: past,
@@ -220,7 +218,7 @@ impl Decoder {
         let x = layer.o.forward_add(&context, x)?;
 
         let h = x.rms_norm(Some(&layer.mlp_norm), cfg.rms_norm_eps)?;
-        let gate_up = layer.gate_up.matmul_t(&h)?; // [s, 2 * intermediate]
+        let gate_up = layer.gate_up.forward(&h)?; // [s, 2 * intermediate]
         let inter = cfg.intermediate_size;
         let gated = gate_up
             .narrow(1, 0..inter)?

@@ -2,8 +2,8 @@
 //! loaders can stack several of them by rows (q, k and v; gate and up) into one
 //! matrix: one matmul instead of three or two on every token.
 
-use super::weights::WeightMatrix;
 use crate::error::{Result, ShapeError};
+use crate::ops::Weight;
 use crate::quant::{row_bytes, QuantFormat};
 use std::sync::Arc;
 use tessera_hal::Device;
@@ -77,11 +77,11 @@ impl HostMatrix {
     }
 
     /// Upload (split by rows when beyond one storage binding).
-    pub fn upload(&self, device: &Arc<dyn Device>) -> Result<WeightMatrix> {
+    pub fn upload(&self, device: &Arc<dyn Device>) -> Result<Weight> {
         match &self.data {
-            HostData::F32(values) => WeightMatrix::dense(device, values, self.rows, self.cols),
+            HostData::F32(values) => Weight::dense(device, values, self.rows, self.cols),
             HostData::Blocks(format, bytes) => {
-                WeightMatrix::quantized(device, *format, self.rows, self.cols, bytes)
+                Weight::quantized(device, *format, self.rows, self.cols, bytes)
             }
         }
     }
@@ -90,9 +90,9 @@ impl HostMatrix {
 /// `parts` stacked by rows into one device matrix: neighbours with the same
 /// storage and width are merged on the host, so parts of one format become a
 /// single matrix; a mix (say Q4_K q and k over a Q6_K v) becomes
-/// [`WeightMatrix::Rows`] of the merged runs. Errors: no parts, parts of
+/// [`Weight::Rows`] of the merged runs. Errors: no parts, parts of
 /// different widths, device failures.
-pub fn upload_stacked(device: &Arc<dyn Device>, parts: Vec<HostMatrix>) -> Result<WeightMatrix> {
+pub fn upload_stacked(device: &Arc<dyn Device>, parts: Vec<HostMatrix>) -> Result<Weight> {
     let mut runs: Vec<HostMatrix> = Vec::new();
     for part in parts {
         if let Some(first) = runs.first() {
@@ -115,6 +115,6 @@ pub fn upload_stacked(device: &Arc<dyn Device>, parts: Vec<HostMatrix>) -> Resul
     match uploaded.len() {
         0 => Err(ShapeError::new("stack_rows", "nothing to stack", &[]).into()),
         1 => Ok(uploaded.remove(0)),
-        _ => Ok(WeightMatrix::Rows(uploaded)),
+        _ => Ok(Weight::Rows(uploaded)),
     }
 }

@@ -17,12 +17,12 @@ use super::config::{DecoderConfig, Family};
 use super::decoder::{Decoder, DecoderLayer};
 use super::host_matrix::{upload_stacked, HostMatrix};
 use super::rope_tables::RopeTables;
-use super::weights::{Projection, WeightMatrix};
 use crate::error::Result;
 use crate::generation::DecoderTokenizer;
 use crate::loaders::gguf::{GgmlType, GgufModelFile};
 use crate::loaders::gguf_tokenizer::tokenizer_from_gguf;
 use crate::loaders::LoadError;
+use crate::nn::{Linear, Weight};
 use crate::quant::QuantFormat;
 use crate::tensor::Tensor;
 use std::path::Path;
@@ -122,7 +122,7 @@ impl GgufUploader<'_> {
     }
 
     /// The `[rows, cols]` matrix `name` on the device.
-    fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<WeightMatrix> {
+    fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<Weight> {
         self.host_matrix(name, rows, cols, None)?
             .upload(self.device)
     }
@@ -170,7 +170,7 @@ impl GgufUploader<'_> {
         parts: &[Part<'_>],
         cols: usize,
         bias: bool,
-    ) -> Result<(WeightMatrix, Option<Tensor>)> {
+    ) -> Result<(Weight, Option<Tensor>)> {
         let mut host = Vec::with_capacity(parts.len());
         let mut biases = Vec::new();
         for &(part, rows, order) in parts {
@@ -192,8 +192,8 @@ impl GgufUploader<'_> {
         Ok((upload_stacked(self.device, host)?, bias))
     }
 
-    fn projection(&self, name: &str, rows: usize, cols: usize) -> Result<Projection> {
-        Projection::new(self.matrix(&format!("{name}.weight"), rows, cols)?, None)
+    fn projection(&self, name: &str, rows: usize, cols: usize) -> Result<Linear> {
+        Linear::new(self.matrix(&format!("{name}.weight"), rows, cols)?, None)
     }
 
     fn decoder(&self) -> Result<Decoder> {
@@ -222,11 +222,10 @@ impl GgufUploader<'_> {
             let (gate_up, _) = self.stacked(&format!("{p}.ffn"), &gate_up, hidden, false)?;
             layers.push(DecoderLayer {
                 attn_norm: self.vector(&format!("{p}.attn_norm.weight"), hidden)?,
-                qkv,
-                qkv_bias,
+                qkv: Linear::new(qkv, qkv_bias)?,
                 o: self.projection(&format!("{p}.attn_output"), hidden, q_width)?,
                 mlp_norm: self.vector(&format!("{p}.ffn_norm.weight"), hidden)?,
-                gate_up,
+                gate_up: Linear::new(gate_up, None)?,
                 down: self.projection(&format!("{p}.ffn_down"), hidden, inter)?,
             });
         }
@@ -239,7 +238,7 @@ impl GgufUploader<'_> {
             embed,
             layers,
             final_norm: self.vector("output_norm.weight", hidden)?,
-            lm_head,
+            lm_head: Linear::new(lm_head, None)?,
             rope: RopeTables::new(
                 self.device,
                 config.head_dim,

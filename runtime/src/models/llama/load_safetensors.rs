@@ -7,9 +7,9 @@ use super::config::DecoderConfig;
 use super::decoder::{Decoder, DecoderLayer};
 use super::host_matrix::{upload_stacked, HostMatrix};
 use super::rope_tables::RopeTables;
-use super::weights::{Projection, WeightMatrix};
 use crate::error::Result;
 use crate::loaders::{SafetensorsFile, StDType};
+use crate::nn::{Linear, Weight};
 use crate::quant::QuantFormat;
 use crate::tensor::Tensor;
 use std::path::Path;
@@ -43,12 +43,12 @@ impl Uploader<'_> {
     }
 
     /// A `[rows, cols]` matrix on the device (split by rows when beyond one binding).
-    fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<WeightMatrix> {
+    fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<Weight> {
         self.host_matrix(name, rows, cols)?.upload(self.device)
     }
 
     /// The matrices `{prefix}.{part}.weight` (`rows` each) stacked by rows.
-    fn stacked(&self, prefix: &str, parts: &[(&str, usize)], cols: usize) -> Result<WeightMatrix> {
+    fn stacked(&self, prefix: &str, parts: &[(&str, usize)], cols: usize) -> Result<Weight> {
         let host = parts
             .iter()
             .map(|(part, rows)| self.host_matrix(&format!("{prefix}.{part}.weight"), *rows, cols))
@@ -67,9 +67,8 @@ impl Uploader<'_> {
         Tensor::from_f32(self.device, &values, &[values.len()], DType::F32)
     }
 
-    fn projection(&self, name: &str, out: usize, inp: usize) -> Result<Projection> {
-        let weight = self.matrix(&format!("{name}.weight"), out, inp)?;
-        Projection::new(weight, None)
+    fn projection(&self, name: &str, out: usize, inp: usize) -> Result<Linear> {
+        Linear::new(self.matrix(&format!("{name}.weight"), out, inp)?, None)
     }
 }
 
@@ -104,14 +103,16 @@ pub fn decoder_from_safetensors(
         let attn = format!("{p}.self_attn");
         layers.push(DecoderLayer {
             attn_norm: up.tensor(&format!("{p}.input_layernorm.weight"), &[hidden])?,
-            qkv: up.stacked(&attn, &qkv, hidden)?,
-            qkv_bias: match bias {
-                true => Some(up.stacked_bias(&attn, &qkv)?),
-                false => None,
-            },
+            qkv: Linear::new(
+                up.stacked(&attn, &qkv, hidden)?,
+                match bias {
+                    true => Some(up.stacked_bias(&attn, &qkv)?),
+                    false => None,
+                },
+            )?,
             o: up.projection(&format!("{attn}.o_proj"), hidden, q_width)?,
             mlp_norm: up.tensor(&format!("{p}.post_attention_layernorm.weight"), &[hidden])?,
-            gate_up: up.stacked(&format!("{p}.mlp"), &gate_up, hidden)?,
+            gate_up: Linear::new(up.stacked(&format!("{p}.mlp"), &gate_up, hidden)?, None)?,
             down: up.projection(&format!("{p}.mlp.down_proj"), hidden, inter)?,
         });
     }
@@ -132,7 +133,7 @@ pub fn decoder_from_safetensors(
         embed,
         layers,
         final_norm: up.tensor("model.norm.weight", &[hidden])?,
-        lm_head,
+        lm_head: Linear::new(lm_head, None)?,
         rope,
         config,
     })

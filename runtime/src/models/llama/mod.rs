@@ -17,7 +17,6 @@ mod load_gguf;
 mod load_safetensors;
 mod random;
 mod rope_tables;
-mod weights;
 
 pub use config::{DecoderConfig, Family, MAX_CONTEXT};
 pub use decoder::{Decoder, DecoderLayer, CAUSAL_MASKED};
@@ -28,4 +27,3 @@ pub use load_gguf::{gguf_tokenizer, load_gguf_decoder, unpermute_rotary_rows};
 pub use load_safetensors::{decoder_from_safetensors, load_safetensors_decoder};
 pub use random::{random_decoder, WeightFormat};
 pub use rope_tables::{rope_table_values, RopeTables};
-pub use weights::{Projection, WeightMatrix};

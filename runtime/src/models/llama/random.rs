@@ -5,9 +5,9 @@
 use super::config::DecoderConfig;
 use super::decoder::{Decoder, DecoderLayer};
 use super::rope_tables::RopeTables;
-use super::weights::{Projection, WeightMatrix};
 use crate::error::{Error, Result};
 use crate::generation::SplitMix64;
+use crate::nn::{Linear, Weight};
 use crate::quant::{quantize_rows, QuantFormat};
 use crate::tensor::Tensor;
 use std::sync::Arc;
@@ -103,7 +103,7 @@ impl RandomUploader<'_> {
         Tensor::from_f32(self.device, &values, &[n], DType::F32)
     }
 
-    fn matrix(&mut self, rows: usize, cols: usize) -> Result<WeightMatrix> {
+    fn matrix(&mut self, rows: usize, cols: usize) -> Result<Weight> {
         let n = rows.checked_mul(cols).ok_or_else(|| Error::TooLarge {
             op: "random_decoder",
             message: format!("{rows} x {cols} weights"),
@@ -111,7 +111,7 @@ impl RandomUploader<'_> {
         let values = self.rng.fill(n, 1.0 / (cols as f32).sqrt());
         let format = match self.format {
             WeightFormat::F32 => {
-                return WeightMatrix::dense(self.device, &values, rows, cols);
+                return Weight::dense(self.device, &values, rows, cols);
             }
             WeightFormat::F16 => QuantFormat::F16,
             WeightFormat::Q8_0 => QuantFormat::Q8_0,
@@ -129,11 +129,11 @@ impl RandomUploader<'_> {
             (false, _) => QuantFormat::Q8_0,
         };
         let bytes = quantize_rows(format, &values, cols)?;
-        WeightMatrix::quantized(self.device, format, rows, cols, &bytes)
+        Weight::quantized(self.device, format, rows, cols, &bytes)
     }
 
-    fn projection(&mut self, rows: usize, cols: usize) -> Result<Projection> {
-        Projection::new(self.matrix(rows, cols)?, None)
+    fn projection(&mut self, rows: usize, cols: usize) -> Result<Linear> {
+        Linear::new(self.matrix(rows, cols)?, None)
     }
 }
 
@@ -162,14 +162,17 @@ pub fn random_decoder(
         let qkv_rows = q_width + 2 * kv_width;
         layers.push(DecoderLayer {
             attn_norm: up.vector(hidden, 1.0, 0.1)?,
-            qkv: up.matrix(qkv_rows, hidden)?,
-            qkv_bias: match bias {
-                true => Some(up.vector(qkv_rows, 0.0, 0.1)?),
-                false => None,
+            qkv: {
+                let weight = up.matrix(qkv_rows, hidden)?;
+                let bias = match bias {
+                    true => Some(up.vector(qkv_rows, 0.0, 0.1)?),
+                    false => None,
+                };
+                Linear::new(weight, bias)?
             },
             o: up.projection(hidden, q_width)?,
             mlp_norm: up.vector(hidden, 1.0, 0.1)?,
-            gate_up: up.matrix(2 * inter, hidden)?,
+            gate_up: Linear::new(up.matrix(2 * inter, hidden)?, None)?,
             down: up.projection(hidden, inter)?,
         });
     }
@@ -185,7 +188,7 @@ pub fn random_decoder(
         embed,
         layers,
         final_norm: up.vector(hidden, 1.0, 0.1)?,
-        lm_head,
+        lm_head: Linear::new(lm_head, None)?,
         rope: RopeTables::new(device, config.head_dim, config.rope_theta, positions)?,
         config,
     })

@@ -1,5 +1,7 @@
-//! Weight matrices of a decoder: dense tensors or GGML-quantized blocks that stay
-//! quantized on the GPU, behind one `forward` / `gather_rows` interface.
+//! [`Weight`]: an `[out, in]` matrix in any storage (a dense f32 or f16
+//! tensor, GGML blocks that stay quantized on the device, or row blocks of
+//! either when one storage binding cannot hold the whole), the right operand
+//! of [`Tensor::matmul_t`] and the table of an embedding lookup.
 
 use crate::error::{Error, Result, ShapeError};
 use crate::ops::concat;
@@ -9,16 +11,20 @@ use std::sync::Arc;
 use tessera_hal::Device;
 use tessera_kernels::DType;
 
-/// An `[out, in]` matrix as stored on the device.
+/// An `[out, in]` matrix as stored on the device: the weight of a
+/// [`crate::nn::Linear`] layer, multiplied by [`Tensor::matmul_t`]. Cheap to
+/// clone (tensor handles).
 #[derive(Clone, Debug)]
-pub enum WeightMatrix {
-    /// f32 (or f16) tensor, `[out, in]` as in PyTorch.
+pub enum Weight {
+    /// f32 (or f16) tensor, `[out, in]` as in PyTorch; multiplied through its
+    /// transposed view, so its dtype must be the input's.
     Dense(Tensor),
-    /// GGML blocks (any [`QuantFormat`]), dequantized inside the matmul kernels.
-    Quant(Arc<QuantMatrix>),
+    /// GGML blocks (any [`QuantFormat`], F16 included), dequantized inside the
+    /// matmul kernels; any float input.
+    Quant(QuantMatrix),
     /// Consecutive row ranges, each small enough for one storage binding (a
     /// large vocabulary's table on an adapter with a 128 MiB binding limit).
-    Rows(Vec<WeightMatrix>),
+    Rows(Vec<Weight>),
 }
 
 /// Rows per part so that a part of `row_bytes`-byte rows fits one binding.
@@ -28,7 +34,7 @@ fn rows_per_part(device: &Arc<dyn Device>, row_bytes: usize) -> usize {
     (limit / row_bytes.max(1)).max(1)
 }
 
-impl WeightMatrix {
+impl Weight {
     /// An f32 `[rows, cols]` matrix from row-major `values`, split into row
     /// ranges when it exceeds the device's storage-binding limit.
     pub fn dense(
@@ -36,20 +42,20 @@ impl WeightMatrix {
         values: &[f32],
         rows: usize,
         cols: usize,
-    ) -> Result<WeightMatrix> {
+    ) -> Result<Weight> {
         let per_part = rows_per_part(device, cols * 4);
         if rows <= per_part {
             let t = Tensor::from_f32(device, values, &[rows, cols], DType::F32)?;
-            return Ok(WeightMatrix::Dense(t));
+            return Ok(Weight::Dense(t));
         }
         let parts = values
             .chunks(per_part * cols)
             .map(|chunk| {
                 let t = Tensor::from_f32(device, chunk, &[chunk.len() / cols, cols], DType::F32)?;
-                Ok(WeightMatrix::Dense(t))
+                Ok(Weight::Dense(t))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(WeightMatrix::Rows(parts))
+        Ok(Weight::Rows(parts))
     }
 
     /// A GGML-quantized `[rows, cols]` matrix from the file's blocks, split into
@@ -60,12 +66,12 @@ impl WeightMatrix {
         rows: usize,
         cols: usize,
         bytes: &[u8],
-    ) -> Result<WeightMatrix> {
+    ) -> Result<Weight> {
         let row_bytes = row_bytes(format, cols)?;
         let per_part = rows_per_part(device, row_bytes);
         if rows <= per_part {
             let q = QuantMatrix::from_ggml_bytes(device, format, rows, cols, bytes)?;
-            return Ok(WeightMatrix::Quant(Arc::new(q)));
+            return Ok(Weight::Quant(q));
         }
         if bytes.len() != rows * row_bytes {
             return Err(ShapeError::new(
@@ -80,61 +86,36 @@ impl WeightMatrix {
             .map(|chunk| {
                 let n = chunk.len() / row_bytes;
                 let q = QuantMatrix::from_ggml_bytes(device, format, n, cols, chunk)?;
-                Ok(WeightMatrix::Quant(Arc::new(q)))
+                Ok(Weight::Quant(q))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(WeightMatrix::Rows(parts))
+        Ok(Weight::Rows(parts))
     }
 
     /// Rows (output features).
     pub fn rows(&self) -> usize {
         match self {
-            WeightMatrix::Dense(t) => t.shape()[0],
-            WeightMatrix::Quant(q) => q.rows(),
-            WeightMatrix::Rows(parts) => parts.iter().map(WeightMatrix::rows).sum(),
+            Weight::Dense(t) => t.shape().first().copied().unwrap_or(0),
+            Weight::Quant(q) => q.rows(),
+            Weight::Rows(parts) => parts.iter().map(Weight::rows).sum(),
         }
     }
 
     /// Columns (input features).
     pub fn cols(&self) -> usize {
         match self {
-            WeightMatrix::Dense(t) => t.shape()[1],
-            WeightMatrix::Quant(q) => q.cols(),
-            WeightMatrix::Rows(parts) => parts.first().map_or(0, WeightMatrix::cols),
+            Weight::Dense(t) => t.shape().get(1).copied().unwrap_or(0),
+            Weight::Quant(q) => q.cols(),
+            Weight::Rows(parts) => parts.first().map_or(0, Weight::cols),
         }
     }
 
     /// Bytes this matrix takes on the device.
     pub fn device_bytes(&self) -> usize {
         match self {
-            WeightMatrix::Dense(t) => t.numel() * t.dtype().size_in_bytes(),
-            WeightMatrix::Quant(q) => q.gpu_bytes(),
-            WeightMatrix::Rows(parts) => parts.iter().map(WeightMatrix::device_bytes).sum(),
-        }
-    }
-
-    /// `x [..., in]` times the transpose: `[..., out]`.
-    pub fn matmul_t(&self, x: &Tensor) -> Result<Tensor> {
-        match self {
-            WeightMatrix::Dense(w) => x.matmul(&w.transpose(0, 1)?),
-            WeightMatrix::Quant(q) => x.matmul_quant_t(q),
-            WeightMatrix::Rows(parts) => {
-                let outs = parts
-                    .iter()
-                    .map(|p| p.matmul_t(x))
-                    .collect::<Result<Vec<_>>>()?;
-                let refs: Vec<&Tensor> = outs.iter().collect();
-                concat(&refs, x.rank().max(1) - 1)
-            }
-        }
-    }
-
-    /// `x [..., in]` times the transpose plus `residual` (`[..., out]`): one
-    /// dispatch for a quantized matrix and a few rows, else a matmul and an add.
-    pub fn matmul_t_add(&self, x: &Tensor, residual: &Tensor) -> Result<Tensor> {
-        match self {
-            WeightMatrix::Quant(q) => x.matmul_quant_t_add(q, residual),
-            _ => self.matmul_t(x)?.add(residual),
+            Weight::Dense(t) => t.numel() * t.dtype().size_in_bytes(),
+            Weight::Quant(q) => q.gpu_bytes(),
+            Weight::Rows(parts) => parts.iter().map(Weight::device_bytes).sum(),
         }
     }
 
@@ -142,13 +123,9 @@ impl WeightMatrix {
     /// on `device`. Ids outside the matrix are an error.
     pub fn embed(&self, device: &Arc<dyn Device>, ids: &[u32]) -> Result<Tensor> {
         match self {
-            WeightMatrix::Dense(t) => {
-                t.gather_rows(&Tensor::from_slice(device, ids, &[ids.len()])?)
-            }
-            WeightMatrix::Quant(q) => {
-                q.gather_rows(&Tensor::from_slice(device, ids, &[ids.len()])?)
-            }
-            WeightMatrix::Rows(parts) => {
+            Weight::Dense(t) => t.gather_rows(&Tensor::from_slice(device, ids, &[ids.len()])?),
+            Weight::Quant(q) => q.gather_rows(&Tensor::from_slice(device, ids, &[ids.len()])?),
+            Weight::Rows(parts) => {
                 // Gather each part's ids in one dispatch, then put the rows
                 // back in token order with one gather over the stacked results.
                 let mut pieces = Vec::new();
@@ -190,46 +167,16 @@ impl WeightMatrix {
     }
 }
 
-/// A linear projection `y = x Wᵀ (+ b)`.
-#[derive(Clone, Debug)]
-pub struct Projection {
-    /// The `[out, in]` weight.
-    pub weight: WeightMatrix,
-    /// Optional `[out]` bias.
-    pub bias: Option<Tensor>,
+impl From<Tensor> for Weight {
+    /// A dense `[out, in]` weight.
+    fn from(t: Tensor) -> Weight {
+        Weight::Dense(t)
+    }
 }
 
-impl Projection {
-    /// A projection, checking the bias against the weight.
-    pub fn new(weight: WeightMatrix, bias: Option<Tensor>) -> Result<Projection> {
-        if let Some(b) = &bias {
-            if b.shape() != [weight.rows()] {
-                return Err(ShapeError::new(
-                    "projection",
-                    format!("bias must be [{}]", weight.rows()),
-                    &[b.shape()],
-                )
-                .into());
-            }
-        }
-        Ok(Projection { weight, bias })
-    }
-
-    /// Apply to `x [..., in]`.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = self.weight.matmul_t(x)?;
-        match &self.bias {
-            Some(b) => y.add(b),
-            None => Ok(y),
-        }
-    }
-
-    /// Apply to `x [..., in]` and add `residual` (`[..., out]`): a residual
-    /// connection, fused into the matmul where [`WeightMatrix::matmul_t_add`] can.
-    pub fn forward_add(&self, x: &Tensor, residual: &Tensor) -> Result<Tensor> {
-        match &self.bias {
-            Some(_) => self.forward(x)?.add(residual),
-            None => self.weight.matmul_t_add(x, residual),
-        }
+impl From<QuantMatrix> for Weight {
+    /// A weight that stays quantized.
+    fn from(q: QuantMatrix) -> Weight {
+        Weight::Quant(q)
     }
 }
