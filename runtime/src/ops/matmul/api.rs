@@ -146,8 +146,10 @@ impl Tensor {
         }
     }
 
-    /// [`Tensor::matmul_t`] for a quantized weight not held in a [`Weight`]
-    /// (errors name the op `matmul_quant_t`).
+    /// [`Tensor::matmul_t`] for a bare [`QuantMatrix`] (errors name the op
+    /// `matmul_quant_t`): the automatic form of
+    /// [`Tensor::matmul_quant_t_with`], for tests and benchmarks.
+    /// Applications hold weights as [`Weight`] (or [`crate::nn::Linear`]).
     pub fn matmul_quant_t(&self, w: &QuantMatrix) -> Result<Tensor> {
         self.quant_product(w, None, None)
     }
