@@ -21,11 +21,11 @@
 //!   padding and 12 of quant padding, or one unread scale word and, for
 //!   Q6_K, 14 bytes per 210-byte super-block.
 //! - A [`QuantMatrix`] is one storage of a [`crate::ops::Weight`]:
-//!   [`Tensor::matmul_t`](crate::tensor::Tensor::matmul_t) computes `x · Wᵀ` (a Linear layer without bias)
-//!   through a split-k matvec kernel for a few rows and a tiled kernel for
-//!   many, accumulating in f32 (the matmul family's kernels, in
-//!   `ops/matmul`); [`QuantMatrix::gather_rows`] is the
-//!   embedding lookup. Sizes and ids are checked on the host with typed
+//!   [`Tensor::matmul_t`](crate::tensor::Tensor::matmul_t) computes `x · Wᵀ`
+//!   (a Linear layer without bias) through a split-k matvec kernel for a few
+//!   rows and a tiled kernel for many, accumulating in f32 (the matmul
+//!   family, `ops/matmul`); [`QuantMatrix::gather_rows`] is the embedding
+//!   lookup. Sizes and ids are checked on the host with typed
 //!   errors; nothing is read out of bounds on the host or the device.
 
 mod cpu;

@@ -3,15 +3,19 @@
 //! [`Weight`]: dense, quantized, or row blocks of either), planned in one
 //! place.
 //!
-//! Rules of this module (its files depend on each other in this order only):
+//! Rules of this module (each file uses only files listed before it):
+//! - `declaration`: the family's op declarations (`matmul`, `matmul_quant_t`).
 //! - `operands`: the host checks, the same typed errors on every backend.
 //! - `matvec`, `dense`, `quant`: the kernels (specs and dispatch) of the
 //!   matrix-vector, tile and quantized families; none picks a kernel.
 //! - `plan`: the choice among them, from shapes, dtypes, layouts and the
-//!   device's capabilities (heuristics, the tuned choice).
+//!   device's capabilities (heuristics, the tuned choice). Nothing else
+//!   chooses.
+//! - `weight`: the [`Weight`] storage type (dense, quantized, row blocks no
+//!   larger than a storage binding) and its embedding lookup.
 //! - `api`: the `Tensor` methods (check, plan, run; on the CPU backend the
 //!   reference after the same checks), including the forced-kernel forms for
-//!   tests and benchmarks; `weight`: the [`Weight`] storage type.
+//!   tests and benchmarks.
 
 mod api;
 mod declaration;
