@@ -164,28 +164,11 @@ impl Tensor {
         let b = bias.map(|_| params_of.last().expect("bias uploaded"));
         let mut offsets = vec![x.offset(), out.offset()];
         offsets.extend(params_of.iter().map(|t| t.offset()));
-        let variant = match variant {
-            Some(_) => choose_row_variant(op, x.device(), n, &offsets, variant)?,
-            None if rows == 0 => choose_row_variant(op, x.device(), n, &offsets, None)?,
-            None => {
-                let class = format!(
-                    "{op}/{}/n{}/rows{}",
-                    x.dtype(),
-                    crate::tuning::bucket(n),
-                    crate::tuning::bucket(rows)
-                );
-                tuned_row_variant(op, x.device(), &class, n, &offsets, |v| {
-                    self.norm(kind, weight, bias, eps, Some(v)).map(drop)
-                })?
-            }
+        let decl = if kind == NormKind::Layer {
+            &LAYER_NORM
+        } else {
+            &RMS_NORM
         };
-        if rows == 0 {
-            return Ok(out);
-        }
-        if host_ops::runs_on_host(x.device()) {
-            host_ops::norm(kind, &x, (w, b), eps, &out)?;
-            return Ok(out);
-        }
         let params = NormParams {
             rows: to_u32(op, rows)?,
             n: to_u32(op, n)?,
@@ -197,39 +180,56 @@ impl Tensor {
             pad0: 0,
         };
         let (dtype, has_weight, has_bias) = (x.dtype(), w.is_some(), b.is_some());
-        let source: Option<std::sync::Arc<KernelSource>> = match variant {
-            RowVariant::General => NormSpec {
-                kind,
-                dtype,
-                has_weight,
-                has_bias,
-                wg: row_wg_for(n),
-            }
-            .rendered(),
-            RowVariant::Vec4 | RowVariant::Vec4Subgroup => NormVec4Spec {
-                kind,
-                dtype,
-                has_weight,
-                has_bias,
-                wg: row_vec4_wg_for(n),
-                subgroups: variant.needs_subgroups(),
-            }
-            .rendered(),
+        // The kernel alone, for a variant: what the op launches and the tuner measures.
+        let run_kernel = |variant: RowVariant| -> Result<()> {
+            let source: Option<std::sync::Arc<KernelSource>> = match variant {
+                RowVariant::General => NormSpec {
+                    kind,
+                    dtype,
+                    has_weight,
+                    has_bias,
+                    wg: row_wg_for(n),
+                }
+                .rendered(),
+                RowVariant::Vec4 | RowVariant::Vec4Subgroup => NormVec4Spec {
+                    kind,
+                    dtype,
+                    has_weight,
+                    has_bias,
+                    wg: row_vec4_wg_for(n),
+                    subgroups: variant.needs_subgroups(),
+                }
+                .rendered(),
+            };
+            let source = source
+                .ok_or_else(|| ShapeError::new(op, "RMS norm takes no bias", &[x.shape()]))?;
+            let mut buffers = vec![x.buffer()];
+            buffers.extend(w.map(|t| t.buffer()));
+            buffers.extend(b.map(|t| t.buffer()));
+            buffers.push(out.buffer());
+            let grid = rowwise_workgroups(rows as u64);
+            launch(op, x.device(), &source, &buffers, &params, grid)
         };
-        let source =
-            source.ok_or_else(|| ShapeError::new(op, "RMS norm takes no bias", &[self.shape()]))?;
-        let mut buffers = vec![x.buffer()];
-        buffers.extend(w.map(|t| t.buffer()));
-        buffers.extend(b.map(|t| t.buffer()));
-        buffers.push(out.buffer());
-        launch(
-            op,
-            x.device(),
-            &source,
-            &buffers,
-            &params,
-            rowwise_workgroups(rows as u64),
-        )?;
+        let variant = match variant {
+            Some(_) => choose_row_variant(decl, x.device(), n, &offsets, variant)?,
+            None if rows == 0 => choose_row_variant(decl, x.device(), n, &offsets, None)?,
+            None => {
+                let class = format!(
+                    "{op}/{dtype}/n{}/rows{}",
+                    crate::tuning::bucket(n),
+                    crate::tuning::bucket(rows)
+                );
+                tuned_row_variant(decl, x.device(), &class, n, &offsets, run_kernel)?
+            }
+        };
+        if rows == 0 {
+            return Ok(out);
+        }
+        if host_ops::runs_on_host(x.device()) {
+            host_ops::norm(kind, &x, (w, b), eps, &out)?;
+            return Ok(out);
+        }
+        run_kernel(variant)?;
         Ok(out)
     }
 }
