@@ -21,7 +21,7 @@ run() { # label binary
     export TESSERA_CACHE_DIR=/tmp/compare-cache-$label
     mkdir -p "$TESSERA_CACHE_DIR"
     "$bin" bench suite --reps 5 --json | sed "s/^{/{\"binary\":\"$label\",\"set\":\"suite\",/"
-    "$bin" bench embed --model "$MODEL" 2>&1 | sed "s/^/$label embed: /"
+    "$bin" bench embed --model "$MODEL" --workloads 256:32 --reps 5 2>&1 | sed "s/^/$label embed: /"
     "$bin" bench generate --preset qwen2.5-0.5b --layers 4 --formats q8_0,f32 \
         --prompt-tokens 128 --decode-tokens 16 --reps 5 --json |
         sed "s/^{/{\"binary\":\"$label\",\"set\":\"generate\",/"

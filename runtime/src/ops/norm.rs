@@ -14,6 +14,28 @@ use tessera_kernels::{
     NormVec4Spec, RowVariant,
 };
 
+/// The kernels of both norms (one spec pair renders layer and RMS norm).
+const NORM_KERNELS: &[KernelCandidate] = &[
+    KernelCandidate {
+        name: "vec4_subgroup",
+        spec: "NormVec4Spec",
+        needs: Needs::SUBGROUPS,
+        when: "rows and offsets multiples of 4, subgroups present",
+    },
+    KernelCandidate {
+        name: "vec4",
+        spec: "NormVec4Spec",
+        needs: Needs::NOTHING,
+        when: "rows and offsets multiples of 4",
+    },
+    KernelCandidate {
+        name: "general",
+        spec: "NormSpec",
+        needs: Needs::NOTHING,
+        when: "any row",
+    },
+];
+
 /// The declaration of `layer_norm` (see [`OpDeclaration`]).
 pub(crate) const LAYER_NORM: OpDeclaration = OpDeclaration {
     name: "layer_norm",
@@ -22,26 +44,7 @@ pub(crate) const LAYER_NORM: OpDeclaration = OpDeclaration {
     reference: "reference::layernorm",
     dtypes: &[DType::F32, DType::F16],
     tolerance: "F32_TRANSCENDENTAL",
-    kernels: &[
-        KernelCandidate {
-            name: "vec4_subgroup",
-            spec: "NormVec4Spec",
-            needs: Needs::SUBGROUPS,
-            when: "rows and offsets multiples of 4, subgroups present",
-        },
-        KernelCandidate {
-            name: "vec4",
-            spec: "NormVec4Spec",
-            needs: Needs::NOTHING,
-            when: "rows and offsets multiples of 4",
-        },
-        KernelCandidate {
-            name: "general",
-            spec: "NormSpec",
-            needs: Needs::NOTHING,
-            when: "any row",
-        },
-    ],
+    kernels: NORM_KERNELS,
     tuned: true,
     conformance: crate::conformance::layer_norm,
 };
@@ -54,26 +57,7 @@ pub(crate) const RMS_NORM: OpDeclaration = OpDeclaration {
     reference: "reference::rmsnorm",
     dtypes: &[DType::F32, DType::F16],
     tolerance: "F32_TRANSCENDENTAL",
-    kernels: &[
-        KernelCandidate {
-            name: "vec4_subgroup",
-            spec: "NormVec4Spec",
-            needs: Needs::SUBGROUPS,
-            when: "rows and offsets multiples of 4, subgroups present",
-        },
-        KernelCandidate {
-            name: "vec4",
-            spec: "NormVec4Spec",
-            needs: Needs::NOTHING,
-            when: "rows and offsets multiples of 4",
-        },
-        KernelCandidate {
-            name: "general",
-            spec: "NormSpec",
-            needs: Needs::NOTHING,
-            when: "any row",
-        },
-    ],
+    kernels: NORM_KERNELS,
     tuned: true,
     conformance: crate::conformance::rms_norm,
 };
