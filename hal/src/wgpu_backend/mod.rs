@@ -14,6 +14,7 @@ use crate::adapter::AdapterDescription;
 use crate::device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, TimerToken};
 use crate::error::{DeviceError, Result};
 use crate::pool::{size_class, SizeClassPool};
+use crate::program::Program;
 use batch::{Batch, BindGroupCache, Command};
 use pipeline_cache::PersistentPipelineCache;
 use scope::Scopes;
@@ -22,7 +23,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
-use tessera_kernels::KernelSource;
 
 /// Dispatches per batch before an automatic submit.
 const MAX_BATCH_DISPATCHES: usize = 512;
@@ -243,7 +243,8 @@ impl Device for WgpuDevice {
         Ok(bytes[skip..skip + size as usize].to_vec())
     }
 
-    fn compile(&self, source: &KernelSource) -> Result<Pipeline> {
+    fn compile(&self, program: Program<'_>) -> Result<Pipeline> {
+        let Program::Wgsl(source) = program;
         let _serial = self.serial();
         self.check_health()?;
         if let Some(p) = lock(&self.shared.pipelines).get(&source.key) {
