@@ -40,11 +40,11 @@ mod dtype;
 mod elementwise;
 mod elementwise_vec4;
 mod float_math;
-mod gemm;
-mod gemm_blocked;
-mod gemm_subgroup;
-mod gemv;
 pub mod grid;
+mod matmul;
+mod matmul_blocked;
+mod matmul_subgroup;
+mod matvec;
 mod op_kinds;
 mod params;
 mod qgather;
@@ -76,12 +76,12 @@ pub use elementwise_vec4::{
     elementwise_vec4_workgroups, vec4_fits, AffineVec4Spec, BinaryVec4Params, BinaryVec4Spec,
     ElementwiseVariant, UnaryVec4Spec, Vec4Layout,
 };
-pub use gemm::{MatmulParams, MatmulSpec, MatmulTile};
-pub use gemm_blocked::{
+pub use matmul::{MatmulParams, MatmulSpec, MatmulTile};
+pub use matmul_blocked::{
     BlockedConfig, BlockedMatmulSpec, Contiguous, OperandLayout, BLOCKED_CONFIGS,
 };
-pub use gemm_subgroup::{SubgroupLoad, SubgroupMatmulSpec, SUBGROUP_MATMUL_LANES};
-pub use gemv::{
+pub use matmul_subgroup::{SubgroupLoad, SubgroupMatmulSpec, SUBGROUP_MATMUL_LANES};
+pub use matvec::{
     MatvecLayout, MatvecLoad, MatvecSpec, MatvecVariant, MATVEC_MAX_ROWS, MATVEC_MAX_WG,
 };
 pub use op_kinds::{BinaryOp, NormKind, ReduceOp, UnaryOp};
