@@ -20,7 +20,11 @@ fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
 }
 
 pub fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let device = open_default_device()?;
+    run(&open_default_device()?)
+}
+
+/// Build the MLP on `device`, run it, and compare with the CPU reference.
+pub fn run(device: &std::sync::Arc<dyn Device>) -> Result<(), Box<dyn std::error::Error>> {
     println!("adapter: {}", device.adapter().summary());
     let (batch, input, hidden, output) = (8, 64, 128, 10);
     let x = pseudo_random(batch * input, 1);
@@ -30,14 +34,14 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     let b2 = pseudo_random(output, 5);
 
     let layer1 = Linear::new(
-        Tensor::from_slice(&device, &w1, &[hidden, input])?,
-        Some(Tensor::from_slice(&device, &b1, &[hidden])?),
+        Tensor::from_slice(device, &w1, &[hidden, input])?,
+        Some(Tensor::from_slice(device, &b1, &[hidden])?),
     )?;
     let layer2 = Linear::new(
-        Tensor::from_slice(&device, &w2, &[output, hidden])?,
-        Some(Tensor::from_slice(&device, &b2, &[output])?),
+        Tensor::from_slice(device, &w2, &[output, hidden])?,
+        Some(Tensor::from_slice(device, &b2, &[output])?),
     )?;
-    let xt = Tensor::from_slice(&device, &x, &[batch, input])?;
+    let xt = Tensor::from_slice(device, &x, &[batch, input])?;
     let logits = layer2.forward(&layer1.forward(&xt)?.gelu()?)?;
     let probs = logits.softmax(None)?.to_vec::<f32>()?;
 

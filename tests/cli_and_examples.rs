@@ -88,6 +88,35 @@ fn mlp_example_matches_cpu_reference() {
     mlp_example::main().expect("the MLP example runs and matches the CPU reference");
 }
 
+#[test]
+fn mlp_example_runs_on_the_cpu_backend() {
+    let selector = tessera_hal::AdapterSelector::Named("cpu".into());
+    let device = tessera_hal::open_device(&selector).expect("the CPU backend opens");
+    assert_eq!(device.adapter().backend, "cpu");
+    mlp_example::run(&device).expect("the MLP example runs on the CPU backend");
+}
+
+#[test]
+fn devices_list_the_cpu_backend_last_and_never_as_the_default() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["devices", "--json"])
+        .env_remove("TESSERA_ADAPTER")
+        .output()
+        .expect("run tessera");
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let adapters = doc["adapters"].as_array().expect("adapters array");
+    let last = adapters.last().expect("at least the CPU backend");
+    assert_eq!(last["backend"], "cpu", "{last}");
+    assert_eq!(last["features"]["execution"], "HostOps", "{last}");
+    if adapters.len() > 1 {
+        assert_ne!(
+            doc["default"], last["index"],
+            "the CPU backend must not be the default"
+        );
+    }
+}
+
 /// Run `tessera bench ...` with a private cache dir; stdout as JSON lines.
 fn bench_json(args: &[&str]) -> Vec<serde_json::Value> {
     let cache = std::env::temp_dir().join(format!("tessera-bench-cli-{}", std::process::id()));

@@ -194,44 +194,6 @@ fn matmul_shape_errors() {
     }
 }
 
-/// The first automatic call of a shape class records the adapter's choice.
-#[test]
-fn matmul_tuning_records_a_choice() {
-    if !tessera_runtime::tuning::tuning_enabled() {
-        eprintln!("skipped: TESSERA_TUNE is off");
-        return;
-    }
-    for dev in kernel_devices() {
-        let (mut rng, _) = seeded_rng("matmul_tuning");
-        let (a, av) = upload(
-            dev,
-            &random_vec(&mut rng, 96 * 40, -1.0, 1.0),
-            &[96, 40],
-            tessera_kernels::DType::F32,
-        );
-        let (b, bv) = upload(
-            dev,
-            &random_vec(&mut rng, 40 * 72, -1.0, 1.0),
-            &[40, 72],
-            tessera_kernels::DType::F32,
-        );
-        let out = a.matmul(&b).unwrap();
-        let (want, _) = reference::matmul(&av, &[96, 40], &bv, &[40, 72], false, false);
-        assert_close(
-            &out.to_f32_vec().unwrap(),
-            &want,
-            Tolerance::matmul_f32(40),
-            "tuned matmul",
-        );
-        let choices = tessera_runtime::tuning::recorded_choices(dev);
-        let entry = choices
-            .iter()
-            .find(|(class, _)| class.starts_with("matmul/f32/m128/n128/k64/single/ak4/bo4"))
-            .unwrap_or_else(|| panic!("no choice recorded on {}: {choices:?}", label(dev)));
-        assert!(MatmulVariant::from_name(&entry.1).is_some(), "{entry:?}");
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 

@@ -11,10 +11,10 @@ use crate::adapter::{AdapterDescription, AdapterType, DeviceFeatures, DeviceLimi
 use crate::device::{Buffer, Device, DeviceStats, Pipeline, TimerToken};
 use crate::error::{DeviceError, Result};
 use crate::host_memory::{alloc_host, read_host, write_host, DropRecycler};
+use crate::program::Program;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tessera_kernels::KernelSource;
 
 static NEXT_CPU_ID: AtomicU64 = AtomicU64::new(2 << 32);
 
@@ -109,8 +109,9 @@ impl Device for CpuDevice {
         Ok(bytes)
     }
 
-    fn compile(&self, source: &KernelSource) -> Result<Pipeline> {
-        Err(self.no_programs(&format!("compiling kernel {}", source.key)))
+    fn compile(&self, program: Program<'_>) -> Result<Pipeline> {
+        let what = format!("compiling {} program {}", program.format(), program.key());
+        Err(self.no_programs(&what))
     }
 
     fn dispatch(

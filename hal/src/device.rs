@@ -2,6 +2,7 @@
 
 use crate::adapter::AdapterDescription;
 use crate::error::Result;
+use crate::program::Program;
 use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, Weak};
@@ -194,8 +195,10 @@ pub trait Device: Send + Sync + fmt::Debug {
     /// Read `size` bytes at byte `offset`; waits for all recorded work first.
     fn read(&self, buffer: &Buffer, offset: u64, size: u64) -> Result<Vec<u8>>;
 
-    /// Compile a kernel into a pipeline, cached by `source.key`.
-    fn compile(&self, source: &KernelSource) -> Result<Pipeline>;
+    /// Compile a program lowered for this device's backend into a pipeline,
+    /// cached by its key. A program in a format the device does not run is
+    /// [`crate::DeviceError::Unsupported`].
+    fn compile(&self, program: Program<'_>) -> Result<Pipeline>;
 
     /// Record one dispatch: storage `buffers` in binding order, `params` for the
     /// uniform (exactly `pipeline.params_size()` bytes), and the workgroup grid.

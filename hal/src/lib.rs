@@ -2,7 +2,8 @@
 //!
 //! Rules of this crate:
 //! - It knows GPUs, not tensors. The [`Device`] trait is small and object-safe; the
-//!   runtime holds `Arc<dyn Device>` and never names a wgpu type.
+//!   runtime holds `Arc<dyn Device>` and never names a wgpu type. A device
+//!   compiles a [`Program`] lowered for its backend (WGSL for wgpu), never an op.
 //! - [`WgpuDevice`] is the real implementation; [`CpuDevice`] is the CPU backend
 //!   (host memory, no programs: the runtime runs each op's reference on it);
 //!   [`NullDevice`] records calls and keeps buffers in host memory, so scheduling
@@ -32,6 +33,7 @@ mod error;
 mod host_memory;
 mod null;
 pub mod pool;
+mod program;
 mod wgpu_backend;
 
 pub use adapter::{
@@ -43,6 +45,7 @@ pub use device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, TimerTok
 pub use error::{DeviceError, Result};
 pub use host_memory::HostMemory;
 pub use null::{NullDevice, RecordedDispatch};
+pub use program::Program;
 pub use wgpu_backend::WgpuDevice;
 
 use std::sync::Arc;

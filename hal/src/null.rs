@@ -6,11 +6,11 @@ use crate::adapter::{AdapterDescription, AdapterType, DeviceFeatures, DeviceLimi
 use crate::device::{Buffer, Device, DeviceStats, Pipeline, TimerToken};
 use crate::error::{DeviceError, Result};
 use crate::host_memory::{alloc_host, memory_of, read_host, write_host, DropRecycler};
+use crate::program::Program;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tessera_kernels::KernelSource;
 
 static NEXT_NULL_ID: AtomicU64 = AtomicU64::new(1 << 32);
 
@@ -126,7 +126,8 @@ impl Device for NullDevice {
         Ok(bytes)
     }
 
-    fn compile(&self, source: &KernelSource) -> Result<Pipeline> {
+    fn compile(&self, program: Program<'_>) -> Result<Pipeline> {
+        let Program::Wgsl(source) = program;
         let mut cache = self.pipelines.lock().expect("pipelines");
         if let Some(p) = cache.get(&source.key) {
             return Ok(p.clone());

@@ -121,7 +121,7 @@ fn chained_dispatches_run_in_order_and_batch() {
     dev.write(&a, 0, bytemuck_cast(&x)).unwrap();
     dev.write(&b, 0, bytemuck_cast(&vec![f32::NAN; n as usize]))
         .unwrap();
-    let k = dev.compile(&scale_kernel()).unwrap();
+    let k = dev.compile((&scale_kernel()).into()).unwrap();
     let before = dev.stats();
     // b = a*2 + i; a = b*0.5 + i; repeated: each reads the previous result.
     let expect = ping_pong(&dev, &k, [&a, &b], &x, 10, |step| {
@@ -155,7 +155,7 @@ fn bind_groups_are_reused_across_batches_with_their_own_parameters() {
     let b = dev.alloc(n as u64 * 4).unwrap();
     let x: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).cos()).collect();
     dev.write(&a, 0, bytemuck_cast(&x)).unwrap();
-    let k = dev.compile(&scale_kernel()).unwrap();
+    let k = dev.compile((&scale_kernel()).into()).unwrap();
     let before = dev.stats();
     // 1200 dispatches: more than two batches, every one with other parameters.
     // Two of every three steps halve the values, so they stay bounded.
@@ -195,12 +195,12 @@ fn invalid_wgsl_is_a_typed_compile_error() {
     let mut bad = scale_kernel();
     bad.key = "test/bad".into();
     bad.wgsl = bad.wgsl.replace("x[i] * p.scale", "x[i] * undefined_name");
-    match dev.compile(&bad) {
+    match dev.compile((&bad).into()) {
         Err(DeviceError::Compile { key, .. }) => assert_eq!(key, "test/bad"),
         other => panic!("expected a compile error, got {other:?}"),
     }
     // The device stays usable afterwards.
-    dev.compile(&scale_kernel()).unwrap();
+    dev.compile((&scale_kernel()).into()).unwrap();
 }
 
 #[test]
@@ -211,7 +211,7 @@ fn oversized_buffers_and_bad_calls_are_errors() {
         dev.alloc(too_big),
         Err(DeviceError::TooLarge { .. })
     ));
-    let k = dev.compile(&scale_kernel()).unwrap();
+    let k = dev.compile((&scale_kernel()).into()).unwrap();
     let a = dev.alloc(16).unwrap();
     assert!(matches!(
         dev.dispatch(&k, &[&a], &params(4, 1.0), [1, 1, 1]),
@@ -242,7 +242,7 @@ fn timestamps_measure_a_region_when_offered() {
     let n = 1 << 16;
     let a = dev.alloc(n * 4).unwrap();
     let b = dev.alloc(n * 4).unwrap();
-    let k = dev.compile(&scale_kernel()).unwrap();
+    let k = dev.compile((&scale_kernel()).into()).unwrap();
     dev.dispatch(
         &k,
         &[&a, &b],
@@ -264,7 +264,7 @@ fn concurrent_threads_get_their_own_parameters() {
     // Each thread runs its own scale on its own buffers through the shared device;
     // parameter uniforms of different batches must never mix.
     let dev = device();
-    let k = dev.compile(&scale_kernel()).unwrap();
+    let k = dev.compile((&scale_kernel()).into()).unwrap();
     std::thread::scope(|s| {
         for t in 0..4u32 {
             let dev = dev.clone();

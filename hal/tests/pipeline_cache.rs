@@ -28,7 +28,7 @@ fn main() {{ y[0] = {tag}u; }}"
 fn run_once(tag: u32) {
     let dev = open_default_device().expect("a default adapter");
     let buf = dev.alloc(4).unwrap();
-    let pipeline = dev.compile(&kernel(tag)).unwrap();
+    let pipeline = dev.compile((&kernel(tag)).into()).unwrap();
     dev.dispatch(&pipeline, &[&buf], &[], [1, 1, 1]).unwrap();
     let out = dev.read(&buf, 0, 4).unwrap();
     assert_eq!(u32::from_le_bytes(out.try_into().unwrap()), tag);

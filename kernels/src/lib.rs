@@ -40,23 +40,26 @@ mod dtype;
 mod elementwise;
 mod elementwise_vec4;
 mod float_math;
-mod gemm;
-mod gemm_blocked;
-mod gemm_subgroup;
-mod gemv;
 pub mod grid;
+mod matmul;
+mod matmul_blocked;
+mod matmul_subgroup;
+mod matvec;
+mod norm;
 mod op_kinds;
 mod params;
 mod qgather;
 mod qgemm;
 mod qkv_rope;
 mod quant_format;
+mod reduce;
 mod registry;
 mod render_cache;
 mod rope;
 mod row_variant;
 mod row_vec4;
 mod rowwise;
+mod softmax;
 mod source;
 
 pub use data_movement::{
@@ -76,14 +79,15 @@ pub use elementwise_vec4::{
     elementwise_vec4_workgroups, vec4_fits, AffineVec4Spec, BinaryVec4Params, BinaryVec4Spec,
     ElementwiseVariant, UnaryVec4Spec, Vec4Layout,
 };
-pub use gemm::{MatmulParams, MatmulSpec, MatmulTile};
-pub use gemm_blocked::{
+pub use matmul::{MatmulParams, MatmulSpec, MatmulTile};
+pub use matmul_blocked::{
     BlockedConfig, BlockedMatmulSpec, Contiguous, OperandLayout, BLOCKED_CONFIGS,
 };
-pub use gemm_subgroup::{SubgroupLoad, SubgroupMatmulSpec, SUBGROUP_MATMUL_LANES};
-pub use gemv::{
+pub use matmul_subgroup::{SubgroupLoad, SubgroupMatmulSpec, SUBGROUP_MATMUL_LANES};
+pub use matvec::{
     MatvecLayout, MatvecLoad, MatvecSpec, MatvecVariant, MATVEC_MAX_ROWS, MATVEC_MAX_WG,
 };
+pub use norm::{NormParams, NormSpec, NormVec4Spec};
 pub use op_kinds::{BinaryOp, NormKind, ReduceOp, UnaryOp};
 pub use params::{ParamsField, UniformParams};
 pub use qgather::{QuantGatherParams, QuantGatherSpec};
@@ -94,17 +98,15 @@ pub use qgemm::{
 };
 pub use qkv_rope::{QkvRopeParams, QkvRopeSpec};
 pub use quant_format::{QuantFormat, QUANT_BLOCK_VALUES};
+pub use reduce::{ReduceParams, ReduceSpec};
 pub use registry::all_kernel_sources;
 pub use render_cache::KernelSpec;
 pub use rope::{RopeParams, RopeSpec};
 pub use row_variant::{
     row_vec4_fits, row_vec4_wg_for, RowVariant, ROW_VEC4_PER_THREAD, ROW_VEC4_RESIDENT_MAX,
 };
-pub use row_vec4::{NormVec4Spec, SoftmaxVec4Spec};
-pub use rowwise::{
-    row_wg_for, rowwise_workgroups, NormParams, NormSpec, ReduceParams, ReduceSpec, SoftmaxParams,
-    SoftmaxSpec, ROW_WG,
-};
+pub use rowwise::{row_wg_for, rowwise_workgroups, ROW_WG};
+pub use softmax::{SoftmaxParams, SoftmaxSpec, SoftmaxVec4Spec};
 pub use source::{dtype_header, BindingKind, KernelSource};
 
 #[cfg(test)]

@@ -2,9 +2,17 @@
 //!
 //! Rules of this crate:
 //! - It never names wgpu: devices are `Arc<dyn tessera_hal::Device>`.
-//! - An op is defined once: check shapes and dtypes on the host (a [`ShapeError`]
-//!   naming the op and the shapes), render a kernel spec, dispatch through the
-//!   device. Nothing is read back unless the caller asks.
+//! - An op is declared once ([`ops::OpDeclaration`], all of them in
+//!   [`ops::DECLARATIONS`]): its `Tensor` method checks shapes and dtypes on the
+//!   host (a [`ShapeError`] naming the op and the shapes), then runs the op by
+//!   the device's capabilities: directly with its reference on a device that
+//!   runs no programs (the CPU backend, `host_ops`), else as a kernel chosen
+//!   among the declared candidates, lowered to WGSL and dispatched. Nothing is
+//!   read back unless the caller asks.
+//! - Ops ask the device for capabilities, never for a backend name or an
+//!   adapter type.
+//! - The conformance suite ([`conformance`]) is generated from the
+//!   declarations: a new op is checked on every adapter once it is declared.
 //! - Every op has a plain-Rust CPU reference in [`reference`] (f64 accumulation),
 //!   the oracle of the tests.
 //! - No panic on user input: bad shapes, indices out of range, tensors beyond the

@@ -3,15 +3,18 @@
 mod batch;
 mod compile;
 mod describe;
+mod open;
 mod pipeline_cache;
 mod scope;
+mod submit;
 
 pub use describe::{create_instance, enumerate};
 
-use crate::adapter::{choose_adapter, AdapterDescription, AdapterSelector};
+use crate::adapter::AdapterDescription;
 use crate::device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, TimerToken};
 use crate::error::{DeviceError, Result};
 use crate::pool::{size_class, SizeClassPool};
+use crate::program::Program;
 use batch::{Batch, BindGroupCache, Command};
 use pipeline_cache::PersistentPipelineCache;
 use scope::Scopes;
@@ -20,7 +23,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
-use tessera_kernels::KernelSource;
 
 /// Dispatches per batch before an automatic submit.
 const MAX_BATCH_DISPATCHES: usize = 512;
@@ -93,97 +95,6 @@ impl std::fmt::Debug for WgpuDevice {
 }
 
 impl WgpuDevice {
-    /// Open the adapter `selector` names (see [`AdapterSelector`]).
-    pub fn open(selector: &AdapterSelector) -> Result<WgpuDevice> {
-        let instance = create_instance();
-        let mut adapters = enumerate(&instance);
-        if adapters.is_empty() {
-            return Err(DeviceError::NoAdapter);
-        }
-        let descriptions: Vec<_> = adapters.iter().map(|(_, d)| d.clone()).collect();
-        let Some(i) = choose_adapter(&descriptions, selector) else {
-            return Err(DeviceError::AdapterNotFound {
-                selector: format!("{:?}", selector.resolved()),
-                available: descriptions
-                    .iter()
-                    .map(|d| d.summary())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            });
-        };
-        let (adapter, description) = adapters.swap_remove(i);
-        Self::from_adapter(adapter, description)
-    }
-
-    /// Open a device on an already chosen adapter.
-    pub fn from_adapter(
-        adapter: wgpu::Adapter,
-        description: AdapterDescription,
-    ) -> Result<WgpuDevice> {
-        let features = describe::wanted_features(adapter.features());
-        let request = wgpu::DeviceDescriptor {
-            label: Some("tessera"),
-            required_features: features,
-            required_limits: adapter.limits(),
-            experimental_features: wgpu::ExperimentalFeatures::disabled(),
-            memory_hints: wgpu::MemoryHints::Performance,
-            trace: wgpu::Trace::Off,
-        };
-        let (device, queue) =
-            pollster::block_on(adapter.request_device(&request)).map_err(|e| {
-                DeviceError::RequestDevice {
-                    adapter: description.name.clone(),
-                    message: e.to_string(),
-                }
-            })?;
-        let lost = Arc::new(Mutex::new(None));
-        let lost_slot = lost.clone();
-        device.set_device_lost_callback(move |reason, message| {
-            *lock(&lost_slot) = Some(format!("{reason:?}: {message}"));
-        });
-        let uncaptured = Arc::new(Mutex::new(Vec::new()));
-        let uncaptured_slot = uncaptured.clone();
-        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
-            lock(&uncaptured_slot).push(scope::describe(&e));
-        }));
-        let query_set = features.contains(wgpu::Features::TIMESTAMP_QUERY).then(|| {
-            device.create_query_set(&wgpu::QuerySetDescriptor {
-                label: Some("tessera timers"),
-                ty: wgpu::QueryType::Timestamp,
-                count: TIMESTAMP_SLOTS,
-            })
-        });
-        let mut description = description;
-        description.limits = describe::describe_limits(&device.limits());
-        description.features = describe::describe_features(
-            device.features(),
-            description.features.subgroup_min_size,
-            description.features.host_memory,
-        );
-        let pipeline_cache = PersistentPipelineCache::open(&device, &description.cache_key());
-        let serial = (description.backend == "gl").then(|| parking_lot::ReentrantMutex::new(()));
-        Ok(WgpuDevice {
-            shared: Arc::new(Shared {
-                id: NEXT_DEVICE_ID.fetch_add(1, Ordering::Relaxed),
-                description,
-                device,
-                queue,
-                pool: Mutex::new(SizeClassPool::new(POOL_MAX_BYTES)),
-                pipelines: Mutex::new(HashMap::new()),
-                batch: Mutex::new(Batch::default()),
-                uniform: Mutex::new(None),
-                bind_groups: Mutex::new(BindGroupCache::default()),
-                stats: Mutex::new(DeviceStats::default()),
-                lost,
-                uncaptured,
-                query_set,
-                next_timer: Mutex::new(0),
-                pipeline_cache,
-                serial,
-            }),
-        })
-    }
-
     /// Hold the GL serialization lock (no-op on other backends) for a call.
     fn serial(&self) -> Option<parking_lot::ReentrantMutexGuard<'_, ()>> {
         self.shared.serial.as_ref().map(|m| m.lock())
@@ -210,95 +121,6 @@ impl WgpuDevice {
         buffer
             .backend::<wgpu::Buffer>()
             .ok_or(DeviceError::ForeignResource)
-    }
-
-    /// Submit the pending batch plus `extra` commands appended after it.
-    fn submit(&self, extra: impl FnOnce(&mut wgpu::CommandEncoder)) -> Result<()> {
-        let shared = &self.shared;
-        // The uniform lock is held from taking the batch until its submit: the
-        // parameter buffer is shared, so another thread's write must not land
-        // between this batch's write and its submit.
-        let mut uniform_slot = lock(&shared.uniform);
-        let batch = std::mem::take(&mut *lock(&shared.batch));
-        let scopes = Scopes::push(&shared.device);
-        if !batch.params.is_empty() {
-            let needed = batch.params.len() as u64;
-            if uniform_slot.as_ref().is_none_or(|u| u.size() < needed) {
-                // Bind groups naming the old parameter buffer are of no more use.
-                lock(&shared.bind_groups).clear();
-                *uniform_slot = Some(shared.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("tessera params"),
-                    size: size_class(needed),
-                    usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                }));
-            }
-            let uniform = uniform_slot.as_ref().expect("just created");
-            let padded = batch.params.len().div_ceil(4) * 4;
-            let mut bytes = batch.params;
-            bytes.resize(padded, 0);
-            shared.queue.write_buffer(uniform, 0, &bytes);
-        }
-        let mut encoder = shared
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("tessera batch"),
-            });
-        let bind_groups_created = {
-            let mut bind_groups = lock(&shared.bind_groups);
-            batch::encode(
-                &shared.device,
-                &mut encoder,
-                &batch.commands,
-                uniform_slot.as_ref(),
-                shared.query_set.as_ref(),
-                &mut bind_groups,
-            )
-        };
-        extra(&mut encoder);
-        shared.queue.submit([encoder.finish()]);
-        drop(uniform_slot);
-        {
-            let mut stats = lock(&shared.stats);
-            stats.submits += 1;
-            stats.bind_groups_created += bind_groups_created;
-        }
-        scopes.finish(|| format!("submitting a batch of {} dispatches", batch.dispatches))
-    }
-
-    fn wait_idle(&self) -> Result<()> {
-        self.shared
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map(|_| ())
-            .map_err(|e| DeviceError::Wait(e.to_string()))
-    }
-
-    /// Copy `len` bytes at `offset` of `src` to the host (flushes pending work).
-    fn read_raw(&self, src: &wgpu::Buffer, offset: u64, len: u64) -> Result<Vec<u8>> {
-        let staging = self.shared.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("tessera readback"),
-            size: len,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        self.submit(|encoder| encoder.copy_buffer_to_buffer(src, offset, &staging, 0, len))?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.wait_idle()?;
-        rx.recv()
-            .map_err(|e| DeviceError::Wait(e.to_string()))?
-            .map_err(|e| DeviceError::Wait(e.to_string()))?;
-        let bytes = staging
-            .slice(..)
-            .get_mapped_range()
-            .map_err(|e| DeviceError::Wait(e.to_string()))?
-            .to_vec();
-        staging.unmap();
-        self.check_health()?;
-        Ok(bytes)
     }
 }
 
@@ -421,7 +243,8 @@ impl Device for WgpuDevice {
         Ok(bytes[skip..skip + size as usize].to_vec())
     }
 
-    fn compile(&self, source: &KernelSource) -> Result<Pipeline> {
+    fn compile(&self, program: Program<'_>) -> Result<Pipeline> {
+        let Program::Wgsl(source) = program;
         let _serial = self.serial();
         self.check_health()?;
         if let Some(p) = lock(&self.shared.pipelines).get(&source.key) {

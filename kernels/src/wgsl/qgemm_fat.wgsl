@@ -1,6 +1,6 @@
 // Quantized matmul for many rows of x on software adapters (lavapipe,
 // llvmpipe), which run a workgroup's invocations as SIMD chunks and pay per
-// chunk at every barrier: few, fat invocations, as in gemm_8x8.wgsl.
+// chunk at every barrier: few, fat invocations, as in matmul_8x8.wgsl.
 // out[r, c] = Σ_k x[r, k] · W[c, k], W an n x k GGML matrix that stays
 // quantized (see the format snippet).
 //

@@ -11,20 +11,30 @@
 //!   (NaN-filled) before each run while the suite runs.
 //! - An op error in a case is a failure of that row, never a panic.
 
-mod attention;
 mod cases;
+mod decode_attention;
 mod elementwise;
+mod gather;
 mod layout;
 mod matmul;
-mod rowwise;
+mod norm;
+mod quant;
+mod reduce;
+mod rope;
+mod softmax;
 mod table;
 mod tolerance;
 
-pub(crate) use attention::{cached_attention, qkv_rope, rope};
+pub(crate) use decode_attention::cached_attention;
 pub(crate) use elementwise::{affine, binary, unary, where_select};
-pub(crate) use layout::{cast, concat, copy, gather};
-pub(crate) use matmul::{matmul, matmul_quant_t, quant_gather};
-pub(crate) use rowwise::{argmax, layer_norm, reduce, rms_norm, softmax};
+pub(crate) use gather::gather;
+pub(crate) use layout::{cast, concat, copy};
+pub(crate) use matmul::matmul;
+pub(crate) use norm::{layer_norm, rms_norm};
+pub(crate) use quant::{matmul_quant_t, quant_gather};
+pub(crate) use reduce::{argmax, reduce};
+pub(crate) use rope::{qkv_rope, rope};
+pub(crate) use softmax::softmax;
 
 pub use cases::{CaseReport, Cases};
 pub use table::markdown_table;

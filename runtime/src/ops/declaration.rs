@@ -32,8 +32,9 @@ impl Needs {
 
     /// Whether a device with `features` offers what this needs.
     pub fn met_by(&self, features: &DeviceFeatures) -> bool {
-        (self.subgroup_lanes == 0 || features.has_subgroups_of(self.subgroup_lanes))
-            && (!self.f16 || features.shader_f16)
+        let subgroups =
+            features.subgroups && features.subgroup_min_size.max(1) >= self.subgroup_lanes;
+        (self.subgroup_lanes == 0 || subgroups) && (!self.f16 || features.shader_f16)
     }
 }
 

@@ -16,7 +16,7 @@ use tessera_kernels::{
 
 /// The declaration of `cached_attention` (see [`OpDeclaration`]).
 pub(crate) const CACHED_ATTENTION: OpDeclaration = OpDeclaration {
-    name: "cached_attention",
+    name: "decode_attention",
     summary: "causal attention of new tokens over a key/value cache (online softmax)",
     api: "Tensor::cached_attention",
     reference: "reference::cached_attention",

@@ -20,7 +20,7 @@ pub(crate) fn launch<P: bytemuck::Pod>(
         op,
         message: "the dispatch grid exceeds the device's workgroup limits".into(),
     })?;
-    let pipeline = device.compile(source)?;
+    let pipeline = device.compile(source.into())?;
     device.dispatch(&pipeline, buffers, bytemuck::bytes_of(params), workgroups)?;
     Ok(())
 }

@@ -14,6 +14,28 @@ use tessera_kernels::{
     NormVec4Spec, RowVariant,
 };
 
+/// The kernels of both norms (one spec pair renders layer and RMS norm).
+const NORM_KERNELS: &[KernelCandidate] = &[
+    KernelCandidate {
+        name: "vec4_subgroup",
+        spec: "NormVec4Spec",
+        needs: Needs::SUBGROUPS,
+        when: "rows and offsets multiples of 4, subgroups present",
+    },
+    KernelCandidate {
+        name: "vec4",
+        spec: "NormVec4Spec",
+        needs: Needs::NOTHING,
+        when: "rows and offsets multiples of 4",
+    },
+    KernelCandidate {
+        name: "general",
+        spec: "NormSpec",
+        needs: Needs::NOTHING,
+        when: "any row",
+    },
+];
+
 /// The declaration of `layer_norm` (see [`OpDeclaration`]).
 pub(crate) const LAYER_NORM: OpDeclaration = OpDeclaration {
     name: "layer_norm",
@@ -22,26 +44,7 @@ pub(crate) const LAYER_NORM: OpDeclaration = OpDeclaration {
     reference: "reference::layernorm",
     dtypes: &[DType::F32, DType::F16],
     tolerance: "F32_TRANSCENDENTAL",
-    kernels: &[
-        KernelCandidate {
-            name: "vec4_subgroup",
-            spec: "NormVec4Spec",
-            needs: Needs::SUBGROUPS,
-            when: "rows and offsets multiples of 4, subgroups present",
-        },
-        KernelCandidate {
-            name: "vec4",
-            spec: "NormVec4Spec",
-            needs: Needs::NOTHING,
-            when: "rows and offsets multiples of 4",
-        },
-        KernelCandidate {
-            name: "general",
-            spec: "NormSpec",
-            needs: Needs::NOTHING,
-            when: "any row",
-        },
-    ],
+    kernels: NORM_KERNELS,
     tuned: true,
     conformance: crate::conformance::layer_norm,
 };
@@ -54,26 +57,7 @@ pub(crate) const RMS_NORM: OpDeclaration = OpDeclaration {
     reference: "reference::rmsnorm",
     dtypes: &[DType::F32, DType::F16],
     tolerance: "F32_TRANSCENDENTAL",
-    kernels: &[
-        KernelCandidate {
-            name: "vec4_subgroup",
-            spec: "NormVec4Spec",
-            needs: Needs::SUBGROUPS,
-            when: "rows and offsets multiples of 4, subgroups present",
-        },
-        KernelCandidate {
-            name: "vec4",
-            spec: "NormVec4Spec",
-            needs: Needs::NOTHING,
-            when: "rows and offsets multiples of 4",
-        },
-        KernelCandidate {
-            name: "general",
-            spec: "NormSpec",
-            needs: Needs::NOTHING,
-            when: "any row",
-        },
-    ],
+    kernels: NORM_KERNELS,
     tuned: true,
     conformance: crate::conformance::rms_norm,
 };
@@ -164,28 +148,11 @@ impl Tensor {
         let b = bias.map(|_| params_of.last().expect("bias uploaded"));
         let mut offsets = vec![x.offset(), out.offset()];
         offsets.extend(params_of.iter().map(|t| t.offset()));
-        let variant = match variant {
-            Some(_) => choose_row_variant(op, x.device(), n, &offsets, variant)?,
-            None if rows == 0 => choose_row_variant(op, x.device(), n, &offsets, None)?,
-            None => {
-                let class = format!(
-                    "{op}/{}/n{}/rows{}",
-                    x.dtype(),
-                    crate::tuning::bucket(n),
-                    crate::tuning::bucket(rows)
-                );
-                tuned_row_variant(op, x.device(), &class, n, &offsets, |v| {
-                    self.norm(kind, weight, bias, eps, Some(v)).map(drop)
-                })?
-            }
+        let decl = if kind == NormKind::Layer {
+            &LAYER_NORM
+        } else {
+            &RMS_NORM
         };
-        if rows == 0 {
-            return Ok(out);
-        }
-        if host_ops::runs_on_host(x.device()) {
-            host_ops::norm(kind, &x, (w, b), eps, &out)?;
-            return Ok(out);
-        }
         let params = NormParams {
             rows: to_u32(op, rows)?,
             n: to_u32(op, n)?,
@@ -197,39 +164,56 @@ impl Tensor {
             pad0: 0,
         };
         let (dtype, has_weight, has_bias) = (x.dtype(), w.is_some(), b.is_some());
-        let source: Option<std::sync::Arc<KernelSource>> = match variant {
-            RowVariant::General => NormSpec {
-                kind,
-                dtype,
-                has_weight,
-                has_bias,
-                wg: row_wg_for(n),
-            }
-            .rendered(),
-            RowVariant::Vec4 | RowVariant::Vec4Subgroup => NormVec4Spec {
-                kind,
-                dtype,
-                has_weight,
-                has_bias,
-                wg: row_vec4_wg_for(n),
-                subgroups: variant.needs_subgroups(),
-            }
-            .rendered(),
+        // The kernel alone, for a variant: what the op launches and the tuner measures.
+        let run_kernel = |variant: RowVariant| -> Result<()> {
+            let source: Option<std::sync::Arc<KernelSource>> = match variant {
+                RowVariant::General => NormSpec {
+                    kind,
+                    dtype,
+                    has_weight,
+                    has_bias,
+                    wg: row_wg_for(n),
+                }
+                .rendered(),
+                RowVariant::Vec4 | RowVariant::Vec4Subgroup => NormVec4Spec {
+                    kind,
+                    dtype,
+                    has_weight,
+                    has_bias,
+                    wg: row_vec4_wg_for(n),
+                    subgroups: variant.needs_subgroups(),
+                }
+                .rendered(),
+            };
+            let source = source
+                .ok_or_else(|| ShapeError::new(op, "RMS norm takes no bias", &[x.shape()]))?;
+            let mut buffers = vec![x.buffer()];
+            buffers.extend(w.map(|t| t.buffer()));
+            buffers.extend(b.map(|t| t.buffer()));
+            buffers.push(out.buffer());
+            let grid = rowwise_workgroups(rows as u64);
+            launch(op, x.device(), &source, &buffers, &params, grid)
         };
-        let source =
-            source.ok_or_else(|| ShapeError::new(op, "RMS norm takes no bias", &[self.shape()]))?;
-        let mut buffers = vec![x.buffer()];
-        buffers.extend(w.map(|t| t.buffer()));
-        buffers.extend(b.map(|t| t.buffer()));
-        buffers.push(out.buffer());
-        launch(
-            op,
-            x.device(),
-            &source,
-            &buffers,
-            &params,
-            rowwise_workgroups(rows as u64),
-        )?;
+        let variant = match variant {
+            Some(_) => choose_row_variant(decl, x.device(), n, &offsets, variant)?,
+            None if rows == 0 => choose_row_variant(decl, x.device(), n, &offsets, None)?,
+            None => {
+                let class = format!(
+                    "{op}/{dtype}/n{}/rows{}",
+                    crate::tuning::bucket(n),
+                    crate::tuning::bucket(rows)
+                );
+                tuned_row_variant(decl, x.device(), &class, n, &offsets, run_kernel)?
+            }
+        };
+        if rows == 0 {
+            return Ok(out);
+        }
+        if host_ops::runs_on_host(x.device()) {
+            host_ops::norm(kind, &x, (w, b), eps, &out)?;
+            return Ok(out);
+        }
+        run_kernel(variant)?;
         Ok(out)
     }
 }

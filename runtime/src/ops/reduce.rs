@@ -9,6 +9,14 @@ use crate::tensor::Tensor;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{row_wg_for, rowwise_workgroups, DType, ReduceOp, ReduceParams, ReduceSpec};
 
+/// The kernel of every reduction (one spec renders sum, mean, max, min, argmax).
+const REDUCE_KERNELS: &[KernelCandidate] = &[KernelCandidate {
+    name: "general",
+    spec: "ReduceSpec",
+    needs: Needs::NOTHING,
+    when: "any axis",
+}];
+
 /// The declaration of `reduce` (see [`OpDeclaration`]).
 pub(crate) const REDUCE: OpDeclaration = OpDeclaration {
     name: "reduce",
@@ -17,12 +25,7 @@ pub(crate) const REDUCE: OpDeclaration = OpDeclaration {
     reference: "reference::reduce",
     dtypes: &[DType::F32, DType::F16],
     tolerance: "sum_f32(len) for sum and mean; EXACT for max and min",
-    kernels: &[KernelCandidate {
-        name: "general",
-        spec: "ReduceSpec",
-        needs: Needs::NOTHING,
-        when: "any axis",
-    }],
+    kernels: REDUCE_KERNELS,
     tuned: false,
     conformance: crate::conformance::reduce,
 };
@@ -35,12 +38,7 @@ pub(crate) const ARGMAX: OpDeclaration = OpDeclaration {
     reference: "reference::argmax",
     dtypes: &[DType::F32, DType::F16],
     tolerance: "EXACT",
-    kernels: &[KernelCandidate {
-        name: "general",
-        spec: "ReduceSpec",
-        needs: Needs::NOTHING,
-        when: "any axis",
-    }],
+    kernels: REDUCE_KERNELS,
     tuned: false,
     conformance: crate::conformance::argmax,
 };

@@ -96,33 +96,6 @@ impl Tensor {
             None => None,
         };
         let offsets = [x.offset(), out.offset()];
-        let variant = match variant {
-            Some(_) => choose_row_variant(op, x.device(), n, &offsets, variant)?,
-            None if rows == 0 => choose_row_variant(op, x.device(), n, &offsets, None)?,
-            None => {
-                let class = format!(
-                    "{op}/{}/n{}/rows{}/{}",
-                    x.dtype(),
-                    crate::tuning::bucket(n),
-                    crate::tuning::bucket(rows),
-                    if mask_view.is_some() {
-                        "masked"
-                    } else {
-                        "plain"
-                    }
-                );
-                tuned_row_variant(op, x.device(), &class, n, &offsets, |v| {
-                    self.softmax_with_variant(mask, Some(v)).map(drop)
-                })?
-            }
-        };
-        if rows == 0 {
-            return Ok(out);
-        }
-        if host_ops::runs_on_host(x.device()) {
-            host_ops::softmax(&x, mask_view.as_ref(), &out)?;
-            return Ok(out);
-        }
         let params = SoftmaxParams {
             rows: to_u32(op, rows)?,
             n: to_u32(op, n)?,
@@ -135,40 +108,50 @@ impl Tensor {
             m_strides: pad8(op, mask_view.as_ref().map_or(&[][..], |m| m.strides()))?,
         };
         let (dtype, masked) = (x.dtype(), mask_view.is_some());
-        let source = match variant {
-            RowVariant::General => SoftmaxSpec {
-                dtype,
-                masked,
-                wg: row_wg_for(n),
-            }
-            .rendered(),
-            RowVariant::Vec4 | RowVariant::Vec4Subgroup => SoftmaxVec4Spec {
-                dtype,
-                masked,
-                wg: row_vec4_wg_for(n),
-                subgroups: variant.needs_subgroups(),
-            }
-            .rendered(),
+        // The kernel alone, for a variant: what the op launches and the tuner measures.
+        let run_kernel = |variant: RowVariant| -> Result<()> {
+            let source = match variant {
+                RowVariant::General => SoftmaxSpec {
+                    dtype,
+                    masked,
+                    wg: row_wg_for(n),
+                }
+                .rendered(),
+                RowVariant::Vec4 | RowVariant::Vec4Subgroup => SoftmaxVec4Spec {
+                    dtype,
+                    masked,
+                    wg: row_vec4_wg_for(n),
+                    subgroups: variant.needs_subgroups(),
+                }
+                .rendered(),
+            };
+            let mut buffers = vec![x.buffer()];
+            buffers.extend(mask_view.as_ref().map(|m| m.buffer()));
+            buffers.push(out.buffer());
+            let grid = rowwise_workgroups(rows as u64);
+            launch(op, x.device(), &source, &buffers, &params, grid)
         };
-        let grid = rowwise_workgroups(rows as u64);
-        match &mask_view {
-            Some(m) => launch(
-                op,
-                x.device(),
-                &source,
-                &[x.buffer(), m.buffer(), out.buffer()],
-                &params,
-                grid,
-            )?,
-            None => launch(
-                op,
-                x.device(),
-                &source,
-                &[x.buffer(), out.buffer()],
-                &params,
-                grid,
-            )?,
+        let variant = match variant {
+            Some(_) => choose_row_variant(&SOFTMAX, x.device(), n, &offsets, variant)?,
+            None if rows == 0 => choose_row_variant(&SOFTMAX, x.device(), n, &offsets, None)?,
+            None => {
+                let class = format!(
+                    "{op}/{dtype}/n{}/rows{}/{}",
+                    crate::tuning::bucket(n),
+                    crate::tuning::bucket(rows),
+                    if masked { "masked" } else { "plain" }
+                );
+                tuned_row_variant(&SOFTMAX, x.device(), &class, n, &offsets, run_kernel)?
+            }
+        };
+        if rows == 0 {
+            return Ok(out);
         }
+        if host_ops::runs_on_host(x.device()) {
+            host_ops::softmax(&x, mask_view.as_ref(), &out)?;
+            return Ok(out);
+        }
+        run_kernel(variant)?;
         Ok(out)
     }
 }

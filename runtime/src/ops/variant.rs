@@ -3,34 +3,55 @@
 //! features, or forced by a caller (benchmarks, tuners), in which case a variant
 //! that does not fit is a typed error, never a wrong result.
 
+use super::declaration::OpDeclaration;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use std::sync::Arc;
 use tessera_hal::{Device, DeviceError};
 use tessera_kernels::{row_vec4_fits, vec4_fits, ElementwiseVariant, RowVariant, Vec4Layout};
 
-/// The row variant for rows of `len` values whose operands (x, y, weight,
-/// bias; not the softmax mask, read as scalars) start at `offsets`.
+/// Every row variant, to map a declared kernel candidate's name to its variant.
+const ROW_VARIANTS: [RowVariant; 3] = [
+    RowVariant::Vec4Subgroup,
+    RowVariant::Vec4,
+    RowVariant::General,
+];
+
+/// The row variants `decl` declares, in its order of preference, that the
+/// device offers what they need.
+fn declared_row_variants(decl: &OpDeclaration, device: &Arc<dyn Device>) -> Vec<RowVariant> {
+    let features = &device.adapter().features;
+    decl.kernels
+        .iter()
+        .filter(|k| k.needs.met_by(features))
+        .filter_map(|k| ROW_VARIANTS.into_iter().find(|v| v.name() == k.name))
+        .collect()
+}
+
+/// The row variant of op `decl` for rows of `len` values whose operands (x,
+/// y, weight, bias; not the softmax mask, read as scalars) start at `offsets`.
 ///
-/// Automatic: vec4 with subgroup reductions where the row fits vec4 and the
-/// adapter has subgroups, vec4 with tree reductions where it fits, else general.
+/// Automatic: the first of the op's declared candidates (vec4 with subgroup
+/// reductions, vec4 with tree reductions, general) that the row fits and the
+/// device offers. Forced: an error when the row does not fit it
+/// ([`Error::VariantUnavailable`]) or the device lacks what it needs.
 pub(crate) fn choose_row_variant(
-    op: &'static str,
+    decl: &OpDeclaration,
     device: &Arc<dyn Device>,
     len: usize,
     offsets: &[usize],
     forced: Option<RowVariant>,
 ) -> Result<RowVariant> {
-    let fits = row_vec4_fits(len, offsets);
-    let subgroups = device.adapter().features.subgroups;
+    let op = decl.name;
+    let fits = |v: RowVariant| !v.is_vec4() || row_vec4_fits(len, offsets);
+    let offered = declared_row_variants(decl, device);
     let Some(variant) = forced else {
-        return Ok(match (fits, subgroups) {
-            (false, _) => RowVariant::General,
-            (true, true) => RowVariant::Vec4Subgroup,
-            (true, false) => RowVariant::Vec4,
-        });
+        return Ok(offered
+            .into_iter()
+            .find(|&v| fits(v))
+            .unwrap_or(RowVariant::General));
     };
-    if variant.is_vec4() && !fits {
+    if !fits(variant) {
         return Err(Error::VariantUnavailable {
             op,
             variant: variant.name(),
@@ -39,33 +60,29 @@ pub(crate) fn choose_row_variant(
             ),
         });
     }
-    if variant.needs_subgroups() && !subgroups {
+    if !offered.contains(&variant) {
         return Err(no_subgroups(device, op, variant.name()));
     }
     Ok(variant)
 }
 
 /// The automatic row variant, tuned: the variants that fit are measured by
-/// `measure` (which runs the op with the variant forced) on the first call of
-/// `class` on this adapter and the fastest is recorded (see [`crate::tuning`]);
-/// [`choose_row_variant`]'s pick where nothing is measured.
+/// `measure` (which launches the op's kernel alone, with the variant) on the
+/// first call of `class` on this adapter and the fastest is recorded (see
+/// [`crate::tuning`]); [`choose_row_variant`]'s pick where nothing is measured.
 pub(crate) fn tuned_row_variant(
-    op: &'static str,
+    decl: &OpDeclaration,
     device: &Arc<dyn Device>,
     class: &str,
     len: usize,
     offsets: &[usize],
     mut measure: impl FnMut(RowVariant) -> Result<()>,
 ) -> Result<RowVariant> {
-    let heuristic = choose_row_variant(op, device, len, offsets, None)?;
-    let candidates: Vec<RowVariant> = [
-        RowVariant::Vec4Subgroup,
-        RowVariant::Vec4,
-        RowVariant::General,
-    ]
-    .into_iter()
-    .filter(|&v| choose_row_variant(op, device, len, offsets, Some(v)).is_ok())
-    .collect();
+    let heuristic = choose_row_variant(decl, device, len, offsets, None)?;
+    let candidates: Vec<RowVariant> = declared_row_variants(decl, device)
+        .into_iter()
+        .filter(|&v| choose_row_variant(decl, device, len, offsets, Some(v)).is_ok())
+        .collect();
     Ok(crate::tuning::choose(
         device,
         class,
@@ -231,12 +248,13 @@ mod tests {
     fn automatic_row_choice_follows_alignment_and_features() {
         let dev = device();
         assert!(!dev.adapter().features.subgroups);
-        let auto = |len, offsets: &[usize]| choose_row_variant("t", &dev, len, offsets, None);
+        let decl = &crate::ops::softmax::SOFTMAX;
+        let auto = |len, offsets: &[usize]| choose_row_variant(decl, &dev, len, offsets, None);
         assert_eq!(auto(4096, &[0, 0]).unwrap(), RowVariant::Vec4);
         assert_eq!(auto(4100, &[8, 0, 4]).unwrap(), RowVariant::Vec4);
         assert_eq!(auto(1030, &[0, 0]).unwrap(), RowVariant::General);
         assert_eq!(auto(8, &[2, 0]).unwrap(), RowVariant::General);
-        let forced = |v| choose_row_variant("t", &dev, 8, &[0, 0], Some(v));
+        let forced = |v| choose_row_variant(decl, &dev, 8, &[0, 0], Some(v));
         assert!(matches!(
             forced(RowVariant::Vec4Subgroup),
             Err(Error::Device(DeviceError::Unsupported { .. }))

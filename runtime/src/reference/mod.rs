@@ -25,6 +25,7 @@ mod matmul;
 mod norm;
 mod reduce;
 mod rope;
+mod softmax;
 
 pub use attention::{cached_attention, AttentionDims};
 pub use broadcast::{
@@ -33,9 +34,10 @@ pub use broadcast::{
 pub use elementwise::{affine, binary, erf, erfc, unary, unary_scalar, where_select};
 pub use layout::{concat, gather, permute, slice};
 pub use matmul::matmul;
-pub use norm::{layernorm, norm, rmsnorm, softmax};
+pub use norm::{layernorm, norm, rmsnorm};
 pub use reduce::{argmax, reduce};
 pub use rope::{qkv_rope, rope, QkvRopeDims};
+pub use softmax::softmax;
 /// The op enums the reference functions take, so a caller of the oracle needs no
 /// other crate.
 pub use tessera_kernels::{BinaryOp, ReduceOp, UnaryOp};

@@ -172,7 +172,7 @@ impl DenseOperands {
     ) -> Result<Duration> {
         let device = out.device();
         match self.kernel(variant) {
-            Some((source, _)) => drop(device.compile(&source)?),
+            Some((source, _)) => drop(device.compile(source.as_ref().into())?),
             None => self.run(variant, out)?,
         }
         let (first, _) = time_once(device, || self.run(variant, out))?;

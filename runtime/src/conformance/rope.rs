@@ -1,12 +1,11 @@
-//! Conformance cases of the decoder's attention ops: rope, the fused q/k/v
-//! split with rope and cache writes, and causal attention over the cache.
+//! Conformance cases of rotary embeddings: rope and the fused q/k/v split
+//! with rope and cache writes.
 
 use super::{Cases, Tolerance};
 use crate::error::Result;
 use crate::ops::QkvRope;
-use crate::reference::{self, AttentionDims, QkvRopeDims};
+use crate::reference::{self, QkvRopeDims};
 use crate::tensor::Tensor;
-use tessera_kernels::DType;
 
 /// Random angle tables `[positions, half]`, f32.
 fn tables(
@@ -101,38 +100,6 @@ pub(crate) fn qkv_rope(c: &mut Cases) -> Result<()> {
             &values,
             &vv,
             Tolerance::F32_EXACTISH,
-        )?;
-    }
-    Ok(())
-}
-
-/// Causal attention of a few new tokens over caches, short and long.
-pub(crate) fn cached_attention(c: &mut Cases) -> Result<()> {
-    for (kv_heads, group, s, d, past) in [(1, 1, 1, 4, 0), (2, 3, 2, 10, 5), (1, 2, 1, 64, 700)] {
-        let capacity = past + s + 3;
-        let rows = group * s;
-        let (q, qv) = c.input(&[kv_heads, rows, d], -0.5, 0.5)?;
-        let (keys, kv) = c.input(&[kv_heads, capacity, d], -1.0, 1.0)?;
-        let (values, vv) = c.input(&[kv_heads, capacity, d], -1.0, 1.0)?;
-        let dims = AttentionDims {
-            kv_heads,
-            rows,
-            head_dim: d,
-            capacity,
-            past,
-            s,
-        };
-        let want = reference::cached_attention(&qv, &kv, &vv, dims);
-        let tol = match c.dtype() {
-            DType::F16 => Tolerance::F16,
-            _ => Tolerance::F32_TRANSCENDENTAL,
-        };
-        let what = format!("attention {kv_heads}x{rows} rows of {d} over {past}+{s}");
-        c.check(
-            &what,
-            &q.cached_attention(&keys, &values, past, s)?,
-            &want,
-            tol,
         )?;
     }
     Ok(())

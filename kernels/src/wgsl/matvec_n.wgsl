@@ -11,8 +11,8 @@
 // loop is unrolled four deep for four independent loads of B in flight. The
 // SPLIT partial vec4s of a quad are summed by a tree in workgroup memory, one
 // row at a time, and the thread of the first k slice stores. partial_dots()
-// comes from the load snippet: gemv_n_scalar.wgsl (any strides) or
-// gemv_n_vec4.wgsl (b_sn = 1, n % 4 == 0, aligned).
+// comes from the load snippet: matvec_n_scalar.wgsl (any strides) or
+// matvec_n_vec4.wgsl (b_sn = 1, n % 4 == 0, aligned).
 // Grid: x over quad groups, y over row groups, z over the batch.
 // Every global load is bounded by k and n; every store by m and n.
 // The header defines T (storage type), ROWS, WG and SPLIT; a and b are bound

@@ -12,7 +12,7 @@
 // what keeps a GPU's memory bus busy when the whole kernel is a stream of B.
 // The lanes' partials are summed by a tree in workgroup memory, one row at a
 // time, and lane 0 stores. partial_dots() comes from the load snippet:
-// gemv_k_scalar.wgsl (any strides) or gemv_k_vec4.wgsl (aligned, a_sk = b_sk = 1).
+// matvec_k_scalar.wgsl (any strides) or matvec_k_vec4.wgsl (aligned, a_sk = b_sk = 1).
 // Grid: x over column groups, y over row groups, z over the batch.
 // Every global load is bounded by k and n; every store by m and n.
 // The header defines T (storage type), ROWS, WG and SPLIT; a and b are bound

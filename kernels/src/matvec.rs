@@ -6,19 +6,19 @@
 //! [`MatvecLayout::NContiguous`] gives each thread four adjacent columns and
 //! splits k across the workgroup. [`MatvecLoad::Vec4`] loads B as vec4 where the
 //! host proved the layout aligned ([`MatvecVariant::fits`]); the scalar loads
-//! take any strides. The design is documented at the top of each `gemv_*.wgsl`.
+//! take any strides. The design is documented at the top of each `matvec_*.wgsl`.
 
 use crate::assemble::fixed_kernel;
-use crate::gemm::matmul_bindings;
 use crate::grid::tile_grid;
+use crate::matmul::matmul_bindings;
 use crate::{dtype_header, DType, KernelSource, MatmulParams};
 
-const GEMV_K: &str = include_str!("wgsl/gemv_k.wgsl");
-const GEMV_N: &str = include_str!("wgsl/gemv_n.wgsl");
-const GEMV_K_SCALAR: &str = include_str!("wgsl/gemv_k_scalar.wgsl");
-const GEMV_K_VEC4: &str = include_str!("wgsl/gemv_k_vec4.wgsl");
-const GEMV_N_SCALAR: &str = include_str!("wgsl/gemv_n_scalar.wgsl");
-const GEMV_N_VEC4: &str = include_str!("wgsl/gemv_n_vec4.wgsl");
+const MATVEC_K: &str = include_str!("wgsl/matvec_k.wgsl");
+const MATVEC_N: &str = include_str!("wgsl/matvec_n.wgsl");
+const MATVEC_K_SCALAR: &str = include_str!("wgsl/matvec_k_scalar.wgsl");
+const MATVEC_K_VEC4: &str = include_str!("wgsl/matvec_k_vec4.wgsl");
+const MATVEC_N_SCALAR: &str = include_str!("wgsl/matvec_n_scalar.wgsl");
+const MATVEC_N_VEC4: &str = include_str!("wgsl/matvec_n_vec4.wgsl");
 
 /// Most rows of C one matvec workgroup computes (its accumulators per thread).
 pub const MATVEC_MAX_ROWS: u32 = 8;
@@ -202,12 +202,18 @@ impl MatvecSpec {
     pub fn render(&self) -> KernelSource {
         assert!(self.is_valid(), "invalid matvec spec {self:?}");
         let (a_elem, b_elem, loads, body) = match (self.layout, self.load) {
-            (MatvecLayout::KContiguous, MatvecLoad::Scalar) => ("T", "T", GEMV_K_SCALAR, GEMV_K),
-            (MatvecLayout::KContiguous, MatvecLoad::Vec4) => {
-                ("vec4<T>", "vec4<T>", GEMV_K_VEC4, GEMV_K)
+            (MatvecLayout::KContiguous, MatvecLoad::Scalar) => {
+                ("T", "T", MATVEC_K_SCALAR, MATVEC_K)
             }
-            (MatvecLayout::NContiguous, MatvecLoad::Scalar) => ("T", "T", GEMV_N_SCALAR, GEMV_N),
-            (MatvecLayout::NContiguous, MatvecLoad::Vec4) => ("T", "vec4<T>", GEMV_N_VEC4, GEMV_N),
+            (MatvecLayout::KContiguous, MatvecLoad::Vec4) => {
+                ("vec4<T>", "vec4<T>", MATVEC_K_VEC4, MATVEC_K)
+            }
+            (MatvecLayout::NContiguous, MatvecLoad::Scalar) => {
+                ("T", "T", MATVEC_N_SCALAR, MATVEC_N)
+            }
+            (MatvecLayout::NContiguous, MatvecLoad::Vec4) => {
+                ("T", "vec4<T>", MATVEC_N_VEC4, MATVEC_N)
+            }
         };
         let header = format!(
             "{}const ROWS: u32 = {}u;\nconst WG: u32 = {}u;\nconst SPLIT: u32 = {}u;\n",
@@ -284,5 +290,5 @@ fn pow2_at_most(v: usize) -> usize {
 }
 
 #[cfg(test)]
-#[path = "gemv_tests.rs"]
+#[path = "matvec_tests.rs"]
 mod tests;

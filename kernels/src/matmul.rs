@@ -6,10 +6,10 @@ use crate::grid::tile_grid;
 use crate::params::uniform_params;
 use crate::{dtype_header, DType, KernelSource};
 
-const GEMM_COMMON: &str = include_str!("wgsl/gemm_common.wgsl");
-const GEMM: &str = include_str!("wgsl/gemm.wgsl");
-const GEMM_4X4: &str = include_str!("wgsl/gemm_4x4.wgsl");
-const GEMM_8X8: &str = include_str!("wgsl/gemm_8x8.wgsl");
+const MATMUL_COMMON: &str = include_str!("wgsl/matmul_common.wgsl");
+const MATMUL: &str = include_str!("wgsl/matmul.wgsl");
+const MATMUL_4X4: &str = include_str!("wgsl/matmul_4x4.wgsl");
+const MATMUL_8X8: &str = include_str!("wgsl/matmul_8x8.wgsl");
 
 /// Parameters of the matmul: `C[b] (m x n, contiguous) = A[b] (m x k) · B[b] (k x n)`.
 #[repr(C)]
@@ -124,10 +124,10 @@ impl MatmulSpec {
                     "{}const TM: u32 = 1u;\nconst TN: u32 = 1u;\nconst BK: u32 = 16u;\n",
                     dtype_header(self.dtype)
                 ),
-                GEMM,
+                MATMUL,
             ),
-            MatmulTile::Large => (dtype_header(self.dtype), GEMM_4X4),
-            MatmulTile::LargeFat => (dtype_header(self.dtype), GEMM_8X8),
+            MatmulTile::Large => (dtype_header(self.dtype), MATMUL_4X4),
+            MatmulTile::LargeFat => (dtype_header(self.dtype), MATMUL_8X8),
         };
         let (name, workgroup) = match self.tile {
             MatmulTile::LargeFat => ("tile64fat", [8, 8, 1]),
@@ -136,7 +136,7 @@ impl MatmulSpec {
         };
         fixed_kernel::<MatmulParams>(
             format!("matmul/{}/{name}", self.dtype),
-            &format!("{header}{GEMM_COMMON}"),
+            &format!("{header}{MATMUL_COMMON}"),
             &matmul_bindings("T", "T", "T"),
             body,
             workgroup,

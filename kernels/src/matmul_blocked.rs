@@ -24,11 +24,11 @@
 //! construction (thread ids are below the workgroup size).
 
 use crate::assemble::fixed_kernel;
-use crate::gemm::{matmul_bindings, MatmulParams};
 use crate::grid::tile_grid;
+use crate::matmul::{matmul_bindings, MatmulParams};
 use crate::{dtype_header, DType, KernelSource};
 
-#[path = "gemm_blocked_body.rs"]
+#[path = "matmul_blocked_body.rs"]
 mod body;
 
 /// Tile shape of one blocked kernel.

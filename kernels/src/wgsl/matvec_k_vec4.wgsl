@@ -1,4 +1,4 @@
-// Loads for gemv_k.wgsl when a_sk = b_sk = 1, k % 4 == 0 and the offsets and
+// Loads for matvec_k.wgsl when a_sk = b_sk = 1, k % 4 == 0 and the offsets and
 // the used strides of A and B are multiples of 4 (MatvecVariant::fits): a and b
 // are bound as vec4 arrays and each lane step is one 16-byte (f32) or 8-byte
 // (f16) load of B and one of each row of A, unrolled four steps deep.

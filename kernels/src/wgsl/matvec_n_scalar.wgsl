@@ -1,21 +1,35 @@
-// Loads for gemv_n.wgsl when b_sn = 1, n % 4 == 0 and B's offset and used
-// strides are multiples of 4 (MatvecVariant::fits): b is bound as a vec4 array,
-// so a quad is one 16-byte (f32) or 8-byte (f16) load, and a quad that starts
-// below n lies wholly below n. A stays scalar (one broadcast element per step).
+// Loads for matvec_n.wgsl, any strides: a quad of B is four bounds-checked scalar
+// loads (zero past n), k slices striding by SPLIT, unrolled four steps deep.
+fn b_quad(row: u32, col: u32) -> vec4<f32> {
+    var v = vec4<f32>(0.0);
+    let o = row + col * p.b_sn;
+    if col < p.n {
+        v.x = f32(b[o]);
+    }
+    if col + 1u < p.n {
+        v.y = f32(b[o + p.b_sn]);
+    }
+    if col + 2u < p.n {
+        v.z = f32(b[o + 2u * p.b_sn]);
+    }
+    if col + 3u < p.n {
+        v.w = f32(b[o + 3u * p.b_sn]);
+    }
+    return v;
+}
+
 fn partial_dots(a_base: u32, b_base: u32, row0: u32, m: u32, col: u32, ks: u32) -> array<vec4<f32>, ROWS> {
     var acc: array<vec4<f32>, ROWS>;
     if col >= p.n {
         return acc;
     }
-    let b_quad0 = (b_base + col) / 4u;
-    let b_sk4 = p.b_sk / 4u;
     var kk = ks;
     // Four steps while all four are below k (written so nothing overflows).
     while kk < p.k && 3u * SPLIT < p.k - kk {
-        let b0 = vec4<f32>(b[b_quad0 + kk * b_sk4]);
-        let b1 = vec4<f32>(b[b_quad0 + (kk + SPLIT) * b_sk4]);
-        let b2 = vec4<f32>(b[b_quad0 + (kk + 2u * SPLIT) * b_sk4]);
-        let b3 = vec4<f32>(b[b_quad0 + (kk + 3u * SPLIT) * b_sk4]);
+        let b0 = b_quad(b_base + kk * p.b_sk, col);
+        let b1 = b_quad(b_base + (kk + SPLIT) * p.b_sk, col);
+        let b2 = b_quad(b_base + (kk + 2u * SPLIT) * p.b_sk, col);
+        let b3 = b_quad(b_base + (kk + 3u * SPLIT) * p.b_sk, col);
         for (var i = 0u; i < ROWS; i = i + 1u) {
             let r = row0 + i;
             if r < m {
@@ -29,7 +43,7 @@ fn partial_dots(a_base: u32, b_base: u32, row0: u32, m: u32, col: u32, ks: u32) 
         kk = kk + 4u * SPLIT;
     }
     while kk < p.k {
-        let bv = vec4<f32>(b[b_quad0 + kk * b_sk4]);
+        let bv = b_quad(b_base + kk * p.b_sk, col);
         for (var i = 0u; i < ROWS; i = i + 1u) {
             let r = row0 + i;
             if r < m {

@@ -26,8 +26,8 @@
 //! require.
 
 use crate::assemble::fixed_kernel;
-use crate::gemm::{matmul_bindings, MatmulParams};
 use crate::grid::tile_grid;
+use crate::matmul::{matmul_bindings, MatmulParams};
 use crate::{dtype_header, DType, KernelSource};
 use std::fmt::Write;
 

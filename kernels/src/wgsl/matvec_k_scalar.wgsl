@@ -1,4 +1,4 @@
-// Loads for gemv_k.wgsl, any strides: one element of B per lane per step, lanes
+// Loads for matvec_k.wgsl, any strides: one element of B per lane per step, lanes
 // of a column striding along k by SPLIT, unrolled four steps deep.
 fn partial_dots(a_base: u32, b_base: u32, row0: u32, m: u32, col: u32, lane: u32) -> array<f32, ROWS> {
     var acc: array<f32, ROWS>;

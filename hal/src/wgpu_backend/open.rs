@@ -1,0 +1,75 @@
+//! Opening a wgpu device on a chosen adapter: features, limits, queues and
+//! the persistent pipeline cache.
+
+use super::*;
+
+impl WgpuDevice {
+    /// Open a device on an already chosen adapter.
+    pub fn from_adapter(
+        adapter: wgpu::Adapter,
+        description: AdapterDescription,
+    ) -> Result<WgpuDevice> {
+        let features = describe::wanted_features(adapter.features());
+        let request = wgpu::DeviceDescriptor {
+            label: Some("tessera"),
+            required_features: features,
+            required_limits: adapter.limits(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        };
+        let (device, queue) =
+            pollster::block_on(adapter.request_device(&request)).map_err(|e| {
+                DeviceError::RequestDevice {
+                    adapter: description.name.clone(),
+                    message: e.to_string(),
+                }
+            })?;
+        let lost = Arc::new(Mutex::new(None));
+        let lost_slot = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            *lock(&lost_slot) = Some(format!("{reason:?}: {message}"));
+        });
+        let uncaptured = Arc::new(Mutex::new(Vec::new()));
+        let uncaptured_slot = uncaptured.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            lock(&uncaptured_slot).push(scope::describe(&e));
+        }));
+        let query_set = features.contains(wgpu::Features::TIMESTAMP_QUERY).then(|| {
+            device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("tessera timers"),
+                ty: wgpu::QueryType::Timestamp,
+                count: TIMESTAMP_SLOTS,
+            })
+        });
+        let mut description = description;
+        description.limits = describe::describe_limits(&device.limits());
+        description.features = describe::describe_features(
+            device.features(),
+            description.features.subgroup_min_size,
+            description.features.host_memory,
+        );
+        let pipeline_cache = PersistentPipelineCache::open(&device, &description.cache_key());
+        let serial = (description.backend == "gl").then(|| parking_lot::ReentrantMutex::new(()));
+        Ok(WgpuDevice {
+            shared: Arc::new(Shared {
+                id: NEXT_DEVICE_ID.fetch_add(1, Ordering::Relaxed),
+                description,
+                device,
+                queue,
+                pool: Mutex::new(SizeClassPool::new(POOL_MAX_BYTES)),
+                pipelines: Mutex::new(HashMap::new()),
+                batch: Mutex::new(Batch::default()),
+                uniform: Mutex::new(None),
+                bind_groups: Mutex::new(BindGroupCache::default()),
+                stats: Mutex::new(DeviceStats::default()),
+                lost,
+                uncaptured,
+                query_set,
+                next_timer: Mutex::new(0),
+                pipeline_cache,
+                serial,
+            }),
+        })
+    }
+}
