@@ -43,15 +43,15 @@ mod float_math;
 pub mod grid;
 mod matmul;
 mod matmul_blocked;
+mod matmul_quant;
 mod matmul_subgroup;
 mod matvec;
 mod norm;
 mod op_kinds;
 mod params;
-mod qgather;
-mod qgemm;
 mod qkv_rope;
 mod quant_format;
+mod quant_gather;
 mod reduce;
 mod registry;
 mod render_cache;
@@ -83,6 +83,11 @@ pub use matmul::{MatmulParams, MatmulSpec, MatmulTile};
 pub use matmul_blocked::{
     BlockedConfig, BlockedMatmulSpec, Contiguous, OperandLayout, BLOCKED_CONFIGS,
 };
+pub use matmul_quant::{
+    quant_grid, QuantGrid, QuantKernel, QuantMatmulParams, QuantMatvecSpec, QuantTile,
+    QuantTiledSpec, QUANT_MATVEC_MAX_M, QUANT_MATVEC_MAX_WG, QUANT_MATVEC_SUBGROUP_LANES,
+    QUANT_TILE,
+};
 pub use matmul_subgroup::{SubgroupLoad, SubgroupMatmulSpec, SUBGROUP_MATMUL_LANES};
 pub use matvec::{
     MatvecLayout, MatvecLoad, MatvecSpec, MatvecVariant, MATVEC_MAX_ROWS, MATVEC_MAX_WG,
@@ -90,14 +95,9 @@ pub use matvec::{
 pub use norm::{NormParams, NormSpec, NormVec4Spec};
 pub use op_kinds::{BinaryOp, NormKind, ReduceOp, UnaryOp};
 pub use params::{ParamsField, UniformParams};
-pub use qgather::{QuantGatherParams, QuantGatherSpec};
-pub use qgemm::{
-    quant_grid, QuantGrid, QuantKernel, QuantMatmulParams, QuantMatvecSpec, QuantTile,
-    QuantTiledSpec, QUANT_MATVEC_MAX_M, QUANT_MATVEC_MAX_WG, QUANT_MATVEC_SUBGROUP_LANES,
-    QUANT_TILE,
-};
 pub use qkv_rope::{QkvRopeParams, QkvRopeSpec};
 pub use quant_format::{QuantFormat, QUANT_BLOCK_VALUES};
+pub use quant_gather::{QuantGatherParams, QuantGatherSpec};
 pub use reduce::{ReduceParams, ReduceSpec};
 pub use registry::all_kernel_sources;
 pub use render_cache::KernelSpec;

@@ -128,7 +128,7 @@ fn a_decode_step_records_nine_dispatches_per_layer() {
         "binary_vec4", // silu_mul
         "qmatvec",     // down, plus the residual
     ];
-    let mut expected = vec!["qgather".to_string()];
+    let mut expected = vec!["quant_gather".to_string()];
     for _ in 0..config.num_layers {
         expected.extend(layer.iter().map(|k| k.to_string()));
     }
@@ -197,7 +197,7 @@ fn quantized_products_on_software_adapters() {
     // 16 rows: the weight dequantized once, then the dense matmul.
     let small = kernels_for(16, 96, 64);
     assert_eq!(small.len(), 2, "{small:?}");
-    assert!(small[0].starts_with("qgather/q4_0"), "{small:?}");
+    assert!(small[0].starts_with("quant_gather/q4_0"), "{small:?}");
     assert!(small[1].starts_with("matmul"), "{small:?}");
     // An f32 copy over 256 MiB (65536 x 1056 x 4 bytes): the fat tile instead.
     let large = kernels_for(16, 65536, 1056);

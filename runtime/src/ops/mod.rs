@@ -19,6 +19,7 @@ mod norm;
 mod qkv_rope;
 mod reduce;
 mod rope;
+mod select;
 mod softmax;
 mod variant;
 

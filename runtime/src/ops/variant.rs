@@ -83,7 +83,8 @@ pub(crate) fn tuned_row_variant(
         .into_iter()
         .filter(|&v| choose_row_variant(decl, device, len, offsets, Some(v)).is_ok())
         .collect();
-    Ok(crate::tuning::choose(
+    Ok(super::select::select(
+        decl,
         device,
         class,
         &candidates,

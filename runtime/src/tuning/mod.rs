@@ -67,7 +67,8 @@ pub fn recorded_choices(device: &Arc<dyn Device>) -> Vec<(String, String)> {
     })
 }
 
-/// Choose among `candidates` for `class`: the recorded choice if any, else (with
+/// The measured choice behind `ops::select` (ops call that, never this):
+/// choose among `candidates` for `class`: the recorded choice if any, else (with
 /// tuning on and more than one candidate) the fastest by `measure`, recorded;
 /// else `fallback`. `measure` gets the best time so far (`Duration::MAX` at
 /// first) so it may cut short a candidate that is clearly slower. A candidate

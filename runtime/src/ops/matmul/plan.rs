@@ -151,7 +151,8 @@ impl DenseOperands {
         // The heuristic's pick first: later, slower candidates stop after one run.
         let mut candidates = self.candidates(software);
         candidates.sort_by_key(|&v| v != fallback);
-        tuning::choose(
+        crate::ops::select::select(
+            &super::MATMUL,
             device,
             &self.class(),
             &candidates,

@@ -9,14 +9,14 @@
 // at the same time. A block of one x row is 8 vec4s: lane l of each 8 loads
 // vec4 l % 8, and the lanes take the other seven by subgroupBroadcast (a
 // register shuffle) instead of loading all eight themselves, which is a
-// quarter of qgemv.wgsl's loads per block. No reduction is left: each lane
+// quarter of matvec_quant.wgsl's loads per block. No reduction is left: each lane
 // holds its column's sums.
 //
 // Needs subgroups of at least 8 lanes (the host checks the adapter's minimum
 // subgroup size) and uniform control flow around the broadcasts: the loops
 // run over uniform bounds, and loads are clamped instead of guarded (the
 // column to n - 1, the row to m - 1); the stores are guarded by m and n.
-// The header defines T, ROWS, WG and epilogue, as for qgemv.wgsl.
+// The header defines T, ROWS, WG and epilogue, as for matvec_quant.wgsl.
 
 // Σ_j q_j x_j over one block, lane l % 8 holding x vec4 l % 8 in xv.
 fn shared_block_dot(q: array<vec4<f32>, 8>, xv: vec4<f32>) -> f32 {

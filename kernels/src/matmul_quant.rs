@@ -9,11 +9,11 @@
 //! Two kernels ([`QuantKernel`]; the runtime's matmul plan picks one):
 //! - [`QuantMatvecSpec`] for a few rows (decoding): split-k over blocks inside a
 //!   workgroup, each block unpacked once for all rows, a tree reduction in
-//!   workgroup memory (`wgsl/qgemv.wgsl`).
+//!   workgroup memory (`wgsl/matvec_quant.wgsl`).
 //! - [`QuantTiledSpec`] for many rows (prompt processing): 64x64 output tiles,
 //!   a dequantized tile of W staged in workgroup memory, register blocks of
-//!   4x4 per thread for GPUs ([`QuantTile::Wide`], `wgsl/qgemm.wgsl`) or 8x8
-//!   for software adapters ([`QuantTile::Fat`], `wgsl/qgemm_fat.wgsl`).
+//!   4x4 per thread for GPUs ([`QuantTile::Wide`], `wgsl/matmul_quant.wgsl`) or 8x8
+//!   for software adapters ([`QuantTile::Fat`], `wgsl/matmul_quant_fat.wgsl`).
 //!
 //! Bindings of every kernel: x (read, `vec4<T>`), qs (read, `vec4<u32>`), scales (read,
 //! `u32`), out (write, `T`), then the [`QuantMatmulParams`] uniform; the matvec
@@ -30,10 +30,10 @@ use crate::grid::grid_for_workgroups;
 use crate::params::uniform_params;
 use crate::{dtype_header, DType, KernelSource, QuantFormat};
 
-const QGEMV: &str = include_str!("wgsl/qgemv.wgsl");
-const QGEMV_SUBGROUP: &str = include_str!("wgsl/qgemv_subgroup.wgsl");
-const QGEMM: &str = include_str!("wgsl/qgemm.wgsl");
-const QGEMM_FAT: &str = include_str!("wgsl/qgemm_fat.wgsl");
+const MATVEC_QUANT: &str = include_str!("wgsl/matvec_quant.wgsl");
+const MATVEC_QUANT_SUBGROUP: &str = include_str!("wgsl/matvec_quant_subgroup.wgsl");
+const MATMUL_QUANT: &str = include_str!("wgsl/matmul_quant.wgsl");
+const MATMUL_QUANT_FAT: &str = include_str!("wgsl/matmul_quant_fat.wgsl");
 
 /// Largest row count the runtime gives to the matvec kernel automatically.
 pub const QUANT_MATVEC_MAX_M: usize = 8;
@@ -159,7 +159,7 @@ pub struct QuantMatvecSpec {
     /// one more binding, the residual (read, `T`, contiguous `m x n` at offset
     /// 0), between out and the parameters.
     pub residual: bool,
-    /// The software-adapter form (`wgsl/qgemv_subgroup.wgsl`): one column per
+    /// The software-adapter form (`wgsl/matvec_quant_subgroup.wgsl`): one column per
     /// lane, x shared by subgroup broadcasts. Needs `split == 1` and an
     /// adapter whose subgroups have at least 8 lanes.
     pub subgroup_x: bool,
@@ -252,9 +252,9 @@ impl QuantMatvecSpec {
             &quant_header(&header, self.format),
             &bindings,
             if self.subgroup_x {
-                QGEMV_SUBGROUP
+                MATVEC_QUANT_SUBGROUP
             } else {
-                QGEMV
+                MATVEC_QUANT
             },
             [self.wg, 1, 1],
             self.dtype == DType::F16,
@@ -328,8 +328,8 @@ impl QuantTiledSpec {
     pub fn render(&self) -> KernelSource {
         assert!(self.is_valid(), "invalid quant tiled spec {self:?}");
         let (name, body, workgroup) = match self.tile {
-            QuantTile::Wide => ("", QGEMM, [16, 16, 1]),
-            QuantTile::Fat => ("fat", QGEMM_FAT, [8, 8, 1]),
+            QuantTile::Wide => ("", MATMUL_QUANT, [16, 16, 1]),
+            QuantTile::Fat => ("fat", MATMUL_QUANT_FAT, [8, 8, 1]),
         };
         fixed_kernel::<QuantMatmulParams>(
             format!(
@@ -377,5 +377,5 @@ fn pow2_at_most(v: usize) -> usize {
 }
 
 #[cfg(test)]
-#[path = "qgemm_tests.rs"]
+#[path = "matmul_quant_tests.rs"]
 mod tests;

@@ -6,7 +6,7 @@ use crate::assemble::{linear_kernel, Binding, DEFAULT_WG};
 use crate::params::uniform_params;
 use crate::{DType, KernelSource, QuantFormat};
 
-const QGATHER: &str = include_str!("wgsl/qgather.wgsl");
+const QUANT_GATHER: &str = include_str!("wgsl/quant_gather.wgsl");
 
 /// Parameters of [`QuantGatherSpec`].
 #[repr(C)]
@@ -28,7 +28,7 @@ pub struct QuantGatherParams {
     pub pad: [u32; 2],
 }
 
-uniform_params!(QuantGatherParams = include_str!("wgsl/qgather_params.wgsl");
+uniform_params!(QuantGatherParams = include_str!("wgsl/quant_gather_params.wgsl");
     n, cols, rows, blocks, ids_off, out_off, pad);
 
 /// `out[r] = dequantize(W[ids[r]])` as f32, 0 for ids outside the table.
@@ -63,10 +63,10 @@ impl QuantGatherSpec {
             Binding::read_write("out", "f32"),
         ];
         linear_kernel::<QuantGatherParams>(
-            format!("qgather/{}/{index}/wg{DEFAULT_WG}", self.format),
+            format!("quant_gather/{}/{index}/wg{DEFAULT_WG}", self.format),
             &header,
             &BINDINGS,
-            QGATHER,
+            QUANT_GATHER,
             false,
         )
     }
