@@ -43,8 +43,8 @@ impl Weight {
         rows: usize,
         cols: usize,
     ) -> Result<Weight> {
-        let per_part = rows_per_part(device, cols * 4);
-        if rows <= per_part {
+        let per_part = rows_per_part(device, cols.saturating_mul(4));
+        if rows <= per_part || cols == 0 {
             let t = Tensor::from_f32(device, values, &[rows, cols], DType::F32)?;
             return Ok(Weight::Dense(t));
         }
