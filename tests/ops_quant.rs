@@ -201,7 +201,7 @@ fn quant_matmul_batched_strided_and_f16() {
             }
             // No rows: an empty result, nothing dispatched.
             let empty = Tensor::from_slice(dev, &[0.0f32; 0], &[0, k]).unwrap();
-            assert_eq!(empty.matmul_quant_t(&w).unwrap().shape(), [0, n]);
+            assert_eq!(empty.matmul_quant_t_with(&w, None).unwrap().shape(), [0, n]);
         }
     }
 }
@@ -212,14 +212,20 @@ fn quant_matmul_shape_and_dtype_errors() {
     let (mut rng, _) = seeded_rng("quant_matmul_shape_and_dtype_errors");
     let (w, _, _) = random_weight(dev, &mut rng, QuantFormat::Q4_0, 7, 64);
     let wrong_k = Tensor::from_slice(dev, &[0.5f32; 96], &[3, 32]).unwrap();
-    match wrong_k.matmul_quant_t(&w) {
+    match wrong_k.matmul_quant_t_with(&w, None) {
         Err(Error::Shape(e)) => assert_eq!(e.op, "matmul_quant_t"),
         other => panic!("expected a shape error, got {other:?}"),
     }
     let scalar = Tensor::from_slice(dev, &[0.5f32], &[]).unwrap();
-    assert!(matches!(scalar.matmul_quant_t(&w), Err(Error::Shape(_))));
+    assert!(matches!(
+        scalar.matmul_quant_t_with(&w, None),
+        Err(Error::Shape(_))
+    ));
     let ints = Tensor::from_slice(dev, &[1i32; 64], &[1, 64]).unwrap();
-    assert!(matches!(ints.matmul_quant_t(&w), Err(Error::DType { .. })));
+    assert!(matches!(
+        ints.matmul_quant_t_with(&w, None),
+        Err(Error::DType { .. })
+    ));
 }
 
 #[test]

@@ -181,7 +181,7 @@ fn quantized_products_on_software_adapters() {
         let w = QuantMatrix::from_ggml_bytes(&dev, QuantFormat::Q4_0, n, k, &bytes).unwrap();
         let x = Tensor::from_slice(&dev, &vec![0.5f32; m * k], &[m, k]).unwrap();
         let before = null.recorded().len();
-        let y = x.matmul_quant_t(&w).unwrap();
+        let y = x.matmul_quant_t_with(&w, None).unwrap();
         assert_eq!(y.shape(), [m, n]);
         null.recorded()[before..]
             .iter()

@@ -146,16 +146,10 @@ impl Tensor {
         }
     }
 
-    /// [`Tensor::matmul_t`] for a bare [`QuantMatrix`] (errors name the op
-    /// `matmul_quant_t`): the automatic form of
-    /// [`Tensor::matmul_quant_t_with`], for tests and benchmarks.
-    /// Applications hold weights as [`Weight`] (or [`crate::nn::Linear`]).
-    pub fn matmul_quant_t(&self, w: &QuantMatrix) -> Result<Tensor> {
-        self.quant_product(w, None, None)
-    }
-
-    /// [`Tensor::matmul_quant_t`] with the kernel forced (`None`: the plan's
-    /// choice), for tests and benchmarks. Every kernel takes any number of rows.
+    /// [`Tensor::matmul_t`] for a bare [`QuantMatrix`] with the kernel forced
+    /// (`None`: the plan's choice; errors name the op `matmul_quant_t`), for
+    /// tests and benchmarks. Applications hold weights as [`Weight`] (or
+    /// [`crate::nn::Linear`]). Every kernel takes any number of rows.
     pub fn matmul_quant_t_with(
         &self,
         w: &QuantMatrix,
