@@ -3,7 +3,7 @@
 //! dtypes on the host (the same typed errors on every backend), then either
 //! runs the op directly (the CPU backend, on a device whose execution is
 //! `HostOps`: the op's reference) or picks a kernel, renders its WGSL and
-//! records a dispatch through [`launch`]; nothing runs until a read-back or
+//! records a dispatch through `launch`; nothing runs until a read-back or
 //! flush.
 
 mod declaration;
