@@ -47,16 +47,19 @@ fn element_offsets(t: &Tensor) -> Vec<usize> {
 pub(crate) fn read_raw(t: &Tensor) -> Result<Vec<u8>> {
     let size = t.dtype().size_in_bytes();
     let bytes = memory(t)?.bytes();
+    if t.is_contiguous() {
+        let span = t.offset() * size..(t.offset() + t.numel()) * size;
+        return bytes
+            .get(span)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| overrun(t, bytes.len()));
+    }
     let mut out = Vec::with_capacity(t.numel() * size);
     for at in element_offsets(t) {
         let start = at * size;
-        let element = bytes.get(start..start + size).ok_or_else(|| {
-            Error::Device(DeviceError::InvalidCall(format!(
-                "a {:?} view reads past its {}-byte buffer",
-                t.shape(),
-                bytes.len()
-            )))
-        })?;
+        let element = bytes
+            .get(start..start + size)
+            .ok_or_else(|| overrun(t, bytes.len()))?;
         out.extend_from_slice(element);
     }
     Ok(out)
@@ -65,8 +68,7 @@ pub(crate) fn read_raw(t: &Tensor) -> Result<Vec<u8>> {
 /// Write row-major raw element bytes into the view `dst`.
 pub(crate) fn write_raw(dst: &Tensor, values: &[u8]) -> Result<()> {
     let size = dst.dtype().size_in_bytes();
-    let offsets = element_offsets(dst);
-    if values.len() != offsets.len() * size {
+    if values.len() != dst.numel() * size {
         return Err(Error::Device(DeviceError::InvalidCall(format!(
             "{} bytes do not fill a {:?} {} view",
             values.len(),
@@ -76,16 +78,33 @@ pub(crate) fn write_raw(dst: &Tensor, values: &[u8]) -> Result<()> {
     }
     let mut bytes = memory(dst)?.bytes_mut();
     let len = bytes.len();
-    for (at, value) in offsets.into_iter().zip(values.chunks_exact(size)) {
-        let slot = bytes.get_mut(at * size..at * size + size).ok_or_else(|| {
-            Error::Device(DeviceError::InvalidCall(format!(
-                "a {:?} view writes past its {len}-byte buffer",
-                dst.shape()
-            )))
-        })?;
+    if dst.is_contiguous() {
+        let start = dst.offset() * size;
+        let slot = bytes
+            .get_mut(start..start + values.len())
+            .ok_or_else(|| overrun(dst, len))?;
+        slot.copy_from_slice(values);
+        return Ok(());
+    }
+    for (at, value) in element_offsets(dst)
+        .into_iter()
+        .zip(values.chunks_exact(size))
+    {
+        let slot = bytes
+            .get_mut(at * size..at * size + size)
+            .ok_or_else(|| overrun(dst, len))?;
         slot.copy_from_slice(value);
     }
     Ok(())
+}
+
+/// The error of a view that reaches past its `len`-byte buffer.
+fn overrun(t: &Tensor, len: usize) -> Error {
+    Error::Device(DeviceError::InvalidCall(format!(
+        "a {:?} view at offset {} reaches past its {len}-byte buffer",
+        t.shape(),
+        t.offset()
+    )))
 }
 
 /// The values of a float tensor as f32, row-major.

@@ -17,7 +17,7 @@
 mod memory;
 mod ops;
 
-pub(crate) use memory::read_u32;
+pub(crate) use memory::{read_u32, write_f32};
 pub(crate) use ops::*;
 
 use std::sync::Arc;

@@ -199,8 +199,3 @@ pub(crate) fn cached_attention(
     let y = reference::cached_attention(&read_f32(q)?, &kv, &vv, dims);
     write_f32(out, &y)
 }
-
-/// Raw f32 values into the f32 tensor `out` (dequantized weights).
-pub(crate) fn write_values(out: &Tensor, values: &[f32]) -> Result<()> {
-    write_f32(out, values)
-}

@@ -81,13 +81,15 @@ impl QuantMatrix {
             return Ok(out);
         }
         if host_ops::runs_on_host(self.device()) {
-            let dense = self.dequantize_to_f32()?;
-            let cols = self.cols();
-            let mut values = Vec::with_capacity(out.numel());
+            // Dequantize only the rows asked for, not the whole table.
+            let bytes = self.to_ggml_bytes()?;
+            let row = super::row_bytes(self.format(), self.cols())?;
+            let mut picked = Vec::with_capacity(out.numel() / self.cols() * row);
             for id in host_ops::read_u32(&ids)? {
-                values.extend_from_slice(&dense[id as usize * cols..][..cols]);
+                picked.extend_from_slice(&bytes[id as usize * row..][..row]);
             }
-            host_ops::write_values(&out, &values)?;
+            let values = super::dequantize_rows(self.format(), &picked, self.cols())?;
+            host_ops::write_f32(&out, &values)?;
             return Ok(out);
         }
         let params = QuantGatherParams {
