@@ -82,14 +82,8 @@ pub fn seeded_rng(test_name: &str) -> (StdRng, u64) {
         Err(e) => panic!("{SEED_ENV}: {e}"),
     };
     eprintln!("{test_name}: {SEED_ENV}={seed}");
-    (StdRng::seed_from_u64(seed ^ fnv1a(test_name)), seed)
-}
-
-/// 64-bit FNV-1a: a hash that stays the same across Rust versions and runs.
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    let mixed = tessera_runtime::conformance::mix_seed(seed, test_name);
+    (StdRng::seed_from_u64(mixed), seed)
 }
 
 /// `len` values drawn uniformly from `[lo, hi)`.

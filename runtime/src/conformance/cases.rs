@@ -26,6 +26,16 @@ pub struct CaseReport {
     pub failures: Vec<String>,
 }
 
+/// `seed` mixed with `name` by 64-bit FNV-1a (stable across Rust versions and
+/// runs), so draws named differently differ under one seed: the seed of the
+/// conformance cases and of the integration tests' random inputs.
+pub fn mix_seed(seed: u64, name: &str) -> u64 {
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    seed ^ hash
+}
+
 /// Fresh random inputs for an op's cases and the comparisons of its results.
 pub struct Cases<'a> {
     device: &'a Arc<dyn Device>,
@@ -39,9 +49,7 @@ impl<'a> Cases<'a> {
     /// Cases on `device` for `dtype`, drawing from `seed` (mixed with the op's
     /// name, so ops sharing a seed still draw different inputs).
     pub fn new(device: &'a Arc<dyn Device>, dtype: DType, op: &str, seed: u64) -> Cases<'a> {
-        let mixed = op.bytes().fold(seed ^ 0xcbf2_9ce4_8422_2325, |h, b| {
-            (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
-        });
+        let mixed = mix_seed(seed, op);
         Cases {
             device,
             dtype,

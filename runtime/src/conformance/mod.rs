@@ -36,7 +36,7 @@ pub(crate) use reduce::{argmax, reduce};
 pub(crate) use rope::{qkv_rope, rope};
 pub(crate) use softmax::softmax;
 
-pub use cases::{CaseReport, Cases};
+pub use cases::{mix_seed, CaseReport, Cases};
 pub use table::markdown_table;
 pub use tolerance::{compare, Comparison, Tolerance};
 
