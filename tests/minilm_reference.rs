@@ -6,81 +6,9 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tessera_hal::Device;
-use tessera_runtime::models::bert::{default_model_dir, SentenceEmbedder};
-
-struct Reference {
-    texts: Vec<String>,
-    ids: Vec<Vec<u32>>,
-    embeddings: Vec<Vec<f32>>,
-    first4_hidden: Vec<Vec<Vec<f32>>>,
-}
-
-fn load_reference() -> Reference {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/refs/minilm_public.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let doc: serde_json::Value = serde_json::from_str(&text).expect("reference JSON");
-    let items = doc["items"].as_array().expect("items");
-    let floats = |v: &serde_json::Value| -> Vec<f32> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap() as f32)
-            .collect()
-    };
-    Reference {
-        texts: items
-            .iter()
-            .map(|i| i["text"].as_str().unwrap().to_string())
-            .collect(),
-        ids: items
-            .iter()
-            .map(|i| {
-                i["input_ids"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|x| x.as_u64().unwrap() as u32)
-                    .collect()
-            })
-            .collect(),
-        embeddings: items.iter().map(|i| floats(&i["embedding"])).collect(),
-        first4_hidden: items
-            .iter()
-            .map(|i| {
-                i["first4_hidden"]
-                    .as_array()
-                    .map(|rows| rows.iter().map(floats).collect())
-                    .unwrap_or_default()
-            })
-            .collect(),
-    }
-}
-
-fn model_dir() -> Option<PathBuf> {
-    let dir = default_model_dir();
-    let dir = if dir.is_relative() {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir)
-    } else {
-        dir
-    };
-    if dir.join("model.safetensors").exists() {
-        return Some(dir);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "model folder {} missing in CI: scripts/fetch-model.sh should have fetched it",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "SKIPPED: no model at {} (run scripts/fetch-model.sh)",
-        dir.display()
-    );
-    None
-}
+use tessera_runtime::models::bert::SentenceEmbedder;
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     a.iter()
@@ -161,6 +89,39 @@ fn embedding_does_not_depend_on_batch_mates() {
         let diff = max_abs_diff(&alone[0], &together[i]);
         assert!(diff <= 1e-5, "item {i}: alone vs batched differ by {diff}");
     }
+}
+
+#[test]
+fn batched_embedding_groups_by_length_and_keeps_the_input_order() {
+    let Some(dir) = model_dir() else { return };
+    let reference = load_reference();
+    let dev = &test_devices()[0];
+    let model = embedder(dev, &dir);
+    // Reversed, so that length grouping reorders inside each batch of 3.
+    let order: Vec<usize> = (0..reference.texts.len()).rev().collect();
+    let texts: Vec<&str> = order.iter().map(|&i| reference.texts[i].as_str()).collect();
+    let mut reported = Vec::new();
+    let got = model
+        .embed_batched(&texts, 3, |done| reported.push(done))
+        .unwrap();
+    assert_eq!(got.len(), texts.len());
+    assert_eq!(reported.last(), Some(&texts.len()), "progress {reported:?}");
+    assert!(
+        reported.windows(2).all(|w| w[0] < w[1]),
+        "progress {reported:?}"
+    );
+    for (g, &i) in got.iter().zip(&order) {
+        let diff = max_abs_diff(g, &reference.embeddings[i]);
+        assert!(
+            diff <= 1e-4,
+            "item {i} ({:?}): max |Δ| {diff}",
+            reference.texts[i]
+        );
+    }
+    assert!(matches!(
+        model.embed_batched(&texts, 0, |_| ()),
+        Err(tessera_runtime::Error::InvalidArgument { .. })
+    ));
 }
 
 #[test]

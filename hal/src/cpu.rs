@@ -68,7 +68,7 @@ impl CpuDevice {
             id: NEXT_CPU_ID.fetch_add(1, Ordering::Relaxed),
             description: CpuDevice::description(index),
             stats: Mutex::new(DeviceStats::default()),
-            recycler: Arc::new(DropRecycler),
+            recycler: Arc::new(DropRecycler::default()),
         }
     }
 
@@ -143,7 +143,9 @@ impl Device for CpuDevice {
     }
 
     fn stats(&self) -> DeviceStats {
-        *self.stats.lock().unwrap_or_else(|p| p.into_inner())
+        let mut stats = *self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        (stats.device_bytes, stats.peak_device_bytes) = self.recycler.bytes();
+        stats
     }
 
     fn trim_pool(&self) {}

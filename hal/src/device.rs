@@ -170,6 +170,10 @@ pub struct DeviceStats {
     pub bytes_read: u64,
     /// Bind groups created (the rest of the dispatches reused a cached one).
     pub bind_groups_created: u64,
+    /// Bytes of device buffers held now: in use plus pooled (free) ones.
+    pub device_bytes: u64,
+    /// Most bytes of device buffers held at once since the device was opened.
+    pub peak_device_bytes: u64,
 }
 
 /// The device contract: small, object-safe, no wgpu types. The runtime holds an
@@ -228,4 +232,11 @@ pub trait Device: Send + Sync + fmt::Debug {
 
     /// Drop every pooled (free) buffer.
     fn trim_pool(&self);
+
+    /// Whether the device is lost (out of memory, driver reset): every later
+    /// call fails with [`crate::DeviceError::Lost`]. Recover with
+    /// [`crate::reopen_device`] and by reloading what lived on it.
+    fn is_lost(&self) -> bool {
+        false
+    }
 }

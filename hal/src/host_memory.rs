@@ -5,6 +5,7 @@ use crate::device::{Buffer, BufferRecycler};
 use crate::error::{DeviceError, Result};
 use crate::pool::size_class;
 use std::any::Any;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 /// The bytes of one host-memory buffer. The CPU backend's op executor reads
@@ -28,12 +29,33 @@ impl HostMemory {
     }
 }
 
-/// A recycler that lets dropped host buffers go (the allocator is the pool).
-#[derive(Debug)]
-pub(crate) struct DropRecycler;
+/// A recycler that lets dropped host buffers go (the allocator is the pool)
+/// and counts the bytes held.
+#[derive(Debug, Default)]
+pub(crate) struct DropRecycler {
+    live: AtomicU64,
+    peak: AtomicU64,
+}
+
+impl DropRecycler {
+    /// Bytes held now and the most held at once.
+    pub(crate) fn bytes(&self) -> (u64, u64) {
+        (
+            self.live.load(Ordering::Relaxed),
+            self.peak.load(Ordering::Relaxed),
+        )
+    }
+
+    fn held(&self, capacity: u64) {
+        let live = self.live.fetch_add(capacity, Ordering::Relaxed) + capacity;
+        self.peak.fetch_max(live, Ordering::Relaxed);
+    }
+}
 
 impl BufferRecycler for DropRecycler {
-    fn recycle(&self, _capacity: u64, _payload: Box<dyn Any + Send + Sync>) {}
+    fn recycle(&self, capacity: u64, _payload: Box<dyn Any + Send + Sync>) {
+        self.live.fetch_sub(capacity, Ordering::Relaxed);
+    }
 }
 
 /// Allocate a zeroed host buffer of `size` bytes for device `device_id`, or a
@@ -62,6 +84,7 @@ pub(crate) fn alloc_host(
         })?;
     bytes.resize(len, 0);
     let memory: Box<dyn Any + Send + Sync> = Box::new(HostMemory(RwLock::new(bytes)));
+    recycler.held(size_class(size));
     let recycler: Weak<dyn BufferRecycler> = Arc::downgrade(recycler) as Weak<dyn BufferRecycler>;
     Ok(Buffer::from_backend(
         device_id,

@@ -24,6 +24,9 @@
 //! - Adapter choice: `TESSERA_ADAPTER` (index, or name/backend substring), else
 //!   discrete GPU, integrated, virtual, then software; the CPU backend (listed
 //!   last, backend `cpu`) only by name, or when no wgpu adapter exists.
+//! - A lost device (out of memory, driver reset) fails every later call with
+//!   [`DeviceError::Lost`] and says so through [`Device::is_lost`]; its owner
+//!   recovers with [`reopen_device`] and reloads what it held.
 
 mod adapter;
 pub mod cache_dir;
@@ -87,6 +90,38 @@ pub fn open_device(selector: &AdapterSelector) -> Result<Arc<dyn Device>> {
         }
         return Ok(Arc::new(CpuDevice::new(i)));
     }
+    let (adapter, description) = found.swap_remove(i);
+    Ok(Arc::new(WgpuDevice::from_adapter(adapter, description)?))
+}
+
+/// Open a fresh device on the adapter `device` runs on (same backend, name
+/// and driver; the same listing index where it still matches): the way back
+/// from a lost device ([`Device::is_lost`]). Nothing of the old device carries
+/// over; its owner reloads what lived there.
+pub fn reopen_device(device: &dyn Device) -> Result<Arc<dyn Device>> {
+    let old = device.adapter();
+    let cpu = CpuDevice::description(old.index);
+    let same = |d: &AdapterDescription| {
+        d.backend == old.backend && d.name == old.name && d.driver == old.driver
+    };
+    if same(&cpu) {
+        return Ok(Arc::new(CpuDevice::new(old.index)));
+    }
+    let mut found = wgpu_backend::enumerate(&wgpu_backend::create_instance());
+    let pick = found
+        .iter()
+        .position(|(_, d)| d.index == old.index && same(d))
+        .or_else(|| found.iter().position(|(_, d)| same(d)));
+    let Some(i) = pick else {
+        return Err(DeviceError::AdapterNotFound {
+            selector: format!("{} [{}] to reopen", old.name, old.backend),
+            available: found
+                .iter()
+                .map(|(_, d)| d.summary())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        });
+    };
     let (adapter, description) = found.swap_remove(i);
     Ok(Arc::new(WgpuDevice::from_adapter(adapter, description)?))
 }

@@ -77,7 +77,7 @@ impl NullDevice {
             log: Mutex::new(Vec::new()),
             pipelines: Mutex::new(HashMap::new()),
             stats: Mutex::new(DeviceStats::default()),
-            recycler: Arc::new(DropRecycler),
+            recycler: Arc::new(DropRecycler::default()),
         }
     }
 
@@ -185,7 +185,9 @@ impl Device for NullDevice {
     }
 
     fn stats(&self) -> DeviceStats {
-        *self.stats.lock().expect("stats")
+        let mut stats = *self.stats.lock().expect("stats");
+        (stats.device_bytes, stats.peak_device_bytes) = self.recycler.bytes();
+        stats
     }
 
     fn trim_pool(&self) {}

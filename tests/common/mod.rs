@@ -109,9 +109,12 @@ pub fn poisoned(len: usize) -> Vec<f32> {
 
 mod decoding;
 mod devices;
+mod minilm;
 #[allow(unused_imports)] // only the decoder tests use these
 pub use decoding::*;
 pub use devices::*;
+#[allow(unused_imports)] // only the MiniLM tests use these
+pub use minilm::*;
 
 use std::sync::Arc;
 use tessera_hal::Device;

@@ -73,8 +73,14 @@ impl Drop for Shared {
 impl BufferRecycler for Shared {
     fn recycle(&self, capacity: u64, payload: Box<dyn Any + Send + Sync>) {
         if let Ok(buffer) = payload.downcast::<wgpu::Buffer>() {
+            // A lost device keeps nothing: its memory goes back at once.
+            if lock(&self.lost).is_some() {
+                lock(&self.stats).device_bytes -= capacity;
+                return;
+            }
             let released = lock(&self.pool).put(capacity, *buffer);
             if released.is_some() {
+                lock(&self.stats).device_bytes -= capacity;
                 // Cached bind groups may still hold the buffer: let them go so
                 // its memory goes with it.
                 lock(&self.bind_groups).clear();
@@ -102,7 +108,9 @@ impl WgpuDevice {
 
     /// Fail fast when the device was lost or an earlier error escaped the scopes.
     fn check_health(&self) -> Result<()> {
-        if let Some(reason) = lock(&self.shared.lost).clone() {
+        let lost = lock(&self.shared.lost).clone();
+        if let Some(reason) = lost {
+            self.trim_pool();
             return Err(DeviceError::Lost(reason));
         }
         let mut errors = lock(&self.shared.uncaptured);
@@ -177,7 +185,11 @@ impl Device for WgpuDevice {
             mapped_at_creation: false,
         });
         scopes.finish(|| format!("allocating {size} bytes"))?;
-        lock(&self.shared.stats).buffers_created += 1;
+        let mut stats = lock(&self.shared.stats);
+        stats.buffers_created += 1;
+        stats.device_bytes += capacity;
+        stats.peak_device_bytes = stats.peak_device_bytes.max(stats.device_bytes);
+        drop(stats);
         Ok(Buffer::from_backend(
             self.shared.id,
             size,
@@ -419,7 +431,17 @@ impl Device for WgpuDevice {
     }
 
     fn trim_pool(&self) {
-        lock(&self.shared.pool).clear();
+        let freed = {
+            let mut pool = lock(&self.shared.pool);
+            let freed = pool.pooled_bytes();
+            pool.clear();
+            freed
+        };
+        lock(&self.shared.stats).device_bytes -= freed;
         lock(&self.shared.bind_groups).clear();
+    }
+
+    fn is_lost(&self) -> bool {
+        lock(&self.shared.lost).is_some()
     }
 }

@@ -3,7 +3,7 @@
 
 use super::generator::{generate, GenerateOptions, Generation};
 use super::text::{DecoderTokenizer, TextStream};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::loaders::LoadError;
 use crate::models::llama::{gguf_tokenizer, load_decoder, Decoder, DecoderConfig};
 use std::path::{Path, PathBuf};
@@ -107,6 +107,30 @@ impl TextGenerator {
     /// The device it runs on.
     pub fn device(&self) -> &Arc<dyn Device> {
         self.decoder.device()
+    }
+
+    /// Whether its device is lost (out of memory, driver reset): every call
+    /// fails until [`TextGenerator::recover`].
+    pub fn is_device_lost(&self) -> bool {
+        self.device().is_lost()
+    }
+
+    /// Open a fresh device on the same adapter and reload the decoder from
+    /// its checkpoint: the way back from a lost device without restarting the
+    /// process. Errors: a generator built from parts (nothing to reload from),
+    /// the adapter gone, the reload failing.
+    pub fn recover(&mut self) -> Result<()> {
+        if self.model_path.as_os_str().is_empty() {
+            return Err(Error::InvalidArgument {
+                op: "recover",
+                message: "the generator was built from parts: no checkpoint to reload".into(),
+            });
+        }
+        // The old device's free buffers go first: the new one may need the room.
+        self.device().trim_pool();
+        let device = tessera_hal::reopen_device(&**self.device())?;
+        self.decoder = load_decoder(&self.model_path, &device)?;
+        Ok(())
     }
 
     /// The prompt ids of `text`: the tokenizer's ids, with the

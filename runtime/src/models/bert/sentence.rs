@@ -43,6 +43,8 @@ pub struct SentenceEmbedder {
     encoder: BertEncoder,
     tokenizer: TextTokenizer,
     device: Arc<dyn Device>,
+    /// The folder it was loaded from (`None` when built from parts).
+    source: Option<PathBuf>,
 }
 
 impl SentenceEmbedder {
@@ -61,15 +63,40 @@ impl SentenceEmbedder {
                 .into());
             }
         }
-        let weights = SafetensorsFile::open(&dir.join("model.safetensors"))?;
-        let encoder = load_encoder(&config, &weights, device)?;
+        let encoder = load_weights(dir, &config, device)?;
         let max_tokens = DEFAULT_MAX_TOKENS.min(config.max_position_embeddings);
         let tokenizer = TextTokenizer::from_file(&dir.join("tokenizer.json"), max_tokens)?;
         Ok(SentenceEmbedder {
             encoder,
             tokenizer,
             device: device.clone(),
+            source: Some(dir.to_path_buf()),
         })
+    }
+
+    /// Whether its device is lost (out of memory, driver reset): every call
+    /// fails until [`SentenceEmbedder::recover`].
+    pub fn is_device_lost(&self) -> bool {
+        self.device.is_lost()
+    }
+
+    /// Open a fresh device on the same adapter and reload the weights from the
+    /// model folder: the way back from a lost device without restarting the
+    /// process. Errors: an embedder built from parts (nothing to reload from),
+    /// the adapter gone, the reload failing.
+    pub fn recover(&mut self) -> Result<()> {
+        let Some(dir) = &self.source else {
+            return Err(Error::InvalidArgument {
+                op: "recover",
+                message: "the embedder was built from parts: no folder to reload".into(),
+            });
+        };
+        // The old device's free buffers go first: the new one may need the room.
+        self.device.trim_pool();
+        let device = tessera_hal::reopen_device(&*self.device)?;
+        self.encoder = load_weights(dir, &self.encoder.config, &device)?;
+        self.device = device;
+        Ok(())
     }
 
     /// Build from parts (e.g. a random-weight encoder for benchmarks).
@@ -82,6 +109,7 @@ impl SentenceEmbedder {
             encoder,
             tokenizer,
             device,
+            source: None,
         }
     }
 
@@ -105,17 +133,37 @@ impl SentenceEmbedder {
         Ok(self.embed_timed(texts)?.0)
     }
 
-    /// Embed `texts` in batches of `batch_size`, calling `progress(done)` after each.
+    /// Embed `texts` in batches of `batch_size`, calling `progress(done)` after
+    /// each; the vectors come back in the order of `texts`. Texts are
+    /// tokenized a window at a time and grouped by length before batching (as
+    /// sentence-transformers does), so a batch pads to a length close to its
+    /// own texts' and memory follows the batch actually run. Errors: a zero
+    /// `batch_size`, and those of [`SentenceEmbedder::embed`].
     pub fn embed_batched(
         &self,
         texts: &[&str],
         batch_size: usize,
         mut progress: impl FnMut(usize),
     ) -> Result<Vec<Vec<f32>>> {
+        if batch_size == 0 {
+            return Err(Error::InvalidArgument {
+                op: "embed",
+                message: "the batch size must be at least 1".into(),
+            });
+        }
+        let window = batch_size.saturating_mul(SORT_WINDOW_BATCHES).max(1);
         let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(batch_size.max(1)) {
-            out.extend(self.embed(chunk)?);
-            progress(out.len());
+        for window_texts in texts.chunks(window) {
+            let ids = self.tokenizer.encode_batch(window_texts)?;
+            let mut embedded: Vec<Option<Vec<f32>>> = vec![None; ids.len()];
+            for batch in length_sorted_batches(&ids, batch_size) {
+                let batch_ids: Vec<Vec<u32>> = batch.iter().map(|&i| ids[i].clone()).collect();
+                for (&i, vector) in batch.iter().zip(self.embed_ids(&batch_ids)?) {
+                    embedded[i] = Some(vector);
+                }
+                progress(out.len() + embedded.iter().filter(|e| e.is_some()).count());
+            }
+            out.extend(embedded.into_iter().flatten());
         }
         Ok(out)
     }
@@ -175,6 +223,27 @@ impl SentenceEmbedder {
             },
         ))
     }
+}
+
+/// Batches grouped by length per window of [`SentenceEmbedder::embed_batched`].
+const SORT_WINDOW_BATCHES: usize = 64;
+
+/// Indices of `ids` in batches of at most `batch_size`, longest sequences
+/// first, so that each batch holds sequences of similar length; ties keep
+/// their input order.
+fn length_sorted_batches(ids: &[Vec<u32>], batch_size: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
+    order
+        .chunks(batch_size.max(1))
+        .map(<[usize]>::to_vec)
+        .collect()
+}
+
+/// The encoder's weights from `dir/model.safetensors` onto `device`.
+fn load_weights(dir: &Path, config: &BertConfig, device: &Arc<dyn Device>) -> Result<BertEncoder> {
+    let weights = SafetensorsFile::open(&dir.join("model.safetensors"))?;
+    load_encoder(config, &weights, device)
 }
 
 /// Ids padded to the longest sequence, with the attention key mask and the
