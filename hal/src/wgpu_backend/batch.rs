@@ -74,6 +74,11 @@ pub struct Batch {
     pub params: Vec<u8>,
     /// Number of dispatches in `commands`.
     pub dispatches: usize,
+    /// Bytes of buffers handed out since the batch was opened. The batch's
+    /// handles keep the intermediates of its dispatches alive until it is
+    /// submitted, so the device submits once this passes a budget: a long
+    /// forward pass holds at most that much beyond its live tensors.
+    pub allocated: u64,
 }
 
 impl Batch {

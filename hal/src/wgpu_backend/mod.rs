@@ -26,10 +26,12 @@ use std::time::Duration;
 
 /// Dispatches per batch before an automatic submit.
 const MAX_BATCH_DISPATCHES: usize = 512;
+/// Bytes allocated during a batch before an automatic submit (see [`Batch::allocated`]).
+const MAX_BATCH_ALLOCATED: u64 = 128 << 20;
 /// Timestamp slots in the query set (two per timed region).
 const TIMESTAMP_SLOTS: u32 = 64;
-/// Free bytes the buffer pool may hold.
-const POOL_MAX_BYTES: u64 = 1 << 30;
+/// Free bytes the buffer pool holds by default (see [`crate::pool::POOL_BYTES_ENV`]).
+const POOL_MAX_BYTES: u64 = 256 << 20;
 
 static NEXT_DEVICE_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -79,8 +81,10 @@ impl BufferRecycler for Shared {
                 return;
             }
             let released = lock(&self.pool).put(capacity, *buffer);
-            if released.is_some() {
-                lock(&self.stats).device_bytes -= capacity;
+            if !released.is_empty() {
+                let bytes: u64 = released.iter().map(wgpu::Buffer::size).sum();
+                drop(released);
+                lock(&self.stats).device_bytes -= bytes;
                 // Cached bind groups may still hold the buffer: let them go so
                 // its memory goes with it.
                 lock(&self.bind_groups).clear();
@@ -165,6 +169,7 @@ impl Device for WgpuDevice {
         let capacity = capacity.min(limits.max_buffer_size);
         let recycler: Weak<dyn BufferRecycler> =
             Arc::downgrade(&self.shared) as Weak<dyn BufferRecycler>;
+        lock(&self.shared.batch).allocated += capacity;
         if let Some(buffer) = lock(&self.shared.pool).take(capacity) {
             lock(&self.shared.stats).pool_hits += 1;
             return Ok(Buffer::from_backend(
@@ -352,7 +357,7 @@ impl Device for WgpuDevice {
                 workgroups,
             });
             batch.dispatches += 1;
-            batch.dispatches >= MAX_BATCH_DISPATCHES
+            batch.dispatches >= MAX_BATCH_DISPATCHES || batch.allocated >= MAX_BATCH_ALLOCATED
         };
         lock(&self.shared.stats).dispatches += 1;
         if full {

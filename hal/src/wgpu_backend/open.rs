@@ -57,7 +57,9 @@ impl WgpuDevice {
                 description,
                 device,
                 queue,
-                pool: Mutex::new(SizeClassPool::new(POOL_MAX_BYTES)),
+                pool: Mutex::new(SizeClassPool::new(crate::pool::budget_from_env(
+                    POOL_MAX_BYTES,
+                ))),
                 pipelines: Mutex::new(HashMap::new()),
                 batch: Mutex::new(Batch::default()),
                 uniform: Mutex::new(None),

@@ -121,6 +121,7 @@ pub fn bench_embed(args: EmbedBenchArgs) -> Result<(), Box<dyn std::error::Error
             ms(split.gpu),
             ms(split.readback)
         );
+        println!("  {}", super::memory_line(&device));
     }
     Ok(())
 }

@@ -183,6 +183,7 @@ fn print_record(
             "copy_gb_per_s": copy_gbps,
             "decode_fraction_of_copy": ratio,
             "weights": "random",
+            "peak_device_bytes": device.stats().peak_device_bytes,
         });
         println!("{line}");
         return;
@@ -200,4 +201,5 @@ fn print_record(
         r.first_run.as_secs_f64(),
         device.adapter().summary(),
     );
+    println!("  {}", super::memory_line(device));
 }

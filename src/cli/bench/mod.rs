@@ -12,6 +12,8 @@ mod record;
 mod suite;
 
 use clap::Subcommand;
+use std::sync::Arc;
+use tessera::prelude::Device;
 
 /// Benchmarks.
 #[derive(Subcommand, Debug)]
@@ -63,4 +65,16 @@ fn elements(
     args: &ops::ElementsArgs,
 ) -> Result<(), Box<dyn std::error::Error>> {
     ops::elements(&args.common.open()?, op, args).map(drop)
+}
+
+/// Device memory of the run so far: the bytes of buffers held now and the
+/// most held at once (in use plus pooled).
+fn memory_line(device: &Arc<dyn Device>) -> String {
+    let stats = device.stats();
+    let mib = |b: u64| b as f64 / (1 << 20) as f64;
+    format!(
+        "device memory: peak {:.0} MiB, held now {:.0} MiB",
+        mib(stats.peak_device_bytes),
+        mib(stats.device_bytes)
+    )
 }

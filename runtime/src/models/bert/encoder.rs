@@ -105,11 +105,13 @@ impl BertEncoder {
             t.reshape(&[batch, seq, heads, head_dim])?
                 .permute(&[0, 2, 1, 3])
         };
-        let q = split(layer.query.forward(x)?)?; // [b, nh, s, d]
+        // The 1/sqrt(d) scale goes on q ([b, nh, s, d]) rather than on the
+        // scores ([b, nh, s, s]): one tensor of the largest shape fewer.
+        let scale = 1.0 / (head_dim as f32).sqrt();
+        let q = split(layer.query.forward(x)?)?.affine(scale, 0.0)?; // [b, nh, s, d]
         let k = split(layer.key.forward(x)?)?;
         let v = split(layer.value.forward(x)?)?;
-        let scale = 1.0 / (head_dim as f32).sqrt();
-        let scores = q.matmul(&k.transpose(2, 3)?)?.affine(scale, 0.0)?; // [b, nh, s, s]
+        let scores = q.matmul(&k.transpose(2, 3)?)?; // [b, nh, s, s]
         let probs = scores.softmax(Some(key_mask))?;
         let context = probs
             .matmul(&v)? // [b, nh, s, d]
