@@ -1,4 +1,4 @@
-//! GGML Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q4_K / Q6_K (and F16 in blocks)
+//! GGML Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q4_K / Q6_K (and F16, BF16 in blocks)
 //! weights kept in their format on the device (the block formats themselves
 //! are checked in `quant_codec.rs`): the device copy of a weight; `x · Wᵀ` through every kernel (and the automatic
 //! choice) against the f64 reference on the dequantized weight, over odd
@@ -39,8 +39,8 @@ fn three_groups(format: QuantFormat) -> usize {
 }
 
 /// Tolerance of `x · Wᵀ` against the f64 reference on the dequantized weight.
-/// Dequantization is exact in f32 for Q8_0 / Q4_0 / Q5_0 / F16 (an f16 scale
-/// times an integer of at most 8 bits, or an f16 widened) and within an ulp
+/// Dequantization is exact in f32 for Q8_0 / Q4_0 / Q5_0 / F16 / BF16 (an f16
+/// scale times an integer of at most 8 bits, or an f16 / bf16 widened) and within an ulp
 /// or two for Q4_1 / Q5_1 (`q·d + m` rounds twice, and a GPU may fuse it) and
 /// the K formats (`(d·sc)·q − dmin·m` likewise), so what remains is f32 accumulation over `k` terms of unit-scale
 /// inputs: the dense matmul's tolerance ([`Tolerance::matmul_f32`] /
@@ -246,14 +246,14 @@ fn quant_matrix_keeps_the_file_bytes() {
                     &ctx,
                 );
                 // The file's bytes, plus 2 bytes of scale padding for an odd
-                // block count (F16, K formats: the one unread scale word; Q6_K:
+                // block count (F16, BF16, K formats: the one unread scale word; Q6_K:
                 // 14 bytes per super-block), and Q5_0 / Q5_1's 20-byte blocks
                 // zero-padded to whole 16 bytes at the end.
                 let groups = n * k / g;
                 let q5_tail = (16 - 20 * groups % 16) % 16;
                 let padding = match format {
                     QuantFormat::Q8_0 | QuantFormat::Q4_0 => 2 * (groups % 2),
-                    QuantFormat::F16 | QuantFormat::Q4_K => 4,
+                    QuantFormat::F16 | QuantFormat::BF16 | QuantFormat::Q4_K => 4,
                     QuantFormat::Q6_K => 4 + 14 * groups,
                     QuantFormat::Q4_1 => 0,
                     QuantFormat::Q5_0 => 2 * (groups % 2) + q5_tail,
@@ -372,14 +372,15 @@ fn quant_tensors_of_a_gguf_file_load_and_multiply() {
     poison_outputs();
     let (mut rng, seed) = seeded_rng("quant_tensors_of_a_gguf_file_load_and_multiply");
     // A Q4_K [512, 5], a Q6_K [768, 3], a Q4_1 [96, 7], a Q5_0 [896, 5] (a
-    // row of Qwen2.5-0.5B's hidden size) and a Q5_1 [160, 3] tensor (GGML
-    // dims: row length first).
+    // row of Qwen2.5-0.5B's hidden size), a Q5_1 [160, 3] and a BF16 [224, 9]
+    // tensor (GGML dims: row length first).
     let shapes = [
         (GgmlType::Q4_K, QuantFormat::Q4_K, 5, 512),
         (GgmlType::Q6_K, QuantFormat::Q6_K, 3, 768),
         (GgmlType::Q4_1, QuantFormat::Q4_1, 7, 96),
         (GgmlType::Q5_0, QuantFormat::Q5_0, 5, 896),
         (GgmlType::Q5_1, QuantFormat::Q5_1, 3, 160),
+        (GgmlType::BF16, QuantFormat::BF16, 9, 224),
     ];
     let mut writer = GgufWriter::new();
     let mut want = Vec::new();

@@ -11,7 +11,8 @@
 //! - Every spec type lists its variants ([`KernelSpec::all`]); the registry
 //!   ([`all_kernel_sources`]) chains them, and this crate's unit tests validate
 //!   every one with naga.
-//! - Storage may be f16; arithmetic and accumulation are always f32.
+//! - Storage may be f16 (and weights bf16 or GGML blocks); arithmetic and accumulation
+//!   are always f32.
 //! - Kernels never read or write out of bounds: every access is guarded by a size
 //!   from the parameter uniform, unless the spec documents the host's proof.
 //! - Bindings: storage buffers at group 0, bindings 0..n in [`KernelSource::bindings`]

@@ -1,6 +1,6 @@
 //! Matmul against a GGML-quantized weight that stays quantized on the device:
 //! `out [m, n] = x [m, k] · Wᵀ` with `W` an `n x k` matrix in one of the
-//! [`QuantFormat`]s (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K, F16; its docs
+//! [`QuantFormat`]s (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K, F16, BF16; its docs
 //! give the device layout). The
 //! kernels walk 32-value blocks in every format (a K super-block is 8 of
 //! them); the blocks are dequantized inside the kernels and everything
