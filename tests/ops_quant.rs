@@ -420,3 +420,40 @@ fn quant_tensors_of_a_gguf_file_load_and_multiply() {
         }
     }
 }
+
+/// A BF16 GGUF written by gguf-py (`tests/data/quant/bf16.gguf`, made by
+/// `scripts/make_bf16_gguf.py`): the loader sees type 30 and gguf-py's bytes,
+/// our quantizer gives those bytes from the same f32 inputs (round to nearest,
+/// ties to even), and our dequantizer, the device's copy and its gather give
+/// gguf-py's dequantized values bit for bit.
+#[test]
+fn bf16_gguf_written_by_gguf_py_matches_bit_for_bit() {
+    poison_outputs();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/quant/bf16.gguf");
+    let file = GgufModelFile::open(&path).unwrap();
+    let info = file.header().tensor("w").unwrap();
+    assert_eq!(
+        (info.ggml_type, info.dims.clone()),
+        (GgmlType::BF16, vec![96, 5])
+    );
+    let (n, k) = (5, 96);
+    let bytes = file.tensor_bytes("w").unwrap();
+    let x = file.tensor_f32("x").unwrap();
+    let want = file.tensor_f32("w_f32").unwrap();
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    assert_eq!(quantize_rows(QuantFormat::BF16, &x, k).unwrap(), bytes);
+    assert_eq!(bits(&file.tensor_f32("w").unwrap()), bits(&want));
+    assert_eq!(
+        bits(&dequantize_rows(QuantFormat::BF16, bytes, k).unwrap()),
+        bits(&want)
+    );
+    for dev in test_devices() {
+        let ctx = format!("bf16.gguf on {}", label(dev));
+        let w = QuantMatrix::from_ggml_bytes(dev, QuantFormat::BF16, n, k, bytes).unwrap();
+        assert_eq!(bits(&w.dequantize_to_f32().unwrap()), bits(&want), "{ctx}");
+        let ids = Tensor::from_slice(dev, &[4u32, 0, 3], &[3]).unwrap();
+        let rows = w.gather_rows(&ids).unwrap().to_vec::<f32>().unwrap();
+        let expect = [&want[4 * k..], &want[..k], &want[3 * k..4 * k]].concat();
+        assert_eq!(bits(&rows), bits(&expect), "{ctx}");
+    }
+}
