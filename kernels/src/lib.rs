@@ -23,7 +23,9 @@
 //!   WGSL `struct Params` ([`UniformParams`]) that the tests lay out with naga
 //!   and compare with the host's. Offsets in parameters are in elements, not bytes.
 //! - Helpers used by several kernels (strided addressing, workgroup reductions,
-//!   the 2-D workgroup id) live in one shared `.wgsl` snippet each.
+//!   the 2-D workgroup id, the fat 64x64 matmul tile's main loop that the dense
+//!   and quantized tiles share with their own loads) live in one shared `.wgsl`
+//!   snippet each.
 //! - Large dispatches use the 2-D grid of [`grid`].
 //! - Fast variants (vec4 loads, subgroup reductions) sit beside the general
 //!   strided kernels, never replace them: [`RowVariant`] and
