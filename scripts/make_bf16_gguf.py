@@ -69,7 +69,8 @@ def main() -> None:
 
     writer = GGUFWriter(out, "tessera-test")
     writer.add_tensor("x", x)
-    writer.add_tensor("w", w, raw_shape=x.shape, raw_dtype=GGMLQuantizationType.BF16)
+    # raw_shape is the byte shape: gguf-py derives the GGML dims from it.
+    writer.add_tensor("w", w, raw_shape=w.shape, raw_dtype=GGMLQuantizationType.BF16)
     writer.add_tensor("w_f32", w_f32)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
