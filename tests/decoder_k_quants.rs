@@ -209,6 +209,7 @@ fn ggml_type(format: QuantFormat) -> GgmlType {
         QuantFormat::Q4_K => GgmlType::Q4_K,
         QuantFormat::Q6_K => GgmlType::Q6_K,
         QuantFormat::F16 => GgmlType::F16,
+        QuantFormat::BF16 => GgmlType::BF16,
     }
 }
 

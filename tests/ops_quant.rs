@@ -1,4 +1,4 @@
-//! GGML Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q4_K / Q6_K (and F16 in blocks)
+//! GGML Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q4_K / Q6_K (and F16, BF16 in blocks)
 //! weights kept in their format on the device (the block formats themselves
 //! are checked in `quant_codec.rs`): the device copy of a weight; `x · Wᵀ` through every kernel (and the automatic
 //! choice) against the f64 reference on the dequantized weight, over odd
@@ -39,8 +39,8 @@ fn three_groups(format: QuantFormat) -> usize {
 }
 
 /// Tolerance of `x · Wᵀ` against the f64 reference on the dequantized weight.
-/// Dequantization is exact in f32 for Q8_0 / Q4_0 / Q5_0 / F16 (an f16 scale
-/// times an integer of at most 8 bits, or an f16 widened) and within an ulp
+/// Dequantization is exact in f32 for Q8_0 / Q4_0 / Q5_0 / F16 / BF16 (an f16
+/// scale times an integer of at most 8 bits, or an f16 / bf16 widened) and within an ulp
 /// or two for Q4_1 / Q5_1 (`q·d + m` rounds twice, and a GPU may fuse it) and
 /// the K formats (`(d·sc)·q − dmin·m` likewise), so what remains is f32 accumulation over `k` terms of unit-scale
 /// inputs: the dense matmul's tolerance ([`Tolerance::matmul_f32`] /
@@ -246,14 +246,14 @@ fn quant_matrix_keeps_the_file_bytes() {
                     &ctx,
                 );
                 // The file's bytes, plus 2 bytes of scale padding for an odd
-                // block count (F16, K formats: the one unread scale word; Q6_K:
+                // block count (F16, BF16, K formats: the one unread scale word; Q6_K:
                 // 14 bytes per super-block), and Q5_0 / Q5_1's 20-byte blocks
                 // zero-padded to whole 16 bytes at the end.
                 let groups = n * k / g;
                 let q5_tail = (16 - 20 * groups % 16) % 16;
                 let padding = match format {
                     QuantFormat::Q8_0 | QuantFormat::Q4_0 => 2 * (groups % 2),
-                    QuantFormat::F16 | QuantFormat::Q4_K => 4,
+                    QuantFormat::F16 | QuantFormat::BF16 | QuantFormat::Q4_K => 4,
                     QuantFormat::Q6_K => 4 + 14 * groups,
                     QuantFormat::Q4_1 => 0,
                     QuantFormat::Q5_0 => 2 * (groups % 2) + q5_tail,
@@ -372,14 +372,15 @@ fn quant_tensors_of_a_gguf_file_load_and_multiply() {
     poison_outputs();
     let (mut rng, seed) = seeded_rng("quant_tensors_of_a_gguf_file_load_and_multiply");
     // A Q4_K [512, 5], a Q6_K [768, 3], a Q4_1 [96, 7], a Q5_0 [896, 5] (a
-    // row of Qwen2.5-0.5B's hidden size) and a Q5_1 [160, 3] tensor (GGML
-    // dims: row length first).
+    // row of Qwen2.5-0.5B's hidden size), a Q5_1 [160, 3] and a BF16 [224, 9]
+    // tensor (GGML dims: row length first).
     let shapes = [
         (GgmlType::Q4_K, QuantFormat::Q4_K, 5, 512),
         (GgmlType::Q6_K, QuantFormat::Q6_K, 3, 768),
         (GgmlType::Q4_1, QuantFormat::Q4_1, 7, 96),
         (GgmlType::Q5_0, QuantFormat::Q5_0, 5, 896),
         (GgmlType::Q5_1, QuantFormat::Q5_1, 3, 160),
+        (GgmlType::BF16, QuantFormat::BF16, 9, 224),
     ];
     let mut writer = GgufWriter::new();
     let mut want = Vec::new();
@@ -417,5 +418,42 @@ fn quant_tensors_of_a_gguf_file_load_and_multiply() {
             let expect = [&deq[(n - 1) * k..], &deq[..k]].concat();
             assert_close(&rows, &expect, gather_tol(format), &ctx);
         }
+    }
+}
+
+/// A BF16 GGUF written by gguf-py (`tests/data/quant/bf16.gguf`, made by
+/// `scripts/make_bf16_gguf.py`): the loader sees type 30 and gguf-py's bytes,
+/// our quantizer gives those bytes from the same f32 inputs (round to nearest,
+/// ties to even), and our dequantizer, the device's copy and its gather give
+/// gguf-py's dequantized values bit for bit.
+#[test]
+fn bf16_gguf_written_by_gguf_py_matches_bit_for_bit() {
+    poison_outputs();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/quant/bf16.gguf");
+    let file = GgufModelFile::open(&path).unwrap();
+    let info = file.header().tensor("w").unwrap();
+    assert_eq!(
+        (info.ggml_type, info.dims.clone()),
+        (GgmlType::BF16, vec![96, 5])
+    );
+    let (n, k) = (5, 96);
+    let bytes = file.tensor_bytes("w").unwrap();
+    let x = file.tensor_f32("x").unwrap();
+    let want = file.tensor_f32("w_f32").unwrap();
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    assert_eq!(quantize_rows(QuantFormat::BF16, &x, k).unwrap(), bytes);
+    assert_eq!(bits(&file.tensor_f32("w").unwrap()), bits(&want));
+    assert_eq!(
+        bits(&dequantize_rows(QuantFormat::BF16, bytes, k).unwrap()),
+        bits(&want)
+    );
+    for dev in test_devices() {
+        let ctx = format!("bf16.gguf on {}", label(dev));
+        let w = QuantMatrix::from_ggml_bytes(dev, QuantFormat::BF16, n, k, bytes).unwrap();
+        assert_eq!(bits(&w.dequantize_to_f32().unwrap()), bits(&want), "{ctx}");
+        let ids = Tensor::from_slice(dev, &[4u32, 0, 3], &[3]).unwrap();
+        let rows = w.gather_rows(&ids).unwrap().to_vec::<f32>().unwrap();
+        let expect = [&want[4 * k..], &want[..k], &want[3 * k..4 * k]].concat();
+        assert_eq!(bits(&rows), bits(&expect), "{ctx}");
     }
 }

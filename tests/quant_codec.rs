@@ -1,5 +1,5 @@
 //! The CPU side of the GGML block formats (Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 /
-//! Q4_K / Q6_K and F16 in blocks): quantizing follows ggml's rules on known
+//! Q4_K / Q6_K and F16, BF16 in blocks): quantizing follows ggml's rules on known
 //! values, hand-made blocks dequantize as written, round trips stay within
 //! each format's error bound, and bad sizes are typed errors. (The K and
 //! Q4_1 / Q5_0 / Q5_1 formats are also checked bit for bit against gguf-py in
@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use half::f16;
+use half::{bf16, f16};
 use tessera_runtime::quant::{dequantize_rows, quantize_rows, row_bytes, QuantFormat};
 use tessera_runtime::Error;
 
@@ -123,6 +123,17 @@ fn quantize_dequantize_round_trip_error() {
                     assert!(
                         (a - y).abs() <= a.abs() * 2f32.powi(-11),
                         "f16 [{i}]: {a} -> {y}"
+                    );
+                }
+            }
+            QuantFormat::BF16 => {
+                // Round to nearest bf16 (ties to even): what `half` gives,
+                // within 2^-8 relative (8 significant bits).
+                for (i, (a, y)) in x.iter().zip(&back).enumerate() {
+                    assert_eq!(*y, bf16::from_f32(*a).to_f32(), "bf16 [{i}], seed {seed}");
+                    assert!(
+                        (a - y).abs() <= a.abs() * 2f32.powi(-8),
+                        "bf16 [{i}]: {a} -> {y}"
                     );
                 }
             }
@@ -284,4 +295,36 @@ fn quantize_and_dequantize_reject_bad_sizes() {
             assert!(shape(quantize_rows(format, &[0.5; 96], 96)));
         }
     }
+}
+
+#[test]
+fn bf16_blocks_are_the_high_halves_of_f32s() {
+    // Hand-written bits: 0x3F80 = 1.0, 0xC040 = -3.0, 0x3E20 = 0.15625,
+    // 0x4349 = 201.0, 0x0001 = the smallest bf16 subnormal (2^-133),
+    // 0x8000 = -0.0; the rest of the block repeats 0x3FC0 = 1.5.
+    let mut bits = vec![0x3F80u16, 0xC040, 0x3E20, 0x4349, 0x0001, 0x8000];
+    bits.resize(32, 0x3FC0);
+    let block: Vec<u8> = bits.iter().flat_map(|b| b.to_le_bytes()).collect();
+    // 2^-133 as f32 bits: exponent field 0, mantissa bit 16 (2^-149 * 2^16).
+    let mut want = vec![1.0f32, -3.0, 0.15625, 201.0, f32::from_bits(1 << 16), -0.0];
+    want.resize(32, 1.5);
+    let got = dequantize_rows(QuantFormat::BF16, &block, 32).unwrap();
+    let got_bits: Vec<u32> = got.iter().map(|v| v.to_bits()).collect();
+    let want_bits: Vec<u32> = want.iter().map(|v| v.to_bits()).collect();
+    assert_eq!(got_bits, want_bits);
+    // Quantizing rounds to nearest, ties to even: 1 + 2^-8 is halfway
+    // between 1 and 1 + 2^-7 and goes to 1 (even); 1 + 3 * 2^-8 goes up to
+    // 1 + 2^-6; just above the halfway point rounds up.
+    let mut x = vec![
+        1.0 + 2f32.powi(-8),
+        1.0 + 3.0 * 2f32.powi(-8),
+        1.0 + 2f32.powi(-8) + 2f32.powi(-20),
+    ];
+    x.resize(32, -2.0);
+    let q = quantize_rows(QuantFormat::BF16, &x, 32).unwrap();
+    let q_bits: Vec<u16> = q
+        .chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    assert_eq!(q_bits[..4], [0x3F80, 0x3F82, 0x3F81, 0xC000]);
 }

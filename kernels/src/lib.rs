@@ -11,7 +11,8 @@
 //! - Every spec type lists its variants ([`KernelSpec::all`]); the registry
 //!   ([`all_kernel_sources`]) chains them, and this crate's unit tests validate
 //!   every one with naga.
-//! - Storage may be f16; arithmetic and accumulation are always f32.
+//! - Storage may be f16 (and weights bf16 or GGML blocks); arithmetic and accumulation
+//!   are always f32.
 //! - Kernels never read or write out of bounds: every access is guarded by a size
 //!   from the parameter uniform, unless the spec documents the host's proof.
 //! - Bindings: storage buffers at group 0, bindings 0..n in [`KernelSource::bindings`]
@@ -22,7 +23,9 @@
 //!   WGSL `struct Params` ([`UniformParams`]) that the tests lay out with naga
 //!   and compare with the host's. Offsets in parameters are in elements, not bytes.
 //! - Helpers used by several kernels (strided addressing, workgroup reductions,
-//!   the 2-D workgroup id) live in one shared `.wgsl` snippet each.
+//!   the 2-D workgroup id, the fat 64x64 matmul tile's main loop that the dense
+//!   and quantized tiles share with their own loads) live in one shared `.wgsl`
+//!   snippet each.
 //! - Large dispatches use the 2-D grid of [`grid`].
 //! - Fast variants (vec4 loads, subgroup reductions) sit beside the general
 //!   strided kernels, never replace them: [`RowVariant`] and

@@ -9,7 +9,10 @@ use crate::{dtype_header, DType, KernelSource};
 const MATMUL_COMMON: &str = include_str!("wgsl/matmul_common.wgsl");
 const MATMUL: &str = include_str!("wgsl/matmul.wgsl");
 const MATMUL_4X4: &str = include_str!("wgsl/matmul_4x4.wgsl");
-const MATMUL_8X8: &str = include_str!("wgsl/matmul_8x8.wgsl");
+const MATMUL_8X8: &str = concat!(
+    include_str!("wgsl/matmul_tile.wgsl"),
+    include_str!("wgsl/matmul_8x8.wgsl")
+);
 
 /// Parameters of the matmul: `C[b] (m x n, contiguous) = A[b] (m x k) · B[b] (k x n)`.
 #[repr(C)]

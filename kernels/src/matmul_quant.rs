@@ -1,6 +1,6 @@
 //! Matmul against a GGML-quantized weight that stays quantized on the device:
 //! `out [m, n] = x [m, k] · Wᵀ` with `W` an `n x k` matrix in one of the
-//! [`QuantFormat`]s (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K, F16; its docs
+//! [`QuantFormat`]s (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K, F16, BF16; its docs
 //! give the device layout). The
 //! kernels walk 32-value blocks in every format (a K super-block is 8 of
 //! them); the blocks are dequantized inside the kernels and everything
@@ -13,7 +13,9 @@
 //! - [`QuantTiledSpec`] for many rows (prompt processing): 64x64 output tiles,
 //!   a dequantized tile of W staged in workgroup memory, register blocks of
 //!   4x4 per thread for GPUs ([`QuantTile::Wide`], `wgsl/matmul_quant.wgsl`) or 8x8
-//!   for software adapters ([`QuantTile::Fat`], `wgsl/matmul_quant_fat.wgsl`).
+//!   for software adapters ([`QuantTile::Fat`], `wgsl/matmul_quant_fat.wgsl`:
+//!   the dense 8x8 tile's main loop, `wgsl/matmul_tile.wgsl`, with a
+//!   dequantizing load of W).
 //!
 //! Bindings of every kernel: x (read, `vec4<T>`), qs (read, `vec4<u32>`), scales (read,
 //! `u32`), out (write, `T`), then the [`QuantMatmulParams`] uniform; the matvec
@@ -33,7 +35,12 @@ use crate::{dtype_header, DType, KernelSource, QuantFormat};
 const MATVEC_QUANT: &str = include_str!("wgsl/matvec_quant.wgsl");
 const MATVEC_QUANT_SUBGROUP: &str = include_str!("wgsl/matvec_quant_subgroup.wgsl");
 const MATMUL_QUANT: &str = include_str!("wgsl/matmul_quant.wgsl");
-const MATMUL_QUANT_FAT: &str = include_str!("wgsl/matmul_quant_fat.wgsl");
+/// The fat tile: the dense 8x8 tile's main loop (`matmul_tile.wgsl`) with
+/// loads of x and of dequantized W quads.
+const MATMUL_QUANT_FAT: &str = concat!(
+    include_str!("wgsl/matmul_tile.wgsl"),
+    include_str!("wgsl/matmul_quant_fat.wgsl")
+);
 
 /// Largest row count the runtime gives to the matvec kernel automatically.
 pub const QUANT_MATVEC_MAX_M: usize = 8;

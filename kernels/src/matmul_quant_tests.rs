@@ -142,6 +142,7 @@ fn formats_and_parameter_blocks() {
     assert_eq!(layout(QuantFormat::Q4_1), (32, 20, 4, 16));
     assert_eq!(layout(QuantFormat::Q5_0), (32, 22, 2, 20));
     assert_eq!(layout(QuantFormat::Q5_1), (32, 24, 4, 20));
+    assert_eq!(layout(QuantFormat::BF16), (32, 64, 0, 64));
     for f in QuantFormat::ALL {
         assert_eq!(f.block_values(), 32, "{f}");
         assert_eq!(f.group_values() % f.block_values(), 0, "{f}");

@@ -22,6 +22,10 @@
 //! - F16 (64 bytes) is ggml's plain half-precision type cut into blocks:
 //!   32 f16 values, no scale. It runs through the same kernels, so f16 weights
 //!   stay f16 on the device while activations stay f32.
+//! - BF16 (64 bytes) is ggml's BF16 (bfloat16: the high half of an f32) cut
+//!   into blocks the same way: 32 bf16 values, no scale. The kernels widen a
+//!   value exactly with `bitcast<f32>(bits << 16)`, so bf16 weights stay bf16
+//!   on the device (half the bytes of f32) and need no f16 support.
 //!
 //! The K formats (ggml's `block_q4_K` / `block_q6_K`, 256 values each):
 //! - Q4_K (144 bytes): `d` and `dmin` (f16), `scales[12]`, `qs[128]`. The 12
@@ -40,11 +44,11 @@
 //! On the device a matrix of `n` rows × `k` values is two storage buffers (see
 //! the runtime's `QuantMatrix`):
 //! - `qs`: every group without its leading f16 fields (Q8_0, Q4_0, Q5_0: `d`;
-//!   Q4_1, Q5_1: `d` and `m`, which go to `scales`; F16 and the K formats keep
+//!   Q4_1, Q5_1: `d` and `m`, which go to `scales`; F16, BF16 and the K formats keep
 //!   all their bytes), unchanged and in file order (row-major over rows, then
 //!   groups), each zero-padded to [`QuantFormat::quant_bytes`], a multiple of
 //!   4. The kernels bind `qs` as `vec4<u32>`: one Q4_0 or Q4_1 block, half a
-//!   Q8_0 block, a quarter of an F16 block; a Q4_K super-block is 9
+//!   Q8_0 block, a quarter of an F16 or BF16 block; a Q4_K super-block is 9
 //!   `vec4<u32>` with no padding, a Q6_K super-block 14 (210 bytes and 14 zero
 //!   bytes). A Q5_0 / Q5_1 block is 5 words (`qh`, then `qs`) with no padding,
 //!   so its blocks straddle `vec4`s and the kernels read it word by word
@@ -54,7 +58,7 @@
 //!   the Q8_0 / Q4_0 / Q5_0 f16 `d`s two per `u32` (block `b` in the low half
 //!   of word `b / 2` when `b` is even), the Q4_1 / Q5_1 (`d`, `m`) pairs one
 //!   per `u32` (`d` in the low half of word `b`), read with
-//!   `unpack2x16float`. F16 and the K formats bind one zero word that the
+//!   `unpack2x16float`. F16, BF16 and the K formats bind one zero word that the
 //!   kernels never read.
 //!
 //! So the device holds exactly the file's bytes, plus at most 2 bytes of
@@ -87,11 +91,13 @@ pub enum QuantFormat {
     Q5_0,
     /// 32 values: f16 scale and min, 32 high bits, 16 bytes of low nibbles.
     Q5_1,
+    /// 32 bf16 values, no scale (ggml's BF16 in blocks).
+    BF16,
 }
 
 impl QuantFormat {
     /// Every format.
-    pub const ALL: [QuantFormat; 8] = [
+    pub const ALL: [QuantFormat; 9] = [
         QuantFormat::Q8_0,
         QuantFormat::Q4_0,
         QuantFormat::F16,
@@ -100,6 +106,7 @@ impl QuantFormat {
         QuantFormat::Q4_1,
         QuantFormat::Q5_0,
         QuantFormat::Q5_1,
+        QuantFormat::BF16,
     ];
 
     /// Values per block as the kernels see it (32 in every format).
@@ -115,6 +122,7 @@ impl QuantFormat {
             QuantFormat::Q8_0
             | QuantFormat::Q4_0
             | QuantFormat::F16
+            | QuantFormat::BF16
             | QuantFormat::Q4_1
             | QuantFormat::Q5_0
             | QuantFormat::Q5_1 => QUANT_BLOCK_VALUES,
@@ -123,12 +131,12 @@ impl QuantFormat {
     }
 
     /// Bytes of one group in a GGUF file: 34, 18, 64, 144, 210, and 20, 22,
-    /// 24 for Q4_1, Q5_0, Q5_1.
+    /// 24 for Q4_1, Q5_0, Q5_1, 64 for BF16.
     pub const fn group_bytes(self) -> usize {
         match self {
             QuantFormat::Q8_0 => 34,
             QuantFormat::Q4_0 => 18,
-            QuantFormat::F16 => 64,
+            QuantFormat::F16 | QuantFormat::BF16 => 64,
             QuantFormat::Q4_K => 144,
             QuantFormat::Q6_K => 210,
             QuantFormat::Q4_1 => 20,
@@ -139,13 +147,13 @@ impl QuantFormat {
 
     /// Bytes of the f16 fields at the start of a group that the device keeps
     /// in the `scales` buffer: 2 (`d`) for Q8_0 / Q4_0 / Q5_0, 4 (`d` and
-    /// `m`, one word) for Q4_1 / Q5_1, else 0 (F16 has no scale, the K
+    /// `m`, one word) for Q4_1 / Q5_1, else 0 (F16 and BF16 have no scale, the K
     /// formats keep theirs inside the group).
     pub const fn scale_bytes(self) -> usize {
         match self {
             QuantFormat::Q8_0 | QuantFormat::Q4_0 | QuantFormat::Q5_0 => 2,
             QuantFormat::Q4_1 | QuantFormat::Q5_1 => 4,
-            QuantFormat::F16 | QuantFormat::Q4_K | QuantFormat::Q6_K => 0,
+            QuantFormat::F16 | QuantFormat::BF16 | QuantFormat::Q4_K | QuantFormat::Q6_K => 0,
         }
     }
 
@@ -163,7 +171,7 @@ impl QuantFormat {
     }
 
     /// Lower-case name used in kernel keys: `q8_0`, `q4_0`, `f16`, `q4_k`,
-    /// `q6_k`, `q4_1`, `q5_0`, `q5_1`.
+    /// `q6_k`, `q4_1`, `q5_0`, `q5_1`, `bf16`.
     pub const fn name(self) -> &'static str {
         match self {
             QuantFormat::Q8_0 => "q8_0",
@@ -174,6 +182,7 @@ impl QuantFormat {
             QuantFormat::Q4_1 => "q4_1",
             QuantFormat::Q5_0 => "q5_0",
             QuantFormat::Q5_1 => "q5_1",
+            QuantFormat::BF16 => "bf16",
         }
     }
 
@@ -191,6 +200,7 @@ impl QuantFormat {
                 include_str!("wgsl/q_scale.wgsl")
             ),
             QuantFormat::F16 => include_str!("wgsl/f16_blocks.wgsl"),
+            QuantFormat::BF16 => include_str!("wgsl/bf16_blocks.wgsl"),
             QuantFormat::Q4_K => include_str!("wgsl/q4_k.wgsl"),
             QuantFormat::Q6_K => include_str!("wgsl/q6_k.wgsl"),
             QuantFormat::Q4_1 => concat!(

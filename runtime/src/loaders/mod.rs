@@ -16,7 +16,7 @@ mod safetensors_write;
 
 pub use error::LoadError;
 pub use safetensors::{SafetensorsFile, StDType, TensorInfo};
-pub use safetensors_write::{write_safetensors_f16, write_safetensors_f32};
+pub use safetensors_write::{write_safetensors_bf16, write_safetensors_f16, write_safetensors_f32};
 
 #[cfg(test)]
 mod gguf_model_file_tests;

@@ -9,6 +9,7 @@
 //! that no two tensors overlap.
 
 use super::LoadError;
+use crate::quant::QuantFormat;
 use memmap2::Mmap;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -65,6 +66,19 @@ impl StDType {
             "F64" => StDType::F64,
             _ => return None,
         })
+    }
+
+    /// The block format that holds a matrix of this dtype with rows of
+    /// `cols` values unchanged on the device: [`QuantFormat::F16`] /
+    /// [`QuantFormat::BF16`] when the rows are whole 32-value blocks, else
+    /// none (such a matrix is uploaded as f32).
+    pub fn block_format(self, cols: usize) -> Option<QuantFormat> {
+        let format = match self {
+            StDType::F16 => QuantFormat::F16,
+            StDType::BF16 => QuantFormat::BF16,
+            _ => return None,
+        };
+        (cols > 0 && cols.is_multiple_of(format.group_values())).then_some(format)
     }
 
     /// Bytes per element.

@@ -1,8 +1,8 @@
-//! Writing f32 values as a safetensors file of F32 or F16 tensors (for tests,
+//! Writing f32 values as a safetensors file of F32, F16 or BF16 tensors (for tests,
 //! tools and small exports).
 
 use super::LoadError;
-use half::f16;
+use half::{bf16, f16};
 use std::path::Path;
 
 /// Write `tensors` (name, shape, values) as F32 to `path`.
@@ -21,6 +21,17 @@ pub fn write_safetensors_f16(
 ) -> Result<(), LoadError> {
     write_encoded(path, tensors, "F16", |v, out| {
         out.extend(f16::from_f32(v).to_le_bytes())
+    })
+}
+
+/// Write `tensors` (name, shape, values) as BF16 to `path`, each value
+/// rounded to the nearest bf16 (ties to even).
+pub fn write_safetensors_bf16(
+    path: &Path,
+    tensors: &[(&str, &[usize], &[f32])],
+) -> Result<(), LoadError> {
+    write_encoded(path, tensors, "BF16", |v, out| {
+        out.extend(bf16::from_f32(v).to_le_bytes())
     })
 }
 

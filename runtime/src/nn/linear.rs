@@ -1,5 +1,5 @@
 //! Fully connected layer, `y = x Wᵀ + b`, with W stored `[out, in]` as in
-//! PyTorch, in any storage ([`Weight`]: f32, f16, GGUF blocks, row blocks).
+//! PyTorch, in any storage ([`Weight`]: f32, f16, bf16, GGUF blocks, row blocks).
 
 use crate::error::{Result, ShapeError};
 use crate::ops::Weight;

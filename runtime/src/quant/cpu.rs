@@ -1,13 +1,13 @@
 //! The CPU side of the GGML block formats: ggml's reference quantizers
 //! (`quantize_row_q8_0_ref`, `quantize_row_q4_0_ref`, those of Q4_1 / Q5_0 /
-//! Q5_1 in [`super::cpu_q5`], and rounding to f16 for F16), simpler
+//! Q5_1 in [`super::cpu_q5`], and rounding to f16 / bf16 for F16 / BF16), simpler
 //! quantizers for the K formats ([`super::cpu_k`]), and ggml's dequantizers,
 //! on rows of `k` values (a multiple of the format's group: 32, or 256 for
 //! the K formats) laid out as consecutive groups.
 
 use super::{cpu_k, cpu_q5};
 use crate::error::{Error, Result, ShapeError};
-use half::f16;
+use half::{bf16, f16};
 use tessera_kernels::QuantFormat;
 
 /// Bytes of one row of `k` values in `format` (`k / group` groups), or a shape
@@ -43,7 +43,8 @@ pub(crate) fn groups_per_row(format: QuantFormat, k: usize, op: &'static str) ->
 ///   (`/ 31`), `m = min`, `q = min(15, trunc((x - min) / d + 0.5))` (`31`);
 ///   with `x / d` computed as `x * (1 / d)` in f32 (0 where `d` is 0) and
 ///   `d`, `m` stored as f16;
-/// - F16 rounds each value to nearest f16;
+/// - F16 rounds each value to nearest f16, BF16 to nearest bf16 (ties to
+///   even, as ggml's `GGML_FP32_TO_BF16`; NaN stays NaN);
 /// - Q4_K and Q6_K with a simple one-pass quantizer, *not* ggml's
 ///   search-based one (see `cpu_k`: every value within half a step of its
 ///   sub-block). Loading a GGUF file never quantizes; this serves tests and
@@ -67,6 +68,11 @@ pub fn quantize_rows(format: QuantFormat, values: &[f32], k: usize) -> Result<Ve
                 group
                     .iter()
                     .flat_map(|&v| f16::from_f32(v).to_bits().to_le_bytes()),
+            ),
+            QuantFormat::BF16 => out.extend(
+                group
+                    .iter()
+                    .flat_map(|&v| bf16::from_f32(v).to_bits().to_le_bytes()),
             ),
             QuantFormat::Q4_K => cpu_k::quantize_q4_k(group, &mut out),
             QuantFormat::Q6_K => cpu_k::quantize_q6_k(group, &mut out),
@@ -111,7 +117,7 @@ fn quantize_q4_0(x: &[f32], out: &mut Vec<u8>) {
 /// ggml's `dequantize_row_*` do, in f32 and in their order of operations:
 /// Q8_0 / Q4_0 / Q5_0 `d * q` with `d` the block's f16 scale and `q` the
 /// signed byte, the nibble minus 8 or the 5-bit code minus 16; Q4_1 / Q5_1
-/// `q * d + m`; F16 values widened; Q4_K `(d * sc) * q - dmin * m`; Q6_K
+/// `q * d + m`; F16 and BF16 values widened; Q4_K `(d * sc) * q - dmin * m`; Q6_K
 /// `(d * sc) * (q - 32)` (layouts on [`QuantFormat`]).
 pub fn dequantize_rows(format: QuantFormat, bytes: &[u8], k: usize) -> Result<Vec<f32>> {
     let op = "dequantize_rows";
@@ -143,6 +149,7 @@ pub fn dequantize_rows(format: QuantFormat, bytes: &[u8], k: usize) -> Result<Ve
                 out.extend(qs.iter().map(|&q| ((q >> 4) as i32 - 8) as f32 * d));
             }
             QuantFormat::F16 => out.extend((0..group.len() / 2).map(|i| f16_at(group, 2 * i))),
+            QuantFormat::BF16 => out.extend((0..group.len() / 2).map(|i| bf16_at(group, 2 * i))),
             QuantFormat::Q4_K => cpu_k::dequantize_q4_k(group, &mut out),
             QuantFormat::Q6_K => cpu_k::dequantize_q6_k(group, &mut out),
             QuantFormat::Q4_1 => cpu_q5::dequantize_q4_1(group, &mut out),
@@ -151,6 +158,12 @@ pub fn dequantize_rows(format: QuantFormat, bytes: &[u8], k: usize) -> Result<Ve
         }
     }
     Ok(out)
+}
+
+/// The little-endian bf16 at byte `at` of `bytes`, widened (exactly: its
+/// bits are the high half of the f32's).
+fn bf16_at(bytes: &[u8], at: usize) -> f32 {
+    f32::from_bits(u32::from(u16::from_le_bytes([bytes[at], bytes[at + 1]])) << 16)
 }
 
 /// The little-endian f16 at byte `at` of `bytes`, widened.

@@ -15,7 +15,7 @@ use tessera_kernels::{DType, QuantFormat};
 /// Device layout (see [`QuantFormat`]): `quants`, each group's bytes without
 /// its leading f16 fields in file order ([`QuantFormat::quant_bytes`]: 32
 /// bytes per Q8_0 block, 16 per Q4_0 or Q4_1 block, 20 per Q5_0 or Q5_1
-/// block, 64 per F16 block, 144 per Q4_K super-block, and 224 per Q6_K
+/// block, 64 per F16 or BF16 block, 144 per Q4_K super-block, and 224 per Q6_K
 /// super-block: its 210 bytes and 14 zero bytes of padding), zero-padded as a
 /// whole to a multiple of 16 bytes; and `scales`, the leading f16 fields in
 /// the same order ([`QuantFormat::scale_bytes`]): the Q8_0 / Q4_0 / Q5_0

@@ -1,5 +1,5 @@
 //! GGML block-quantized weights (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, the K formats
-//! Q4_K and Q6_K, and F16 cut into blocks) that stay in their format on the
+//! Q4_K and Q6_K, and F16 and BF16 cut into blocks) that stay in their format on the
 //! GPU and are dequantized inside the matmul kernels.
 //!
 //! Rules of this module:

@@ -18,7 +18,7 @@ pub struct GenerateBenchArgs {
     /// Model shapes: qwen2.5-0.5b, llama-3.2-1b, or tiny.
     #[arg(long, default_value = "qwen2.5-0.5b")]
     pub preset: String,
-    /// Weight formats to run, comma-separated: f32, f16, q8_0, q4_0, q4_1,
+    /// Weight formats to run, comma-separated: f32, f16, bf16, q8_0, q4_0, q4_1,
     /// q5_0, q5_1, q4_k, q6_k (K formats: matrices whose rows are not a
     /// multiple of 256 values are Q5_0 for q4_k and Q8_0 for q6_k, as in
     /// llama.cpp's files).

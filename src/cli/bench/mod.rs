@@ -8,6 +8,7 @@ mod generate;
 mod inputs;
 mod ops;
 mod presets;
+mod qmatmul;
 mod record;
 mod suite;
 
@@ -24,6 +25,8 @@ pub enum BenchCommand {
     Generate(generate::GenerateBenchArgs),
     /// Matrix multiply `[batch, m, k] @ [k, n]` (GFLOP/s).
     Matmul(ops::MatmulArgs),
+    /// `x [m, k] · Wᵀ` with W kept in a block format (GFLOP/s), any kernel.
+    Qmatmul(qmatmul::QuantMatmulArgs),
     /// Softmax along rows (GB/s of one read and one write).
     Softmax(ops::RowsArgs),
     /// Layer norm along rows, with weight and bias (GB/s of one read and one write).
@@ -46,6 +49,7 @@ pub fn run(command: BenchCommand) -> Result<(), Box<dyn std::error::Error>> {
         BenchCommand::Embed(args) => embed::bench_embed(args),
         BenchCommand::Generate(args) => generate::bench_generate(args),
         BenchCommand::Matmul(args) => ops::matmul(&args.common.open()?, &args).map(drop),
+        BenchCommand::Qmatmul(args) => qmatmul::quant_matmul(&args.common.open()?, &args).map(drop),
         BenchCommand::Softmax(args) => rows(ops::RowOp::Softmax, &args),
         BenchCommand::Layernorm(args) => rows(ops::RowOp::LayerNorm, &args),
         BenchCommand::Rmsnorm(args) => rows(ops::RowOp::RmsNorm, &args),

@@ -4,7 +4,8 @@ use super::config::BertConfig;
 use super::encoder::{BertEmbeddings, BertEncoder, BertLayer};
 use crate::error::Result;
 use crate::loaders::SafetensorsFile;
-use crate::nn::{Embedding, LayerNorm, Linear};
+use crate::nn::{Embedding, LayerNorm, Linear, Weight};
+use crate::quant::QuantFormat;
 use crate::tensor::Tensor;
 use std::sync::Arc;
 use tessera_hal::Device;
@@ -25,9 +26,24 @@ impl WeightUploader<'_> {
         Tensor::from_f32(self.device, &values, shape, DType::F32)
     }
 
+    /// A `[out, in]` weight: bf16 stays bf16 on the device (as
+    /// [`QuantFormat::BF16`] blocks) when its rows are whole blocks; f32 and
+    /// f16 (as before) and other bf16 matrices are uploaded as f32.
+    fn weight(&self, name: &str, out: usize, inp: usize) -> Result<Weight> {
+        let full = format!("{}{name}", self.prefix);
+        let info = self.file.expect_shape(&full, &[out, inp])?;
+        match info.dtype.block_format(inp) {
+            Some(QuantFormat::BF16) => {
+                let bytes = self.file.raw_bytes(&full)?;
+                Weight::quantized(self.device, QuantFormat::BF16, out, inp, bytes)
+            }
+            _ => Ok(Weight::Dense(self.tensor(name, &[out, inp])?)),
+        }
+    }
+
     fn linear(&self, name: &str, out: usize, inp: usize) -> Result<Linear> {
         Linear::new(
-            self.tensor(&format!("{name}.weight"), &[out, inp])?,
+            self.weight(&format!("{name}.weight"), out, inp)?,
             Some(self.tensor(&format!("{name}.bias"), &[out])?),
         )
     }
@@ -41,7 +57,8 @@ impl WeightUploader<'_> {
     }
 }
 
-/// Load every weight the config calls for from `file` onto `device` (as f32).
+/// Load every weight the config calls for from `file` onto `device` (as f32,
+/// except bf16 linear weights, which stay bf16).
 /// A missing tensor or a wrong shape is a `LoadError` naming the file and tensor.
 pub fn load_encoder(
     config: &BertConfig,

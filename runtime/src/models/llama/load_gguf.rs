@@ -1,7 +1,7 @@
 //! Build a [`Decoder`] from a GGUF file (llama.cpp's layout): config from the
-//! `llama.*` / `qwen2.*` keys; Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K and
-//! F16 matrices kept in their format on the device (F16 rows whose length is
-//! not a multiple of 32, F32 and BF16 tensors, and all vectors uploaded as
+//! `llama.*` / `qwen2.*` keys; Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K, F16
+//! and BF16 matrices kept in their format on the device (F16 / BF16 rows whose
+//! length is not a multiple of 32, F32 tensors, and all vectors uploaded as
 //! f32). A "Q4_K_M" file mixes Q4_K and Q6_K matrices, and Q5_0 / Q8_0 where
 //! rows are not whole 256-value super-blocks (Qwen2.5-0.5B's 896); each
 //! keeps its own format.
@@ -252,7 +252,7 @@ impl GgufUploader<'_> {
 
 /// How a matrix of GGML type `ggml_type` with rows of `cols` values is held
 /// on the device: `Some(format)` stays in that block format, `None` is
-/// uploaded as f32 (F32, BF16, and F16 rows that are not whole 32-value
+/// uploaded as f32 (F32, and F16 / BF16 rows that are not whole 32-value
 /// blocks). A block type whose rows are not whole groups is an error (the
 /// parser already refuses such tensors; this keeps the message clear if a
 /// caller's shape disagrees).
@@ -269,6 +269,9 @@ pub(crate) fn matrix_format(
         GgmlType::Q4_K => QuantFormat::Q4_K,
         GgmlType::Q6_K => QuantFormat::Q6_K,
         GgmlType::F16 if cols.is_multiple_of(QuantFormat::F16.group_values()) => QuantFormat::F16,
+        GgmlType::BF16 if cols.is_multiple_of(QuantFormat::BF16.group_values()) => {
+            QuantFormat::BF16
+        }
         GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => return Ok(None),
     };
     let group = format.group_values();
@@ -324,7 +327,11 @@ mod tests {
         assert_eq!(matrix_format(GgmlType::F16, 64), Ok(Some(QuantFormat::F16)));
         assert_eq!(matrix_format(GgmlType::F16, 40), Ok(None));
         assert_eq!(matrix_format(GgmlType::F32, 64), Ok(None));
-        assert_eq!(matrix_format(GgmlType::BF16, 64), Ok(None));
+        assert_eq!(
+            matrix_format(GgmlType::BF16, 64),
+            Ok(Some(QuantFormat::BF16))
+        );
+        assert_eq!(matrix_format(GgmlType::BF16, 40), Ok(None));
         // K rows must be whole super-blocks: 896 (Qwen2.5-0.5B's hidden size)
         // is 3.5 of them.
         for (ty, cols) in [

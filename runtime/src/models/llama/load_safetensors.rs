@@ -1,16 +1,16 @@
 //! Build a [`Decoder`] from a Hugging Face folder: `config.json` and
-//! `model.safetensors` (f32, f16 or bf16 weights). f16 matrices stay f16 on the
-//! device (as [`QuantFormat::F16`] blocks) when their rows are a multiple of
-//! 32 long; everything else is uploaded as f32.
+//! `model.safetensors` (f32, f16 or bf16 weights). f16 and bf16 matrices stay
+//! in their format on the device (as [`crate::quant::QuantFormat`] F16 / BF16
+//! blocks) when their rows are a multiple of 32 long; everything else is
+//! uploaded as f32.
 
 use super::config::DecoderConfig;
 use super::decoder::{Decoder, DecoderLayer};
 use super::host_matrix::{upload_stacked, HostMatrix};
 use super::rope_tables::RopeTables;
 use crate::error::Result;
-use crate::loaders::{SafetensorsFile, StDType};
+use crate::loaders::SafetensorsFile;
 use crate::nn::{Linear, Weight};
-use crate::quant::QuantFormat;
 use crate::tensor::Tensor;
 use std::path::Path;
 use std::sync::Arc;
@@ -30,16 +30,17 @@ impl Uploader<'_> {
         Tensor::from_f32(self.device, &values, shape, DType::F32)
     }
 
-    /// A `[rows, cols]` matrix in host memory: f16 as F16 blocks when the rows
-    /// are whole blocks, else f32.
+    /// A `[rows, cols]` matrix in host memory: f16 / bf16 as F16 / BF16
+    /// blocks when the rows are whole blocks, else f32.
     fn host_matrix(&self, name: &str, rows: usize, cols: usize) -> Result<HostMatrix> {
         let info = self.file.expect_shape(name, &[rows, cols])?;
-        let f16 = QuantFormat::F16;
-        if info.dtype == StDType::F16 && cols.is_multiple_of(f16.block_values()) {
-            let bytes = self.file.raw_bytes(name)?.to_vec();
-            return HostMatrix::blocks(f16, rows, cols, bytes);
+        match info.dtype.block_format(cols) {
+            Some(format) => {
+                let bytes = self.file.raw_bytes(name)?.to_vec();
+                HostMatrix::blocks(format, rows, cols, bytes)
+            }
+            None => HostMatrix::f32(rows, cols, self.file.to_f32(name)?),
         }
-        HostMatrix::f32(rows, cols, self.file.to_f32(name)?)
     }
 
     /// A `[rows, cols]` matrix on the device (split by rows when beyond one binding).

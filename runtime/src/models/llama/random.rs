@@ -22,6 +22,8 @@ pub enum WeightFormat {
     F32,
     /// f16 values in blocks ([`QuantFormat::F16`]).
     F16,
+    /// bf16 values in blocks ([`QuantFormat::BF16`]).
+    BF16,
     /// GGML Q8_0 blocks.
     Q8_0,
     /// GGML Q4_0 blocks.
@@ -42,12 +44,13 @@ pub enum WeightFormat {
 }
 
 impl WeightFormat {
-    /// Parse `f32`, `f16`, `q8_0`, `q4_0`, `q4_1`, `q5_0`, `q5_1`, `q4_k` or
+    /// Parse `f32`, `f16`, `bf16`, `q8_0`, `q4_0`, `q4_1`, `q5_0`, `q5_1`, `q4_k` or
     /// `q6_k`.
     pub fn from_name(name: &str) -> Option<WeightFormat> {
         match name.to_ascii_lowercase().as_str() {
             "f32" => Some(WeightFormat::F32),
             "f16" => Some(WeightFormat::F16),
+            "bf16" => Some(WeightFormat::BF16),
             "q8_0" | "q8" => Some(WeightFormat::Q8_0),
             "q4_0" | "q4" => Some(WeightFormat::Q4_0),
             "q4_1" => Some(WeightFormat::Q4_1),
@@ -64,6 +67,7 @@ impl WeightFormat {
         match self {
             WeightFormat::F32 => "f32",
             WeightFormat::F16 => "f16",
+            WeightFormat::BF16 => "bf16",
             WeightFormat::Q8_0 => "q8_0",
             WeightFormat::Q4_0 => "q4_0",
             WeightFormat::Q4_1 => "q4_1",
@@ -114,6 +118,7 @@ impl RandomUploader<'_> {
                 return Weight::dense(self.device, &values, rows, cols);
             }
             WeightFormat::F16 => QuantFormat::F16,
+            WeightFormat::BF16 => QuantFormat::BF16,
             WeightFormat::Q8_0 => QuantFormat::Q8_0,
             WeightFormat::Q4_0 => QuantFormat::Q4_0,
             WeightFormat::Q4_1 => QuantFormat::Q4_1,
@@ -201,7 +206,7 @@ mod tests {
     #[test]
     fn weight_format_names_round_trip() {
         use WeightFormat::*;
-        for f in [F32, F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K] {
+        for f in [F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K] {
             assert_eq!(WeightFormat::from_name(f.name()), Some(f));
             assert_eq!(WeightFormat::from_name(&f.name().to_uppercase()), Some(f));
         }

@@ -1,5 +1,6 @@
 //! [`Weight`]: an `[out, in]` matrix in any storage (a dense f32 or f16
-//! tensor, GGML blocks that stay quantized on the device, or row blocks of
+//! tensor, GGML blocks (f16 and bf16 ones included) that stay in their format
+//! on the device, or row blocks of
 //! either when one storage binding cannot hold the whole), the right operand
 //! of [`Tensor::matmul_t`] and the table of an embedding lookup.
 
@@ -19,7 +20,7 @@ pub enum Weight {
     /// f32 (or f16) tensor, `[out, in]` as in PyTorch; multiplied through its
     /// transposed view, so its dtype must be the input's.
     Dense(Tensor),
-    /// GGML blocks (any [`QuantFormat`], F16 included), dequantized inside the
+    /// GGML blocks (any [`QuantFormat`], F16 and BF16 included), dequantized inside the
     /// matmul kernels; any float input.
     Quant(QuantMatrix),
     /// Consecutive row ranges, each small enough for one storage binding (a
