@@ -31,8 +31,8 @@ pub use tessera_runtime::{Error, Tensor};
 /// generator with its options and results, and the error types.
 pub mod prelude {
     pub use tessera_hal::{
-        enumerate_adapters, open_default_device, open_device, AdapterDescription, AdapterSelector,
-        Device, DeviceError,
+        enumerate_adapters, open_default_device, open_device, reopen_device, AdapterDescription,
+        AdapterSelector, Device, DeviceError,
     };
     pub use tessera_kernels::DType;
     pub use tessera_runtime::generation::{
