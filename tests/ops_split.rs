@@ -15,6 +15,7 @@ use tessera_kernels::DType;
 use tessera_runtime::nn::Linear;
 use tessera_runtime::ops::Weight;
 use tessera_runtime::quant::{dequantize_rows, quantize_rows, QuantFormat};
+use tessera_runtime::reference::{BinaryOp, UnaryOp};
 use tessera_runtime::{reference, Error, Tensor};
 
 /// The binding cap of the small-limit devices: 256 KiB.
@@ -264,5 +265,97 @@ fn copies_split_and_ops_that_cannot_split_say_too_large() {
             Err(e) => panic!("{context}: expected a result or TooLarge, got {e}"),
         }
         assert_eq!(DType::F32, transposed.dtype());
+    }
+}
+
+#[test]
+fn elementwise_and_row_ops_split_over_blocks_of_rows() {
+    poison_outputs();
+    let (mut rng, seed) = seeded_rng("split_rows");
+    let tol = Tolerance::F32_TRANSCENDENTAL;
+    for device in capped_devices() {
+        let ctx = |what: &str, shape: &[usize]| {
+            format!("{} {what} {shape:?} seed {seed}", label(&device))
+        };
+        // [613, 129] f32: 316 KB; [1, 701, 97]: 272 KB in one dim-0 row.
+        for shape in [vec![613usize, 129], vec![1, 701, 97]] {
+            let n = *shape.last().unwrap();
+            let numel: usize = shape.iter().product();
+            let values = random_vec(&mut rng, numel, -3.0, 3.0);
+            let x = Tensor::from_slice(&device, &values, &shape).unwrap();
+            let exp = x.exp().expect("split exp").to_vec::<f32>().unwrap();
+            assert_close(
+                &exp,
+                &reference::unary(UnaryOp::Exp, &values),
+                tol,
+                &ctx("exp", &shape),
+            );
+            let row = random_vec(&mut rng, n, -1.0, 1.0);
+            let r = Tensor::from_slice(&device, &row, &[n]).unwrap();
+            let sum = x.add(&r).expect("split add").to_vec::<f32>().unwrap();
+            let (expected, _) = reference::binary(BinaryOp::Add, &values, &shape, &row, &[n]);
+            assert_close(
+                &sum,
+                &expected,
+                Tolerance::F32_EXACTISH,
+                &ctx("add", &shape),
+            );
+            let soft = x
+                .softmax(None)
+                .expect("split softmax")
+                .to_vec::<f32>()
+                .unwrap();
+            assert_close(
+                &soft,
+                &reference::softmax(&values, &shape, None),
+                tol,
+                &ctx("softmax", &shape),
+            );
+            let bias = random_vec(&mut rng, n, -1.0, 1.0);
+            let b = Tensor::from_slice(&device, &bias, &[n]).unwrap();
+            let ln = x
+                .layer_norm(Some(&r), Some(&b), 1e-5)
+                .expect("split layer_norm");
+            let expected = reference::layernorm(&values, &shape, Some(&row), Some(&bias), 1e-5);
+            assert_close(
+                &ln.to_vec::<f32>().unwrap(),
+                &expected,
+                tol,
+                &ctx("layer_norm", &shape),
+            );
+            let rms = x.rms_norm(Some(&r), 1e-6).expect("split rms_norm");
+            let expected = reference::rmsnorm(&values, &shape, Some(&row), 1e-6);
+            assert_close(
+                &rms.to_vec::<f32>().unwrap(),
+                &expected,
+                tol,
+                &ctx("rms_norm", &shape),
+            );
+        }
+        // A masked softmax: scores [3, 5, 61, 67] (314 KB) under a [3, 1, 1, 67] mask.
+        let shape = [3usize, 5, 61, 67];
+        let numel: usize = shape.iter().product();
+        let values = random_vec(&mut rng, numel, -3.0, 3.0);
+        let mask: Vec<f32> = (0..3 * 67)
+            .map(|i| if i % 7 == 3 { f32::NEG_INFINITY } else { 0.0 })
+            .collect();
+        let x = Tensor::from_slice(&device, &values, &shape).unwrap();
+        let m = Tensor::from_slice(&device, &mask, &[3, 1, 1, 67]).unwrap();
+        let soft = x.softmax(Some(&m)).expect("split masked softmax");
+        let expected = reference::softmax(&values, &shape, Some((&mask, &[3, 1, 1, 67])));
+        assert_close(
+            &soft.to_vec::<f32>().unwrap(),
+            &expected,
+            tol,
+            &ctx("masked softmax", &shape),
+        );
+        // One row wider than a binding cannot split: a typed error.
+        let wide = Tensor::from_slice(&device, &random_vec(&mut rng, 70_000, -1.0, 1.0), &[70_000])
+            .unwrap();
+        assert!(
+            matches!(wide.softmax(None), Err(Error::TooLarge { .. })),
+            "{}",
+            ctx("wide softmax", &[70_000])
+        );
     }
 }
