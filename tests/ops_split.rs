@@ -359,3 +359,44 @@ fn elementwise_and_row_ops_split_over_blocks_of_rows() {
         );
     }
 }
+
+#[test]
+fn batched_matmul_splits_over_its_batch() {
+    poison_outputs();
+    let (mut rng, seed) = seeded_rng("split_batched");
+    for device in capped_devices() {
+        // [5, 3, 37, 41] @ [3, 41, 53] (B broadcast over dim 0): 303 KB of A,
+        // 118 KB of result; then blocks of one entry: [2, 1, 601, 67] @ [67, 29].
+        let (a_shape, b_shape) = ([5usize, 3, 37, 41], [3usize, 41, 53]);
+        let a = random_vec(&mut rng, a_shape.iter().product(), -1.0, 1.0);
+        let b = random_vec(&mut rng, b_shape.iter().product(), -1.0, 1.0);
+        let ta = Tensor::from_slice(&device, &a, &a_shape).unwrap();
+        let tb = Tensor::from_slice(&device, &b, &b_shape).unwrap();
+        let y = ta.matmul(&tb).expect("split batched matmul");
+        let (expected, shape) = reference::matmul(&a, &a_shape, &b, &b_shape, false, false);
+        assert_eq!(y.shape(), shape.as_slice());
+        let context = format!("{} {a_shape:?} x {b_shape:?} seed {seed}", label(&device));
+        assert_close(
+            &y.to_vec::<f32>().unwrap(),
+            &expected,
+            Tolerance::matmul_f32(41),
+            &context,
+        );
+        let (a_shape, b_shape) = ([2usize, 1, 601, 67], [1usize, 67, 29]);
+        let a = random_vec(&mut rng, a_shape.iter().product(), -1.0, 1.0);
+        let b = random_vec(&mut rng, b_shape.iter().product(), -1.0, 1.0);
+        let ta = Tensor::from_slice(&device, &a, &a_shape).unwrap();
+        let tb = Tensor::from_slice(&device, &b, &b_shape).unwrap();
+        let y = ta
+            .matmul(&tb)
+            .expect("split batched matmul, one entry per block");
+        let (expected, _) = reference::matmul(&a, &a_shape, &b, &b_shape, false, false);
+        let context = format!("{} {a_shape:?} x {b_shape:?} seed {seed}", label(&device));
+        assert_close(
+            &y.to_vec::<f32>().unwrap(),
+            &expected,
+            Tolerance::matmul_f32(67),
+            &context,
+        );
+    }
+}

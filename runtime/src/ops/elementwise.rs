@@ -305,9 +305,8 @@ impl Tensor {
         require_float(name, self)?;
         require_same_dtype(name, self, other)?;
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
-        if !host_ops::runs_on_host(self.device())
-            && !(all_fit(&[self, other]) && shape_fits(self.device(), &shape, self.dtype()))
-        {
+        let fits = all_fit(&[self, other]) && shape_fits(self.device(), &shape, self.dtype());
+        if !fits && !host_ops::runs_on_host(self.device()) {
             let (a, b) = (self.broadcast_to(&shape)?, other.broadcast_to(&shape)?);
             return stacked(name, false, &[&a, &b], &shape, self.dtype(), |p| {
                 p[0].binary_with_variant(op, &p[1], variant)

@@ -105,6 +105,8 @@ impl Tensor {
     }
 
     /// [`Tensor::matvec`] with the layout and load forced (`None`: automatic).
+    /// Operands past one storage binding split into products that fit, each
+    /// with the planned kernel (the forced one is then not used).
     /// A forced vec4 variant that does not [fit](MatvecVariant::fits) the operands
     /// is a shape error (a k-contiguous vec4 run first copies a misaligned A).
     pub fn matvec_with(&self, other: &Tensor, variant: Option<MatvecVariant>) -> Result<Tensor> {
@@ -122,6 +124,14 @@ impl Tensor {
 
     fn run_matvec(&self, other: &Tensor, choice: MatvecChoice) -> Result<Tensor> {
         let ops = DenseOperands::check("matvec", self, other)?;
+        if !host_ops::runs_on_host(self.device()) {
+            let out_bytes = ops.out_shape.iter().product::<usize>() * self.dtype().size_in_bytes();
+            if split::dense_needs_split(self, other, out_bytes) {
+                // Blocks that fit, each with the planned kernel.
+                matvec::check_forced(&ops, choice)?;
+                return split::split_matmul(self, other);
+            }
+        }
         let out = Tensor::uninit(self.device(), self.dtype(), &ops.out_shape, "matvec")?;
         if out.numel() > 0 {
             matvec::run(&ops, choice, &out)?;

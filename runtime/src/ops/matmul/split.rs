@@ -9,6 +9,7 @@
 use super::weight::Weight;
 use crate::error::{Result, ShapeError};
 use crate::ops::concat;
+use crate::ops::layout::copy_into;
 use crate::tensor::{binding_limit, Tensor};
 
 /// Whether a dense product `a @ b` with a result of `out_bytes` must split:
@@ -38,7 +39,7 @@ pub(super) fn weight_row_blocks(w: &Tensor) -> Result<Weight> {
 pub(super) fn split_matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let op = "matmul";
     if b.rank() != 2 {
-        return a.matmul_unsplit(b);
+        return split_batch(a, b);
     }
     if a.rank() > 2 {
         let k = a.shape()[a.rank() - 1];
@@ -97,4 +98,48 @@ pub(super) fn split_matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
         Some(s) => Ok(s),
         None => a.matmul_unsplit(b),
     }
+}
+
+/// A batched product (B of rank 3 or more) over blocks of its leading batch
+/// dim: A and B broadcast to the result's batch, each block of both bound
+/// as windows, each block's product copied into a window of the result.
+/// One batch entry past a binding runs alone, one rank lower.
+fn split_batch(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let op = "matmul";
+    let (ra, rb) = (a.rank(), b.rank());
+    let batch =
+        crate::tensor::shape::broadcast_shapes(op, &a.shape()[..ra - 2], &b.shape()[..rb - 2])?;
+    let full = |t: &Tensor, rows: usize, cols: usize| {
+        let mut shape = batch.clone();
+        shape.extend([rows, cols]);
+        t.broadcast_to(&shape)
+    };
+    let (m, k, n) = (a.shape()[ra - 2], a.shape()[ra - 1], b.shape()[rb - 1]);
+    let (a, b) = (full(a, m, k)?, full(b, k, n)?);
+    let mut out_shape = batch.clone();
+    out_shape.extend([m, n]);
+    let out = Tensor::uninit(a.device(), a.dtype(), &out_shape, op)?;
+    if out.numel() == 0 {
+        return Ok(out);
+    }
+    let entries = batch[0];
+    let per = [&a, &b, &out]
+        .iter()
+        .map(|t| t.rows_per_window(op))
+        .collect::<Result<Vec<_>>>()
+        .map_or(1, |p| p.into_iter().min().unwrap_or(1).max(1));
+    for first in (0..entries).step_by(per) {
+        let range = first..(first + per).min(entries);
+        let (pa, pb) = (a.narrow(0, range.clone())?, b.narrow(0, range.clone())?);
+        let product = if per == 1 {
+            // One batch entry: the product one rank lower splits itself.
+            let mut shape = vec![1];
+            shape.extend_from_slice(&out_shape[1..]);
+            pa.drop_dim0(0).matmul(&pb.drop_dim0(0))?.reshape(&shape)?
+        } else {
+            pa.windowed(op)?.matmul(&pb.windowed(op)?)?
+        };
+        copy_into(op, &product, &out.narrow(0, range)?)?;
+    }
+    Ok(out)
 }
