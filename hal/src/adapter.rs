@@ -54,6 +54,9 @@ pub struct DeviceLimits {
     pub max_compute_workgroups_per_dimension: u32,
     /// Alignment of uniform buffer offsets.
     pub min_uniform_buffer_offset_alignment: u32,
+    /// Alignment of storage buffer binding offsets: a window of a buffer
+    /// ([`crate::Buffer::window`]) is bound at a multiple of it.
+    pub min_storage_buffer_offset_alignment: u32,
 }
 
 /// How a device runs the ops the runtime hands it.
@@ -261,6 +264,7 @@ mod tests {
                 max_compute_workgroup_size_x: 256,
                 max_compute_workgroups_per_dimension: 65535,
                 min_uniform_buffer_offset_alignment: 256,
+                min_storage_buffer_offset_alignment: 256,
             },
             features: DeviceFeatures::default(),
         }

@@ -11,6 +11,7 @@ use crate::adapter::{AdapterDescription, AdapterType, DeviceFeatures, DeviceLimi
 use crate::device::{Buffer, Device, DeviceStats, Pipeline, TimerToken};
 use crate::error::{DeviceError, Result};
 use crate::host_memory::{alloc_host, read_host, write_host, DropRecycler};
+use crate::options::DeviceOptions;
 use crate::program::Program;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -50,6 +51,7 @@ impl CpuDevice {
                 max_compute_workgroup_size_x: 1024,
                 max_compute_workgroups_per_dimension: 65535,
                 min_uniform_buffer_offset_alignment: 256,
+                min_storage_buffer_offset_alignment: 256,
             },
             features: DeviceFeatures {
                 execution: Execution::HostOps,
@@ -64,9 +66,16 @@ impl CpuDevice {
 
     /// Open the CPU backend, described as adapter `index` of the listing.
     pub fn new(index: usize) -> CpuDevice {
+        CpuDevice::with_options(index, &DeviceOptions::default())
+    }
+
+    /// [`CpuDevice::new`] with `options` applied to its limits.
+    pub fn with_options(index: usize, options: &DeviceOptions) -> CpuDevice {
+        let mut description = CpuDevice::description(index);
+        description.limits = options.apply(description.limits);
         CpuDevice {
             id: NEXT_CPU_ID.fetch_add(1, Ordering::Relaxed),
-            description: CpuDevice::description(index),
+            description,
             stats: Mutex::new(DeviceStats::default()),
             recycler: Arc::new(DropRecycler::default()),
         }

@@ -31,10 +31,22 @@ impl Drop for BufferInner {
     }
 }
 
-/// A handle to device memory. Cloning is cheap; when the last clone drops, the
-/// memory returns to the device's size-class pool.
+/// A handle to device memory, or to a window of it ([`Buffer::window`]).
+/// Cloning is cheap; when the last clone drops, the memory returns to the
+/// device's size-class pool.
+///
+/// Offsets given to [`Device::write`] and [`Device::read`] are relative to the
+/// window, and a dispatch binds exactly the window: a buffer larger than one
+/// storage binding is used by binding windows of it, each at an offset that is
+/// a multiple of [`crate::DeviceLimits::min_storage_buffer_offset_alignment`].
 #[derive(Clone)]
-pub struct Buffer(Arc<BufferInner>);
+pub struct Buffer {
+    inner: Arc<BufferInner>,
+    /// Start of the window in the allocation, in bytes.
+    offset: u64,
+    /// Bytes in the window.
+    size: u64,
+}
 
 impl Buffer {
     /// Wrap a backend payload. Only device implementations call this.
@@ -45,44 +57,84 @@ impl Buffer {
         payload: Box<dyn Any + Send + Sync>,
         recycler: Weak<dyn BufferRecycler>,
     ) -> Buffer {
-        Buffer(Arc::new(BufferInner {
+        Buffer {
+            inner: Arc::new(BufferInner {
+                size,
+                capacity,
+                device_id,
+                payload: Some(payload),
+                recycler,
+            }),
+            offset: 0,
             size,
-            capacity,
-            device_id,
-            payload: Some(payload),
-            recycler,
-        }))
+        }
     }
 
-    /// Bytes requested at allocation.
+    /// Bytes in this handle: the size requested at allocation, or the
+    /// window's length.
     pub fn size(&self) -> u64 {
-        self.0.size
+        self.size
+    }
+
+    /// Start of this handle's window in the allocation, in bytes (0 for a
+    /// whole buffer).
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Bytes requested at allocation (the whole buffer, whatever the window).
+    pub fn allocation_size(&self) -> u64 {
+        self.inner.size
     }
 
     /// Bytes actually reserved (the size class).
     pub fn capacity(&self) -> u64 {
-        self.0.capacity
+        self.inner.capacity
     }
 
     /// The device this buffer belongs to.
     pub fn device_id(&self) -> u64 {
-        self.0.device_id
+        self.inner.device_id
     }
 
     /// The backend payload, for the owning device implementation.
     pub fn backend<T: 'static>(&self) -> Option<&T> {
-        self.0.payload.as_ref().and_then(|p| p.downcast_ref::<T>())
+        self.inner
+            .payload
+            .as_ref()
+            .and_then(|p| p.downcast_ref::<T>())
     }
 
-    /// Whether two handles name the same allocation.
+    /// Whether two handles name the same allocation (whatever their windows).
     pub fn same_as(&self, other: &Buffer) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// The `size` bytes at `offset` of this handle, as a handle that shares
+    /// the allocation. `None` when the range leaves this handle's bytes.
+    /// Whether a dispatch may bind it (the offset's alignment, the binding
+    /// limit) is the device's check at dispatch.
+    pub fn window(&self, offset: u64, size: u64) -> Option<Buffer> {
+        let end = offset.checked_add(size)?;
+        (end <= self.size).then(|| Buffer {
+            inner: self.inner.clone(),
+            offset: self.offset + offset,
+            size,
+        })
     }
 }
 
 impl fmt::Debug for Buffer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Buffer({} bytes of {})", self.0.size, self.0.capacity)
+        if self.offset == 0 && self.size == self.inner.size {
+            write!(f, "Buffer({} bytes of {})", self.size, self.inner.capacity)
+        } else {
+            write!(
+                f,
+                "Buffer({} bytes at {} of {})",
+                self.size, self.offset, self.inner.size
+            )
+        }
     }
 }
 

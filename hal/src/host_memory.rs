@@ -120,7 +120,8 @@ pub(crate) fn check_range(buffer: &Buffer, offset: u64, len: u64) -> Result<()> 
 pub(crate) fn write_host(device_id: u64, buffer: &Buffer, offset: u64, data: &[u8]) -> Result<()> {
     check_range(buffer, offset, data.len() as u64)?;
     let mut bytes = memory_of(device_id, buffer)?.bytes_mut();
-    bytes[offset as usize..offset as usize + data.len()].copy_from_slice(data);
+    let at = (buffer.offset() + offset) as usize;
+    bytes[at..at + data.len()].copy_from_slice(data);
     Ok(())
 }
 
@@ -133,5 +134,6 @@ pub(crate) fn read_host(
 ) -> Result<Vec<u8>> {
     check_range(buffer, offset, size)?;
     let bytes = memory_of(device_id, buffer)?.bytes();
-    Ok(bytes[offset as usize..(offset + size) as usize].to_vec())
+    let at = buffer.offset() + offset;
+    Ok(bytes[at as usize..(at + size) as usize].to_vec())
 }

@@ -23,6 +23,10 @@
 //!   a buffer is released, so it never keeps freed memory alive.
 //! - On-disk caches live under [`cache_dir::cache_dir`]; a missing, unreadable or
 //!   corrupt cache file is ignored and rewritten, never an error.
+//! - A buffer may be larger than one storage binding (up to `max_buffer_size`);
+//!   a dispatch binds a [`Buffer::window`] of it, at an aligned offset, no
+//!   larger than the binding limit. [`DeviceOptions`] (or
+//!   `TESSERA_MAX_BINDING_BYTES`) caps that limit so tests run split paths.
 //! - Adapter choice: `TESSERA_ADAPTER` (index, or name/backend substring), else
 //!   discrete GPU, integrated, virtual, then software; the CPU backend (listed
 //!   last, backend `cpu`) only by name, or when no wgpu adapter exists.
@@ -37,6 +41,7 @@ mod device;
 mod error;
 mod host_memory;
 mod null;
+mod options;
 pub mod pool;
 mod program;
 mod wgpu_backend;
@@ -50,6 +55,7 @@ pub use device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, TimerTok
 pub use error::{DeviceError, Result};
 pub use host_memory::HostMemory;
 pub use null::{NullDevice, RecordedDispatch};
+pub use options::{DeviceOptions, MAX_BINDING_ENV, MIN_BINDING_CAP};
 pub use program::Program;
 pub use wgpu_backend::WgpuDevice;
 
@@ -68,8 +74,17 @@ pub fn enumerate_adapters() -> Vec<AdapterDescription> {
 }
 
 /// Open a device on the adapter `selector` names: a wgpu adapter, or the CPU
-/// backend (by name, or when wgpu finds no adapter at all).
+/// backend (by name, or when wgpu finds no adapter at all), with the options
+/// the environment sets ([`DeviceOptions::from_env`]).
 pub fn open_device(selector: &AdapterSelector) -> Result<Arc<dyn Device>> {
+    open_device_with(selector, &DeviceOptions::from_env()?)
+}
+
+/// [`open_device`] with explicit options (the environment is not read).
+pub fn open_device_with(
+    selector: &AdapterSelector,
+    options: &DeviceOptions,
+) -> Result<Arc<dyn Device>> {
     let mut found = wgpu_backend::enumerate(&wgpu_backend::create_instance());
     let mut descriptions: Vec<AdapterDescription> = found.iter().map(|(_, d)| d.clone()).collect();
     descriptions.push(CpuDevice::description(found.len()));
@@ -90,10 +105,14 @@ pub fn open_device(selector: &AdapterSelector) -> Result<Arc<dyn Device>> {
                 DeviceError::NoAdapter
             );
         }
-        return Ok(Arc::new(CpuDevice::new(i)));
+        return Ok(Arc::new(CpuDevice::with_options(i, options)));
     }
     let (adapter, description) = found.swap_remove(i);
-    Ok(Arc::new(WgpuDevice::from_adapter(adapter, description)?))
+    Ok(Arc::new(WgpuDevice::from_adapter_with(
+        adapter,
+        description,
+        options,
+    )?))
 }
 
 /// Open a fresh device on the adapter `device` runs on (same backend, name

@@ -64,6 +64,7 @@ impl NullDevice {
                     max_compute_workgroup_size_x: 256,
                     max_compute_workgroups_per_dimension: 65535,
                     min_uniform_buffer_offset_alignment: 256,
+                    min_storage_buffer_offset_alignment: 256,
                 },
                 features: DeviceFeatures {
                     execution: Execution::RecordedPrograms,

@@ -17,12 +17,12 @@ use std::num::NonZeroU64;
 const MAX_CACHED_BIND_GROUPS: usize = 4096;
 
 /// What a bind group binds: the layout, each storage buffer with its binding
-/// size, and the parameter uniform buffer (bound at offset 0 with the
+/// offset and size, and the parameter uniform buffer (bound at offset 0 with the
 /// pipeline's parameter size; the dispatch's block is the dynamic offset).
 #[derive(PartialEq, Eq, Hash)]
 struct BindKey {
     layout: wgpu::BindGroupLayout,
-    buffers: Vec<(wgpu::Buffer, u64)>,
+    buffers: Vec<(wgpu::Buffer, u64, u64)>,
     params: Option<(wgpu::Buffer, u64)>,
 }
 
@@ -194,7 +194,7 @@ pub fn encode(
                     .iter()
                     .map(|b| {
                         let raw = b.backend::<wgpu::Buffer>().expect("checked at record time");
-                        (raw.clone(), binding_size(b))
+                        (raw.clone(), b.offset(), binding_size(b))
                     })
                     .collect(),
                 params: (params_size > 0)
@@ -229,12 +229,12 @@ pub fn encode(
 /// parameter uniform at offset 0 (moved per dispatch by its dynamic offset).
 fn create_bind_group(device: &wgpu::Device, key: &BindKey) -> wgpu::BindGroup {
     let mut entries = Vec::with_capacity(key.buffers.len() + 1);
-    for (i, (buffer, size)) in key.buffers.iter().enumerate() {
+    for (i, (buffer, offset, size)) in key.buffers.iter().enumerate() {
         entries.push(wgpu::BindGroupEntry {
             binding: i as u32,
             resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                 buffer,
-                offset: 0,
+                offset: *offset,
                 size: NonZeroU64::new(*size),
             }),
         });
@@ -256,7 +256,8 @@ fn create_bind_group(device: &wgpu::Device, key: &BindKey) -> wgpu::BindGroup {
     })
 }
 
-/// Bytes of a buffer visible to a kernel: its requested size rounded up to 4.
+/// Bytes of a buffer (or window) visible to a kernel: its size rounded up to
+/// 4 (the allocation is padded to 4, so a window's rounding stays inside it).
 pub fn binding_size(buffer: &Buffer) -> u64 {
     buffer.size().max(4).div_ceil(4) * 4
 }

@@ -66,6 +66,7 @@ pub fn describe_limits(limits: &wgpu::Limits) -> DeviceLimits {
         max_compute_workgroup_size_x: limits.max_compute_workgroup_size_x,
         max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
         min_uniform_buffer_offset_alignment: limits.min_uniform_buffer_offset_alignment,
+        min_storage_buffer_offset_alignment: limits.min_storage_buffer_offset_alignment,
     }
 }
 

@@ -126,6 +126,28 @@ impl WgpuDevice {
         Ok(())
     }
 
+    /// Whether a dispatch may bind `buffer`: at most the binding limit, at an
+    /// aligned offset.
+    fn check_binding(&self, buffer: &Buffer) -> Result<()> {
+        let limits = &self.shared.description.limits;
+        let size = batch::binding_size(buffer);
+        if size > limits.max_storage_buffer_binding_size {
+            return Err(DeviceError::TooLarge {
+                requested: size,
+                limit: limits.max_storage_buffer_binding_size,
+                what: "max_storage_buffer_binding_size",
+            });
+        }
+        let align = u64::from(limits.min_storage_buffer_offset_alignment.max(1));
+        if !buffer.offset().is_multiple_of(align) {
+            return Err(DeviceError::InvalidCall(format!(
+                "a storage binding at byte {} is not a multiple of {align}",
+                buffer.offset()
+            )));
+        }
+        Ok(())
+    }
+
     fn raw<'a>(&self, buffer: &'a Buffer) -> Result<&'a wgpu::Buffer> {
         if buffer.device_id() != self.shared.id {
             return Err(DeviceError::ForeignResource);
@@ -156,13 +178,6 @@ impl Device for WgpuDevice {
                 requested: size,
                 limit: limits.max_buffer_size,
                 what: "max_buffer_size",
-            });
-        }
-        if padded > limits.max_storage_buffer_binding_size {
-            return Err(DeviceError::TooLarge {
-                requested: size,
-                limit: limits.max_storage_buffer_binding_size,
-                what: "max_storage_buffer_binding_size",
             });
         }
         // The class may round past the limit; padded <= max_buffer_size was checked above.
@@ -229,11 +244,13 @@ impl Device for WgpuDevice {
             self.submit(|_| ())?;
         }
         if data.len().is_multiple_of(4) {
-            self.shared.queue.write_buffer(raw, offset, data);
+            let at = buffer.offset() + offset;
+            self.shared.queue.write_buffer(raw, at, data);
         } else {
             let mut padded = data.to_vec();
             padded.resize(data.len().div_ceil(4) * 4, 0);
-            self.shared.queue.write_buffer(raw, offset, &padded);
+            let at = buffer.offset() + offset;
+            self.shared.queue.write_buffer(raw, at, &padded);
         }
         Ok(())
     }
@@ -252,6 +269,7 @@ impl Device for WgpuDevice {
         if size == 0 {
             return Ok(Vec::new());
         }
+        let offset = buffer.offset() + offset;
         let start = offset / 4 * 4;
         let stop = (offset + size).div_ceil(4) * 4;
         let bytes = self.read_raw(raw, start, stop - start)?;
@@ -333,6 +351,7 @@ impl Device for WgpuDevice {
         }
         for b in buffers {
             self.raw(b)?;
+            self.check_binding(b)?;
         }
         if workgroups.contains(&0) {
             return Ok(());

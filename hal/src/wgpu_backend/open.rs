@@ -2,12 +2,23 @@
 //! the persistent pipeline cache.
 
 use super::*;
+use crate::options::DeviceOptions;
 
 impl WgpuDevice {
     /// Open a device on an already chosen adapter.
     pub fn from_adapter(
         adapter: wgpu::Adapter,
         description: AdapterDescription,
+    ) -> Result<WgpuDevice> {
+        WgpuDevice::from_adapter_with(adapter, description, &DeviceOptions::default())
+    }
+
+    /// [`WgpuDevice::from_adapter`] with `options` applied to the limits the
+    /// device describes and checks.
+    pub fn from_adapter_with(
+        adapter: wgpu::Adapter,
+        description: AdapterDescription,
+        options: &DeviceOptions,
     ) -> Result<WgpuDevice> {
         let features = describe::wanted_features(adapter.features());
         let request = wgpu::DeviceDescriptor {
@@ -43,7 +54,7 @@ impl WgpuDevice {
             })
         });
         let mut description = description;
-        description.limits = describe::describe_limits(&device.limits());
+        description.limits = options.apply(describe::describe_limits(&device.limits()));
         description.features = describe::describe_features(
             device.features(),
             description.features.subgroup_min_size,

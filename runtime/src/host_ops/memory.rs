@@ -12,6 +12,12 @@ fn memory(t: &Tensor) -> Result<&HostMemory> {
         .ok_or(Error::Device(DeviceError::ForeignResource))
 }
 
+/// Where `t`'s buffer handle starts in its allocation, in bytes (a window's
+/// offset; 0 for a whole buffer).
+fn window_start(t: &Tensor) -> usize {
+    t.buffer().offset() as usize
+}
+
 /// Element offsets (in the buffer) of `t`'s elements in row-major order.
 fn element_offsets(t: &Tensor) -> Vec<usize> {
     let mut offsets = Vec::with_capacity(t.numel());
@@ -47,8 +53,9 @@ fn element_offsets(t: &Tensor) -> Vec<usize> {
 pub(crate) fn read_raw(t: &Tensor) -> Result<Vec<u8>> {
     let size = t.dtype().size_in_bytes();
     let bytes = memory(t)?.bytes();
+    let base = window_start(t);
     if t.is_contiguous() {
-        let span = t.offset() * size..(t.offset() + t.numel()) * size;
+        let span = base + t.offset() * size..base + (t.offset() + t.numel()) * size;
         return bytes
             .get(span)
             .map(<[u8]>::to_vec)
@@ -56,7 +63,7 @@ pub(crate) fn read_raw(t: &Tensor) -> Result<Vec<u8>> {
     }
     let mut out = Vec::with_capacity(t.numel() * size);
     for at in element_offsets(t) {
-        let start = at * size;
+        let start = base + at * size;
         let element = bytes
             .get(start..start + size)
             .ok_or_else(|| overrun(t, bytes.len()))?;
@@ -78,8 +85,9 @@ pub(crate) fn write_raw(dst: &Tensor, values: &[u8]) -> Result<()> {
     }
     let mut bytes = memory(dst)?.bytes_mut();
     let len = bytes.len();
+    let base = window_start(dst);
     if dst.is_contiguous() {
-        let start = dst.offset() * size;
+        let start = base + dst.offset() * size;
         let slot = bytes
             .get_mut(start..start + values.len())
             .ok_or_else(|| overrun(dst, len))?;
@@ -90,8 +98,9 @@ pub(crate) fn write_raw(dst: &Tensor, values: &[u8]) -> Result<()> {
         .into_iter()
         .zip(values.chunks_exact(size))
     {
+        let start = base + at * size;
         let slot = bytes
-            .get_mut(at * size..at * size + size)
+            .get_mut(start..start + size)
             .ok_or_else(|| overrun(dst, len))?;
         slot.copy_from_slice(value);
     }

@@ -3,6 +3,7 @@
 use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::elementwise_vec4::launch_binary_vec4;
 use super::launch::{launch, pad8, same_device, to_u32};
+use super::row_blocks::{all_fit, shape_fits, stacked};
 use super::variant::{choose_unary_variant, plan_binary, BinaryPlan};
 use crate::error::{Error, Result};
 use crate::host_ops;
@@ -185,6 +186,14 @@ impl Tensor {
     ) -> Result<Tensor> {
         require_float(op, self)?;
         let x = self.contiguous()?;
+        if !x.fits_binding() && !host_ops::runs_on_host(x.device()) {
+            // Blocks of the flattened elements.
+            let flat = x.reshape(&[x.numel()])?;
+            let y = stacked(op, false, &[&flat], flat.shape(), x.dtype(), |p| {
+                p[0].unary_like(op, unary, scale, bias, variant)
+            })?;
+            return y.reshape(x.shape());
+        }
         let variant = choose_unary_variant(op, &x, variant)?;
         let dtype = x.dtype();
         let vec4 = variant != ElementwiseVariant::General;
@@ -296,6 +305,13 @@ impl Tensor {
         require_float(name, self)?;
         require_same_dtype(name, self, other)?;
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
+        let fits = all_fit(&[self, other]) && shape_fits(self.device(), &shape, self.dtype());
+        if !fits && !host_ops::runs_on_host(self.device()) {
+            let (a, b) = (self.broadcast_to(&shape)?, other.broadcast_to(&shape)?);
+            return stacked(name, false, &[&a, &b], &shape, self.dtype(), |p| {
+                p[0].binary_with_variant(op, &p[1], variant)
+            });
+        }
         let plan = plan_binary(name, &shape, self, other, variant)?;
         let out = Tensor::uninit(self.device(), self.dtype(), &shape, name)?;
         if host_ops::runs_on_host(self.device()) {

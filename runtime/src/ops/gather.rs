@@ -1,6 +1,7 @@
 //! Row gather (embedding lookup), with ids checked on the host before dispatch.
 
 use super::declaration::{KernelCandidate, Needs, OpDeclaration};
+use super::gather_blocks::gather_by_blocks;
 use super::launch::{launch, same_device, to_u32};
 use crate::error::{Error, Result, ShapeError};
 use crate::host_ops;
@@ -44,20 +45,9 @@ impl Tensor {
         }
         super::elementwise::require_float(op, self)?;
         let (rows, cols) = (self.shape()[0], self.shape()[1]);
-        let check = |values: Vec<i64>| -> Result<()> {
-            match values.iter().position(|&v| v < 0 || v >= rows as i64) {
-                Some(position) => Err(Error::IndexOutOfRange {
-                    op,
-                    index: values[position],
-                    position,
-                    bound: rows,
-                }),
-                None => Ok(()),
-            }
-        };
-        match ids.dtype() {
-            DType::U32 => check(ids.to_vec::<u32>()?.into_iter().map(i64::from).collect())?,
-            DType::I32 => check(ids.to_vec::<i32>()?.into_iter().map(i64::from).collect())?,
+        let values: Vec<i64> = match ids.dtype() {
+            DType::U32 => ids.to_vec::<u32>()?.into_iter().map(i64::from).collect(),
+            DType::I32 => ids.to_vec::<i32>()?.into_iter().map(i64::from).collect(),
             other => {
                 return Err(Error::DType {
                     op,
@@ -65,11 +55,30 @@ impl Tensor {
                     found: other,
                 })
             }
+        };
+        if let Some(position) = values.iter().position(|&v| v < 0 || v >= rows as i64) {
+            return Err(Error::IndexOutOfRange {
+                op,
+                index: values[position],
+                position,
+                bound: rows,
+            });
         }
         let table = self.contiguous()?;
-        let ids_c = ids.contiguous()?;
         let mut shape = ids.shape().to_vec();
         shape.push(cols);
+        if !table.fits_binding() && !host_ops::runs_on_host(self.device()) {
+            // Vocabulary blocks, each bound as a window of the table.
+            let blocks = table.row_windows(op)?;
+            let block_rows: Vec<usize> = blocks.iter().map(|b| b.shape()[0]).collect();
+            let ids: Vec<u32> = values.iter().map(|&v| v as u32).collect();
+            let device = self.device();
+            let rows = gather_by_blocks(device, op, &ids, &block_rows, |block, local| {
+                blocks[block].gather_rows(&Tensor::from_slice(device, local, &[local.len()])?)
+            })?;
+            return rows.reshape(&shape);
+        }
+        let ids_c = ids.contiguous()?;
         let out = Tensor::uninit(self.device(), self.dtype(), &shape, op)?;
         if out.numel() > 0 && host_ops::runs_on_host(self.device()) {
             host_ops::gather_rows(&table, &ids_c, &out)?;

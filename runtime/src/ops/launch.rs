@@ -7,7 +7,9 @@ use tessera_hal::{Buffer, Device};
 use tessera_kernels::KernelSource;
 
 /// Compile `source` and record one dispatch over `buffers` with `params`.
-/// `workgroups` is `None` when the op's spec found the grid too large.
+/// `workgroups` is `None` when the op's spec found the grid too large. A
+/// buffer past the binding limit is `TooLarge`: ops split such operands
+/// before they get here (see [`crate::tensor::Tensor::row_windows`]).
 pub(crate) fn launch<P: bytemuck::Pod>(
     op: &'static str,
     device: &Arc<dyn Device>,
@@ -20,6 +22,17 @@ pub(crate) fn launch<P: bytemuck::Pod>(
         op,
         message: "the dispatch grid exceeds the device's workgroup limits".into(),
     })?;
+    let limit = crate::tensor::binding_limit(device);
+    if let Some(big) = buffers.iter().find(|b| b.size() > limit) {
+        return Err(Error::TooLarge {
+            op,
+            message: format!(
+                "an operand of {} bytes exceeds the device's {limit}-byte storage binding \
+                 and this op does not split it",
+                big.size()
+            ),
+        });
+    }
     let pipeline = device.compile(source.into())?;
     device.dispatch(&pipeline, buffers, bytemuck::bytes_of(params), workgroups)?;
     Ok(())

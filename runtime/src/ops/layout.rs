@@ -2,6 +2,7 @@
 
 use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::launch::{launch, pad8, same_device, to_u32};
+use super::row_blocks::{all_fit, by_row_blocks};
 use crate::error::{Error, Result, ShapeError};
 use crate::host_ops;
 use crate::tensor::Tensor;
@@ -81,6 +82,11 @@ pub(super) fn copy_into(op: &'static str, src: &Tensor, dst: &Tensor) -> Result<
     }
     if host_ops::runs_on_host(src.device()) {
         return host_ops::copy(src, dst);
+    }
+    if !all_fit(&[src, dst]) {
+        return by_row_blocks(op, &[src], dst, |pieces, out| {
+            copy_into(op, &pieces[0], out)
+        });
     }
     let aligned = |t: &Tensor| t.is_contiguous() && t.offset().is_multiple_of(4);
     if aligned(src) && aligned(dst) && src.numel().is_multiple_of(4) {

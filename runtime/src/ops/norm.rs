@@ -3,6 +3,7 @@
 use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::elementwise::require_float;
 use super::launch::{launch, same_device, to_u32};
+use super::row_blocks::stacked;
 use super::variant::{choose_row_variant, tuned_row_variant};
 use crate::error::{Error, Result, ShapeError};
 use crate::host_ops;
@@ -142,6 +143,12 @@ impl Tensor {
             params_of.push(t.contiguous()?);
         }
         let x = self.contiguous()?;
+        if !host_ops::runs_on_host(x.device()) && !x.fits_binding() {
+            // Blocks of whole rows along dim 0; weight and bias whole.
+            return stacked(op, true, &[&x], x.shape(), x.dtype(), |p| {
+                p[0].norm(kind, weight, bias, eps, variant)
+            });
+        }
         let rows = x.numel().checked_div(n).unwrap_or(0);
         let out = Tensor::uninit(x.device(), x.dtype(), x.shape(), op)?;
         let w = weight.map(|_| &params_of[0]);

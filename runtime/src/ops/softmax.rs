@@ -3,6 +3,7 @@
 use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::elementwise::require_float;
 use super::launch::{launch, pad8, same_device, to_u32};
+use super::row_blocks::stacked;
 use super::variant::{choose_row_variant, tuned_row_variant};
 use crate::error::{Error, Result, ShapeError};
 use crate::host_ops;
@@ -74,7 +75,6 @@ impl Tensor {
         let x = self.contiguous()?;
         let n = *x.shape().last().expect("rank >= 1");
         let rows = x.numel().checked_div(n).unwrap_or(0);
-        let out = Tensor::uninit(x.device(), x.dtype(), x.shape(), op)?;
         let mask_view = match mask {
             Some(m) => {
                 same_device(op, &[self, m])?;
@@ -95,6 +95,15 @@ impl Tensor {
             }
             None => None,
         };
+        if !host_ops::runs_on_host(x.device()) && !x.fits_binding() {
+            // Blocks of whole rows along dim 0 (the mask cut with them).
+            let mut inputs = vec![&x];
+            inputs.extend(mask_view.as_ref());
+            return stacked(op, true, &inputs, x.shape(), x.dtype(), |p| {
+                p[0].softmax_with_variant(p.get(1), variant)
+            });
+        }
+        let out = Tensor::uninit(x.device(), x.dtype(), x.shape(), op)?;
         let offsets = [x.offset(), out.offset()];
         let params = SoftmaxParams {
             rows: to_u32(op, rows)?,

@@ -67,6 +67,18 @@ impl QuantMatrix {
             .checked_mul(format.quant_bytes())
             .and_then(|n| n.checked_next_multiple_of(16))
             .ok_or_else(too_large)?;
+        // The kernels bind the quants whole; a larger matrix is held as row
+        // blocks by `Weight::quantized`.
+        let limit = crate::tensor::binding_limit(device);
+        if quant_len as u64 > limit {
+            return Err(Error::TooLarge {
+                op,
+                message: format!(
+                    "{n_rows} rows of {k} {format} values take {quant_len} bytes; the device \
+                     binds at most {limit} (Weight::quantized splits them into row blocks)"
+                ),
+            });
+        }
         if bytes.len() != expected {
             let msg = format!(
                 "{} bytes given; {n_rows} rows of {k} {format} values take {expected}",

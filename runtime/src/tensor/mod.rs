@@ -3,8 +3,10 @@
 mod element;
 pub mod shape;
 mod view;
+mod window;
 
 pub use element::Element;
+pub use window::binding_limit;
 
 use crate::error::{Error, Result, ShapeError};
 use shape::{checked_numel, contiguous_strides};
@@ -107,12 +109,14 @@ impl Tensor {
                 op,
                 message: format!("{shape:?} of {dtype} overflows"),
             })?;
-        let limit = device.adapter().limits.max_storage_buffer_binding_size;
+        // Up to the largest buffer: ops bind windows of a buffer past the
+        // binding limit (see `window.rs`).
+        let limit = device.adapter().limits.max_buffer_size;
         if bytes as u64 > limit {
             return Err(Error::TooLarge {
                 op,
                 message: format!(
-                    "tensor {shape:?} of {dtype} needs {bytes} bytes; the device binds at most {limit}"
+                    "tensor {shape:?} of {dtype} needs {bytes} bytes; the device's largest buffer is {limit}"
                 ),
             });
         }

@@ -9,6 +9,7 @@ use super::matvec::{self, MatvecChoice};
 use super::operands::{DenseOperands, QuantOperands};
 use super::plan::quant_kernel;
 use super::quant;
+use super::split;
 use super::weight::Weight;
 use crate::error::{Result, ShapeError};
 use crate::host_ops;
@@ -27,6 +28,19 @@ impl Tensor {
     /// the call's class on this adapter (see [`crate::tuning`]).
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
         self.matmul_with_variant(other, None)
+    }
+
+    /// [`Tensor::matmul`] without the split check, for a product that cannot
+    /// be split (the launch reports an operand past the binding).
+    pub(super) fn matmul_unsplit(&self, other: &Tensor) -> Result<Tensor> {
+        let ops = DenseOperands::check("matmul", self, other)?;
+        let out = Tensor::uninit(self.device(), self.dtype(), &ops.out_shape, "matmul")?;
+        match ops.choose(&out) {
+            _ if out.numel() == 0 => {}
+            MatmulVariant::Matvec => matvec::run(&ops, MatvecChoice::Auto, &out)?,
+            variant => ops.run(variant, &out)?,
+        }
+        Ok(out)
     }
 
     /// [`Tensor::matmul`] with one of the strided tiles forced (`None`: automatic).
@@ -51,6 +65,12 @@ impl Tensor {
         variant: Option<MatmulVariant>,
     ) -> Result<Tensor> {
         let ops = DenseOperands::check("matmul", self, other)?;
+        if variant.is_none() && !host_ops::runs_on_host(self.device()) {
+            let out_bytes = ops.out_shape.iter().product::<usize>() * self.dtype().size_in_bytes();
+            if split::dense_needs_split(self, other, out_bytes) {
+                return split::split_matmul(self, other);
+            }
+        }
         let out = Tensor::uninit(self.device(), self.dtype(), &ops.out_shape, "matmul")?;
         if out.numel() == 0 {
             return Ok(out);
@@ -85,6 +105,8 @@ impl Tensor {
     }
 
     /// [`Tensor::matvec`] with the layout and load forced (`None`: automatic).
+    /// Operands past one storage binding split into products that fit, each
+    /// with the planned kernel (the forced one is then not used).
     /// A forced vec4 variant that does not [fit](MatvecVariant::fits) the operands
     /// is a shape error (a k-contiguous vec4 run first copies a misaligned A).
     pub fn matvec_with(&self, other: &Tensor, variant: Option<MatvecVariant>) -> Result<Tensor> {
@@ -102,6 +124,14 @@ impl Tensor {
 
     fn run_matvec(&self, other: &Tensor, choice: MatvecChoice) -> Result<Tensor> {
         let ops = DenseOperands::check("matvec", self, other)?;
+        if !host_ops::runs_on_host(self.device()) {
+            let out_bytes = ops.out_shape.iter().product::<usize>() * self.dtype().size_in_bytes();
+            if split::dense_needs_split(self, other, out_bytes) {
+                // Blocks that fit, each with the planned kernel.
+                matvec::check_forced(&ops, choice)?;
+                return split::split_matmul(self, other);
+            }
+        }
         let out = Tensor::uninit(self.device(), self.dtype(), &ops.out_shape, "matvec")?;
         if out.numel() > 0 {
             matvec::run(&ops, choice, &out)?;
@@ -122,6 +152,9 @@ impl Tensor {
     /// beyond the device's limits.
     pub fn matmul_t(&self, w: &Weight) -> Result<Tensor> {
         match w {
+            Weight::Dense(t) if !t.fits_binding() && !host_ops::runs_on_host(t.device()) => {
+                self.matmul_t(&split::weight_row_blocks(t)?)
+            }
             Weight::Dense(t) => self.matmul(&dense_transposed(t)?),
             Weight::Quant(q) => self.quant_product(q, None, None),
             Weight::Rows(parts) => {

@@ -52,6 +52,37 @@ fn params_with_contiguous_a(params: &MatmulParams, batch: usize) -> MatmulParams
 /// `ops.out_shape`, not empty) as `choice` says. A forced vec4 variant that
 /// does not [fit](MatvecVariant::fits) the operands is a shape error (a
 /// k-contiguous vec4 run first copies a misaligned A: it is a few rows).
+/// The errors [`run`] gives a forced `choice` that cannot run `ops` (a
+/// vec4 variant on unaligned operands, a spec of another dtype), without
+/// running it: checked before a split, whose blocks take the planned kernel.
+pub(super) fn check_forced(ops: &DenseOperands, choice: MatvecChoice) -> Result<()> {
+    let params = ops.params;
+    let variant = match choice {
+        MatvecChoice::Auto => return Ok(()),
+        MatvecChoice::Variant(v) => v,
+        MatvecChoice::Spec(s) if s.dtype != ops.dtype => {
+            return Err(Error::DType {
+                op: OP,
+                expected: format!("{} (the spec's dtype)", s.dtype),
+                found: ops.dtype,
+            })
+        }
+        MatvecChoice::Spec(s) => s.variant(),
+    };
+    let copied = params_with_contiguous_a(&params, ops.batch);
+    let fits = variant.fits(&params)
+        || (variant.layout == MatvecLayout::KContiguous && variant.fits(&copied));
+    if fits {
+        return Ok(());
+    }
+    Err(ShapeError::new(
+        OP,
+        format!("{variant:?} needs aligned vec4 operands: {params:?}"),
+        &[ops.lhs.shape(), ops.rhs.shape()],
+    )
+    .into())
+}
+
 pub(super) fn run(ops: &DenseOperands, choice: MatvecChoice, out: &Tensor) -> Result<()> {
     let (mut a, mut params) = (ops.a.clone(), ops.params);
     let auto = MatvecVariant::for_params(&params);

@@ -13,6 +13,8 @@
 //!   chooses.
 //! - `weight`: the [`Weight`] storage type (dense, quantized, row blocks no
 //!   larger than a storage binding) and its embedding lookup.
+//! - `split`: products whose operands or result exceed one storage binding,
+//!   as products over blocks that fit (windows of the large buffers).
 //! - `api`: the `Tensor` methods (check, plan, run; on the CPU backend the
 //!   reference after the same checks), including the forced-kernel forms for
 //!   tests and benchmarks.
@@ -24,6 +26,7 @@ mod matvec;
 mod operands;
 mod plan;
 mod quant;
+mod split;
 mod weight;
 
 pub(crate) use declaration::{MATMUL, MATMUL_QUANT_T};

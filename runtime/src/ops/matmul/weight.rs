@@ -4,8 +4,8 @@
 //! either when one storage binding cannot hold the whole), the right operand
 //! of [`Tensor::matmul_t`] and the table of an embedding lookup.
 
-use crate::error::{Error, Result, ShapeError};
-use crate::ops::concat;
+use crate::error::{Result, ShapeError};
+use crate::ops::gather_blocks::gather_by_blocks;
 use crate::quant::{row_bytes, QuantFormat, QuantMatrix};
 use crate::tensor::Tensor;
 use std::sync::Arc;
@@ -127,42 +127,10 @@ impl Weight {
             Weight::Dense(t) => t.gather_rows(&Tensor::from_slice(device, ids, &[ids.len()])?),
             Weight::Quant(q) => q.gather_rows(&Tensor::from_slice(device, ids, &[ids.len()])?),
             Weight::Rows(parts) => {
-                // Gather each part's ids in one dispatch, then put the rows
-                // back in token order with one gather over the stacked results.
-                let mut pieces = Vec::new();
-                let mut order = vec![0u32; ids.len()];
-                let (mut first_row, mut stacked) = (0usize, 0usize);
-                for part in parts {
-                    let rows = part.rows();
-                    let mut local = Vec::new();
-                    for (position, &id) in ids.iter().enumerate() {
-                        let id = id as usize;
-                        if id >= first_row && id < first_row + rows {
-                            order[position] = (stacked + local.len()) as u32;
-                            local.push((id - first_row) as u32);
-                        }
-                    }
-                    if !local.is_empty() {
-                        stacked += local.len();
-                        pieces.push(part.embed(device, &local)?);
-                    }
-                    first_row += rows;
-                }
-                if let Some((position, &id)) = ids
-                    .iter()
-                    .enumerate()
-                    .find(|(_, &id)| id as usize >= first_row)
-                {
-                    return Err(Error::IndexOutOfRange {
-                        op: "embed",
-                        index: id as i64,
-                        position,
-                        bound: first_row,
-                    });
-                }
-                let refs: Vec<&Tensor> = pieces.iter().collect();
-                let all = concat(&refs, 0)?;
-                all.gather_rows(&Tensor::from_slice(device, &order, &[ids.len()])?)
+                let block_rows: Vec<usize> = parts.iter().map(Weight::rows).collect();
+                gather_by_blocks(device, "embed", ids, &block_rows, |block, local| {
+                    parts[block].embed(device, local)
+                })
             }
         }
     }
