@@ -38,6 +38,7 @@ type Part<'a> = (&'a str, usize, Option<&'a [usize]>);
 pub fn load_gguf_decoder(path: &Path, device: &Arc<dyn Device>) -> Result<Decoder> {
     let file = GgufModelFile::open(path)?;
     let config = DecoderConfig::from_gguf(file.header())?;
+    config.check_against_gguf(file.header())?;
     GgufUploader {
         file: &file,
         device,
@@ -209,7 +210,7 @@ impl GgufUploader<'_> {
             ),
             Family::Qwen2 => (None, None),
         };
-        let mut layers = Vec::with_capacity(config.num_layers);
+        let mut layers = Vec::new();
         let qkv: [Part<'_>; 3] = [
             ("q", q_width, q_order.as_deref()),
             ("k", kv_width, k_order.as_deref()),

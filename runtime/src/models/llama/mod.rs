@@ -9,6 +9,7 @@
 //!   Face computes them, so our logits track transformers'.
 
 mod config;
+mod config_check;
 mod decoder;
 mod host_matrix;
 mod kv_cache;
