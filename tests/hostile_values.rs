@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tessera_hal::{open_device, AdapterSelector, Device};
 use tessera_runtime::generation::TextGenerator;
 use tessera_runtime::loaders::gguf::{GgufModelFile, GgufValue, GgufWriter};
-use tessera_runtime::loaders::{write_safetensors_f32, LoadError};
+use tessera_runtime::loaders::LoadError;
 use tessera_runtime::models::bert::SentenceEmbedder;
 use tessera_runtime::models::llama::load_decoder;
 use tessera_runtime::Error;
@@ -281,61 +281,14 @@ fn a_tokenizer_beyond_the_token_table_is_refused() {
     let n = tessera_runtime::generation::DecoderTokenizer::from_file(&big)
         .unwrap()
         .vocab_size();
-    assert!(n > 384, "the test needs a tokenizer of more than 384 ids: {n}");
+    assert!(
+        n > 384,
+        "the test needs a tokenizer of more than 384 ids: {n}"
+    );
     let result = TextGenerator::load_with_tokenizer(&dir, &big, &device).map(|_| ());
     assert_names(result, "tokenizer vocabulary", "400 ids");
     // The model's own tokenizer fits.
     TextGenerator::load_with_tokenizer(&dir, &dir.join("tokenizer.json"), &device).unwrap();
-}
-
-const BERT_CONFIG: &str = r#"{"hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 2,
-  "intermediate_size": 12, "layer_norm_eps": 1e-12, "max_position_embeddings": 16,
-  "vocab_size": 40, "type_vocab_size": 2, "hidden_act": "gelu"}"#;
-
-/// A tiny BERT folder with random weights (the shapes `BERT_CONFIG` describes)
-/// and `config` as its config.json.
-fn bert_folder(dir: &Path, config: &str) -> PathBuf {
-    let (h, inter, vocab, pos) = (8, 12, 40, 16);
-    let mut list: Vec<(String, Vec<usize>)> = vec![
-        ("embeddings.word_embeddings.weight".into(), vec![vocab, h]),
-        ("embeddings.position_embeddings.weight".into(), vec![pos, h]),
-        ("embeddings.token_type_embeddings.weight".into(), vec![2, h]),
-        ("embeddings.LayerNorm.weight".into(), vec![h]),
-        ("embeddings.LayerNorm.bias".into(), vec![h]),
-    ];
-    for i in 0..2 {
-        let p = format!("encoder.layer.{i}");
-        for (name, shape) in [
-            ("attention.self.query", vec![h, h]),
-            ("attention.self.key", vec![h, h]),
-            ("attention.self.value", vec![h, h]),
-            ("attention.output.dense", vec![h, h]),
-            ("intermediate.dense", vec![inter, h]),
-            ("output.dense", vec![h, inter]),
-        ] {
-            list.push((format!("{p}.{name}.bias"), vec![shape[0]]));
-            list.push((format!("{p}.{name}.weight"), shape));
-        }
-        for norm in ["attention.output.LayerNorm", "output.LayerNorm"] {
-            list.push((format!("{p}.{norm}.weight"), vec![h]));
-            list.push((format!("{p}.{norm}.bias"), vec![h]));
-        }
-    }
-    std::fs::create_dir_all(dir).unwrap();
-    let (mut rng, _) = seeded_rng("hostile-bert");
-    let values: Vec<Vec<f32>> = list
-        .iter()
-        .map(|(_, s)| random_vec(&mut rng, s.iter().product(), -0.5, 0.5))
-        .collect();
-    let tensors: Vec<(&str, &[usize], &[f32])> = list
-        .iter()
-        .zip(&values)
-        .map(|((n, s), v)| (n.as_str(), s.as_slice(), v.as_slice()))
-        .collect();
-    write_safetensors_f32(&dir.join("model.safetensors"), &tensors).unwrap();
-    std::fs::copy(data("tiny_tokenizer.json"), dir.join("tokenizer.json")).unwrap();
-    std::fs::write(dir.join("config.json"), config).unwrap();
-    dir.to_path_buf()
 }
 
 #[test]
@@ -403,13 +356,13 @@ fn hostile_bert_config_json_names_the_field() {
         ),
     ];
     for (i, (from, to, field)) in cases.into_iter().enumerate() {
-        let config = BERT_CONFIG.replace(from, to);
-        assert_ne!(config, BERT_CONFIG, "{from}");
-        let dir = bert_folder(&root.join(format!("case{i}")), &config);
+        let config = TINY_BERT_CONFIG.replace(from, to);
+        assert_ne!(config, TINY_BERT_CONFIG, "{from}");
+        let dir = write_tiny_bert(&root.join(format!("case{i}")), &config);
         assert_names(SentenceEmbedder::load(&dir, &device), field, to);
         let out = tessera(&["embed", "--model", dir.to_str().unwrap(), "hello"]);
         assert_cli_names(&out, field, to);
     }
-    let dir = bert_folder(&root.join("unedited"), BERT_CONFIG);
+    let dir = write_tiny_bert(&root.join("unedited"), TINY_BERT_CONFIG);
     SentenceEmbedder::load(&dir, &device).unwrap();
 }

@@ -109,9 +109,11 @@ pub fn poisoned(len: usize) -> Vec<f32> {
 
 mod decoding;
 mod devices;
+mod tiny_bert;
 #[allow(unused_imports)] // only the decoder tests use these
 pub use decoding::*;
 pub use devices::*;
+pub use tiny_bert::*;
 
 use std::sync::Arc;
 use tessera_hal::Device;

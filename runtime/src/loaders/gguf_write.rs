@@ -68,6 +68,12 @@ impl GgufWriter {
         self
     }
 
+    /// Remove metadata `key`, if present.
+    pub fn remove_metadata(&mut self, key: &str) -> &mut Self {
+        self.metadata.retain(|(k, _)| k != key);
+        self
+    }
+
     /// Write format version `version` (2 and 3 share a layout; others are
     /// refused when encoding).
     pub fn version(&mut self, version: u32) -> &mut Self {

@@ -56,7 +56,12 @@ impl BertConfig {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        let config: BertConfig = serde_json::from_str(&text).map_err(|e| LoadError::BadConfig {
+        BertConfig::from_json(path, &text)
+    }
+
+    /// Parse and validate the text of a `config.json` (`path` names it in errors).
+    pub fn from_json(path: &Path, text: &str) -> Result<BertConfig, LoadError> {
+        let config: BertConfig = serde_json::from_str(text).map_err(|e| LoadError::BadConfig {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
