@@ -113,6 +113,7 @@ mod tiny_bert;
 #[allow(unused_imports)] // only the decoder tests use these
 pub use decoding::*;
 pub use devices::*;
+#[allow(unused_imports)] // used by the tests that write a tiny BERT
 pub use tiny_bert::*;
 
 use std::sync::Arc;
