@@ -83,7 +83,7 @@ impl DecoderConfig {
         )?;
         check.count(&names.vocab, self.vocab_size, MAX_VOCAB)?;
         check.count(&names.heads, self.num_heads, MAX_HEADS)?;
-        check.count(&names.kv_heads, self.num_kv_heads, self.num_heads)?;
+        check.count(&names.kv_heads, self.num_kv_heads, MAX_HEADS)?;
         check.divides(
             &names.kv_heads,
             self.num_kv_heads,
