@@ -1,5 +1,8 @@
 //! The command-line tool and the examples, run as a user would run them.
 
+mod common;
+
+use common::{write_tiny_bert, TINY_BERT_CONFIG};
 use std::process::Command;
 
 #[test]
@@ -219,4 +222,53 @@ fn bench_rejects_bad_arguments_with_a_message() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.starts_with("error: "), "{args:?}: {err}");
     }
+}
+
+fn tiny_bert_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tessera-cli-bert-{}-{tag}", std::process::id()));
+    write_tiny_bert(&dir, TINY_BERT_CONFIG)
+}
+
+#[test]
+fn embed_batch_zero_is_an_error() {
+    let dir = tiny_bert_dir("batch0");
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["embed", "--batch", "0", "--adapter", "cpu", "--model"])
+        .arg(&dir)
+        .arg("hello")
+        .output()
+        .expect("run tessera");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--batch must be at least 1"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn embed_reports_inputs_cut_at_the_token_limit_once() {
+    // The tiny model takes 16 tokens: two of these three inputs are longer.
+    let dir = tiny_bert_dir("truncate");
+    let long = "hello world ".repeat(30);
+    let run = |texts: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["embed", "--batch", "1", "--adapter", "cpu", "--model"])
+            .arg(&dir)
+            .args(texts)
+            .output()
+            .expect("run tessera");
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{err}");
+        let lines = String::from_utf8_lossy(&out.stdout).lines().count();
+        assert_eq!(lines, texts.len(), "one embedding per input");
+        err
+    };
+    let err = run(&[&long, "hello", &long]);
+    let notes: Vec<&str> = err.lines().filter(|l| l.contains("cut")).collect();
+    assert_eq!(
+        notes,
+        ["note: 2 of 3 inputs were cut at the model's limit of 16 tokens"],
+        "{err}"
+    );
+    let err = run(&["hello", "hello world"]);
+    assert!(!err.contains("cut"), "{err}");
 }

@@ -140,6 +140,41 @@ fn generate_rejects_bad_input_with_a_message() {
 }
 
 #[test]
+fn max_new_tokens_zero_generates_nothing_and_reports_no_speed() {
+    let dir = model("tiny-llama");
+    let dir = dir.to_str().unwrap();
+    let base = ["generate", "--model", dir, "--max-new-tokens", "0"];
+    for prompt in [["--prompt-ids", "1,2,3"], ["--prompt", "hello world"]] {
+        let out = tessera(&[&base[..], &prompt[..]].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{prompt:?}: {stderr}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "",
+            "{prompt:?}"
+        );
+        let summary = stderr.lines().last().unwrap_or("");
+        assert!(
+            summary.contains("not run; generation: 0 tokens (MaxTokens)"),
+            "{prompt:?}: {stderr}"
+        );
+        assert!(!stderr.contains("tokens/s"), "{prompt:?}: {stderr}");
+    }
+    let out = tessera(&[&base[..], &["--prompt-ids", "1,2,3", "--json"][..]].concat());
+    assert!(out.status.success());
+    let line: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    assert_eq!(line["ids"], serde_json::json!([]));
+    assert_eq!(line["prompt_ids"], serde_json::json!([1, 2, 3]));
+    assert_eq!(line["prompt_tokens_per_second"], 0.0);
+    assert_eq!(line["decode_tokens_per_second"], 0.0);
+    // Ids outside the vocabulary are still refused.
+    let out = tessera(&[&base[..], &["--prompt-ids", "1,99999"][..]].concat());
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("out of range"));
+}
+
+#[test]
 fn bench_generate_prints_one_json_object_per_format() {
     let out = tessera(&[
         "bench",

@@ -118,15 +118,19 @@ pub fn open_device_with(
 /// Open a fresh device on the adapter `device` runs on (same backend, name
 /// and driver; the same listing index where it still matches): the way back
 /// from a lost device ([`Device::is_lost`]). Nothing of the old device carries
-/// over; its owner reloads what lived there.
+/// over; its owner reloads what lived there. The binding limit it planned
+/// with (a [`DeviceOptions::max_binding_bytes`] cap) stays.
 pub fn reopen_device(device: &dyn Device) -> Result<Arc<dyn Device>> {
     let old = device.adapter();
+    let options = DeviceOptions {
+        max_binding_bytes: Some(old.limits.max_storage_buffer_binding_size),
+    };
     let cpu = CpuDevice::description(old.index);
     let same = |d: &AdapterDescription| {
         d.backend == old.backend && d.name == old.name && d.driver == old.driver
     };
     if same(&cpu) {
-        return Ok(Arc::new(CpuDevice::new(old.index)));
+        return Ok(Arc::new(CpuDevice::with_options(old.index, &options)));
     }
     let mut found = wgpu_backend::enumerate(&wgpu_backend::create_instance());
     let pick = found
@@ -144,7 +148,11 @@ pub fn reopen_device(device: &dyn Device) -> Result<Arc<dyn Device>> {
         });
     };
     let (adapter, description) = found.swap_remove(i);
-    Ok(Arc::new(WgpuDevice::from_adapter(adapter, description)?))
+    Ok(Arc::new(WgpuDevice::from_adapter_with(
+        adapter,
+        description,
+        &options,
+    )?))
 }
 
 /// Open the default device: `TESSERA_ADAPTER` if set, else the best adapter.

@@ -3,6 +3,7 @@
 
 use crate::loaders::LoadError;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokenizers::{Tokenizer, TruncationParams};
 
 /// A `tokenizer.json` with truncation set and padding off.
@@ -10,6 +11,7 @@ pub struct TextTokenizer {
     inner: Tokenizer,
     path: PathBuf,
     max_len: usize,
+    truncated: AtomicUsize,
 }
 
 impl TextTokenizer {
@@ -32,6 +34,7 @@ impl TextTokenizer {
             inner,
             path: path.to_path_buf(),
             max_len,
+            truncated: AtomicUsize::new(0),
         })
     }
 
@@ -40,19 +43,32 @@ impl TextTokenizer {
         self.max_len
     }
 
+    /// How many inputs [`TextTokenizer::encode_batch`] has cut at
+    /// [`TextTokenizer::max_len`] since this tokenizer was loaded.
+    pub fn truncated_count(&self) -> usize {
+        self.truncated.load(Ordering::Relaxed)
+    }
+
     /// Rows of the vocabulary (with added tokens).
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
     }
 
-    /// Token ids of each text, special tokens included.
+    /// Token ids of each text, special tokens included; a text longer than
+    /// [`TextTokenizer::max_len`] is cut (and counted, see
+    /// [`TextTokenizer::truncated_count`]).
     pub fn encode_batch(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>, LoadError> {
         texts
             .iter()
             .map(|t| {
                 self.inner
                     .encode(*t, true)
-                    .map(|e| e.get_ids().to_vec())
+                    .map(|e| {
+                        if !e.get_overflowing().is_empty() {
+                            self.truncated.fetch_add(1, Ordering::Relaxed);
+                        }
+                        e.get_ids().to_vec()
+                    })
                     .map_err(|e| LoadError::Tokenizer {
                         path: self.path.clone(),
                         message: e.to_string(),

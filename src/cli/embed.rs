@@ -29,6 +29,9 @@ pub struct EmbedArgs {
 
 /// Embed the sentences and print them.
 pub fn run(args: EmbedArgs) -> Result<(), Box<dyn std::error::Error>> {
+    if args.batch == 0 {
+        return Err("--batch must be at least 1".into());
+    }
     let sentences = if args.sentences.is_empty() {
         std::io::stdin()
             .lock()
@@ -59,6 +62,14 @@ pub fn run(args: EmbedArgs) -> Result<(), Box<dyn std::error::Error>> {
     let embeddings =
         embedder.embed_batched(&texts, args.batch, |done| bar.set_position(done as u64))?;
     bar.finish_and_clear();
+    let truncated = embedder.tokenizer().truncated_count();
+    if truncated > 0 {
+        eprintln!(
+            "note: {truncated} of {} inputs were cut at the model's limit of {} tokens",
+            texts.len(),
+            embedder.tokenizer().max_len()
+        );
+    }
 
     let mut out = std::io::stdout().lock();
     if args.similarity {

@@ -135,14 +135,22 @@ pub fn run(args: GenerateArgs) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         writeln!(out)?;
     }
-    eprintln!(
-        "prompt: {} tokens in {:.3} s ({:.1} tokens/s); generation: {} tokens, {:.1} tokens/s ({:?})",
-        generation.prompt_ids.len(),
-        generation.prompt_seconds,
-        generation.prompt_tokens_per_second(),
-        generation.ids.len(),
-        generation.decode_tokens_per_second(),
-        generation.stop
-    );
+    if generation.ids.is_empty() {
+        eprintln!(
+            "prompt: {} tokens, not run; generation: 0 tokens ({:?})",
+            generation.prompt_ids.len(),
+            generation.stop
+        );
+    } else {
+        eprintln!(
+            "prompt: {} tokens in {:.3} s ({:.1} tokens/s); generation: {} tokens, {:.1} tokens/s ({:?})",
+            generation.prompt_ids.len(),
+            generation.prompt_seconds,
+            generation.prompt_tokens_per_second(),
+            generation.ids.len(),
+            generation.decode_tokens_per_second(),
+            generation.stop
+        );
+    }
     Ok(())
 }

@@ -31,6 +31,19 @@ enum Command {
     Bench(bench::BenchCommand),
 }
 
+/// Send the library's warnings (a cache discarded and rebuilt, a fallback
+/// taken) to stderr, one line each; quieter levels stay silent.
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::WARN)
+        .without_time()
+        .with_target(false)
+        .with_ansi(false)
+        .compact()
+        .try_init();
+}
+
 /// Run the parsed command.
 pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {

@@ -110,11 +110,14 @@ pub fn poisoned(len: usize) -> Vec<f32> {
 mod decoding;
 mod devices;
 mod minilm;
+mod tiny_bert;
 #[allow(unused_imports)] // only the decoder tests use these
 pub use decoding::*;
 pub use devices::*;
 #[allow(unused_imports)] // only the MiniLM tests use these
 pub use minilm::*;
+#[allow(unused_imports)] // used by the tests that write a tiny BERT
+pub use tiny_bert::*;
 
 use std::sync::Arc;
 use tessera_hal::Device;

@@ -3,7 +3,43 @@
 //! pipeline cache where the device has one.
 
 use super::batch::WgpuPipeline;
+use super::pipeline_cache::PersistentPipelineCache;
+use super::scope::Scopes;
+use crate::error::DeviceError;
 use tessera_kernels::{BindingKind, KernelSource};
+
+/// Create the pipeline for `source` inside error scopes, through the
+/// persistent cache when there is one. A failure through the cache, whatever
+/// its cause, is retried without it; when that succeeds the cache was at
+/// fault and is discarded (rebuilt empty, rewritten on the next save). A
+/// failure without the cache is the kernel's own error.
+pub fn create_pipeline_recovering(
+    device: &wgpu::Device,
+    source: &KernelSource,
+    cache: Option<&PersistentPipelineCache>,
+) -> Result<WgpuPipeline, DeviceError> {
+    let attempt = |cache: Option<&wgpu::PipelineCache>| {
+        let scopes = Scopes::push(device);
+        let pipeline = create_pipeline(device, source, cache);
+        scopes
+            .finish(|| format!("compiling {}", source.key))
+            .map(|()| pipeline)
+    };
+    let Some(persistent) = cache else {
+        return attempt(None);
+    };
+    match attempt(Some(&persistent.cache())) {
+        Ok(pipeline) => {
+            persistent.mark_dirty();
+            Ok(pipeline)
+        }
+        Err(through_cache) => {
+            let pipeline = attempt(None)?;
+            persistent.discard(device, &through_cache.to_string());
+            Ok(pipeline)
+        }
+    }
+}
 
 /// Create the module, bind group layout and pipeline for `source`. Errors are
 /// reported through the caller's error scopes.

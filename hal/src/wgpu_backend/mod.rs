@@ -291,19 +291,15 @@ impl Device for WgpuDevice {
                 adapter: self.shared.description.name.clone(),
             });
         }
-        let scopes = Scopes::push(&self.shared.device);
-        let cache = self.shared.pipeline_cache.as_ref();
-        let backend =
-            compile::create_pipeline(&self.shared.device, source, cache.map(|c| c.cache()));
-        if let Some(cache) = cache {
-            cache.mark_dirty();
-        }
-        scopes
-            .finish(|| format!("compiling {}", source.key))
-            .map_err(|e| DeviceError::Compile {
-                key: source.key.clone(),
-                message: e.to_string(),
-            })?;
+        let backend = compile::create_pipeline_recovering(
+            &self.shared.device,
+            source,
+            self.shared.pipeline_cache.as_ref(),
+        )
+        .map_err(|e| DeviceError::Compile {
+            key: source.key.clone(),
+            message: e.to_string(),
+        })?;
         let compiled = Pipeline::from_backend(self.shared.id, source, Box::new(backend));
         lock(&self.shared.stats).pipelines_compiled += 1;
         lock(&self.shared.pipelines).insert(source.key.clone(), compiled.clone());

@@ -7,17 +7,24 @@
 //! and a driver handed damaged data may misbehave, so a file whose length or hash
 //! does not match is ignored (an empty cache is used) and rewritten on the next
 //! save. Saving is best effort: failures are logged, never returned.
+//!
+//! A cache never bricks the device: when wgpu refuses the data (made for
+//! another device or driver: a validation error, not covered by its own
+//! fallback) or a pipeline fails through the cache but compiles without it,
+//! the cache is discarded (the file removed), an empty one takes its place and
+//! is written again on the next save. Each recovery is one `warn` line.
 
 use crate::cache_dir::{cache_dir, hash_bytes, write_atomically};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 const MAGIC: &[u8; 8] = b"TSRPLC01";
 const HEADER_LEN: usize = 8 + 8 + 8;
 
 /// A pipeline cache and where it is saved.
 pub struct PersistentPipelineCache {
-    cache: wgpu::PipelineCache,
+    cache: Mutex<wgpu::PipelineCache>,
     path: Option<PathBuf>,
     dirty: AtomicBool,
 }
@@ -31,27 +38,48 @@ impl PersistentPipelineCache {
         }
         let path = cache_dir().map(|d| d.join(format!("pipelines-{adapter_key}.bin")));
         let data = path.as_deref().and_then(read_payload);
-        // SAFETY: `data` came from `PipelineCache::get_data` of an adapter with the
-        // same key (adapter, driver and crate version are in the file name) and
-        // its length and hash match what was written; `fallback: true` makes wgpu
-        // start empty when the driver rejects it.
-        let cache = unsafe {
-            device.create_pipeline_cache(&wgpu::PipelineCacheDescriptor {
-                label: Some("tessera pipeline cache"),
-                data: data.as_deref(),
-                fallback: true,
-            })
-        };
+        let seeded = data.as_deref().and_then(|data| {
+            // SAFETY: `data` came from `PipelineCache::get_data` of an adapter
+            // with the same key (adapter, driver and crate version are in the
+            // file name) and its length and hash match what was written;
+            // `fallback: true` makes wgpu start empty when the driver rejects
+            // it, and a refusal wgpu reports as an error is caught here.
+            let created = catch_errors(device, || unsafe {
+                device.create_pipeline_cache(&wgpu::PipelineCacheDescriptor {
+                    label: Some("tessera pipeline cache"),
+                    data: Some(data),
+                    fallback: true,
+                })
+            });
+            match created {
+                Ok(cache) => Some(cache),
+                Err(reason) => {
+                    discard_file(path.as_deref(), &reason);
+                    None
+                }
+            }
+        });
+        let dirty = seeded.is_none() && data.is_some();
+        let cache = seeded.unwrap_or_else(|| empty_cache(device));
         Some(PersistentPipelineCache {
-            cache,
+            cache: Mutex::new(cache),
             path,
-            dirty: AtomicBool::new(false),
+            dirty: AtomicBool::new(dirty),
         })
     }
 
     /// The wgpu cache, for pipeline creation.
-    pub fn cache(&self) -> &wgpu::PipelineCache {
-        &self.cache
+    pub fn cache(&self) -> wgpu::PipelineCache {
+        lock(&self.cache).clone()
+    }
+
+    /// Replace the cache with an empty one and remove its file, because a
+    /// pipeline failed through it (`reason`) and compiled without it; the new
+    /// cache is written on the next save.
+    pub fn discard(&self, device: &wgpu::Device, reason: &str) {
+        discard_file(self.path.as_deref(), reason);
+        *lock(&self.cache) = empty_cache(device);
+        self.dirty.store(true, Ordering::Relaxed);
     }
 
     /// Note that a pipeline was created through the cache.
@@ -64,13 +92,67 @@ impl PersistentPipelineCache {
         if !self.dirty.swap(false, Ordering::Relaxed) {
             return;
         }
-        let (Some(path), Some(data)) = (&self.path, self.cache.get_data()) else {
+        let (Some(path), Some(data)) = (&self.path, self.cache().get_data()) else {
             return;
         };
         if let Err(e) = write_atomically(path, &wrap(&data)) {
             tracing::warn!("pipeline cache {} not written: {e}", path.display());
         }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn empty_cache(device: &wgpu::Device) -> wgpu::PipelineCache {
+    // SAFETY: no data is given, so there is nothing for the driver to trust.
+    unsafe {
+        device.create_pipeline_cache(&wgpu::PipelineCacheDescriptor {
+            label: Some("tessera pipeline cache"),
+            data: None,
+            fallback: true,
+        })
+    }
+}
+
+/// Run `f` inside validation, internal and out-of-memory error scopes; the
+/// first error caught is returned as text.
+fn catch_errors<R>(device: &wgpu::Device, f: impl FnOnce() -> R) -> Result<R, String> {
+    let scopes = [
+        device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
+        device.push_error_scope(wgpu::ErrorFilter::Internal),
+        device.push_error_scope(wgpu::ErrorFilter::Validation),
+    ];
+    let value = f();
+    let mut first = None;
+    for scope in scopes.into_iter().rev() {
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            first.get_or_insert_with(|| super::scope::describe(&e));
+        }
+    }
+    first.map_or(Ok(value), Err)
+}
+
+/// Remove a cache file the driver refused (`reason`), saying so once.
+fn discard_file(path: Option<&Path>, reason: &str) {
+    let name = path.map_or_else(|| "(in memory)".into(), |p| p.display().to_string());
+    tracing::warn!(
+        "pipeline cache {name} discarded and rebuilt: {}",
+        one_line(reason)
+    );
+    if let Some(path) = path {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// wgpu's multi-line error text (the error, "Caused by:", each cause) as one line.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "Caused by:")
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// Our header followed by `payload`.
@@ -131,5 +213,11 @@ mod tests {
         let mut longer = file;
         longer.push(0);
         assert_eq!(unwrap(&longer), None, "trailing byte");
+    }
+
+    #[test]
+    fn recovery_reasons_fit_on_one_line() {
+        let text = "Validation Error\n\nCaused by:\n  In create\n    it failed\n";
+        assert_eq!(one_line(text), "Validation Error: In create: it failed");
     }
 }

@@ -58,14 +58,22 @@ pub struct Generation {
 }
 
 impl Generation {
-    /// Prompt tokens per second.
+    /// Prompt tokens per second; 0 when the prompt was not run (no token
+    /// asked for).
     pub fn prompt_tokens_per_second(&self) -> f64 {
-        self.prompt_ids.len() as f64 / self.prompt_seconds.max(f64::MIN_POSITIVE)
+        match self.ids.is_empty() || self.prompt_seconds <= 0.0 {
+            true => 0.0,
+            false => self.prompt_ids.len() as f64 / self.prompt_seconds,
+        }
     }
 
-    /// Generated tokens per second after the first.
+    /// Generated tokens per second after the first; 0 when fewer than two
+    /// tokens were generated.
     pub fn decode_tokens_per_second(&self) -> f64 {
-        self.ids.len().saturating_sub(1) as f64 / self.decode_seconds.max(f64::MIN_POSITIVE)
+        match self.ids.len() < 2 || self.decode_seconds <= 0.0 {
+            true => 0.0,
+            false => (self.ids.len() - 1) as f64 / self.decode_seconds,
+        }
     }
 }
 
@@ -106,6 +114,28 @@ pub fn generate(
         });
     }
     let mut sampler = Sampler::new(options.sampling.clone())?;
+    if let Some((position, &id)) = prompt_ids
+        .iter()
+        .enumerate()
+        .find(|(_, &id)| id as usize >= decoder.config.vocab_size)
+    {
+        return Err(Error::IndexOutOfRange {
+            op,
+            index: id as i64,
+            position,
+            bound: decoder.config.vocab_size,
+        });
+    }
+    if options.max_new_tokens == 0 {
+        // Nothing to generate: the prompt is checked, not run.
+        return Ok(Generation {
+            prompt_ids: prompt_ids.to_vec(),
+            ids: Vec::new(),
+            prompt_seconds: 0.0,
+            decode_seconds: 0.0,
+            stop: StopReason::MaxTokens,
+        });
+    }
     let mut cache = decoder.new_cache(context)?;
     let mut history = prompt_ids.to_vec();
     let mut ids = Vec::new();

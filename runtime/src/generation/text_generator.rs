@@ -21,6 +21,24 @@ pub struct TextGeneration {
     pub text: Option<String>,
 }
 
+/// A tokenizer whose ids reach past the decoder's token table is refused at
+/// load (`path` names the tokenizer's file in the error).
+fn check_tokenizer_fits(
+    decoder: &Decoder,
+    tokenizer: &DecoderTokenizer,
+    path: &Path,
+) -> Result<(), LoadError> {
+    let (ids, rows) = (tokenizer.vocab_size(), decoder.config.vocab_size);
+    if ids > rows {
+        return Err(LoadError::InvalidField {
+            path: path.to_path_buf(),
+            field: "tokenizer vocabulary".into(),
+            message: format!("{ids} tokens, but the model's token table has {rows} rows"),
+        });
+    }
+    Ok(())
+}
+
 /// A decoder language model (Llama, Qwen2) and its tokenizer on a device.
 pub struct TextGenerator {
     decoder: Decoder,
@@ -37,6 +55,9 @@ impl TextGenerator {
     pub fn load(path: &Path, device: &Arc<dyn Device>) -> Result<TextGenerator> {
         let decoder = load_decoder(path, device)?;
         let tokenizer = model_tokenizer(path)?;
+        if let Some(tokenizer) = &tokenizer {
+            check_tokenizer_fits(&decoder, tokenizer, path)?;
+        }
         Ok(TextGenerator::with_parts(decoder, tokenizer, path))
     }
 
@@ -48,7 +69,9 @@ impl TextGenerator {
         device: &Arc<dyn Device>,
     ) -> Result<TextGenerator> {
         let decoder = load_decoder(path, device)?;
+        let tokenizer_path = tokenizer;
         let tokenizer = DecoderTokenizer::from_file(tokenizer)?;
+        check_tokenizer_fits(&decoder, &tokenizer, tokenizer_path)?;
         Ok(TextGenerator::with_parts(decoder, Some(tokenizer), path))
     }
 

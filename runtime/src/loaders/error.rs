@@ -89,6 +89,18 @@ pub enum LoadError {
         /// What is wrong.
         message: String,
     },
+    /// A size, count or value read from a file (config.json, GGUF metadata, a
+    /// header, a tokenizer) is impossible, beyond a sane cap, or disagrees with
+    /// another: refused before anything is sized from it.
+    #[error("{path}: {field}: {message}")]
+    InvalidField {
+        /// The file.
+        path: PathBuf,
+        /// The field, as the file names it (`num_hidden_layers`, `llama.block_count`).
+        field: String,
+        /// What is wrong with its value.
+        message: String,
+    },
     /// Text was given to a model that has no tokenizer: no `tokenizer.json` in
     /// its folder, none embedded in its GGUF file, and none given explicitly.
     #[error("{path}: no tokenizer (no tokenizer.json in the model folder, none embedded in the GGUF file, none given)")]

@@ -2,8 +2,8 @@
 //! reads back unchanged: for tests, fuzzing and small exports. Everything the
 //! parser would refuse is refused here first, as a [`LoadError`].
 
-use super::gguf::MAX_DIMS;
 use super::gguf::{GgmlType, GgufValue, DEFAULT_ALIGNMENT, MAX_ARRAY_DEPTH, MAX_ARRAY_ELEMENTS};
+use super::gguf::{GgufModelFile, MAX_DIMS};
 use super::LoadError;
 use std::collections::HashSet;
 use std::path::Path;
@@ -41,6 +41,37 @@ impl GgufWriter {
             metadata: Vec::new(),
             tensors: Vec::new(),
         }
+    }
+
+    /// A writer holding everything of `file` (version, metadata in key order,
+    /// tensors in file order with their bytes), to edit and write again.
+    pub fn copy_of(file: &GgufModelFile) -> Result<GgufWriter, LoadError> {
+        let header = file.header();
+        let mut writer = GgufWriter::new();
+        writer.version(header.version);
+        for (key, value) in &header.metadata {
+            writer.metadata(key.clone(), value.clone());
+        }
+        for t in &header.tensors {
+            let bytes = file.tensor_bytes(&t.name)?;
+            writer.tensor(t.name.clone(), &t.dims, t.ggml_type, bytes);
+        }
+        Ok(writer)
+    }
+
+    /// Set metadata `key` to `value`, replacing its earlier value if any.
+    pub fn set_metadata(&mut self, key: &str, value: GgufValue) -> &mut Self {
+        match self.metadata.iter_mut().find(|(k, _)| k == key) {
+            Some(entry) => entry.1 = value,
+            None => self.metadata.push((key.to_string(), value)),
+        }
+        self
+    }
+
+    /// Remove metadata `key`, if present.
+    pub fn remove_metadata(&mut self, key: &str) -> &mut Self {
+        self.metadata.retain(|(k, _)| k != key);
+        self
     }
 
     /// Write format version `version` (2 and 3 share a layout; others are

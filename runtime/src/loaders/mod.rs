@@ -11,6 +11,7 @@ mod gguf_model_file;
 pub mod gguf_tokenizer;
 mod gguf_tokenizer_spm;
 mod gguf_write;
+pub mod limits;
 mod safetensors;
 mod safetensors_write;
 

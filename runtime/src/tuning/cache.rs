@@ -1,6 +1,11 @@
 //! The tuning table of one adapter: shape class -> chosen variant name, kept in
 //! memory and mirrored to `<cache dir>/tuning-<adapter key>.json`. A missing or
 //! corrupt file gives an empty table (and is rewritten on the next choice).
+//!
+//! Several processes may tune on one cache folder at once: each write holds an
+//! exclusive lock on `<file>.lock`, reads the file again, merges its own
+//! entries into what is there (ours win on a shared class) and replaces the
+//! file atomically, so every writer's entries survive.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -44,23 +49,41 @@ impl TuningTable {
         self.entries.get(class).map(String::as_str)
     }
 
-    /// Record a choice and rewrite the file (failures are logged, not returned).
+    /// Record a choice and merge it into the file (failures are logged, not
+    /// returned). Entries other processes wrote meanwhile join this table.
     pub fn insert(&mut self, class: String, variant: String) {
         self.entries.insert(class, variant);
-        let Some(path) = &self.path else {
+        let Some(path) = self.path.clone() else {
             return;
         };
+        if let Err(e) = self.merge_into_file(&path) {
+            tracing::warn!("tuning cache {} not written: {e}", path.display());
+        }
+    }
+
+    /// Under the file's lock: read what is there, merge ours in, write back.
+    fn merge_into_file(&mut self, path: &Path) -> std::io::Result<()> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path.with_extension("json.lock"))?;
+        lock.lock()?;
+        let mut merged = read_entries(path, &self.adapter).unwrap_or_default();
+        merged.extend(std::mem::take(&mut self.entries));
+        self.entries = merged;
         let file = TuningFile {
             format: FORMAT,
             adapter: self.adapter.clone(),
             entries: self.entries.clone(),
         };
-        let written = serde_json::to_vec_pretty(&file)
-            .map_err(std::io::Error::other)
-            .and_then(|bytes| tessera_hal::cache_dir::write_atomically(path, &bytes));
-        if let Err(e) = written {
-            tracing::warn!("tuning cache {} not written: {e}", path.display());
-        }
+        let bytes = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
+        let written = write_unique_then_rename(path, &bytes);
+        lock.unlock()?;
+        written
     }
 
     /// Every recorded (class, variant) pair, in class order.
@@ -77,6 +100,16 @@ impl TuningTable {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// Write `bytes` to a temporary file unique to this process and thread, then
+/// rename it over `path` (readers never see a partial file).
+fn write_unique_then_rename(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let thread = format!("{:?}", std::thread::current().id());
+    let digits: String = thread.chars().filter(char::is_ascii_digit).collect();
+    let tmp = path.with_extension(format!("tmp{}-{digits}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 fn read_entries(path: &Path, adapter: &str) -> Option<BTreeMap<String, String>> {
@@ -138,6 +171,40 @@ mod tests {
             table.insert("k".into(), "v".into());
             let again = TuningTable::load("adapter A", Some(path.clone()));
             assert_eq!(again.get("k"), Some("v"), "after {junk:?}");
+        }
+    }
+
+    #[test]
+    fn concurrent_writers_through_separate_handles_keep_every_entry() {
+        let path = temp_path("concurrent");
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let mut table = TuningTable::load("adapter A", Some(path));
+                    for i in 0..25 {
+                        table.insert(format!("w{w}/class{i}"), format!("v{i}"));
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let table = TuningTable::load("adapter A", Some(path));
+        assert_eq!(
+            table.len(),
+            100,
+            "{:?}",
+            table.entries().collect::<Vec<_>>()
+        );
+        for w in 0..4 {
+            for i in 0..25 {
+                assert_eq!(
+                    table.get(&format!("w{w}/class{i}")),
+                    Some(&*format!("v{i}"))
+                );
+            }
         }
     }
 

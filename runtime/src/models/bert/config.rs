@@ -1,5 +1,8 @@
 //! BERT architecture and pooling configuration, read from the checkpoint's JSON.
 
+use crate::loaders::limits::{
+    FieldCheck, MAX_CONTEXT, MAX_HEADS, MAX_HIDDEN, MAX_INTERMEDIATE, MAX_LAYERS, MAX_VOCAB,
+};
 use crate::loaders::LoadError;
 use serde::Deserialize;
 use std::path::Path;
@@ -53,7 +56,12 @@ impl BertConfig {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        let config: BertConfig = serde_json::from_str(&text).map_err(|e| LoadError::BadConfig {
+        BertConfig::from_json(path, &text)
+    }
+
+    /// Parse and validate the text of a `config.json` (`path` names it in errors).
+    pub fn from_json(path: &Path, text: &str) -> Result<BertConfig, LoadError> {
+        let config: BertConfig = serde_json::from_str(text).map_err(|e| LoadError::BadConfig {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
@@ -61,7 +69,8 @@ impl BertConfig {
         Ok(config)
     }
 
-    /// Check the sizes are usable.
+    /// Check the sizes are usable: each positive and under its cap, the heads
+    /// dividing the width, a finite positive epsilon. Errors name the field.
     pub fn validate(&self, path: &Path) -> Result<(), LoadError> {
         let bad = |message: String| {
             Err(LoadError::BadConfig {
@@ -69,24 +78,29 @@ impl BertConfig {
                 message,
             })
         };
-        let sizes = [
-            ("hidden_size", self.hidden_size),
-            ("num_attention_heads", self.num_attention_heads),
-            ("num_hidden_layers", self.num_hidden_layers),
-            ("intermediate_size", self.intermediate_size),
-            ("max_position_embeddings", self.max_position_embeddings),
-            ("vocab_size", self.vocab_size),
-            ("type_vocab_size", self.type_vocab_size),
-        ];
-        if let Some((name, _)) = sizes.iter().find(|(_, v)| *v == 0) {
-            return bad(format!("{name} must be positive"));
-        }
-        if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
-            return bad(format!(
-                "hidden_size {} is not divisible by num_attention_heads {}",
-                self.hidden_size, self.num_attention_heads
-            ));
-        }
+        let check = FieldCheck::new(path);
+        check.count("num_hidden_layers", self.num_hidden_layers, MAX_LAYERS)?;
+        check.count("hidden_size", self.hidden_size, MAX_HIDDEN)?;
+        check.count("num_attention_heads", self.num_attention_heads, MAX_HEADS)?;
+        check.divides(
+            "num_attention_heads",
+            self.num_attention_heads,
+            "hidden_size",
+            self.hidden_size,
+        )?;
+        check.count(
+            "intermediate_size",
+            self.intermediate_size,
+            MAX_INTERMEDIATE,
+        )?;
+        check.count(
+            "max_position_embeddings",
+            self.max_position_embeddings,
+            MAX_CONTEXT,
+        )?;
+        check.count("vocab_size", self.vocab_size, MAX_VOCAB)?;
+        check.count("type_vocab_size", self.type_vocab_size, MAX_VOCAB)?;
+        check.positive("layer_norm_eps", self.layer_norm_eps, 1.0)?;
         if self.hidden_act != "gelu" {
             return bad(format!(
                 "hidden_act {:?} is not supported (only \"gelu\")",
@@ -97,12 +111,6 @@ impl BertConfig {
             return bad(format!(
                 "position_embedding_type {:?} is not supported",
                 self.position_embedding_type
-            ));
-        }
-        if !(self.layer_norm_eps.is_finite() && self.layer_norm_eps >= 0.0) {
-            return bad(format!(
-                "layer_norm_eps {} is not a non-negative number",
-                self.layer_norm_eps
             ));
         }
         Ok(())

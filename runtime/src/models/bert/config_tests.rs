@@ -31,9 +31,7 @@ fn good_config_parses() {
 #[test]
 fn bad_configs_are_errors() {
     for bad in [
-        GOOD.replace("\"num_attention_heads\": 12", "\"num_attention_heads\": 7"),
         GOOD.replace("\"gelu\"", "\"swish\""),
-        GOOD.replace("\"hidden_size\": 384", "\"hidden_size\": 0"),
         GOOD.replace("\"vocab_size\": 30522,", ""),
         "{".to_string(),
     ] {
@@ -41,5 +39,65 @@ fn bad_configs_are_errors() {
             matches!(parse(&bad), Err(LoadError::BadConfig { .. })),
             "accepted: {bad}"
         );
+    }
+}
+
+#[test]
+fn impossible_values_name_their_field() {
+    let cases = [
+        (
+            "\"num_attention_heads\": 12",
+            "\"num_attention_heads\": 7",
+            "num_attention_heads",
+        ),
+        ("\"hidden_size\": 384", "\"hidden_size\": 0", "hidden_size"),
+        (
+            "\"num_hidden_layers\": 6",
+            "\"num_hidden_layers\": 4000000000",
+            "num_hidden_layers",
+        ),
+        (
+            "\"hidden_size\": 384",
+            "\"hidden_size\": 1048576",
+            "hidden_size",
+        ),
+        (
+            "\"vocab_size\": 30522",
+            "\"vocab_size\": 18446744073709551615",
+            "vocab_size",
+        ),
+        (
+            "\"max_position_embeddings\": 512",
+            "\"max_position_embeddings\": 0",
+            "max_position_embeddings",
+        ),
+        (
+            "\"intermediate_size\": 1536",
+            "\"intermediate_size\": 99999999999",
+            "intermediate_size",
+        ),
+        (
+            "\"layer_norm_eps\": 1e-12",
+            "\"layer_norm_eps\": -1e-5",
+            "layer_norm_eps",
+        ),
+        (
+            "\"layer_norm_eps\": 1e-12",
+            "\"layer_norm_eps\": 0",
+            "layer_norm_eps",
+        ),
+        (
+            "\"type_vocab_size\": 2",
+            "\"type_vocab_size\": 0",
+            "type_vocab_size",
+        ),
+    ];
+    for (from, to, field) in cases {
+        let text = GOOD.replace(from, to);
+        assert_ne!(text, GOOD, "{from} not in the config");
+        match parse(&text) {
+            Err(LoadError::InvalidField { field: f, .. }) if f == field => {}
+            other => panic!("{to}: {other:?}"),
+        }
     }
 }

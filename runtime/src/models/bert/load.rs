@@ -3,7 +3,8 @@
 use super::config::BertConfig;
 use super::encoder::{BertEmbeddings, BertEncoder, BertLayer};
 use crate::error::Result;
-use crate::loaders::SafetensorsFile;
+use crate::loaders::limits::FieldCheck;
+use crate::loaders::{LoadError, SafetensorsFile};
 use crate::nn::{Embedding, LayerNorm, Linear, Weight};
 use crate::quant::QuantFormat;
 use crate::tensor::Tensor;
@@ -57,6 +58,61 @@ impl WeightUploader<'_> {
     }
 }
 
+/// The weights hold the tables config.json describes and every layer it
+/// claims, checked before any layer is built; errors name the config field.
+fn check_against_weights(
+    config: &BertConfig,
+    file: &SafetensorsFile,
+    prefix: &str,
+) -> std::result::Result<(), LoadError> {
+    let check = FieldCheck::new(file.path());
+    let rows = |table: &str, field: &str, rows: usize| {
+        let name = format!("{prefix}embeddings.{table}.weight");
+        let shape = &file.info(&name)?.shape;
+        if shape.first() != Some(&rows) {
+            return Err(check.error(
+                field,
+                format!("config.json says {rows}; {name} has shape {shape:?}"),
+            ));
+        }
+        if shape.get(1) != Some(&config.hidden_size) {
+            return Err(check.error(
+                "hidden_size",
+                format!(
+                    "config.json says {}; {name} has shape {shape:?}",
+                    config.hidden_size
+                ),
+            ));
+        }
+        Ok(())
+    };
+    rows("word_embeddings", "vocab_size", config.vocab_size)?;
+    rows(
+        "position_embeddings",
+        "max_position_embeddings",
+        config.max_position_embeddings,
+    )?;
+    rows(
+        "token_type_embeddings",
+        "type_vocab_size",
+        config.type_vocab_size,
+    )?;
+    let Some(last) = config.num_hidden_layers.checked_sub(1) else {
+        return Ok(());
+    };
+    let last = format!("{prefix}encoder.layer.{last}.attention.self.query.weight");
+    if file.info(&last).is_err() {
+        return Err(check.error(
+            "num_hidden_layers",
+            format!(
+                "config.json says {}; the weights have no {last}",
+                config.num_hidden_layers
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Load every weight the config calls for from `file` onto `device` (as f32,
 /// except bf16 linear weights, which stay bf16).
 /// A missing tensor or a wrong shape is a `LoadError` naming the file and tensor.
@@ -75,6 +131,7 @@ pub fn load_encoder(
         device,
         prefix: prefix.to_string(),
     };
+    check_against_weights(config, file, prefix)?;
     let h = config.hidden_size;
     let eps = config.layer_norm_eps as f32;
     let embeddings = BertEmbeddings {
@@ -91,7 +148,7 @@ pub fn load_encoder(
         )?,
         norm: up.layer_norm("embeddings.LayerNorm", h, eps)?,
     };
-    let mut layers = Vec::with_capacity(config.num_hidden_layers);
+    let mut layers = Vec::new();
     for i in 0..config.num_hidden_layers {
         let p = format!("encoder.layer.{i}");
         layers.push(BertLayer {

@@ -6,8 +6,8 @@ use crate::loaders::LoadError;
 use serde::Deserialize;
 use std::path::Path;
 
-/// Longest context a config may claim (guards allocations sized from it).
-pub const MAX_CONTEXT: usize = 1 << 20;
+use super::config_check::FieldNames;
+pub use crate::loaders::limits::MAX_CONTEXT;
 
 /// Which decoder family a checkpoint belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,6 +169,7 @@ impl DecoderConfig {
             None if hf.num_attention_heads > 0 => hf.hidden_size / hf.num_attention_heads,
             None => 0,
         };
+        let head_dim_given = hf.head_dim.is_some();
         let config = DecoderConfig {
             family,
             vocab_size: hf.vocab_size,
@@ -186,7 +187,7 @@ impl DecoderConfig {
             bos_token_id: hf.bos_token_id,
             eos_token_ids,
         };
-        config.validate(path)?;
+        config.validate(path, &FieldNames::hf(), head_dim_given)?;
         Ok(config)
     }
 
@@ -215,10 +216,11 @@ impl DecoderConfig {
         let hidden_size = int("embedding_length")?;
         let num_heads = int("attention.head_count")?;
         let num_kv_heads = int("attention.head_count_kv").unwrap_or(num_heads);
-        let head_dim = match int("attention.key_length") {
-            Ok(d) => d,
-            Err(_) if num_heads > 0 => hidden_size / num_heads,
-            Err(_) => 0,
+        let head_dim_given = int("attention.key_length").ok();
+        let head_dim = match head_dim_given {
+            Some(d) => d,
+            None if num_heads > 0 => hidden_size / num_heads,
+            None => 0,
         };
         let token_rows = file
             .tensor("token_embd.weight")
@@ -254,95 +256,16 @@ impl DecoderConfig {
             bos_token_id: id("tokenizer.ggml.bos_token_id"),
             eos_token_ids: id("tokenizer.ggml.eos_token_id").into_iter().collect(),
         };
-        if let Some(dims) = int("rope.dimension_count")
-            .ok()
-            .filter(|&d| d != config.head_dim)
-        {
-            return Err(bad(
-                path,
-                format!(
-                    "partial rotary ({dims} of {} dims) is not supported",
-                    config.head_dim
-                ),
-            ));
+        let names = FieldNames::gguf(&arch);
+        config.validate(path, &names, head_dim_given.is_some())?;
+        if let Ok(dims) = int("rope.dimension_count") {
+            config.check_rope_dims(path, &names, dims)?;
         }
-        config.validate(path)?;
         Ok(config)
     }
 
     /// Query heads that share one key/value head.
     pub fn group_size(&self) -> usize {
         self.num_heads / self.num_kv_heads
-    }
-
-    fn validate(&self, path: &Path) -> Result<(), LoadError> {
-        let positive = [
-            ("vocab_size", self.vocab_size),
-            ("hidden_size", self.hidden_size),
-            ("intermediate_size", self.intermediate_size),
-            ("num_hidden_layers", self.num_layers),
-            ("num_attention_heads", self.num_heads),
-            ("num_key_value_heads", self.num_kv_heads),
-            ("head_dim", self.head_dim),
-            ("max_position_embeddings", self.max_position_embeddings),
-        ];
-        for (name, value) in positive {
-            if value == 0 {
-                return Err(bad(path, format!("{name} must be positive")));
-            }
-        }
-        if !self.num_heads.is_multiple_of(self.num_kv_heads) {
-            return Err(bad(
-                path,
-                format!(
-                    "{} attention heads are not a multiple of {} key/value heads",
-                    self.num_heads, self.num_kv_heads
-                ),
-            ));
-        }
-        if !self.head_dim.is_multiple_of(2) {
-            return Err(bad(path, format!("head_dim {} is odd", self.head_dim)));
-        }
-        if self.max_position_embeddings > MAX_CONTEXT {
-            return Err(bad(
-                path,
-                format!(
-                    "context {} exceeds {MAX_CONTEXT}",
-                    self.max_position_embeddings
-                ),
-            ));
-        }
-        let sizes_fit = [self.vocab_size, self.hidden_size, self.intermediate_size]
-            .iter()
-            .all(|&v| v < (1 << 31))
-            && self
-                .num_heads
-                .checked_mul(self.head_dim)
-                .is_some_and(|v| v < (1 << 31));
-        if !sizes_fit {
-            return Err(bad(path, "dimensions exceed 2^31"));
-        }
-        if !(self.rope_theta.is_finite() && self.rope_theta > 0.0) {
-            return Err(bad(
-                path,
-                format!("rope_theta {} is not positive", self.rope_theta),
-            ));
-        }
-        if !(self.rms_norm_eps.is_finite() && self.rms_norm_eps >= 0.0) {
-            return Err(bad(
-                path,
-                format!("rms_norm_eps {} is invalid", self.rms_norm_eps),
-            ));
-        }
-        if let Some(id) = self
-            .bos_token_id
-            .filter(|&id| id as usize >= self.vocab_size)
-        {
-            return Err(bad(
-                path,
-                format!("bos_token_id {id} is outside the vocabulary"),
-            ));
-        }
-        Ok(())
     }
 }

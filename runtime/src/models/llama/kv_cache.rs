@@ -34,8 +34,8 @@ impl KvCache {
             });
         }
         let shape = [config.num_kv_heads, capacity, config.head_dim];
-        let mut keys = Vec::with_capacity(config.num_layers);
-        let mut values = Vec::with_capacity(config.num_layers);
+        let mut keys = Vec::new();
+        let mut values = Vec::new();
         for _ in 0..config.num_layers {
             keys.push(Tensor::uninit(device, DType::F32, &shape, "kv_cache")?);
             values.push(Tensor::uninit(device, DType::F32, &shape, "kv_cache")?);

@@ -36,10 +36,16 @@ type Part<'a> = (&'a str, usize, Option<&'a [usize]>);
 
 /// Load the decoder in the GGUF file at `path`.
 pub fn load_gguf_decoder(path: &Path, device: &Arc<dyn Device>) -> Result<Decoder> {
-    let file = GgufModelFile::open(path)?;
+    decoder_from_gguf(&GgufModelFile::open(path)?, device)
+}
+
+/// Build the decoder an open GGUF file describes: its config is read and
+/// checked against the file's tensors before anything is uploaded.
+pub fn decoder_from_gguf(file: &GgufModelFile, device: &Arc<dyn Device>) -> Result<Decoder> {
     let config = DecoderConfig::from_gguf(file.header())?;
+    config.check_against_gguf(file.header())?;
     GgufUploader {
-        file: &file,
+        file,
         device,
         config: &config,
     }
@@ -209,7 +215,7 @@ impl GgufUploader<'_> {
             ),
             Family::Qwen2 => (None, None),
         };
-        let mut layers = Vec::with_capacity(config.num_layers);
+        let mut layers = Vec::new();
         let qkv: [Part<'_>; 3] = [
             ("q", q_width, q_order.as_deref()),
             ("k", kv_width, k_order.as_deref()),

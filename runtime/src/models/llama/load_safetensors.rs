@@ -76,8 +76,10 @@ impl Uploader<'_> {
 /// Load a decoder from `dir` (`config.json` + `model.safetensors`). A missing
 /// tensor or a wrong shape is a `LoadError` naming the file and the tensor.
 pub fn load_safetensors_decoder(dir: &Path, device: &Arc<dyn Device>) -> Result<Decoder> {
-    let config = DecoderConfig::from_hf_file(&dir.join("config.json"))?;
+    let config_path = dir.join("config.json");
+    let config = DecoderConfig::from_hf_file(&config_path)?;
     let file = SafetensorsFile::open(&dir.join("model.safetensors"))?;
+    config.check_against_safetensors(&config_path, &file)?;
     decoder_from_safetensors(config, &file, device)
 }
 
@@ -92,7 +94,7 @@ pub fn decoder_from_safetensors(
     let q_width = config.num_heads * config.head_dim;
     let kv_width = config.num_kv_heads * config.head_dim;
     let bias = config.qkv_bias;
-    let mut layers = Vec::with_capacity(config.num_layers);
+    let mut layers = Vec::new();
     let qkv = [
         ("q_proj", q_width),
         ("k_proj", kv_width),

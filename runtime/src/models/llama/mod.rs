@@ -9,6 +9,7 @@
 //!   Face computes them, so our logits track transformers'.
 
 mod config;
+mod config_check;
 mod decoder;
 mod host_matrix;
 mod kv_cache;
@@ -23,7 +24,7 @@ pub use decoder::{Decoder, DecoderLayer, CAUSAL_MASKED};
 pub use host_matrix::{upload_stacked, HostData, HostMatrix};
 pub use kv_cache::KvCache;
 pub use load::load_decoder;
-pub use load_gguf::{gguf_tokenizer, load_gguf_decoder, unpermute_rotary_rows};
+pub use load_gguf::{decoder_from_gguf, gguf_tokenizer, load_gguf_decoder, unpermute_rotary_rows};
 pub use load_safetensors::{decoder_from_safetensors, load_safetensors_decoder};
 pub use random::{random_decoder, WeightFormat};
 pub use rope_tables::{rope_table_values, RopeTables};
