@@ -4,7 +4,8 @@
 # Usage: scripts/rss-trace.sh COMMAND [ARGS...]  (stdin and stdout pass through;
 # the report goes to stderr).
 set -euo pipefail
-"$@" &
+# A background job reads /dev/null unless given stdin explicitly.
+"$@" <&0 &
 pid=$!
 samples=()
 while kill -0 "$pid" 2>/dev/null; do
@@ -12,8 +13,8 @@ while kill -0 "$pid" 2>/dev/null; do
     [ -n "$rss" ] && samples+=("$rss")
     sleep 0.2
 done
-wait "$pid"
-status=$?
+status=0
+wait "$pid" || status=$?
 n=${#samples[@]}
 if [ "$n" -eq 0 ]; then
     echo "rss-trace: no samples" >&2

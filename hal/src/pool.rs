@@ -5,6 +5,9 @@
 //! next power of two (at most 12.5% waste). The pool holds at most its byte
 //! budget of free buffers: a buffer freed past it pushes out the oldest free
 //! ones (those of sizes no longer in use go first), which the caller releases.
+//! A free buffer also goes once [`MAX_IDLE_FREES`] others were freed after it
+//! without it being reused, so sizes a workload left behind (a batch of
+//! another length) do not sit in the pool up to its budget.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,6 +24,10 @@ pub fn size_class(size: u64) -> u64 {
     let step = pow / 8;
     size.div_ceil(step) * step
 }
+
+/// Frees after which an unused free buffer is released: a decoder step or
+/// an encoder batch frees a few hundred buffers and reuses its sizes at once.
+pub const MAX_IDLE_FREES: u64 = 2048;
 
 /// Environment variable overriding the bytes of free buffers a device's pool
 /// holds (a decimal byte count; `0` turns pooling off).
@@ -78,10 +85,11 @@ impl<P> SizeClassPool<P> {
             return vec![payload];
         }
         let mut released = Vec::new();
-        while self.pooled_bytes + capacity > self.max_bytes {
-            let Some((&stamp, &class)) = self.ages.iter().next() else {
+        let idle_before = self.next_stamp.saturating_sub(MAX_IDLE_FREES);
+        while let Some((&stamp, &class)) = self.ages.iter().next() {
+            if self.pooled_bytes + capacity <= self.max_bytes && stamp >= idle_before {
                 break;
-            };
+            }
             self.ages.remove(&stamp);
             let list = self.free.get_mut(&class).expect("aged buffers are pooled");
             let (_, oldest) = list.remove(0);
@@ -171,5 +179,20 @@ mod tests {
         pool.clear();
         assert_eq!(pool.pooled_bytes(), 0);
         assert_eq!(pool.take(1024), None);
+    }
+
+    #[test]
+    fn a_buffer_left_unused_while_many_others_were_freed_is_released() {
+        let mut pool = SizeClassPool::new(u64::MAX);
+        assert!(pool.put(4096, 0u64).is_empty());
+        let mut released = Vec::new();
+        // A steady workload: one size freed and reused over and over.
+        for i in 1..=MAX_IDLE_FREES {
+            released.extend(pool.put(256, i));
+            assert_eq!(pool.take(256), Some(i));
+        }
+        assert!(released.is_empty(), "nothing is idle yet: {released:?}");
+        assert_eq!(pool.put(256, u64::MAX), vec![0], "the idle 4096-byte buffer goes");
+        assert_eq!(pool.pooled_bytes(), 256);
     }
 }
