@@ -15,6 +15,13 @@ pub(crate) fn run(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
         "Dropout" => {
             // Inference: the input unchanged, and an all-true mask if asked for.
             let x = ctx.input(0)?.clone();
+            let training = match ctx.opt(2) {
+                Some(t) => t.to_host()?.to_i64().first().is_some_and(|&v| v != 0),
+                None => false,
+            };
+            if training {
+                return bad("training mode (random masks) is not supported");
+            }
             if ctx.node.outputs.len() > 1 && !ctx.node.outputs[1].is_empty() {
                 let n = x.shape().iter().product();
                 let mask = HostTensor::new(x.shape().to_vec(), HostData::Bool(vec![true; n]))?;
@@ -31,7 +38,12 @@ pub(crate) fn run(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
         "Flatten" => {
             let x = ctx.input(0)?;
             let r = x.shape().len();
-            let ax = axis(a.int("axis", 1), r + 1)?;
+            let raw = a.int("axis", 1);
+            let ax = if raw < 0 {
+                axis(raw, r)?
+            } else {
+                axis(raw, r + 1)?
+            };
             let outer: usize = x.shape()[..ax].iter().product();
             let inner: usize = x.shape()[ax..].iter().product();
             reshape(x, &[outer, inner])?
