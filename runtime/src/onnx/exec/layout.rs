@@ -58,8 +58,9 @@ fn concat(ctx: &Ctx<'_>) -> ExecResult<OnnxValue> {
             ));
         }
     }
-    if parts.iter().any(|p| p.is_float()) && parts.iter().all(|p| p.is_float()) {
-        if parts.iter().any(|p| matches!(p, OnnxValue::Tensor(_))) {
+    let all_float = parts.iter().all(|p| p.is_float());
+    if all_float && parts.iter().any(|p| matches!(p, OnnxValue::Tensor(_))) {
+        {
             let tensors = parts
                 .iter()
                 .filter(|p| p.shape()[ax] > 0)

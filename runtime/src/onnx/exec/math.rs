@@ -143,11 +143,11 @@ fn clip(ctx: &Ctx<'_>, t: &Tensor) -> ExecResult<Tensor> {
     let a = &ctx.node.attrs;
     let bound = |i: usize, attr: &str| -> ExecResult<Option<Tensor>> {
         if ctx.opset < 11 {
-            return Ok(a
+            return a
                 .has(attr)
                 .then(|| a.float(attr, 0.0))
                 .map(|v| scalar(ctx, v))
-                .transpose()?);
+                .transpose();
         }
         match ctx.opt(i) {
             Some(v) => Ok(Some(v.to_device(ctx.device)?)),

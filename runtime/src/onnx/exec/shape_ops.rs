@@ -168,7 +168,7 @@ fn reshape_target(input: &[usize], spec: &[i64], allowzero: bool) -> ExecResult<
         return bad(format!("target shape {spec:?} is too large"));
     };
     if let Some(i) = infer {
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return bad(format!("cannot infer -1 in {spec:?} for {total} elements"));
         }
         shape[i] = total / known;
@@ -205,7 +205,7 @@ fn range(ctx: &Ctx<'_>) -> ExecResult<OnnxValue> {
             d.to_f32()[0] as f64,
         );
         let n = ((l - s) / d).ceil().max(0.0);
-        if !(n <= MAX_ELEMENTS as f64) {
+        if n.is_nan() || n > MAX_ELEMENTS as f64 {
             return bad("range too long");
         }
         let v: Vec<f32> = (0..n as usize).map(|i| (s + i as f64 * d) as f32).collect();
