@@ -12,6 +12,8 @@ ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || ls /usr/share/vulkan
   || need_pkgs+=(mesa-vulkan-drivers)
 have_lib 'libEGL.so.1' || need_pkgs+=(libegl1)
 have_lib 'libEGL_mesa.so.0' || need_pkgs+=(libegl-mesa0 libgl1-mesa-dri)
+# ONNX's node tests are written by the `onnx` wheel in a venv (scripts/setup-onnx.sh).
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "setup: installing ${need_pkgs[*]}" >&2

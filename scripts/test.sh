@@ -9,6 +9,9 @@ bash scripts/setup.sh
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 TESSERA_MODEL_DIR="${TESSERA_MODEL_DIR:-$(bash scripts/fetch-model.sh | tail -n 1)}"
 export TESSERA_MODEL_DIR
+# ONNX's backend node tests for tests/onnx_node.rs (a venv with the onnx wheel).
+TESSERA_ONNX_NODE_TESTS="${TESSERA_ONNX_NODE_TESTS:-$(bash scripts/setup-onnx.sh | tail -n 1)}"
+export TESSERA_ONNX_NODE_TESTS
 export TESSERA_TEST_ADAPTERS="${TESSERA_TEST_ADAPTERS:-all}"
 # Tuning and pipeline caches start cold and stay out of $HOME.
 export TESSERA_CACHE_DIR="${TESSERA_CACHE_DIR:-$(mktemp -d)}"

@@ -25,6 +25,7 @@ mod host_ops;
 pub mod loaders;
 pub mod models;
 pub mod nn;
+pub mod onnx;
 pub mod ops;
 pub mod quant;
 pub mod tensor;

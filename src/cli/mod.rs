@@ -5,6 +5,7 @@ mod conformance;
 mod devices;
 mod embed;
 mod generate;
+mod onnx;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +30,9 @@ enum Command {
     /// Benchmarks (throughput; GPU timestamps or full syncs, warm-up excluded, median reported).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// ONNX models: `info` (inputs, outputs, operators) and `conformance` (ONNX's node tests).
+    #[command(subcommand)]
+    Onnx(onnx::OnnxCommand),
 }
 
 /// Send the library's warnings (a cache discarded and rebuilt, a fallback
@@ -52,5 +56,6 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Generate(args) => generate::run(args),
         Command::Bench(command) => bench::run(command),
         Command::Conformance(args) => conformance::run(args),
+        Command::Onnx(command) => onnx::run(command),
     }
 }

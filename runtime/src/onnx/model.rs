@@ -1,0 +1,303 @@
+//! [`OnnxModel`]: a checked graph on a device. At load every operator is
+//! checked to be supported, constants are folded and float constants
+//! uploaded once. At run, the values that depend only on the input shapes
+//! (shape arithmetic) are computed once per set of input shapes and cached
+//! with that set's plan.
+
+use super::error::{OnnxError, OnnxResult};
+use super::exec::{is_supported, run_node, Ctx};
+use super::graph::{build_graph, decode_model, read_model_bytes, Graph, ValueInfo};
+use super::inputs::check_inputs;
+use super::value::{HostData, OnnxValue};
+use crate::tensor::Tensor;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use tessera_hal::Device;
+
+/// The values computed once for one set of input shapes.
+#[derive(Default)]
+struct Plan {
+    /// Host values of shape-only nodes, by value name.
+    shape_values: HashMap<String, OnnxValue>,
+    /// Every value's shape, as inferred on the first run with these shapes.
+    shapes: HashMap<String, Vec<usize>>,
+}
+
+/// What a plan depends on: each input's shape, and the elements of integer
+/// inputs (which may feed shapes).
+type PlanKey = Vec<(Vec<usize>, Option<Vec<i64>>)>;
+
+/// An ONNX model loaded onto a device.
+pub struct OnnxModel {
+    device: Arc<dyn Device>,
+    graph: Graph,
+    constants: HashMap<String, OnnxValue>,
+    /// Values that depend on the input shapes only, not on their elements.
+    shape_only: HashSet<String>,
+    plans: Mutex<HashMap<PlanKey, Arc<Plan>>>,
+}
+
+impl OnnxModel {
+    /// Loads, checks and prepares the model at `path` (external data beside it).
+    pub fn load(path: impl AsRef<Path>, device: &Arc<dyn Device>) -> OnnxResult<OnnxModel> {
+        let path = path.as_ref();
+        let bytes = read_model_bytes(path)?;
+        OnnxModel::from_bytes(&bytes, path.parent(), device)
+    }
+
+    /// Loads a model from its bytes; `dir` is where external data lives.
+    pub fn from_bytes(
+        bytes: &[u8],
+        dir: Option<&Path>,
+        device: &Arc<dyn Device>,
+    ) -> OnnxResult<OnnxModel> {
+        let graph = build_graph(&decode_model(bytes)?, dir)?;
+        for node in &graph.nodes {
+            if !is_supported(&node.domain, &node.op) {
+                return Err(OnnxError::UnsupportedOp {
+                    op: node.op.clone(),
+                    domain: if node.domain.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{}.", node.domain)
+                    },
+                    opset: graph.opset,
+                    node: node.name.clone(),
+                });
+            }
+        }
+        let mut model = OnnxModel {
+            device: device.clone(),
+            constants: HashMap::new(),
+            shape_only: HashSet::new(),
+            plans: Mutex::new(HashMap::new()),
+            graph,
+        };
+        model.fold_constants()?;
+        model.shape_only = model.shape_only_values();
+        Ok(model)
+    }
+
+    /// The graph inputs the caller gives, in order.
+    pub fn inputs(&self) -> &[ValueInfo] {
+        &self.graph.inputs
+    }
+
+    /// The graph outputs, in order.
+    pub fn outputs(&self) -> &[ValueInfo] {
+        &self.graph.outputs
+    }
+
+    /// How many nodes run (after constant folding).
+    pub fn node_count(&self) -> usize {
+        self.graph.nodes.len()
+    }
+
+    /// How many sets of input shapes have a cached plan.
+    pub fn plan_count(&self) -> usize {
+        self.plans.lock().map(|p| p.len()).unwrap_or(0)
+    }
+
+    /// The shape of value `name` as the plan for `inputs`' shapes inferred it
+    /// (`None` before a run with those shapes).
+    pub fn planned_shape(&self, inputs: &[OnnxValue], name: &str) -> Option<Vec<usize>> {
+        let plans = self.plans.lock().ok()?;
+        plans.get(&plan_key(inputs))?.shapes.get(name).cloned()
+    }
+
+    /// Runs the graph on device tensors, in the order of [`OnnxModel::inputs`].
+    /// Integer inputs are i32 or u32 tensors; integer outputs come back as i32
+    /// tensors, booleans as u32 (0 or 1), floats as f32.
+    pub fn run(&self, inputs: &[Tensor]) -> OnnxResult<Vec<Tensor>> {
+        let values = inputs
+            .iter()
+            .map(|t| {
+                if t.dtype().is_float() {
+                    Ok(OnnxValue::Tensor(t.clone()))
+                } else {
+                    Ok(OnnxValue::Host(OnnxValue::Tensor(t.clone()).to_host()?))
+                }
+            })
+            .collect::<OnnxResult<Vec<_>>>()?;
+        let outputs = self.run_values(values)?;
+        outputs.iter().map(|v| to_tensor(v, &self.device)).collect()
+    }
+
+    /// Runs the graph on values (host or device), in input order.
+    pub fn run_values(&self, inputs: Vec<OnnxValue>) -> OnnxResult<Vec<OnnxValue>> {
+        check_inputs(&self.graph.inputs, &inputs)?;
+        let key = plan_key(&inputs);
+        let cached = self.plans.lock().ok().and_then(|p| p.get(&key).cloned());
+        let mut env: HashMap<&str, OnnxValue> = HashMap::new();
+        for (info, v) in self.graph.inputs.iter().zip(inputs) {
+            env.insert(&info.name, v);
+        }
+        let mut plan = Plan::default();
+        for node in &self.graph.nodes {
+            if let Some(p) = &cached {
+                let known: Option<Vec<OnnxValue>> = node
+                    .outputs
+                    .iter()
+                    .map(|o| p.shape_values.get(o).cloned())
+                    .collect();
+                if let Some(values) = known {
+                    for (o, v) in node.outputs.iter().zip(values) {
+                        env.insert(o, v);
+                    }
+                    continue;
+                }
+            }
+            let inputs = node
+                .inputs
+                .iter()
+                .map(|name| {
+                    if name.is_empty() {
+                        return Ok(None);
+                    }
+                    env.get(name.as_str())
+                        .or_else(|| self.constants.get(name))
+                        .cloned()
+                        .map(Some)
+                        .ok_or_else(|| OnnxError::DanglingInput {
+                            node: node.name.clone(),
+                            op: node.op.clone(),
+                            input: name.clone(),
+                        })
+                })
+                .collect::<OnnxResult<Vec<_>>>()?;
+            let ctx = Ctx {
+                device: &self.device,
+                node,
+                opset: self.graph.opset,
+                inputs,
+            };
+            let outputs = run_node(ctx)?;
+            for (name, value) in node.outputs.iter().zip(outputs) {
+                if cached.is_none() {
+                    plan.shapes.insert(name.clone(), value.shape().to_vec());
+                    if self.shape_only.contains(name) && matches!(value, OnnxValue::Host(_)) {
+                        plan.shape_values.insert(name.clone(), value.clone());
+                    }
+                }
+                env.insert(name, value);
+            }
+        }
+        if cached.is_none() {
+            if let Ok(mut plans) = self.plans.lock() {
+                plans.insert(key, Arc::new(plan));
+            }
+        }
+        self.graph
+            .outputs
+            .iter()
+            .map(|o| {
+                env.get(o.name.as_str())
+                    .or_else(|| self.constants.get(&o.name))
+                    .cloned()
+                    .ok_or_else(|| OnnxError::DanglingInput {
+                        node: "graph output".into(),
+                        op: "-".into(),
+                        input: o.name.clone(),
+                    })
+            })
+            .collect()
+    }
+
+    /// Runs every node whose inputs are all constants once, keeps its outputs
+    /// as constants and drops it; then uploads every float constant.
+    fn fold_constants(&mut self) -> OnnxResult<()> {
+        let mut constants: HashMap<String, OnnxValue> =
+            std::mem::take(&mut self.graph.initializers)
+                .into_iter()
+                .map(|(k, v)| (k, OnnxValue::Host(v)))
+                .collect();
+        let mut kept = Vec::new();
+        for node in std::mem::take(&mut self.graph.nodes) {
+            let foldable = node
+                .inputs
+                .iter()
+                .all(|i| i.is_empty() || constants.contains_key(i));
+            if !foldable {
+                kept.push(node);
+                continue;
+            }
+            let inputs = node
+                .inputs
+                .iter()
+                .map(|i| constants.get(i).cloned())
+                .collect();
+            let ctx = Ctx {
+                device: &self.device,
+                node: &node,
+                opset: self.graph.opset,
+                inputs,
+            };
+            for (name, value) in node.outputs.iter().zip(run_node(ctx)?) {
+                constants.insert(name.clone(), value);
+            }
+        }
+        self.graph.nodes = kept;
+        for value in constants.values_mut() {
+            if let OnnxValue::Host(h) = value {
+                if h.is_float() {
+                    *value = OnnxValue::Tensor(value.to_device(&self.device)?);
+                }
+            }
+        }
+        self.constants = constants;
+        Ok(())
+    }
+
+    /// Values computed from shapes and constants only.
+    fn shape_only_values(&self) -> HashSet<String> {
+        let mut set: HashSet<String> = HashSet::new();
+        for node in &self.graph.nodes {
+            let from_shape = matches!(node.op.as_str(), "Shape" | "Size");
+            let all_static = node
+                .inputs
+                .iter()
+                .all(|i| i.is_empty() || set.contains(i) || self.constants.contains_key(i));
+            if from_shape || all_static {
+                set.extend(node.outputs.iter().cloned());
+            }
+        }
+        set
+    }
+}
+
+fn plan_key(inputs: &[OnnxValue]) -> PlanKey {
+    inputs
+        .iter()
+        .map(|v| match v {
+            OnnxValue::Host(h) if !h.is_float() => (h.shape.clone(), Some(h.to_i64())),
+            _ => (v.shape().to_vec(), None),
+        })
+        .collect()
+}
+
+/// A value as a device tensor: floats as f32, integers as i32, booleans as u32.
+fn to_tensor(v: &OnnxValue, device: &Arc<dyn Device>) -> OnnxResult<Tensor> {
+    let h = match v {
+        OnnxValue::Tensor(t) => return Ok(t.clone()),
+        OnnxValue::Host(h) => h,
+    };
+    Ok(match &h.data {
+        HostData::F32(x) => Tensor::from_slice(device, x, &h.shape)?,
+        HostData::Bool(x) => {
+            let x: Vec<u32> = x.iter().map(|&b| u32::from(b)).collect();
+            Tensor::from_slice(device, &x, &h.shape)?
+        }
+        HostData::I64(x) => {
+            let x = x
+                .iter()
+                .map(|&i| i32::try_from(i))
+                .collect::<Result<Vec<i32>, _>>()
+                .map_err(|_| OnnxError::BadInput {
+                    name: "(output)".into(),
+                    message: "an integer output exceeds i32; use run_values".into(),
+                })?;
+            Tensor::from_slice(device, &x, &h.shape)?
+        }
+    })
+}
