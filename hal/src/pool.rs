@@ -192,7 +192,11 @@ mod tests {
             assert_eq!(pool.take(256), Some(i));
         }
         assert!(released.is_empty(), "nothing is idle yet: {released:?}");
-        assert_eq!(pool.put(256, u64::MAX), vec![0], "the idle 4096-byte buffer goes");
+        assert_eq!(
+            pool.put(256, u64::MAX),
+            vec![0],
+            "the idle 4096-byte buffer goes"
+        );
         assert_eq!(pool.pooled_bytes(), 256);
     }
 }
