@@ -19,6 +19,8 @@ use tessera_runtime::quant::{dequantize_rows, quantize_rows, QuantFormat};
 use tessera_runtime::reference::{BinaryOp, UnaryOp};
 use tessera_runtime::{reference, Error, Tensor};
 
+#[path = "split/attention.rs"]
+mod attention;
 #[path = "split/reduce_select.rs"]
 mod reduce_select;
 
