@@ -110,7 +110,8 @@ impl Tensor {
             )));
         }
         let q = self.contiguous()?;
-        if !(q.fits_binding() && caches_fit(keys, values)) && !host_ops::runs_on_host(q.device()) {
+        let fits = q.fits_binding() && caches_fit(keys, values);
+        if !fits && !host_ops::runs_on_host(q.device()) {
             return attention_by_heads(&q, (keys, values), past, s);
         }
         to_u32(OP, keys.numel())?;
