@@ -13,10 +13,16 @@ use std::sync::Arc;
 use tessera_hal::{open_device_with, AdapterSelector, Device, DeviceOptions, MIN_BINDING_CAP};
 use tessera_kernels::DType;
 use tessera_runtime::nn::Linear;
+use tessera_runtime::ops::where_select;
 use tessera_runtime::ops::Weight;
 use tessera_runtime::quant::{dequantize_rows, quantize_rows, QuantFormat};
 use tessera_runtime::reference::{BinaryOp, UnaryOp};
 use tessera_runtime::{reference, Error, Tensor};
+
+#[path = "split/attention.rs"]
+mod attention;
+#[path = "split/reduce_select.rs"]
+mod reduce_select;
 
 /// The binding cap of the small-limit devices: 256 KiB.
 const CAP: u64 = 4 * MIN_BINDING_CAP;

@@ -2,6 +2,7 @@
 //! or for long contexts two (the keys split over several workgroups per query
 //! row, then merged).
 
+use super::attention_blocks::{attention_by_heads, caches_fit};
 use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::kv_cache_checks::cache_capacity;
 use super::launch::{launch, same_device, to_u32};
@@ -109,6 +110,10 @@ impl Tensor {
             )));
         }
         let q = self.contiguous()?;
+        let fits = q.fits_binding() && caches_fit(keys, values);
+        if !fits && !host_ops::runs_on_host(q.device()) {
+            return attention_by_heads(&q, (keys, values), past, s);
+        }
         to_u32(OP, keys.numel())?;
         to_u32(OP, q.offset() + q.numel())?;
         let pairs = kv_heads * rows;

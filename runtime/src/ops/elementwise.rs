@@ -412,6 +412,12 @@ pub fn where_select(cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         a.broadcast_to(&shape)?,
         b.broadcast_to(&shape)?,
     );
+    let fits = all_fit(&[cond, a, b]) && shape_fits(a.device(), &shape, a.dtype());
+    if !fits && !host_ops::runs_on_host(a.device()) {
+        return stacked(op, false, &[&c, &av, &bv], &shape, a.dtype(), |p| {
+            where_select(&p[0], &p[1], &p[2])
+        });
+    }
     let out = Tensor::uninit(a.device(), a.dtype(), &shape, op)?;
     if host_ops::runs_on_host(a.device()) {
         host_ops::where_select(&c, &av, &bv, &out)?;

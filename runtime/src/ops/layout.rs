@@ -2,7 +2,7 @@
 
 use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::launch::{launch, pad8, same_device, to_u32};
-use super::row_blocks::{all_fit, by_row_blocks};
+use super::row_blocks::{all_fit, by_row_blocks, shape_fits, stacked};
 use crate::error::{Error, Result, ShapeError};
 use crate::host_ops;
 use crate::tensor::Tensor;
@@ -151,6 +151,15 @@ impl Tensor {
             return Ok(self.clone());
         }
         let x = self.contiguous()?;
+        let fits = x.fits_binding() && shape_fits(x.device(), x.shape(), dtype);
+        if !fits && !host_ops::runs_on_host(x.device()) {
+            // Blocks of the flattened elements.
+            let flat = x.reshape(&[x.numel()])?;
+            let y = stacked("cast", false, &[&flat], flat.shape(), dtype, |p| {
+                p[0].cast(dtype)
+            })?;
+            return y.reshape(x.shape());
+        }
         let out = Tensor::uninit(x.device(), dtype, x.shape(), "cast")?;
         if host_ops::runs_on_host(x.device()) {
             host_ops::cast(&x, &out)?;

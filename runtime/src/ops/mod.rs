@@ -6,6 +6,7 @@
 //! records a dispatch through `launch`; nothing runs until a read-back or
 //! flush.
 
+mod attention_blocks;
 mod declaration;
 mod decode_attention;
 mod elementwise;

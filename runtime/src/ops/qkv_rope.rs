@@ -2,12 +2,14 @@
 //! one dispatch: bias, rotary embedding, query scale, grouped-query layout and
 //! the key/value cache writes.
 
+use super::attention_blocks::qkv_rope_blocks;
 use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::kv_cache_checks::cache_capacity;
 use super::launch::{launch, same_device, to_u32};
+use super::row_blocks::all_fit;
 use crate::error::{Error, Result, ShapeError};
 use crate::host_ops;
-use crate::tensor::Tensor;
+use crate::tensor::{binding_limit, Tensor};
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{elementwise_workgroups, DType, QkvRopeParams, QkvRopeSpec};
 
@@ -130,6 +132,11 @@ impl Tensor {
             )));
         }
         let x = self.contiguous()?;
+        let q_bytes = (heads * rows * head_dim * self.dtype().size_in_bytes()) as u64;
+        let fits = all_fit(&[&x, keys, values]) && q_bytes <= binding_limit(x.device());
+        if !fits && !host_ops::runs_on_host(x.device()) {
+            return qkv_rope_blocks(&x, spec, (keys, values));
+        }
         // The kernel indexes the small tables from element 0.
         let at_zero = |t: &Tensor| match t.is_contiguous() && t.offset() == 0 {
             true => Ok(t.clone()),

@@ -3,9 +3,10 @@
 use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::elementwise::require_float;
 use super::launch::{launch, to_u32};
-use crate::error::{Result, ShapeError};
+use super::row_blocks::{shape_fits, stacked_ranges};
+use crate::error::{Error, Result, ShapeError};
 use crate::host_ops;
-use crate::tensor::Tensor;
+use crate::tensor::{binding_limit, Tensor};
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{row_wg_for, rowwise_workgroups, DType, ReduceOp, ReduceParams, ReduceSpec};
 
@@ -71,6 +72,10 @@ impl Tensor {
         } else {
             x.dtype()
         };
+        let fits = x.fits_binding() && shape_fits(x.device(), &shape, out_dtype);
+        if !fits && !host_ops::runs_on_host(x.device()) {
+            return reduce_blocks(op, &x, axis, (&shape, out_dtype));
+        }
         let out = Tensor::uninit(x.device(), out_dtype, &shape, name)?;
         let outputs = outer * inner;
         if outputs > 0 && host_ops::runs_on_host(x.device()) {
@@ -122,4 +127,42 @@ impl Tensor {
     pub fn argmax(&self, axis: usize) -> Result<Tensor> {
         self.reduce(ReduceOp::ArgMax, axis)
     }
+}
+
+/// The split path of [`Tensor::reduce`] over a contiguous `x` or result past
+/// one binding: blocks along dim 0 of the result, which is dim 0 of `x` for
+/// `axis > 0` (one row at a time, a rank lower, when a row is too wide) and
+/// dim 1 of `x` for `axis == 0` (each block of columns copied out
+/// contiguous). Errors: a rank-1 `x`, or one reduced column past a binding
+/// (`TooLarge`).
+fn reduce_blocks(op: ReduceOp, x: &Tensor, axis: usize, out: (&[usize], DType)) -> Result<Tensor> {
+    let name = op.name();
+    let device = x.device();
+    if x.rank() < 2 {
+        return Err(Error::TooLarge {
+            op: name,
+            message: format!(
+                "{:?} reduced to one value exceeds a storage binding",
+                x.shape()
+            ),
+        });
+    }
+    if axis > 0 {
+        let Ok(most) = x.rows_per_window(name) else {
+            // One row wider than a binding: each row alone, a rank lower.
+            return stacked_ranges(name, device, &[], out, 1, |r| {
+                let mut shape = out.0.to_vec();
+                shape[0] = 1;
+                x.drop_dim0(r.start).reduce(op, axis - 1)?.reshape(&shape)
+            });
+        };
+        return stacked_ranges(name, device, &[], out, most, |r| {
+            x.narrow(0, r)?.windowed(name)?.reduce(op, axis)
+        });
+    }
+    let column = (x.numel() / x.shape()[1].max(1)) as u64 * x.dtype().size_in_bytes() as u64;
+    let most = usize::try_from(binding_limit(device) / column.max(1)).unwrap_or(usize::MAX);
+    stacked_ranges(name, device, &[], out, most, |r| {
+        x.narrow(1, r)?.contiguous()?.reduce(op, 0)
+    })
 }

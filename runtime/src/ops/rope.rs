@@ -2,6 +2,7 @@
 
 use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::launch::{launch, same_device, to_u32};
+use super::row_blocks::{all_fit, stacked_ranges};
 use crate::error::{Error, Result, ShapeError};
 use crate::host_ops;
 use crate::tensor::Tensor;
@@ -76,6 +77,17 @@ impl Tensor {
             .into());
         }
         let x = self.contiguous()?;
+        if !all_fit(&[&x, cos, sin]) && !host_ops::runs_on_host(x.device()) {
+            // Blocks of rows, each with its positions of the tables.
+            let end = pos0 + rows;
+            let (c, s) = (cos.narrow(0, pos0..end)?, sin.narrow(0, pos0..end)?);
+            let out = (x.shape(), x.dtype());
+            return stacked_ranges(op, x.device(), &[&x, &c, &s], out, usize::MAX, |r| {
+                let block = |t: &Tensor| t.narrow(0, r.clone())?.windowed(op);
+                let (c, s) = (block(&c)?, block(&s)?);
+                x.narrow(0, r)?.windowed(op)?.rope(&c, &s, 0, scale)
+            });
+        }
         // The kernel indexes the small tables from element 0.
         let at_zero = |t: &Tensor| match t.is_contiguous() && t.offset() == 0 {
             true => Ok(t.clone()),

@@ -7,6 +7,7 @@
 use super::layout::copy_into;
 use crate::error::{Error, Result, ShapeError};
 use crate::tensor::{binding_limit, Tensor};
+use std::ops::Range;
 use std::sync::Arc;
 use tessera_hal::Device;
 use tessera_kernels::DType;
@@ -42,6 +43,45 @@ pub(crate) fn stacked(
     }
     let mut run = |pieces: &[Tensor], block: &Tensor| copy_into(op, &f(pieces)?, block);
     blocks(op, whole_rows, inputs, &out, &mut run)?;
+    Ok(out)
+}
+
+/// A fresh `shape` tensor of `dtype` made of blocks along dim 0, block
+/// `range` being `f(range)`: the split path of an op whose inputs do not
+/// line up with its result row for row (a reduction, a table indexed by
+/// position). A block holds at most `most` rows and never more than one
+/// binding of the result or of any tensor in `cut` (each with dim 0 equal to
+/// the result's, cut the same way); `f` narrows its own inputs. Errors: one
+/// row past a binding (`TooLarge`, naming `op`), and whatever `f` returns.
+pub(crate) fn stacked_ranges(
+    op: &'static str,
+    device: &Arc<dyn Device>,
+    cut: &[&Tensor],
+    (shape, dtype): (&[usize], DType),
+    most: usize,
+    mut f: impl FnMut(Range<usize>) -> Result<Tensor>,
+) -> Result<Tensor> {
+    let out = Tensor::uninit(device, dtype, shape, op)?;
+    if out.numel() == 0 {
+        return Ok(out);
+    }
+    let rows = shape[0];
+    let mut per = out.rows_per_window(op)?.min(most);
+    for t in cut {
+        debug_assert_eq!(t.shape().first(), Some(&rows));
+        per = per.min(t.rows_per_window(op)?);
+    }
+    if per == 0 {
+        return Err(Error::TooLarge {
+            op,
+            message: format!("one row of {shape:?} exceeds a storage binding"),
+        });
+    }
+    for first in (0..rows).step_by(per) {
+        let range = first..(first + per).min(rows);
+        let block = f(range.clone())?;
+        copy_into(op, &block, &out.narrow(0, range)?.windowed(op)?)?;
+    }
     Ok(out)
 }
 

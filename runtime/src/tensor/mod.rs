@@ -6,6 +6,7 @@ mod view;
 mod window;
 
 pub use element::Element;
+pub(crate) use window::binding_alignment;
 pub use window::binding_limit;
 
 use crate::error::{Error, Result, ShapeError};

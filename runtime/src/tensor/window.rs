@@ -17,7 +17,7 @@ pub fn binding_limit(device: &Arc<dyn Device>) -> u64 {
 }
 
 /// The alignment of a binding's offset on `device`, in bytes.
-fn binding_alignment(device: &Arc<dyn Device>) -> u64 {
+pub(crate) fn binding_alignment(device: &Arc<dyn Device>) -> u64 {
     u64::from(device.adapter().limits.min_storage_buffer_offset_alignment).max(4)
 }
 
@@ -49,6 +49,14 @@ impl Tensor {
         if self.fits_binding() {
             return Ok(self.clone());
         }
+        self.window(op)
+    }
+
+    /// The same view over the smallest aligned window of its buffer that
+    /// holds its elements, even when the whole buffer fits (a kernel that
+    /// indexes an operand from element 0, like a cache, then sees only the
+    /// view). Errors: as [`Tensor::windowed`].
+    pub(crate) fn window(&self, op: &'static str) -> Result<Tensor> {
         let size = self.dtype.size_in_bytes() as u64;
         let align = binding_alignment(&self.device);
         let start = self.offset as u64 * size;
