@@ -245,7 +245,7 @@ fn quantized_weights_split_into_row_blocks_for_products_and_lookups() {
 }
 
 #[test]
-fn copies_split_and_ops_that_cannot_split_say_too_large() {
+fn copies_and_products_past_one_binding_split() {
     poison_outputs();
     let (mut rng, seed) = seeded_rng("split_copy");
     for device in capped_devices() {
@@ -261,14 +261,28 @@ fn copies_split_and_ops_that_cannot_split_say_too_large() {
             Tolerance::EXACT,
             &context,
         );
-        let one_row = Tensor::from_slice(&device, &values, &[r * c]).unwrap();
-        match one_row
-            .reshape(&[1, r * c])
-            .unwrap()
-            .matmul(&one_row.reshape(&[r * c, 1]).unwrap())
-        {
-            Ok(_) | Err(Error::TooLarge { .. }) => {}
-            Err(e) => panic!("{context}: expected a result or TooLarge, got {e}"),
+        // [3, k] x [k, 2] with each row of A within the cap but A and B past
+        // it: rows of A and blocks of the inner dimension, partial sums added.
+        let k = 40_961usize;
+        let a = random_vec(&mut rng, 3 * k, -1.0, 1.0);
+        let b = random_vec(&mut rng, k * 2, -1.0, 1.0);
+        let ta = Tensor::from_slice(&device, &a, &[3, k]).unwrap();
+        let tb = Tensor::from_slice(&device, &b, &[k, 2]).unwrap();
+        let product = ta
+            .matmul(&tb)
+            .unwrap_or_else(|e| panic!("{context}: [3, {k}] x [{k}, 2]: {e}"));
+        assert_close(
+            &product.to_vec::<f32>().unwrap(),
+            &reference::matmul(&a, &[3, k], &b, &[k, 2], false, false).0,
+            Tolerance::matmul_f32(k),
+            &format!("{context} [3, {k}] x [{k}, 2]"),
+        );
+        // One row of A past the cap cannot be cut: a typed error naming the op.
+        let wide = Tensor::from_slice(&device, &values, &[1, r * c]).unwrap();
+        let column = Tensor::from_slice(&device, &values, &[r * c, 1]).unwrap();
+        match wide.matmul(&column) {
+            Err(Error::TooLarge { op, .. }) => assert_eq!(op, "matmul", "{context}"),
+            other => panic!("{context}: a row past the cap: expected TooLarge, got {other:?}"),
         }
         assert_eq!(DType::F32, transposed.dtype());
     }
