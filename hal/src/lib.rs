@@ -16,7 +16,7 @@
 //!   are reported by the next call. Nothing is only logged.
 //! - Dispatches are recorded and submitted in batches; reads flush; host writes are
 //!   ordered after recorded work. Dropped buffers return to a size-class pool
-//!   with a byte budget (256 MiB, or `TESSERA_POOL_BYTES`); past it the oldest
+//!   with a byte budget (32 MiB, or `TESSERA_POOL_BYTES`); past it the oldest
 //!   free buffers are released. [`DeviceStats`] counts the bytes held and their peak.
 //!   Bind groups are reused for dispatches that bind the same buffers (parameters
 //!   reach each dispatch through a dynamic offset); the cache is dropped whenever

@@ -31,7 +31,7 @@ const MAX_BATCH_ALLOCATED: u64 = 128 << 20;
 /// Timestamp slots in the query set (two per timed region).
 const TIMESTAMP_SLOTS: u32 = 64;
 /// Free bytes the buffer pool holds by default (see [`crate::pool::POOL_BYTES_ENV`]).
-const POOL_MAX_BYTES: u64 = 256 << 20;
+const POOL_MAX_BYTES: u64 = 32 << 20;
 
 static NEXT_DEVICE_ID: AtomicU64 = AtomicU64::new(1);
 
