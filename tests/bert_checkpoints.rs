@@ -19,50 +19,6 @@ const CONFIG: &str = r#"{"hidden_size": 8, "num_attention_heads": 2, "num_hidden
   "intermediate_size": 12, "layer_norm_eps": 1e-12, "max_position_embeddings": 16,
   "vocab_size": 40, "type_vocab_size": 2, "hidden_act": "gelu"}"#;
 
-fn tensor_list(
-    h: usize,
-    inter: usize,
-    layers: usize,
-    vocab: usize,
-    pos: usize,
-) -> Vec<(String, Vec<usize>)> {
-    let mut t = vec![
-        (
-            "embeddings.word_embeddings.weight".to_string(),
-            vec![vocab, h],
-        ),
-        (
-            "embeddings.position_embeddings.weight".to_string(),
-            vec![pos, h],
-        ),
-        (
-            "embeddings.token_type_embeddings.weight".to_string(),
-            vec![2, h],
-        ),
-        ("embeddings.LayerNorm.weight".to_string(), vec![h]),
-        ("embeddings.LayerNorm.bias".to_string(), vec![h]),
-    ];
-    for i in 0..layers {
-        let p = format!("encoder.layer.{i}");
-        for (name, shape) in [
-            ("attention.self.query", vec![h, h]),
-            ("attention.self.key", vec![h, h]),
-            ("attention.self.value", vec![h, h]),
-            ("attention.output.dense", vec![h, h]),
-            ("intermediate.dense", vec![inter, h]),
-            ("output.dense", vec![h, inter]),
-        ] {
-            t.push((format!("{p}.{name}.bias"), vec![shape[0]]));
-            t.push((format!("{p}.{name}.weight"), shape));
-        }
-        for norm in ["attention.output.LayerNorm", "output.LayerNorm"] {
-            t.push((format!("{p}.{norm}.weight"), vec![h]));
-            t.push((format!("{p}.{norm}.bias"), vec![h]));
-        }
-    }
-    t
-}
-
 /// A model folder with random weights; `edit` may drop or reshape entries.
 fn write_checkpoint(tag: &str, edit: impl Fn(&mut Vec<(String, Vec<usize>)>)) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tessera-bert-{}-{tag}", std::process::id()));
@@ -70,7 +26,7 @@ fn write_checkpoint(tag: &str, edit: impl Fn(&mut Vec<(String, Vec<usize>)>)) ->
     std::fs::write(dir.join("config.json"), CONFIG).unwrap();
     let tokenizer = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny_tokenizer.json");
     std::fs::copy(&tokenizer, dir.join("tokenizer.json")).unwrap();
-    let mut list = tensor_list(8, 12, 2, 40, 16);
+    let mut list = bert_tensor_shapes(8, 12, 2, 40, 16);
     edit(&mut list);
     let (mut rng, _) = seeded_rng(tag);
     let values: Vec<Vec<f32>> = list
@@ -167,7 +123,7 @@ fn bf16_linear_weights_stay_bf16_and_match_rounded_f32_weights() {
       "intermediate_size": 64, "layer_norm_eps": 1e-12, "max_position_embeddings": 16,
       "vocab_size": 40, "type_vocab_size": 2, "hidden_act": "gelu"}"#;
     let (mut rng, seed) = seeded_rng("bf16_linear_weights_stay_bf16");
-    let list = tensor_list(32, 64, 2, 40, 16);
+    let list = bert_tensor_shapes(32, 64, 2, 40, 16);
     let values: Vec<Vec<f32>> = list
         .iter()
         .map(|(_, s)| {

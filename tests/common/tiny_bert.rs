@@ -15,31 +15,7 @@ pub const TINY_BERT_CONFIG: &str = r#"{"hidden_size": 8, "num_attention_heads": 
 /// and `config` as its config.json.
 pub fn write_tiny_bert(dir: &Path, config: &str) -> PathBuf {
     let (h, inter, vocab, pos) = (8, 12, 40, 16);
-    let mut list: Vec<(String, Vec<usize>)> = vec![
-        ("embeddings.word_embeddings.weight".into(), vec![vocab, h]),
-        ("embeddings.position_embeddings.weight".into(), vec![pos, h]),
-        ("embeddings.token_type_embeddings.weight".into(), vec![2, h]),
-        ("embeddings.LayerNorm.weight".into(), vec![h]),
-        ("embeddings.LayerNorm.bias".into(), vec![h]),
-    ];
-    for i in 0..2 {
-        let p = format!("encoder.layer.{i}");
-        for (name, shape) in [
-            ("attention.self.query", vec![h, h]),
-            ("attention.self.key", vec![h, h]),
-            ("attention.self.value", vec![h, h]),
-            ("attention.output.dense", vec![h, h]),
-            ("intermediate.dense", vec![inter, h]),
-            ("output.dense", vec![h, inter]),
-        ] {
-            list.push((format!("{p}.{name}.bias"), vec![shape[0]]));
-            list.push((format!("{p}.{name}.weight"), shape));
-        }
-        for norm in ["attention.output.LayerNorm", "output.LayerNorm"] {
-            list.push((format!("{p}.{norm}.weight"), vec![h]));
-            list.push((format!("{p}.{norm}.bias"), vec![h]));
-        }
-    }
+    let list = bert_tensor_shapes(h, inter, 2, vocab, pos);
     std::fs::create_dir_all(dir).unwrap();
     let (mut rng, _) = seeded_rng("hostile-bert");
     let values: Vec<Vec<f32>> = list
@@ -59,4 +35,50 @@ pub fn write_tiny_bert(dir: &Path, config: &str) -> PathBuf {
     .unwrap();
     std::fs::write(dir.join("config.json"), config).unwrap();
     dir.to_path_buf()
+}
+
+/// Name and shape of every tensor of a BERT checkpoint (sentence-transformers
+/// names, no `bert.` prefix) with `layers` layers.
+pub fn bert_tensor_shapes(
+    h: usize,
+    inter: usize,
+    layers: usize,
+    vocab: usize,
+    pos: usize,
+) -> Vec<(String, Vec<usize>)> {
+    let mut t = vec![
+        (
+            "embeddings.word_embeddings.weight".to_string(),
+            vec![vocab, h],
+        ),
+        (
+            "embeddings.position_embeddings.weight".to_string(),
+            vec![pos, h],
+        ),
+        (
+            "embeddings.token_type_embeddings.weight".to_string(),
+            vec![2, h],
+        ),
+        ("embeddings.LayerNorm.weight".to_string(), vec![h]),
+        ("embeddings.LayerNorm.bias".to_string(), vec![h]),
+    ];
+    for i in 0..layers {
+        let p = format!("encoder.layer.{i}");
+        for (name, shape) in [
+            ("attention.self.query", vec![h, h]),
+            ("attention.self.key", vec![h, h]),
+            ("attention.self.value", vec![h, h]),
+            ("attention.output.dense", vec![h, h]),
+            ("intermediate.dense", vec![inter, h]),
+            ("output.dense", vec![h, inter]),
+        ] {
+            t.push((format!("{p}.{name}.bias"), vec![shape[0]]));
+            t.push((format!("{p}.{name}.weight"), shape));
+        }
+        for norm in ["attention.output.LayerNorm", "output.LayerNorm"] {
+            t.push((format!("{p}.{norm}.weight"), vec![h]));
+            t.push((format!("{p}.{norm}.bias"), vec![h]));
+        }
+    }
+    t
 }
