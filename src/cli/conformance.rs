@@ -23,20 +23,7 @@ pub struct ConformanceArgs {
 
 /// Run every declared op on the chosen adapters; fails when any row fails.
 pub fn run(args: ConformanceArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let selectors: Vec<AdapterSelector> = match args.adapters.as_str() {
-        "all" => enumerate_adapters()
-            .iter()
-            .map(|a| AdapterSelector::Named(a.index.to_string()))
-            .collect(),
-        list => list
-            .split(',')
-            .map(|s| AdapterSelector::Named(s.trim().to_string()))
-            .collect(),
-    };
-    let devices: Vec<Arc<dyn Device>> = selectors
-        .iter()
-        .map(open_device)
-        .collect::<Result<_, _>>()?;
+    let devices = open_adapters(&args.adapters)?;
     let mut rows = Vec::new();
     for device in &devices {
         eprintln!("conformance on {}", device.adapter().summary());
@@ -65,4 +52,23 @@ pub fn run(args: ConformanceArgs) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         Err(format!("{} rows failed:\n{}", failed.len(), failed.join("\n")).into())
     }
+}
+
+/// Open the adapters `list` names: `all`, or a comma-separated list of
+/// indices or name substrings (the `--adapters` of the conformance commands).
+pub fn open_adapters(list: &str) -> Result<Vec<Arc<dyn Device>>, Box<dyn std::error::Error>> {
+    let selectors: Vec<AdapterSelector> = match list {
+        "all" => enumerate_adapters()
+            .iter()
+            .map(|a| AdapterSelector::Named(a.index.to_string()))
+            .collect(),
+        list => list
+            .split(',')
+            .map(|s| AdapterSelector::Named(s.trim().to_string()))
+            .collect(),
+    };
+    Ok(selectors
+        .iter()
+        .map(open_device)
+        .collect::<Result<_, _>>()?)
 }

@@ -2,11 +2,10 @@
 //! as a table per operator (run, passed, failed with the largest error,
 //! skipped with the reason), e.g. `docs/ONNX_CONFORMANCE.md`.
 
+use crate::cli::conformance::open_adapters;
 use clap::Args;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Arc;
-use tessera_hal::{enumerate_adapters, open_device, AdapterSelector, Device};
 use tessera_runtime::onnx::node_tests::{list_cases, run_case, tabulate, OpRow};
 
 /// Arguments of `tessera onnx conformance`.
@@ -25,20 +24,7 @@ pub struct ConformanceArgs {
 
 /// Runs every case on each chosen adapter and writes the table.
 pub fn run(args: ConformanceArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let selectors: Vec<AdapterSelector> = match args.adapters.as_str() {
-        "all" => enumerate_adapters()
-            .iter()
-            .map(|a| AdapterSelector::Named(a.index.to_string()))
-            .collect(),
-        list => list
-            .split(',')
-            .map(|s| AdapterSelector::Named(s.trim().into()))
-            .collect(),
-    };
-    let devices: Vec<Arc<dyn Device>> = selectors
-        .iter()
-        .map(open_device)
-        .collect::<Result<_, _>>()?;
+    let devices = open_adapters(&args.adapters)?;
     let cases = list_cases(&args.cases)?;
     if cases.is_empty() {
         return Err(format!("no cases in {}", args.cases.display()).into());
