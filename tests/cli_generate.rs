@@ -220,3 +220,49 @@ fn bench_generate_prints_one_json_object_per_format() {
         assert_eq!(g["weights"], "random");
     }
 }
+
+#[test]
+fn prompt_ids_need_no_tokenizer_and_text_names_why_there_is_none() {
+    use tessera_runtime::loaders::gguf::{GgufModelFile, GgufValue, GgufWriter};
+    let source = GgufModelFile::open(&model("tiny-llama").join("model-f32.gguf")).unwrap();
+    let mut writer = GgufWriter::copy_of(&source).unwrap();
+    writer.set_metadata(
+        "tokenizer.ggml.pre",
+        GgufValue::String("no-such-pre".into()),
+    );
+    let dir = std::env::temp_dir().join(format!("tessera-cli-no-tok-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.gguf");
+    writer.write(&path).unwrap();
+    let path = path.to_str().unwrap();
+
+    let r = reference("tiny-llama");
+    let prompt = ids_arg(&r["prompt_ids"]);
+    let out = tessera(&[
+        "generate",
+        "--model",
+        path,
+        "--prompt-ids",
+        &prompt,
+        "--max-new-tokens",
+        "24",
+        "--ignore-eos",
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning") && stderr.contains("no-such-pre"),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["ids"], r["greedy_ids"]);
+    assert!(json["text"].is_null(), "{}", json["text"]);
+
+    let out = tessera(&["generate", "--model", path, "--prompt", "The quick"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("no-such-pre"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

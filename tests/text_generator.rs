@@ -210,3 +210,66 @@ fn missing_files_are_typed_errors() {
         Err(Error::IndexOutOfRange { .. })
     ));
 }
+
+/// A copy of tiny-llama's F32 GGUF in `dir` with its tokenizer metadata
+/// edited by `edit` (e.g. an unknown pre-tokenizer, no merges).
+fn gguf_with_broken_tokenizer(
+    dir: &Path,
+    edit: impl FnOnce(&mut tessera_runtime::loaders::gguf::GgufWriter),
+) -> PathBuf {
+    use tessera_runtime::loaders::gguf::{GgufModelFile, GgufWriter};
+    let source = GgufModelFile::open(&decoder_dir("tiny-llama").join("model-f32.gguf")).unwrap();
+    let mut writer = GgufWriter::copy_of(&source).unwrap();
+    edit(&mut writer);
+    let path = dir.join("model.gguf");
+    writer.write(&path).unwrap();
+    path
+}
+
+#[test]
+fn a_gguf_whose_tokenizer_cannot_be_built_generates_from_ids() {
+    use tessera_runtime::loaders::gguf::GgufValue;
+    let device = &test_devices()[0];
+    let r = decoder_reference("tiny-llama");
+    let prompt = json_ids(&r["prompt_ids"]);
+    let dir = scratch_dir("broken-tokenizer");
+    let unknown_pre = |w: &mut tessera_runtime::loaders::gguf::GgufWriter| {
+        w.set_metadata(
+            "tokenizer.ggml.pre",
+            GgufValue::String("no-such-pre".into()),
+        );
+    };
+    let no_merges = |w: &mut tessera_runtime::loaders::gguf::GgufWriter| {
+        w.remove_metadata("tokenizer.ggml.merges");
+    };
+    for (case, path, why) in [
+        (
+            "unknown pre-tokenizer",
+            gguf_with_broken_tokenizer(&dir, unknown_pre),
+            "no-such-pre",
+        ),
+        (
+            "no merges",
+            gguf_with_broken_tokenizer(&dir, no_merges),
+            "tokenizer.ggml.merges",
+        ),
+    ] {
+        let generator = load(&path, device);
+        assert!(generator.tokenizer().is_none(), "{case}");
+        let problem = generator.tokenizer_problem().unwrap_or_default();
+        assert!(problem.contains(why), "{case}: {problem}");
+        // Ids need no tokenizer: transformers' greedy ids, no text.
+        let result = generator.generate_ids(&prompt, &greedy(), |_| true).unwrap();
+        assert_eq!(result.generation.ids, json_ids(&r["greedy_ids"]), "{case}");
+        assert_eq!(result.text, None, "{case}");
+        // Text does, and the error says why there is none.
+        match generator.generate_text("The quick brown fox", &greedy(), |_| true) {
+            Err(Error::Load(LoadError::Tokenizer { path: p, message })) => {
+                assert_eq!(p, path);
+                assert!(message.contains(why), "{case}: {message}");
+            }
+            other => panic!("{case}: expected a tokenizer error, got {:?}", other.map(|r| r.text)),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

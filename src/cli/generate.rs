@@ -71,6 +71,9 @@ pub fn run(args: GenerateArgs) -> Result<(), Box<dyn std::error::Error>> {
         None => TextGenerator::load(&args.model, &device)?,
     }
     .with_prepend_bos(args.bos);
+    if let Some(problem) = generator.tokenizer_problem() {
+        eprintln!("warning: no tokenizer, only --prompt-ids can be used: {problem}");
+    }
     let config = generator.config();
     eprintln!(
         "adapter: {}; model: {} {} layers, {} MB of weights",

@@ -43,6 +43,8 @@ fn check_tokenizer_fits(
 pub struct TextGenerator {
     decoder: Decoder,
     tokenizer: Option<DecoderTokenizer>,
+    /// Why the model's own tokenizer could not be built, when it could not.
+    tokenizer_problem: Option<String>,
     model_path: PathBuf,
     prepend_bos: bool,
 }
@@ -51,14 +53,25 @@ impl TextGenerator {
     /// Load a Hugging Face folder (`config.json`, `model.safetensors`, and
     /// `tokenizer.json` when it has one) or a `.gguf` file (with its embedded
     /// tokenizer, when it has one) onto `device`. A model without a tokenizer
-    /// still loads: it generates from ids ([`TextGenerator::generate_ids`]).
+    /// still loads: it generates from ids ([`TextGenerator::generate_ids`]). So
+    /// does one whose tokenizer cannot be built (an unknown pre-tokenizer,
+    /// missing merges, ids past the token table): the reason is kept
+    /// ([`TextGenerator::tokenizer_problem`]) and text prompts fail with it.
     pub fn load(path: &Path, device: &Arc<dyn Device>) -> Result<TextGenerator> {
         let decoder = load_decoder(path, device)?;
-        let tokenizer = model_tokenizer(path)?;
-        if let Some(tokenizer) = &tokenizer {
-            check_tokenizer_fits(&decoder, tokenizer, path)?;
-        }
-        Ok(TextGenerator::with_parts(decoder, tokenizer, path))
+        let built = model_tokenizer(path).and_then(|tokenizer| {
+            if let Some(tokenizer) = &tokenizer {
+                check_tokenizer_fits(&decoder, tokenizer, path)?;
+            }
+            Ok(tokenizer)
+        });
+        let (tokenizer, problem) = match built {
+            Ok(tokenizer) => (tokenizer, None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let mut generator = TextGenerator::with_parts(decoder, tokenizer, path);
+        generator.tokenizer_problem = problem;
+        Ok(generator)
     }
 
     /// Like [`TextGenerator::load`], with the `tokenizer.json` at `tokenizer`
@@ -88,6 +101,7 @@ impl TextGenerator {
         TextGenerator {
             decoder,
             tokenizer,
+            tokenizer_problem: None,
             model_path: path.to_path_buf(),
             prepend_bos: false,
         }
@@ -127,6 +141,13 @@ impl TextGenerator {
         self.tokenizer.as_ref()
     }
 
+    /// Why the model's own tokenizer could not be built (then
+    /// [`TextGenerator::tokenizer`] is `None` and only ids can be prompts);
+    /// `None` when it was built or the model has none.
+    pub fn tokenizer_problem(&self) -> Option<&str> {
+        self.tokenizer_problem.as_deref()
+    }
+
     /// The device it runs on.
     pub fn device(&self) -> &Arc<dyn Device> {
         self.decoder.device()
@@ -158,14 +179,23 @@ impl TextGenerator {
 
     /// The prompt ids of `text`: the tokenizer's ids, with the
     /// beginning-of-sequence id put first when [`TextGenerator::with_prepend_bos`]
-    /// asked for it. [`LoadError::MissingTokenizer`] when the model has no tokenizer.
+    /// asked for it. [`LoadError::MissingTokenizer`] when the model has no
+    /// tokenizer, [`LoadError::Tokenizer`] with the reason when its tokenizer
+    /// could not be built.
     pub fn encode_prompt(&self, text: &str) -> Result<Vec<u32>> {
-        let tokenizer = self
-            .tokenizer
-            .as_ref()
-            .ok_or_else(|| LoadError::MissingTokenizer {
-                path: self.model_path.clone(),
-            })?;
+        let tokenizer = self.tokenizer.as_ref().ok_or_else(|| {
+            let path = self.model_path.clone();
+            match &self.tokenizer_problem {
+                Some(problem) => LoadError::Tokenizer {
+                    path,
+                    message: format!(
+                        "the model's tokenizer could not be built, so only prompt ids \
+                         work ({problem})"
+                    ),
+                },
+                None => LoadError::MissingTokenizer { path },
+            }
+        })?;
         let mut ids = tokenizer.encode(text)?;
         if let Some(bos) = self.bos_token_id().filter(|_| self.prepend_bos) {
             if ids.first() != Some(&bos) {

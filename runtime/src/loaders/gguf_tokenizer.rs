@@ -14,11 +14,11 @@
 //!   decoding), user-defined ones (4) plain added tokens;
 //! - `tokenizer.ggml.bos_token_id` / `eos_token_id` (optional) must lie inside
 //!   the vocabulary; [`gguf_special_ids`] reads them;
-//! - `tokenizer.ggml.pre` picks the pre-tokenizer: absent, `default` and
-//!   `gpt-2` give GPT-2's ByteLevel regex (add_prefix_space false, use_regex
-//!   true); `llama-bpe` (Llama 3) and `qwen2` give their `Split` regex before a
-//!   regex-less ByteLevel, as their `tokenizer.json` does. Others are refused:
-//!   the GPT-2 regex would split differently and silently give other ids.
+//! - `tokenizer.ggml.pre` picks the pre-tokenizer from the table in
+//!   `gguf_pretokenizers` (llama.cpp's names; each entry the steps of the
+//!   models' own `tokenizer.json`); absent means `default`, GPT-2's regex.
+//!   Unknown names are refused, naming the value: another regex would split
+//!   differently and silently give other ids.
 //!
 //! The decoder is ByteLevel; there is no post-processor, so no BOS is added
 //! (callers prepend it where the model wants one). Other models (`bert`
@@ -31,6 +31,9 @@ use std::collections::HashMap;
 use tokenizers::decoders::byte_level::ByteLevel;
 use tokenizers::models::bpe::{Vocab, BPE};
 use tokenizers::normalizers::NFC;
+use super::gguf_pretokenizers::{pre_tokenizer_spec, supported_names, PreStep, PreTokenizerSpec};
+use tokenizers::pre_tokenizers::digits::Digits;
+use tokenizers::pre_tokenizers::punctuation::Punctuation;
 use tokenizers::pre_tokenizers::sequence::Sequence;
 use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
@@ -41,10 +44,6 @@ pub const TOKEN_TYPE_CONTROL: i32 = 3;
 /// `tokenizer.ggml.token_type` of a user-defined (added, not special) token.
 pub const TOKEN_TYPE_USER_DEFINED: i32 = 4;
 
-/// Llama 3's pre-tokenizer regex (`tokenizer.ggml.pre = "llama-bpe"`).
-const LLAMA3_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
-/// Qwen2's pre-tokenizer regex (`tokenizer.ggml.pre = "qwen2"`): single digits.
-const QWEN2_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
 /// `tokenizer.ggml.bos_token_id` and `eos_token_id` as the file gives them
 /// (`None` when absent or not a `u32`). [`tokenizer_from_gguf`] checks them
@@ -91,6 +90,14 @@ pub fn tokenizer_from_gguf(file: &GgufFile) -> Result<Tokenizer, LoadError> {
     let pre = match file.get("tokenizer.ggml.pre") {
         None => "default",
         Some(_) => file.require_str("tokenizer.ggml.pre")?,
+    };
+    let Some(spec) = pre_tokenizer_spec(pre) else {
+        return Err(err(format!(
+            "pre-tokenizer {pre:?} (tokenizer.ggml.pre) is not supported (supported: {} \
+             and their aliases, see the README); give the model's tokenizer.json with \
+             --tokenizer FILE",
+            supported_names().join(", ")
+        )));
     };
     let tokens = vocabulary(file)?;
     let n_tokens = tokens.len();
@@ -155,39 +162,16 @@ pub fn tokenizer_from_gguf(file: &GgufFile) -> Result<Tokenizer, LoadError> {
     let vocab: Vocab = ids.iter().map(|(t, &id)| (t.to_string(), id)).collect();
     let bpe = BPE::builder()
         .vocab_and_merges(vocab, pairs)
-        .ignore_merges(pre == "llama-bpe")
+        .ignore_merges(spec.ignore_merges)
         .build()
         .map_err(|e| err(format!("BPE: {e}")))?;
     let mut tokenizer = Tokenizer::new(bpe);
-    let byte_level = ByteLevel::new(false, true, true);
-    let split = |pattern: &str| -> Result<PreTokenizerWrapper, LoadError> {
-        let split = Split::new(
-            SplitPattern::Regex(pattern.into()),
-            SplitDelimiterBehavior::Isolated,
-            false,
-        )
-        .map_err(|e| err(format!("pre-tokenizer regex: {e}")))?;
-        Ok(PreTokenizerWrapper::Sequence(Sequence::new(vec![
-            PreTokenizerWrapper::Split(split),
-            PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, true, false)),
-        ])))
-    };
-    let pre_tokenizer = match pre {
-        "default" | "gpt-2" => PreTokenizerWrapper::ByteLevel(byte_level),
-        "llama-bpe" => split(LLAMA3_PATTERN)?,
-        "qwen2" => {
-            tokenizer.with_normalizer(Some(NFC));
-            split(QWEN2_PATTERN)?
-        }
-        other => {
-            return Err(err(format!(
-                "pre-tokenizer {other:?} (tokenizer.ggml.pre) is not supported (default, \
-                 gpt-2, llama-bpe, qwen2); give the model's tokenizer.json with --tokenizer FILE"
-            )))
-        }
-    };
+    if spec.nfc {
+        tokenizer.with_normalizer(Some(NFC));
+    }
+    let pre_tokenizer = pre_tokenizer(spec).map_err(|e| err(format!("pre-tokenizer {pre:?}: {e}")))?;
     tokenizer.with_pre_tokenizer(Some(pre_tokenizer));
-    tokenizer.with_decoder(Some(byte_level));
+    tokenizer.with_decoder(Some(ByteLevel::new(false, true, true)));
     tokenizer.with_post_processor(None::<tokenizers::processors::PostProcessorWrapper>);
 
     if let Some(types) = &token_types {
@@ -219,5 +203,33 @@ pub(super) fn vocabulary(file: &GgufFile) -> Result<Vec<&str>, LoadError> {
     Err(LoadError::Tokenizer {
         path: file.path.clone(),
         message,
+    })
+}
+
+/// The `tokenizers` pre-tokenizer that runs `spec`'s steps in order.
+fn pre_tokenizer(spec: &PreTokenizerSpec) -> Result<PreTokenizerWrapper, String> {
+    let mut steps = Vec::with_capacity(spec.steps.len());
+    for step in spec.steps {
+        steps.push(match *step {
+            PreStep::Split(pattern) => PreTokenizerWrapper::Split(
+                Split::new(
+                    SplitPattern::Regex(pattern.into()),
+                    SplitDelimiterBehavior::Isolated,
+                    false,
+                )
+                .map_err(|e| format!("regex {pattern:?}: {e}"))?,
+            ),
+            PreStep::Digits { individual } => PreTokenizerWrapper::Digits(Digits::new(individual)),
+            PreStep::Punctuation => PreTokenizerWrapper::Punctuation(Punctuation::new(
+                SplitDelimiterBehavior::Contiguous,
+            )),
+            PreStep::ByteLevel { regex } => {
+                PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, true, regex))
+            }
+        });
+    }
+    Ok(match steps.len() {
+        1 => steps.remove(0),
+        _ => PreTokenizerWrapper::Sequence(Sequence::new(steps)),
     })
 }

@@ -28,6 +28,8 @@ pub const MAX_CONTEXT: usize = 1 << 20;
 pub const MAX_ROPE_TABLE: usize = 1 << 26;
 /// Largest rotary base.
 pub const MAX_ROPE_THETA: f64 = 1e12;
+/// Largest rotary scaling parameter (Llama 3.1 uses 8, long-context variants 32).
+pub const MAX_ROPE_SCALING_FACTOR: f64 = 1024.0;
 
 /// Checks of the values of one file, each error naming the file and the field.
 pub struct FieldCheck {

@@ -1,6 +1,7 @@
 //! Model file loaders: safetensors, and GGUF in [`gguf`] (header, typed
 //! metadata, tensor data, a writer) with its embedded tokenizer in
-//! [`gguf_tokenizer`] (SentencePiece ones in `gguf_tokenizer_spm`). Every
+//! [`gguf_tokenizer`] (SentencePiece ones in `gguf_tokenizer_spm`, the
+//! byte-level pre-tokenizers as data in [`gguf_pretokenizers`]). Every
 //! offset, size and shape is validated before any tensor data is touched; bad
 //! files are a [`LoadError`], never a panic.
 
@@ -8,6 +9,7 @@ mod error;
 pub mod gguf;
 mod gguf_metadata;
 mod gguf_model_file;
+pub mod gguf_pretokenizers;
 pub mod gguf_tokenizer;
 mod gguf_tokenizer_spm;
 mod gguf_write;
@@ -21,6 +23,8 @@ pub use safetensors_write::{write_safetensors_bf16, write_safetensors_f16, write
 
 #[cfg(test)]
 mod gguf_model_file_tests;
+#[cfg(test)]
+mod gguf_pretokenizers_tests;
 #[cfg(test)]
 mod gguf_tests;
 #[cfg(test)]

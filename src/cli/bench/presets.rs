@@ -1,7 +1,7 @@
 //! Decoder shapes of known models for `tessera bench generate`: random weights
 //! of these shapes cost what the real checkpoints cost, with nothing to download.
 
-use tessera_runtime::models::llama::{DecoderConfig, Family};
+use tessera_runtime::models::llama::{DecoderConfig, Family, Llama3RopeScaling};
 
 /// Names [`preset_config`] knows, for messages.
 pub const PRESET_NAMES: &str = "qwen2.5-0.5b, llama-3.2-1b or tiny";
@@ -20,7 +20,9 @@ pub fn preset_config(name: &str) -> Option<DecoderConfig> {
         head_dim: 32,
         rms_norm_eps: 1e-5,
         rope_theta: 500000.0,
+        rope_scaling: None,
         max_position_embeddings: 2048,
+        sliding_window: None,
         tie_word_embeddings: false,
         qkv_bias: false,
         bos_token_id: None,
@@ -53,6 +55,12 @@ pub fn preset_config(name: &str) -> Option<DecoderConfig> {
             num_kv_heads: 8,
             head_dim: 64,
             max_position_embeddings: 131072,
+            rope_scaling: Some(Llama3RopeScaling {
+                factor: 32.0,
+                low_freq_factor: 1.0,
+                high_freq_factor: 4.0,
+                original_max_position_embeddings: 8192,
+            }),
             tie_word_embeddings: true,
             ..base
         },

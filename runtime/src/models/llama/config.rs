@@ -1,5 +1,6 @@
-//! Decoder architecture (Llama and Qwen2 families), read from a checkpoint's own
-//! metadata: `config.json` for safetensors, the `llama.*` / `qwen2.*` keys for GGUF.
+//! Decoder architecture (Llama, Mistral, Qwen2 and Qwen3 families), read from a
+//! checkpoint's own metadata: `config.json` for safetensors, the `llama.*` /
+//! `qwen2.*` / `qwen3.*` keys for GGUF.
 
 use crate::loaders::gguf::GgufFile;
 use crate::loaders::LoadError;
@@ -7,6 +8,7 @@ use serde::Deserialize;
 use std::path::Path;
 
 use super::config_check::FieldNames;
+use super::rope_scaling::Llama3RopeScaling;
 pub use crate::loaders::limits::MAX_CONTEXT;
 
 /// Which decoder family a checkpoint belongs to.
@@ -16,6 +18,9 @@ pub enum Family {
     Llama,
     /// Qwen2 / Qwen2.5: biases on the q, k and v projections.
     Qwen2,
+    /// Qwen3: an RMSNorm on each query and key head before the rotation, no
+    /// biases, a head width of its own.
+    Qwen3,
 }
 
 impl Family {
@@ -24,6 +29,7 @@ impl Family {
         match self {
             Family::Llama => "llama",
             Family::Qwen2 => "qwen2",
+            Family::Qwen3 => "qwen3",
         }
     }
 }
@@ -51,8 +57,15 @@ pub struct DecoderConfig {
     pub rms_norm_eps: f32,
     /// Rotary base.
     pub rope_theta: f64,
-    /// Longest context the model was built for.
+    /// Llama 3.x rotary scaling from config.json, if any (a GGUF file carries
+    /// its result as the `rope_freqs.weight` tensor instead).
+    pub rope_scaling: Option<Llama3RopeScaling>,
+    /// Longest context we run: the model's, capped at its sliding attention
+    /// window (within the window, full causal attention is what the window
+    /// computes).
     pub max_position_embeddings: usize,
+    /// Mistral's sliding attention window, as the config gives it.
+    pub sliding_window: Option<usize>,
     /// The output head reuses the token table.
     pub tie_word_embeddings: bool,
     /// q, k and v projections have biases.
@@ -87,6 +100,8 @@ struct HfConfig {
     #[serde(default = "default_act")]
     hidden_act: String,
     rope_scaling: Option<serde_json::Value>,
+    sliding_window: Option<serde_json::Value>,
+    use_sliding_window: Option<bool>,
     bos_token_id: Option<u32>,
     eos_token_id: Option<serde_json::Value>,
 }
@@ -120,14 +135,18 @@ impl DecoderConfig {
             .clone()
             .or_else(|| hf.architectures.first().map(|a| a.to_lowercase()))
             .unwrap_or_default();
-        let family = if model_type.starts_with("qwen2") {
+        let family = if model_type.starts_with("qwen2") && !model_type.contains("moe") {
             Family::Qwen2
-        } else if model_type.starts_with("llama") {
+        } else if model_type == "qwen3" || model_type == "qwen3forcausallm" {
+            Family::Qwen3
+        } else if model_type.starts_with("llama") || model_type.starts_with("mistral") {
             Family::Llama
         } else {
             return Err(bad(
                 path,
-                format!("model_type {model_type:?} is not a Llama or Qwen2 decoder"),
+                format!(
+                    "model_type {model_type:?} is not a Llama, Mistral, Qwen2 or Qwen3 decoder"
+                ),
             ));
         };
         if hf.hidden_act != "silu" {
@@ -136,21 +155,12 @@ impl DecoderConfig {
                 format!("hidden_act {:?} (only silu)", hf.hidden_act),
             ));
         }
-        if let Some(scaling) = hf.rope_scaling.as_ref().filter(|v| !v.is_null()) {
-            return Err(bad(
-                path,
-                format!("rope_scaling {scaling} is not supported"),
-            ));
-        }
         let params = hf.rope_parameters.as_ref().filter(|v| !v.is_null());
-        if let Some(kind) = params
-            .and_then(|p| p.get("rope_type"))
-            .and_then(|t| t.as_str())
-        {
-            if kind != "default" {
-                return Err(bad(path, format!("rope_type {kind:?} is not supported")));
-            }
-        }
+        let rope_scaling = Llama3RopeScaling::from_hf(
+            path,
+            hf.rope_scaling.as_ref().filter(|v| !v.is_null()).or(params),
+        )?;
+        let sliding_window = sliding_window(path, &hf, &model_type)?;
         let rope_theta = hf
             .rope_theta
             .or_else(|| params?.get("rope_theta")?.as_f64())
@@ -181,7 +191,10 @@ impl DecoderConfig {
             head_dim,
             rms_norm_eps: hf.rms_norm_eps as f32,
             rope_theta,
-            max_position_embeddings: hf.max_position_embeddings,
+            rope_scaling,
+            max_position_embeddings: sliding_window
+                .map_or(hf.max_position_embeddings, |w| w.min(hf.max_position_embeddings)),
+            sliding_window,
             tie_word_embeddings: hf.tie_word_embeddings,
             qkv_bias: hf.attention_bias.unwrap_or(family == Family::Qwen2),
             bos_token_id: hf.bos_token_id,
@@ -199,13 +212,26 @@ impl DecoderConfig {
         let family = match arch.as_str() {
             "llama" => Family::Llama,
             "qwen2" => Family::Qwen2,
+            "qwen3" => Family::Qwen3,
             other => {
                 return Err(bad(
                     path,
-                    format!("architecture {other:?} is not supported (llama, qwen2)"),
+                    format!("architecture {other:?} is not supported (llama, qwen2, qwen3)"),
                 ))
             }
         };
+        // Scaling llama.cpp applies from metadata (linear, YaRN) is refused;
+        // Llama 3's comes as the rope_freqs.weight tensor, read with the weights.
+        let scaling_key = format!("{arch}.rope.scaling.type");
+        if file.get(&scaling_key).is_some() {
+            let kind = file.require_str(&scaling_key)?;
+            if kind != "none" {
+                return Err(bad(
+                    path,
+                    format!("{scaling_key} {kind:?} is not supported"),
+                ));
+            }
+        }
         let int = |key: &str| -> Result<usize, LoadError> {
             let full = format!("{arch}.{key}");
             file.get_u64(&full)
@@ -250,7 +276,9 @@ impl DecoderConfig {
                 )
             })? as f32,
             rope_theta: float("rope.freq_base").unwrap_or(10000.0),
+            rope_scaling: None,
             max_position_embeddings: int("context_length")?,
+            sliding_window: None,
             tie_word_embeddings: file.tensor("output.weight").is_none(),
             qkv_bias: file.tensor("blk.0.attn_q.bias").is_some(),
             bos_token_id: id("tokenizer.ggml.bos_token_id"),
@@ -264,8 +292,44 @@ impl DecoderConfig {
         Ok(config)
     }
 
+    /// Whether each query and key head has an RMSNorm before the rotation (Qwen3).
+    pub fn qk_norm(&self) -> bool {
+        self.family == Family::Qwen3
+    }
+
+    /// The per-pair divisors of the rotary frequencies config.json's
+    /// `rope_scaling` implies (`None` without scaling).
+    pub fn rope_freq_factors(&self) -> Option<Vec<f32>> {
+        self.rope_scaling
+            .map(|s| s.freq_factors(self.head_dim, self.rope_theta))
+    }
+
     /// Query heads that share one key/value head.
     pub fn group_size(&self) -> usize {
         self.num_heads / self.num_kv_heads
     }
+}
+
+/// Mistral's sliding window (`None` for other families, for `null`, and for
+/// Qwen2 configs that keep `use_sliding_window` off). A window must be a
+/// positive count within the context cap; Qwen2's own sliding window, when
+/// switched on, is refused (it applies to some layers only).
+fn sliding_window(
+    path: &Path,
+    hf: &HfConfig,
+    model_type: &str,
+) -> Result<Option<usize>, LoadError> {
+    let value = hf.sliding_window.as_ref().filter(|v| !v.is_null());
+    if hf.use_sliding_window == Some(true) && !model_type.starts_with("mistral") {
+        return Err(bad(path, "use_sliding_window (per-layer windows) is not supported"));
+    }
+    let Some(value) = value.filter(|_| model_type.starts_with("mistral")) else {
+        return Ok(None);
+    };
+    let window = value
+        .as_u64()
+        .and_then(|v| usize::try_from(v).ok())
+        .ok_or_else(|| bad(path, format!("sliding_window {value} is not a count")))?;
+    crate::loaders::limits::FieldCheck::new(path).count("sliding_window", window, MAX_CONTEXT)?;
+    Ok(Some(window))
 }

@@ -23,6 +23,7 @@ pub(crate) struct FieldNames {
     context: String,
     rope_dims: String,
     bos: String,
+    family: String,
 }
 
 impl FieldNames {
@@ -41,6 +42,7 @@ impl FieldNames {
             context: "max_position_embeddings".into(),
             rope_dims: "head_dim".into(),
             bos: "bos_token_id".into(),
+            family: "attention_bias".into(),
         }
     }
 
@@ -60,6 +62,7 @@ impl FieldNames {
             context: key("context_length"),
             rope_dims: key("rope.dimension_count"),
             bos: "tokenizer.ggml.bos_token_id".into(),
+            family: "blk.0.attn_q.bias".into(),
         }
     }
 }
@@ -118,6 +121,13 @@ impl DecoderConfig {
             ));
         }
         check.positive(&names.theta, self.rope_theta, MAX_ROPE_THETA)?;
+        if self.qk_norm() && self.qkv_bias {
+            return Err(check.error(
+                &names.family,
+                "q/k projection biases with per-head q/k norms (Qwen3 with attention_bias) \
+                 are not supported",
+            ));
+        }
         check.positive(&names.eps, f64::from(self.rms_norm_eps), 1.0)?;
         if let Some(id) = self
             .bos_token_id

@@ -4,6 +4,7 @@
 
 use super::config::DecoderConfig;
 use super::kv_cache::KvCache;
+use super::qk_norm::QkNorm;
 use super::rope_tables::RopeTables;
 use crate::error::{Error, Result};
 use crate::nn::{Linear, Weight};
@@ -33,6 +34,8 @@ pub struct DecoderLayer {
     /// the same way (Qwen2); the bias is added by [`Tensor::qkv_rope`], with
     /// the rotation.
     pub qkv: Linear,
+    /// Qwen3's RMSNorm of each query and key head, before the rotation.
+    pub qk_norm: Option<QkNorm>,
     /// Attention output projection.
     pub o: Linear,
     /// RMSNorm weight before the MLP.
@@ -43,7 +46,7 @@ pub struct DecoderLayer {
     pub down: Linear,
 }
 
-/// A Llama or Qwen2 decoder with its weights on a device.
+/// A Llama-family (Llama, Mistral, Qwen2, Qwen3) decoder with its weights on a device.
 #[derive(Clone, Debug)]
 pub struct Decoder {
     /// The architecture.
@@ -185,7 +188,11 @@ impl Decoder {
         // head_dim] (the `group` heads sharing a key/value head become rows of one
         // matmul); k and v written into the cache at positions past..past + s.
         let (keys, values) = cache.layer(index);
-        let q = h.matmul_t(layer.qkv.weight())?.qkv_rope(
+        let mut qkv = h.matmul_t(layer.qkv.weight())?;
+        if let Some(norm) = &layer.qk_norm {
+            qkv = norm.apply(&qkv, heads, kv_heads, head_dim, cfg.rms_norm_eps)?;
+        }
+        let q = qkv.qkv_rope(
             &QkvRope {
                 heads,
                 kv_heads,

@@ -1,5 +1,6 @@
 //! Build a [`Decoder`] from a GGUF file (llama.cpp's layout): config from the
-//! `llama.*` / `qwen2.*` keys; Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K, F16
+//! `llama.*` / `qwen2.*` / `qwen3.*` keys (Llama 3's rotary scaling from the
+//! `rope_freqs.weight` tensor, Qwen3's q/k norms from `attn_{q,k}_norm`); Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K, F16
 //! and BF16 matrices kept in their format on the device (F16 / BF16 rows whose
 //! length is not a multiple of 32, F32 tensors, and all vectors uploaded as
 //! f32). A "Q4_K_M" file mixes Q4_K and Q6_K matrices, and Q5_0 / Q8_0 where
@@ -11,11 +12,13 @@
 //! what Hugging Face keeps in rows `i` and `i + head_dim / 2`). We undo that
 //! row permutation at load time, on the raw rows (quantized blocks run along a
 //! row, so whole rows move intact), so the half-split rope kernel serves both
-//! formats. Qwen2 files are not permuted (llama.cpp runs them with NEOX rope).
+//! formats. Qwen2 and Qwen3 files are not permuted (llama.cpp runs them with NEOX rope).
 
 use super::config::{DecoderConfig, Family};
 use super::decoder::{Decoder, DecoderLayer};
 use super::host_matrix::{upload_stacked, HostMatrix};
+use super::qk_norm::QkNorm;
+use super::rope_scaling::check_freq_factors;
 use super::rope_tables::RopeTables;
 use crate::error::Result;
 use crate::generation::DecoderTokenizer;
@@ -198,6 +201,19 @@ impl GgufUploader<'_> {
         Ok((upload_stacked(self.device, host)?, bias))
     }
 
+    /// Llama 3's rotary divisors, `rope_freqs.weight` (one per rotary pair,
+    /// each finite and positive), when the file has them.
+    fn rope_freq_factors(&self) -> Result<Option<Vec<f32>>> {
+        const NAME: &str = "rope_freqs.weight";
+        if self.file.header().tensor(NAME).is_none() {
+            return Ok(None);
+        }
+        // A shape other than [head_dim / 2] is a ShapeMismatch naming it.
+        let factors = self.host_vector(NAME, self.config.head_dim / 2, None)?;
+        check_freq_factors(&self.file.header().path, NAME, &factors, self.config.head_dim)?;
+        Ok(Some(factors))
+    }
+
     fn projection(&self, name: &str, rows: usize, cols: usize) -> Result<Linear> {
         Linear::new(self.matrix(&format!("{name}.weight"), rows, cols)?, None)
     }
@@ -213,7 +229,7 @@ impl GgufUploader<'_> {
                 Some(unpermute_rotary_rows(config.num_heads, config.head_dim)),
                 Some(unpermute_rotary_rows(config.num_kv_heads, config.head_dim)),
             ),
-            Family::Qwen2 => (None, None),
+            Family::Qwen2 | Family::Qwen3 => (None, None),
         };
         let mut layers = Vec::new();
         let qkv: [Part<'_>; 3] = [
@@ -229,6 +245,13 @@ impl GgufUploader<'_> {
             layers.push(DecoderLayer {
                 attn_norm: self.vector(&format!("{p}.attn_norm.weight"), hidden)?,
                 qkv: Linear::new(qkv, qkv_bias)?,
+                qk_norm: match config.qk_norm() {
+                    true => Some(QkNorm {
+                        q: self.vector(&format!("{p}.attn_q_norm.weight"), config.head_dim)?,
+                        k: self.vector(&format!("{p}.attn_k_norm.weight"), config.head_dim)?,
+                    }),
+                    false => None,
+                },
                 o: self.projection(&format!("{p}.attn_output"), hidden, q_width)?,
                 mlp_norm: self.vector(&format!("{p}.ffn_norm.weight"), hidden)?,
                 gate_up: Linear::new(gate_up, None)?,
@@ -245,11 +268,12 @@ impl GgufUploader<'_> {
             layers,
             final_norm: self.vector("output_norm.weight", hidden)?,
             lm_head: Linear::new(lm_head, None)?,
-            rope: RopeTables::new(
+            rope: RopeTables::scaled(
                 self.device,
                 config.head_dim,
                 config.rope_theta,
                 config.max_position_embeddings,
+                self.rope_freq_factors()?.as_deref(),
             )?,
             config: config.clone(),
         })

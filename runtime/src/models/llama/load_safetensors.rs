@@ -7,6 +7,7 @@
 use super::config::DecoderConfig;
 use super::decoder::{Decoder, DecoderLayer};
 use super::host_matrix::{upload_stacked, HostMatrix};
+use super::qk_norm::QkNorm;
 use super::rope_tables::RopeTables;
 use crate::error::Result;
 use crate::loaders::SafetensorsFile;
@@ -113,6 +114,13 @@ pub fn decoder_from_safetensors(
                     false => None,
                 },
             )?,
+            qk_norm: match config.qk_norm() {
+                true => Some(QkNorm {
+                    q: up.tensor(&format!("{attn}.q_norm.weight"), &[config.head_dim])?,
+                    k: up.tensor(&format!("{attn}.k_norm.weight"), &[config.head_dim])?,
+                }),
+                false => None,
+            },
             o: up.projection(&format!("{attn}.o_proj"), hidden, q_width)?,
             mlp_norm: up.tensor(&format!("{p}.post_attention_layernorm.weight"), &[hidden])?,
             gate_up: Linear::new(up.stacked(&format!("{p}.mlp"), &gate_up, hidden)?, None)?,
@@ -126,11 +134,12 @@ pub fn decoder_from_safetensors(
     } else {
         up.matrix("lm_head.weight", config.vocab_size, hidden)?
     };
-    let rope = RopeTables::new(
+    let rope = RopeTables::scaled(
         device,
         config.head_dim,
         config.rope_theta,
         config.max_position_embeddings,
+        config.rope_freq_factors().as_deref(),
     )?;
     Ok(Decoder {
         embed,

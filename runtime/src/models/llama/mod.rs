@@ -16,7 +16,9 @@ mod kv_cache;
 mod load;
 mod load_gguf;
 mod load_safetensors;
+mod qk_norm;
 mod random;
+mod rope_scaling;
 mod rope_tables;
 
 pub use config::{DecoderConfig, Family, MAX_CONTEXT};
@@ -27,4 +29,6 @@ pub use load::load_decoder;
 pub use load_gguf::{decoder_from_gguf, gguf_tokenizer, load_gguf_decoder, unpermute_rotary_rows};
 pub use load_safetensors::{decoder_from_safetensors, load_safetensors_decoder};
 pub use random::{random_decoder, WeightFormat};
-pub use rope_tables::{rope_table_values, RopeTables};
+pub use qk_norm::QkNorm;
+pub use rope_scaling::{check_freq_factors, Llama3RopeScaling};
+pub use rope_tables::{rope_table_values, rope_table_values_scaled, RopeTables};

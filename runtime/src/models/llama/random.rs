@@ -4,6 +4,7 @@
 
 use super::config::DecoderConfig;
 use super::decoder::{Decoder, DecoderLayer};
+use super::qk_norm::QkNorm;
 use super::rope_tables::RopeTables;
 use crate::error::{Error, Result};
 use crate::generation::SplitMix64;
@@ -175,6 +176,13 @@ pub fn random_decoder(
                 };
                 Linear::new(weight, bias)?
             },
+            qk_norm: match config.qk_norm() {
+                true => Some(QkNorm {
+                    q: up.vector(config.head_dim, 1.0, 0.1)?,
+                    k: up.vector(config.head_dim, 1.0, 0.1)?,
+                }),
+                false => None,
+            },
             o: up.projection(hidden, q_width)?,
             mlp_norm: up.vector(hidden, 1.0, 0.1)?,
             gate_up: Linear::new(up.matrix(2 * inter, hidden)?, None)?,
@@ -194,7 +202,13 @@ pub fn random_decoder(
         layers,
         final_norm: up.vector(hidden, 1.0, 0.1)?,
         lm_head: Linear::new(lm_head, None)?,
-        rope: RopeTables::new(device, config.head_dim, config.rope_theta, positions)?,
+        rope: RopeTables::scaled(
+            device,
+            config.head_dim,
+            config.rope_theta,
+            positions,
+            config.rope_freq_factors().as_deref(),
+        )?,
         config,
     })
 }
