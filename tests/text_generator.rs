@@ -211,17 +211,16 @@ fn missing_files_are_typed_errors() {
     ));
 }
 
-/// A copy of tiny-llama's F32 GGUF in `dir` with its tokenizer metadata
+/// A copy of tiny-llama's F32 GGUF at `path` with its tokenizer metadata
 /// edited by `edit` (e.g. an unknown pre-tokenizer, no merges).
 fn gguf_with_broken_tokenizer(
-    dir: &Path,
+    path: PathBuf,
     edit: impl FnOnce(&mut tessera_runtime::loaders::gguf::GgufWriter),
 ) -> PathBuf {
     use tessera_runtime::loaders::gguf::{GgufModelFile, GgufWriter};
     let source = GgufModelFile::open(&decoder_dir("tiny-llama").join("model-f32.gguf")).unwrap();
     let mut writer = GgufWriter::copy_of(&source).unwrap();
     edit(&mut writer);
-    let path = dir.join("model.gguf");
     writer.write(&path).unwrap();
     path
 }
@@ -245,12 +244,12 @@ fn a_gguf_whose_tokenizer_cannot_be_built_generates_from_ids() {
     for (case, path, why) in [
         (
             "unknown pre-tokenizer",
-            gguf_with_broken_tokenizer(&dir, unknown_pre),
+            gguf_with_broken_tokenizer(dir.join("unknown-pre.gguf"), unknown_pre),
             "no-such-pre",
         ),
         (
             "no merges",
-            gguf_with_broken_tokenizer(&dir, no_merges),
+            gguf_with_broken_tokenizer(dir.join("no-merges.gguf"), no_merges),
             "tokenizer.ggml.merges",
         ),
     ] {
@@ -259,7 +258,9 @@ fn a_gguf_whose_tokenizer_cannot_be_built_generates_from_ids() {
         let problem = generator.tokenizer_problem().unwrap_or_default();
         assert!(problem.contains(why), "{case}: {problem}");
         // Ids need no tokenizer: transformers' greedy ids, no text.
-        let result = generator.generate_ids(&prompt, &greedy(), |_| true).unwrap();
+        let result = generator
+            .generate_ids(&prompt, &greedy(), |_| true)
+            .unwrap();
         assert_eq!(result.generation.ids, json_ids(&r["greedy_ids"]), "{case}");
         assert_eq!(result.text, None, "{case}");
         // Text does, and the error says why there is none.
@@ -268,7 +269,10 @@ fn a_gguf_whose_tokenizer_cannot_be_built_generates_from_ids() {
                 assert_eq!(p, path);
                 assert!(message.contains(why), "{case}: {message}");
             }
-            other => panic!("{case}: expected a tokenizer error, got {:?}", other.map(|r| r.text)),
+            other => panic!(
+                "{case}: expected a tokenizer error, got {:?}",
+                other.map(|r| r.text)
+            ),
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

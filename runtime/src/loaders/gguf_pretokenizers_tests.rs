@@ -9,13 +9,13 @@ use super::gguf_tokenizer::tokenizer_from_gguf;
 use serde_json::Value;
 use std::path::Path;
 use tokenizers::{
-    NormalizedString, Normalizer, OffsetReferential, OffsetType, PreTokenizedString,
-    PreTokenizer, Tokenizer,
+    NormalizedString, Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer,
+    Tokenizer,
 };
 
 fn references() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/data/tokenizers/pretok_refs.json");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/tokenizers/pretok_refs.json");
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
@@ -80,7 +80,11 @@ fn every_pre_tokenizer_splits_and_encodes_as_the_tokenizers_library() {
     for spec in PRE_TOKENIZERS {
         let family = &families[spec.names[0]];
         assert_eq!(family["nfc"], spec.nfc, "{}", spec.names[0]);
-        assert_eq!(family["ignore_merges"], spec.ignore_merges, "{}", spec.names[0]);
+        assert_eq!(
+            family["ignore_merges"], spec.ignore_merges,
+            "{}",
+            spec.names[0]
+        );
         // Every alias builds the same tokenizer; check them all.
         for &name in spec.names {
             let tokenizer = tokenizer_for(&refs, name);
@@ -121,12 +125,22 @@ fn the_families_differ_where_their_regexes_do() {
 
 #[test]
 fn aliases_are_unique_and_unknown_names_are_refused() {
-    let mut all: Vec<&str> = PRE_TOKENIZERS.iter().flat_map(|s| s.names.to_vec()).collect();
+    let mut all: Vec<&str> = PRE_TOKENIZERS
+        .iter()
+        .flat_map(|s| s.names.to_vec())
+        .collect();
     let n = all.len();
     all.sort();
     all.dedup();
     assert_eq!(all.len(), n, "a name appears twice");
-    for name in ["smollm", "llama3", "qwen2", "tekken", "gpt-4o", "deepseek-coder"] {
+    for name in [
+        "smollm",
+        "llama3",
+        "qwen2",
+        "tekken",
+        "gpt-4o",
+        "deepseek-coder",
+    ] {
         assert!(pre_tokenizer_spec(name).is_some(), "{name}");
     }
     assert!(pre_tokenizer_spec("no-such-pre").is_none());

@@ -26,12 +26,12 @@
 //! and suggests `--tokenizer FILE`.
 
 use super::gguf::GgufFile;
+use super::gguf_pretokenizers::{pre_tokenizer_spec, supported_names, PreStep, PreTokenizerSpec};
 use super::LoadError;
 use std::collections::HashMap;
 use tokenizers::decoders::byte_level::ByteLevel;
 use tokenizers::models::bpe::{Vocab, BPE};
 use tokenizers::normalizers::NFC;
-use super::gguf_pretokenizers::{pre_tokenizer_spec, supported_names, PreStep, PreTokenizerSpec};
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::punctuation::Punctuation;
 use tokenizers::pre_tokenizers::sequence::Sequence;
@@ -43,7 +43,6 @@ use tokenizers::{AddedToken, SplitDelimiterBehavior, Tokenizer};
 pub const TOKEN_TYPE_CONTROL: i32 = 3;
 /// `tokenizer.ggml.token_type` of a user-defined (added, not special) token.
 pub const TOKEN_TYPE_USER_DEFINED: i32 = 4;
-
 
 /// `tokenizer.ggml.bos_token_id` and `eos_token_id` as the file gives them
 /// (`None` when absent or not a `u32`). [`tokenizer_from_gguf`] checks them
@@ -169,7 +168,8 @@ pub fn tokenizer_from_gguf(file: &GgufFile) -> Result<Tokenizer, LoadError> {
     if spec.nfc {
         tokenizer.with_normalizer(Some(NFC));
     }
-    let pre_tokenizer = pre_tokenizer(spec).map_err(|e| err(format!("pre-tokenizer {pre:?}: {e}")))?;
+    let pre_tokenizer =
+        pre_tokenizer(spec).map_err(|e| err(format!("pre-tokenizer {pre:?}: {e}")))?;
     tokenizer.with_pre_tokenizer(Some(pre_tokenizer));
     tokenizer.with_decoder(Some(ByteLevel::new(false, true, true)));
     tokenizer.with_post_processor(None::<tokenizers::processors::PostProcessorWrapper>);

@@ -192,8 +192,9 @@ impl DecoderConfig {
             rms_norm_eps: hf.rms_norm_eps as f32,
             rope_theta,
             rope_scaling,
-            max_position_embeddings: sliding_window
-                .map_or(hf.max_position_embeddings, |w| w.min(hf.max_position_embeddings)),
+            max_position_embeddings: sliding_window.map_or(hf.max_position_embeddings, |w| {
+                w.min(hf.max_position_embeddings)
+            }),
             sliding_window,
             tie_word_embeddings: hf.tie_word_embeddings,
             qkv_bias: hf.attention_bias.unwrap_or(family == Family::Qwen2),
@@ -321,7 +322,10 @@ fn sliding_window(
 ) -> Result<Option<usize>, LoadError> {
     let value = hf.sliding_window.as_ref().filter(|v| !v.is_null());
     if hf.use_sliding_window == Some(true) && !model_type.starts_with("mistral") {
-        return Err(bad(path, "use_sliding_window (per-layer windows) is not supported"));
+        return Err(bad(
+            path,
+            "use_sliding_window (per-layer windows) is not supported",
+        ));
     }
     let Some(value) = value.filter(|_| model_type.starts_with("mistral")) else {
         return Ok(None);

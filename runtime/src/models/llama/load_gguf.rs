@@ -210,7 +210,12 @@ impl GgufUploader<'_> {
         }
         // A shape other than [head_dim / 2] is a ShapeMismatch naming it.
         let factors = self.host_vector(NAME, self.config.head_dim / 2, None)?;
-        check_freq_factors(&self.file.header().path, NAME, &factors, self.config.head_dim)?;
+        check_freq_factors(
+            &self.file.header().path,
+            NAME,
+            &factors,
+            self.config.head_dim,
+        )?;
         Ok(Some(factors))
     }
 

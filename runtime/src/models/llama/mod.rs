@@ -28,7 +28,7 @@ pub use kv_cache::KvCache;
 pub use load::load_decoder;
 pub use load_gguf::{decoder_from_gguf, gguf_tokenizer, load_gguf_decoder, unpermute_rotary_rows};
 pub use load_safetensors::{decoder_from_safetensors, load_safetensors_decoder};
-pub use random::{random_decoder, WeightFormat};
 pub use qk_norm::QkNorm;
+pub use random::{random_decoder, WeightFormat};
 pub use rope_scaling::{check_freq_factors, Llama3RopeScaling};
 pub use rope_tables::{rope_table_values, rope_table_values_scaled, RopeTables};

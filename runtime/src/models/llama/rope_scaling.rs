@@ -55,10 +55,7 @@ impl Llama3RopeScaling {
         }
         let number = |key: &str| -> Result<f64, LoadError> {
             scaling.get(key).and_then(Value::as_f64).ok_or_else(|| {
-                check.error(
-                    &format!("rope_scaling.{key}"),
-                    "is missing or not a number",
-                )
+                check.error(&format!("rope_scaling.{key}"), "is missing or not a number")
             })
         };
         let original = scaling
@@ -167,8 +164,10 @@ mod tests {
 
     #[test]
     fn llama3_factors_blend_between_the_wavelength_bounds() {
-        let s = parse(json!({"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
-            "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}))
+        let s = parse(
+            json!({"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+            "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}),
+        )
         .unwrap()
         .unwrap();
         // Llama 3.1 8B: head 128, theta 500000. Pair 0 (wavelength 2 pi) is
@@ -184,11 +183,17 @@ mod tests {
     #[test]
     fn default_and_absent_mean_none_and_bad_values_are_errors() {
         assert_eq!(parse(json!({"rope_type": "default"})).unwrap(), None);
-        assert_eq!(Llama3RopeScaling::from_hf(Path::new("c"), None).unwrap(), None);
+        assert_eq!(
+            Llama3RopeScaling::from_hf(Path::new("c"), None).unwrap(),
+            None
+        );
         assert_eq!(parse(Value::Null).unwrap(), None);
         let good = json!({"type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
             "high_freq_factor": 4.0, "original_max_position_embeddings": 8192});
-        assert!(parse(good.clone()).unwrap().is_some(), "the older \"type\" key");
+        assert!(
+            parse(good.clone()).unwrap().is_some(),
+            "the older \"type\" key"
+        );
         for (key, value, needle) in [
             ("type", json!("yarn"), "\"yarn\""),
             ("factor", json!(0.0), "rope_scaling.factor"),
@@ -197,8 +202,16 @@ mod tests {
             ("low_freq_factor", json!(-1.0), "low_freq_factor"),
             ("high_freq_factor", json!(1.0), "must exceed"),
             ("original_max_position_embeddings", json!(0), "original_max"),
-            ("original_max_position_embeddings", json!(1u64 << 40), "original_max"),
-            ("original_max_position_embeddings", json!(-5), "original_max"),
+            (
+                "original_max_position_embeddings",
+                json!(1u64 << 40),
+                "original_max",
+            ),
+            (
+                "original_max_position_embeddings",
+                json!(-5),
+                "original_max",
+            ),
         ] {
             let mut bad = good.clone();
             bad[key] = value;
@@ -211,8 +224,17 @@ mod tests {
     fn file_factors_are_checked() {
         let p = Path::new("m.gguf");
         assert!(check_freq_factors(p, "rope_freqs.weight", &[1.0, 2.0], 4).is_ok());
-        for bad in [&[1.0][..], &[1.0, f32::NAN], &[1.0, 0.0], &[1.0, -2.0], &[1.0, f32::INFINITY]] {
-            assert!(check_freq_factors(p, "rope_freqs.weight", bad, 4).is_err(), "{bad:?}");
+        for bad in [
+            &[1.0][..],
+            &[1.0, f32::NAN],
+            &[1.0, 0.0],
+            &[1.0, -2.0],
+            &[1.0, f32::INFINITY],
+        ] {
+            assert!(
+                check_freq_factors(p, "rope_freqs.weight", bad, 4).is_err(),
+                "{bad:?}"
+            );
         }
     }
 }
