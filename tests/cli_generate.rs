@@ -266,3 +266,48 @@ fn prompt_ids_need_no_tokenizer_and_text_names_why_there_is_none() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_gguf_naming_the_smollm_pre_tokenizer_takes_text_prompts() {
+    // Issue #15: SmolLM2's GGUF says tokenizer.ggml.pre = "smollm" (digits one
+    // by one before GPT-2's regex); `--prompt` stopped at once.
+    use tessera_runtime::loaders::gguf::{GgufModelFile, GgufValue, GgufWriter};
+    let source = GgufModelFile::open(&model("tiny-smollm2").join("model-f32.gguf")).unwrap();
+    let mut writer = GgufWriter::copy_of(&source).unwrap();
+    writer.set_metadata("tokenizer.ggml.pre", GgufValue::String("smollm".into()));
+    let dir = std::env::temp_dir().join(format!("tessera-cli-smollm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.gguf");
+    writer.write(&path).unwrap();
+    let out = tessera(&[
+        "generate",
+        "--model",
+        path.to_str().unwrap(),
+        "--prompt",
+        "fox 123",
+        "--max-new-tokens",
+        "3",
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The digits end the prompt as the byte-level ids of "1", "2", "3" (this
+    // tiny vocabulary has no digit merges; the splits of every pre-tokenizer
+    // are checked against the tokenizers library in gguf_pretokenizers_tests).
+    let vocab: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(model("tiny-smollm2").join("tokenizer.json")).unwrap(),
+    )
+    .unwrap();
+    let id = |t: &str| vocab["model"]["vocab"][t].clone();
+    let prompt = json["prompt_ids"].as_array().unwrap();
+    assert_eq!(
+        prompt[prompt.len() - 3..],
+        [id("1"), id("2"), id("3")],
+        "{prompt:?}"
+    );
+    assert_eq!(json["ids"].as_array().unwrap().len(), 3);
+    assert!(json["text"].is_string());
+    let _ = std::fs::remove_dir_all(&dir);
+}
