@@ -23,7 +23,7 @@ pub(crate) struct FieldNames {
     context: String,
     rope_dims: String,
     bos: String,
-    family: String,
+    qkv_bias: String,
 }
 
 impl FieldNames {
@@ -42,7 +42,7 @@ impl FieldNames {
             context: "max_position_embeddings".into(),
             rope_dims: "head_dim".into(),
             bos: "bos_token_id".into(),
-            family: "attention_bias".into(),
+            qkv_bias: "attention_bias".into(),
         }
     }
 
@@ -62,7 +62,7 @@ impl FieldNames {
             context: key("context_length"),
             rope_dims: key("rope.dimension_count"),
             bos: "tokenizer.ggml.bos_token_id".into(),
-            family: "blk.0.attn_q.bias".into(),
+            qkv_bias: "blk.0.attn_q.bias".into(),
         }
     }
 }
@@ -123,7 +123,7 @@ impl DecoderConfig {
         check.positive(&names.theta, self.rope_theta, MAX_ROPE_THETA)?;
         if self.qk_norm() && self.qkv_bias {
             return Err(check.error(
-                &names.family,
+                &names.qkv_bias,
                 "q/k projection biases with per-head q/k norms (Qwen3 with attention_bias) \
                  are not supported",
             ));
