@@ -6,6 +6,7 @@ use super::sequence::Sequence;
 use crate::error::{Error, Result};
 use crate::generation::{Sampler, StopReason, TextGenerator};
 use crate::models::llama::KvCache;
+use crate::tensor::Tensor;
 use std::collections::VecDeque;
 
 const OP: &str = "batch";
@@ -140,7 +141,8 @@ impl BatchScheduler {
     /// sequence its first token, and it decodes from the next step on.
     /// Returns the steps' events in order. A sequence's own failure is a
     /// [`SequenceEvent::Failed`]; an `Err` is a failure of the batched pass
-    /// (the device), after which no sequence has advanced.
+    /// or of reading its result (the device): no sequence has advanced, and
+    /// the caller may step again or cancel them.
     pub fn step(&mut self) -> Result<Vec<SequenceEvent>> {
         let mut events = Vec::new();
         self.decode(&mut events)?;
@@ -163,21 +165,19 @@ impl BatchScheduler {
             .map(|s| s.cache.as_mut().expect("an active sequence has a cache"))
             .collect();
         let logits = decoder.forward_batch(&ids, &mut caches)?; // [n, vocab]
-        let picks: Vec<Result<u32>> = if self.active.iter().all(Sequence::is_plain_greedy) {
-            logits
-                .argmax(1)?
-                .to_vec::<u32>()?
-                .into_iter()
-                .map(Ok)
-                .collect()
-        } else {
-            let vocab = decoder.config.vocab_size;
-            let values = logits.to_f32_vec()?;
-            self.active
-                .iter_mut()
-                .zip(values.chunks_exact(vocab))
-                .map(|(s, row)| s.choose(&mut row.to_vec()))
-                .collect()
+        let picks = match self.pick(&logits) {
+            Ok(picks) => picks,
+            Err(error) => {
+                // Nothing was chosen: undo the step.
+                for sequence in &mut self.active {
+                    let cache = sequence
+                        .cache
+                        .as_mut()
+                        .expect("an active sequence has a cache");
+                    cache.truncate(cache.len() - 1);
+                }
+                return Err(error);
+            }
         };
         let eos = self.generator.config().eos_token_ids.clone();
         let mut still = Vec::with_capacity(self.active.len());
@@ -193,6 +193,24 @@ impl BatchScheduler {
         }
         self.active = still;
         Ok(())
+    }
+
+    /// Each active sequence's token from the batch's logits `[n, vocab]`:
+    /// one argmax on the device when all are greedy, else the logits read
+    /// back and each sequence's own choice (its failure is its own).
+    fn pick(&mut self, logits: &Tensor) -> Result<Vec<Result<u32>>> {
+        if self.active.iter().all(Sequence::is_plain_greedy) {
+            let ids = logits.argmax(1)?.to_vec::<u32>()?;
+            return Ok(ids.into_iter().map(Ok).collect());
+        }
+        let vocab = self.generator.config().vocab_size;
+        let values = logits.to_f32_vec()?;
+        Ok(self
+            .active
+            .iter_mut()
+            .zip(values.chunks_exact(vocab))
+            .map(|(s, row)| s.choose(&mut row.to_vec()))
+            .collect())
     }
 
     /// Read up to `prefill_chunk` tokens of the oldest pending prompt; at its
