@@ -6,6 +6,7 @@ mod generator;
 mod sampling;
 mod text;
 mod text_generator;
+mod text_generator_chat;
 
 pub use generator::{generate, GenerateOptions, Generation, StopReason};
 pub(crate) use sampling::SplitMix64;
