@@ -50,6 +50,7 @@ fn request(
             max_new_tokens,
             sampling,
             stop_at_eos: false,
+            stop_ids: Vec::new(),
             context: None,
         },
         stop_ids: Vec::new(),
