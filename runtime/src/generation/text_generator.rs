@@ -3,6 +3,7 @@
 
 use super::generator::{generate, GenerateOptions, Generation};
 use super::text::{DecoderTokenizer, TextStream};
+use crate::chat::ChatConfig;
 use crate::error::{Error, Result};
 use crate::loaders::LoadError;
 use crate::models::llama::{gguf_tokenizer, load_decoder, Decoder, DecoderConfig};
@@ -47,6 +48,8 @@ pub struct TextGenerator {
     tokenizer_problem: Option<String>,
     model_path: PathBuf,
     prepend_bos: bool,
+    pub(super) chat: ChatConfig,
+    pub(super) stop_ids: Vec<u32>,
 }
 
 impl TextGenerator {
@@ -69,7 +72,8 @@ impl TextGenerator {
             Ok(tokenizer) => (tokenizer, None),
             Err(e) => (None, Some(e.to_string())),
         };
-        let mut generator = TextGenerator::with_parts(decoder, tokenizer, path);
+        let chat = super::text_generator_chat::model_chat_config(path)?;
+        let mut generator = TextGenerator::with_parts(decoder, tokenizer, path, chat);
         generator.tokenizer_problem = problem;
         Ok(generator)
     }
@@ -85,26 +89,43 @@ impl TextGenerator {
         let tokenizer_path = tokenizer;
         let tokenizer = DecoderTokenizer::from_file(tokenizer)?;
         check_tokenizer_fits(&decoder, &tokenizer, tokenizer_path)?;
-        Ok(TextGenerator::with_parts(decoder, Some(tokenizer), path))
+        let chat = super::text_generator_chat::model_chat_config(path)?;
+        Ok(TextGenerator::with_parts(
+            decoder,
+            Some(tokenizer),
+            path,
+            chat,
+        ))
     }
 
-    /// Build from parts (e.g. a random-weight decoder and a tokenizer).
+    /// Build from parts (e.g. a random-weight decoder and a tokenizer); it has
+    /// no chat template until [`TextGenerator::with_chat_template`].
     pub fn from_parts(decoder: Decoder, tokenizer: DecoderTokenizer) -> TextGenerator {
-        TextGenerator::with_parts(decoder, Some(tokenizer), Path::new(""))
+        TextGenerator::with_parts(
+            decoder,
+            Some(tokenizer),
+            Path::new(""),
+            ChatConfig::default(),
+        )
     }
 
     fn with_parts(
         decoder: Decoder,
         tokenizer: Option<DecoderTokenizer>,
         path: &Path,
+        chat: ChatConfig,
     ) -> TextGenerator {
-        TextGenerator {
+        let mut generator = TextGenerator {
             decoder,
             tokenizer,
             tokenizer_problem: None,
             model_path: path.to_path_buf(),
             prepend_bos: false,
-        }
+            chat,
+            stop_ids: Vec::new(),
+        };
+        generator.stop_ids = generator.collect_stop_ids();
+        generator
     }
 
     /// Prepend the model's beginning-of-sequence id to text prompts when the
@@ -141,11 +162,35 @@ impl TextGenerator {
         self.tokenizer.as_ref()
     }
 
+    /// The tokenizer, or why there is none: [`LoadError::MissingTokenizer`]
+    /// when the model has none, [`LoadError::Tokenizer`] with the reason when
+    /// its own could not be built.
+    pub(super) fn require_tokenizer(&self) -> Result<&DecoderTokenizer, LoadError> {
+        self.tokenizer.as_ref().ok_or_else(|| {
+            let path = self.model_path.clone();
+            match &self.tokenizer_problem {
+                Some(problem) => LoadError::Tokenizer {
+                    path,
+                    message: format!(
+                        "the model's tokenizer could not be built, so only prompt ids \
+                         work ({problem})"
+                    ),
+                },
+                None => LoadError::MissingTokenizer { path },
+            }
+        })
+    }
+
     /// Why the model's own tokenizer could not be built (then
     /// [`TextGenerator::tokenizer`] is `None` and only ids can be prompts);
     /// `None` when it was built or the model has none.
     pub fn tokenizer_problem(&self) -> Option<&str> {
         self.tokenizer_problem.as_deref()
+    }
+
+    /// The checkpoint it was loaded from (empty when built from parts).
+    pub fn model_path(&self) -> &Path {
+        &self.model_path
     }
 
     /// The device it runs on.
@@ -183,19 +228,7 @@ impl TextGenerator {
     /// tokenizer, [`LoadError::Tokenizer`] with the reason when its tokenizer
     /// could not be built.
     pub fn encode_prompt(&self, text: &str) -> Result<Vec<u32>> {
-        let tokenizer = self.tokenizer.as_ref().ok_or_else(|| {
-            let path = self.model_path.clone();
-            match &self.tokenizer_problem {
-                Some(problem) => LoadError::Tokenizer {
-                    path,
-                    message: format!(
-                        "the model's tokenizer could not be built, so only prompt ids \
-                         work ({problem})"
-                    ),
-                },
-                None => LoadError::MissingTokenizer { path },
-            }
-        })?;
+        let tokenizer = self.require_tokenizer()?;
         let mut ids = tokenizer.encode(text)?;
         if let Some(bos) = self.bos_token_id().filter(|_| self.prepend_bos) {
             if ids.first() != Some(&bos) {
@@ -221,7 +254,9 @@ impl TextGenerator {
     }
 
     /// Generate after `prompt_ids`, streaming pieces as
-    /// [`TextGenerator::generate_text`] does. Without a tokenizer each piece is
+    /// [`TextGenerator::generate_text`] does; it stops (unless
+    /// `options.stop_at_eos` is off) on any of [`TextGenerator::stop_ids`] as
+    /// well as `options.stop_ids`. Without a tokenizer each piece is
     /// the token's id in decimal followed by a space, and the result has no text.
     /// Errors: an empty prompt, ids outside the vocabulary, a prompt plus
     /// `max_new_tokens` beyond the context, bad sampling settings.
@@ -231,6 +266,13 @@ impl TextGenerator {
         options: &GenerateOptions,
         mut on_piece: impl FnMut(&str) -> bool,
     ) -> Result<TextGeneration> {
+        let mut options = options.clone();
+        for &id in &self.stop_ids {
+            if !options.stop_ids.contains(&id) {
+                options.stop_ids.push(id);
+            }
+        }
+        let options = &options;
         let mut stream = self.tokenizer.as_ref().map(TextStream::new);
         let mut stream_error = None;
         let generation = generate(&self.decoder, prompt_ids, options, |id| {
