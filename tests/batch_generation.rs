@@ -181,10 +181,13 @@ fn options(max_batch: usize, prefill_chunk: usize) -> BatchOptions {
 }
 
 /// The tiny reference decoders: safetensors (f32) and a quantized GGUF each,
-/// with the section of `reference.json` holding their greedy ids.
-const MODELS: [(&str, Option<&str>, Option<&str>); 4] = [
+/// with the section of `reference.json` holding their greedy ids; Qwen3 (q/k
+/// norms) and Llama 3 (scaled rope) from their GGUF files.
+const MODELS: [(&str, Option<&str>, Option<&str>); 6] = [
     ("tiny-llama", None, None),
     ("tiny-qwen2", None, None),
+    ("tiny-qwen3", Some("model-f32.gguf"), None),
+    ("tiny-llama3", Some("model-f32.gguf"), None),
     ("tiny-llama", Some("model-q8_0.gguf"), Some("q8_0")),
     ("tiny-qwen2", Some("model-q4_0.gguf"), Some("q4_0")),
 ];
