@@ -72,7 +72,10 @@ impl Decoder {
         let (heads, kv_heads, head_dim) = (cfg.num_heads, cfg.num_kv_heads, cfg.head_dim);
         let n = x.shape()[0];
         let h = x.rms_norm(Some(&layer.attn_norm), cfg.rms_norm_eps)?;
-        let qkv = h.matmul_t(layer.qkv.weight())?; // [n, (heads + 2 kv_heads) * head_dim]
+        let mut qkv = h.matmul_t(layer.qkv.weight())?; // [n, (heads + 2 kv_heads) * head_dim]
+        if let Some(norm) = &layer.qk_norm {
+            qkv = norm.apply(&qkv, heads, kv_heads, head_dim, cfg.rms_norm_eps)?;
+        }
         let mut contexts = Vec::with_capacity(n);
         for (row, cache) in caches.iter().enumerate() {
             let past = cache.len();
