@@ -302,3 +302,48 @@ fn hostile_gguf_values_are_typed_errors() {
         std::env::temp_dir().join(format!("tessera-arch-{}", std::process::id())),
     );
 }
+
+#[test]
+fn one_batched_step_matches_each_sequence_alone() {
+    // The batch path (Decoder::forward_batch) runs the same layer features
+    // (q/k norms, scaled rotary tables) as the one-sequence path.
+    poison_outputs();
+    for device in test_devices() {
+        for name in MODELS {
+            let decoder = load(&decoder_dir(name).join("model-f32.gguf"), device);
+            let prompt = json_ids(&decoder_reference(name)["prompt_ids"]);
+            let prefixes = [&prompt[..5], &prompt[..9]];
+            let next = [prompt[5], prompt[9]];
+            let mut caches: Vec<_> = prefixes
+                .iter()
+                .map(|p| {
+                    let mut cache = decoder.new_cache(16).unwrap();
+                    decoder.forward(p, &mut cache).unwrap();
+                    cache
+                })
+                .collect();
+            let mut refs: Vec<_> = caches.iter_mut().collect();
+            let batched = decoder
+                .forward_batch(&next, &mut refs)
+                .unwrap()
+                .to_f32_vec()
+                .unwrap();
+            let vocab = decoder.config.vocab_size;
+            for (i, (prefix, id)) in prefixes.iter().zip(next).enumerate() {
+                let mut cache = decoder.new_cache(16).unwrap();
+                decoder.forward(prefix, &mut cache).unwrap();
+                let alone = decoder
+                    .forward(&[id], &mut cache)
+                    .unwrap()
+                    .to_f32_vec()
+                    .unwrap();
+                let err = logit_relative_error(&batched[i * vocab..(i + 1) * vocab], &alone);
+                assert!(
+                    err <= 1e-4,
+                    "{name} {} sequence {i}: batched off by {err:.2e}",
+                    label(device)
+                );
+            }
+        }
+    }
+}
