@@ -12,6 +12,7 @@ pub mod gguf_tokenizer;
 mod gguf_tokenizer_spm;
 mod gguf_write;
 pub mod limits;
+pub mod npy;
 mod safetensors;
 mod safetensors_write;
 

@@ -5,7 +5,7 @@
 //! with that set's plan.
 
 use super::error::{OnnxError, OnnxResult};
-use super::exec::{is_supported, run_node, Ctx};
+use super::exec::{is_supported, run_node, unsupported_use, Ctx};
 use super::graph::{build_graph, decode_model, read_model_bytes, Graph, ValueInfo};
 use super::inputs::check_inputs;
 use super::value::{HostData, OnnxValue};
@@ -64,6 +64,13 @@ impl OnnxModel {
                     },
                     opset: graph.opset,
                     node: node.name.clone(),
+                });
+            }
+            if let Some(what) = unsupported_use(node) {
+                return Err(OnnxError::UnsupportedAttr {
+                    node: node.name.clone(),
+                    op: node.op.clone(),
+                    what,
                 });
             }
         }
