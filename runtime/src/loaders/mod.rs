@@ -29,4 +29,6 @@ mod gguf_tokenizer_spm_tests;
 #[cfg(test)]
 mod gguf_tokenizer_tests;
 #[cfg(test)]
+mod npy_tests;
+#[cfg(test)]
 mod safetensors_tests;

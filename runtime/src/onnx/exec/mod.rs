@@ -4,6 +4,7 @@
 
 mod activation;
 mod compare;
+mod gather_elements;
 mod index_map;
 mod layout;
 mod math;
@@ -43,6 +44,7 @@ pub const SUPPORTED: &[&str] = &[
     "Expand",
     "Flatten",
     "Gather",
+    "GatherElements",
     "Gelu",
     "Gemm",
     "Greater",
@@ -222,6 +224,7 @@ pub(crate) fn run_node(ctx: Ctx<'_>) -> Result<Vec<OnnxValue>, OnnxError> {
         | "Mish" => activation::run(&ctx),
         "Pad" | "Tile" | "Trilu" => pad_tile::run(&ctx),
         "Split" => split::run(&ctx),
+        "GatherElements" => gather_elements::run(&ctx),
         "Resize" | "Upsample" => resize::run(&ctx),
         "MatMul" | "Gemm" => nn::matmul(&ctx),
         "Softmax" | "LogSoftmax" => nn::softmax(&ctx),
