@@ -110,10 +110,16 @@ fn wrong_inputs_are_refused_before_running() {
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec![], "graph input x is missing"),
         (
-            vec![format!("x={}", file("x.npy")), format!("y={}", file("x.npy"))],
+            vec![
+                format!("x={}", file("x.npy")),
+                format!("y={}", file("x.npy")),
+            ],
             "no such input",
         ),
-        (vec![format!("x={}", file("x_int64.npy"))], "the file holds int64"),
+        (
+            vec![format!("x={}", file("x_int64.npy"))],
+            "the file holds int64",
+        ),
         (vec![format!("x={}", file("x_dim7.npy"))], "dim 2 is 7"),
         (vec![format!("x={}", hostile.display())], "too large"),
         (vec!["x".to_string()], "expected NAME=FILE.npy"),

@@ -28,12 +28,22 @@ fn shape(v: &Value) -> Vec<usize> {
 }
 
 fn ints(v: &Value) -> HostTensor {
-    let data = v["data"].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect();
+    let data = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap())
+        .collect();
     HostTensor::new(shape(v), HostData::I64(data)).unwrap()
 }
 
 fn floats(v: &Value) -> Vec<f32> {
-    v["data"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+    v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
 }
 
 /// Runs every case of `reference` through `model`; returns our outputs.
@@ -49,7 +59,12 @@ fn check_cases(model: &OnnxModel, reference: &Value, what: &str) -> Vec<Vec<f32>
         let want = &case["last_hidden_state"];
         assert_eq!(got.shape, shape(want), "{what}");
         let got = got.to_f32();
-        assert_close(&got, &floats(want), TOL, &format!("{what}, ids {:?}", ids.shape));
+        assert_close(
+            &got,
+            &floats(want),
+            TOL,
+            &format!("{what}, ids {:?}", ids.shape),
+        );
         outs.push(got);
     }
     outs
@@ -59,10 +74,15 @@ fn check_cases(model: &OnnxModel, reference: &Value, what: &str) -> Vec<Vec<f32>
 fn tiny_bert_exported_by_torch_matches_onnxruntime_on_every_adapter() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx");
     let reference: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("tiny_bert.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("tiny_bert.json")).unwrap())
+            .unwrap();
     for device in test_devices() {
         let model = OnnxModel::load(dir.join("tiny_bert.onnx"), device).expect("loads");
-        check_cases(&model, &reference, &format!("tiny BERT on {}", label(device)));
+        check_cases(
+            &model,
+            &reference,
+            &format!("tiny BERT on {}", label(device)),
+        );
         assert_eq!(model.plan_count(), 2, "one plan per input shape");
     }
 }
@@ -75,7 +95,7 @@ fn minilm_exported_by_torch_matches_onnxruntime_and_tesseras_bert() {
         );
         return;
     };
-    let Some(model_dir) = minilm::model_dir() else {
+    let Some(model_dir) = model_dir() else {
         return;
     };
     let reference: Value =
@@ -96,14 +116,29 @@ fn minilm_exported_by_torch_matches_onnxruntime_and_tesseras_bert() {
                 unreachable!()
             };
             for row in 0..b {
-                let len = mv[row * s..(row + 1) * s].iter().filter(|&&m| m != 0).count();
-                let row_ids: Vec<u32> = idv[row * s..row * s + len].iter().map(|&i| i as u32).collect();
-                let hidden = native.hidden_states(&[row_ids]).unwrap().to_f32_vec().unwrap();
+                let len = mv[row * s..(row + 1) * s]
+                    .iter()
+                    .filter(|&&m| m != 0)
+                    .count();
+                let row_ids: Vec<u32> = idv[row * s..row * s + len]
+                    .iter()
+                    .map(|&i| i as u32)
+                    .collect();
+                let hidden = native
+                    .hidden_states(&[row_ids])
+                    .unwrap()
+                    .to_f32_vec()
+                    .unwrap();
                 let ours = &out[row * s * h..(row * s + len) * h];
                 for (a, e) in ours.iter().zip(&hidden) {
                     worst = worst.max((a - e).abs());
                 }
-                assert_close(ours, &hidden, TOL, &format!("{what} vs native BERT, row {row}"));
+                assert_close(
+                    ours,
+                    &hidden,
+                    TOL,
+                    &format!("{what} vs native BERT, row {row}"),
+                );
             }
         }
         eprintln!("{what}: max |ONNX - native BERT| = {worst:.2e}");

@@ -1,6 +1,9 @@
 //! Intermediates are dropped after their last reader, so a long chain of
-//! 1 MiB activations holds about two at a time: the device's peak stays near
-//! weights + 2 intermediates instead of growing with the chain's depth.
+//! 4 MiB activations holds two at a time, and the runner submits recorded
+//! work once the dropped ones pass the live set and 8 MiB (the recorded work
+//! holds their buffers until then): the device's peak stays near weights + 2
+//! live activations, the same at depth 8 and 40, instead of growing with the
+//! chain's depth.
 
 mod common;
 
@@ -13,10 +16,10 @@ use tessera_runtime::onnx::proto::{
 use tessera_runtime::onnx::{OnnxModel, OnnxValue};
 use tessera_runtime::Tensor;
 
-const ROWS: usize = 256;
+const ROWS: usize = 1024;
 const COLS: usize = 1024;
-/// One activation: 256 x 1024 f32.
-const MIB: u64 = (ROWS * COLS * 4) as u64;
+/// One activation: 1024 x 1024 f32, 4 MiB.
+const ACT: u64 = (ROWS * COLS * 4) as u64;
 
 fn node(op: &str, inputs: &[&str], output: &str) -> NodeProto {
     NodeProto {
@@ -30,7 +33,15 @@ fn node(op: &str, inputs: &[&str], output: &str) -> NodeProto {
 /// `depth` nodes: Relu, Add(bias), Relu, Add(bias), ... on a [256, 1024] input.
 fn chain(depth: usize) -> Vec<u8> {
     let names: Vec<String> = (0..=depth)
-        .map(|i| if i == 0 { "x".into() } else if i == depth { "y".into() } else { format!("h{i}") })
+        .map(|i| {
+            if i == 0 {
+                "x".into()
+            } else if i == depth {
+                "y".into()
+            } else {
+                format!("h{i}")
+            }
+        })
         .collect();
     let nodes = (0..depth)
         .map(|i| match i % 2 {
@@ -91,13 +102,15 @@ fn a_long_chain_holds_about_two_intermediates() {
             );
             assert_eq!(m.weights, (COLS * 4) as u64);
             assert!(
-                m.largest_live <= 2 * MIB,
+                m.largest_live <= 2 * ACT,
                 "{} depth {depth}: {} B live at once",
                 label(device),
                 m.largest_live
             );
+            // Measured: weights + 3 activations on lavapipe and GL (one
+            // waiting for its submit), weights + 2 on the CPU backend.
             assert!(
-                m.device_peak <= m.weights + 4 * MIB,
+                m.device_peak <= m.weights + 4 * ACT,
                 "{} depth {depth}: device peak {} B, more than weights + 4 activations",
                 label(device),
                 m.device_peak
@@ -105,7 +118,7 @@ fn a_long_chain_holds_about_two_intermediates() {
             peaks.push(m.device_peak);
         }
         assert!(
-            peaks[1] <= peaks[0] + MIB,
+            peaks[1] <= peaks[0] + ACT,
             "{}: peak grows with depth: {peaks:?}",
             label(device)
         );

@@ -207,7 +207,10 @@ fn preamble(path: &Path, pre: &[u8]) -> Result<(usize, usize), LoadError> {
         v => return Err(bad(path, format!("format version {v}.{}", pre[7]))),
     };
     if hlen > MAX_HEADER {
-        return Err(bad(path, format!("header of {hlen} bytes (at most {MAX_HEADER})")));
+        return Err(bad(
+            path,
+            format!("header of {hlen} bytes (at most {MAX_HEADER})"),
+        ));
     }
     Ok((hlen, start))
 }
@@ -247,7 +250,9 @@ fn parse_header(path: &Path, header: &[u8], data_start: usize) -> Result<Header,
                 a
             }
             "shape" => {
-                let close = after.find(')').ok_or_else(|| bad(path, "shape is not a tuple"))?;
+                let close = after
+                    .find(')')
+                    .ok_or_else(|| bad(path, "shape is not a tuple"))?;
                 let tuple = after
                     .strip_prefix('(')
                     .ok_or_else(|| bad(path, "shape is not a tuple"))?;
@@ -299,7 +304,10 @@ fn parse_dims(path: &Path, s: &str) -> Result<Vec<usize>, LoadError> {
         .filter(|d| !d.is_empty())
         .collect();
     if dims.len() > MAX_DIMS {
-        return Err(bad(path, format!("{} dims (at most {MAX_DIMS})", dims.len())));
+        return Err(bad(
+            path,
+            format!("{} dims (at most {MAX_DIMS})", dims.len()),
+        ));
     }
     dims.iter()
         .map(|d| {

@@ -11,10 +11,9 @@ fn fixtures() -> PathBuf {
 
 #[test]
 fn reads_every_file_numpy_wrote() {
-    let values: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(fixtures().join("values.json")).unwrap(),
-    )
-    .unwrap();
+    let values: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("values.json")).unwrap())
+            .unwrap();
     let table = values.as_object().unwrap();
     assert_eq!(table.len(), 9);
     for (name, want) in table {
@@ -32,7 +31,9 @@ fn reads_every_file_numpy_wrote() {
             NpyData::Float(v) => {
                 assert_eq!(v.len(), expected.len(), "{name}");
                 for (x, e) in v.iter().zip(expected) {
-                    assert_eq!(*x, e.as_f64().unwrap(), "{name}");
+                    // serde_json parses the decimal to within an ulp of f64.
+                    let e = e.as_f64().unwrap();
+                    assert!((x - e).abs() <= 1e-15 * e.abs(), "{name}: {x} vs {e}");
                 }
             }
             NpyData::Int(v) => {
@@ -56,7 +57,10 @@ fn our_files_have_numpys_layout() {
     let theirs = std::fs::read(fixtures().join("f32_2x3.npy")).unwrap();
     assert_eq!(ours, theirs);
     let b = read_npy(&fixtures().join("bool_2x3.npy")).unwrap();
-    assert_eq!(encode_npy(&b), std::fs::read(fixtures().join("bool_2x3.npy")).unwrap());
+    assert_eq!(
+        encode_npy(&b),
+        std::fs::read(fixtures().join("bool_2x3.npy")).unwrap()
+    );
 }
 
 fn with_header(header: &str, data: &[u8]) -> Vec<u8> {
@@ -70,7 +74,9 @@ fn with_header(header: &str, data: &[u8]) -> Vec<u8> {
 fn is_header_error(r: Result<NpyArray, LoadError>) -> bool {
     matches!(
         r,
-        Err(LoadError::BadHeader { .. } | LoadError::Truncated { .. } | LoadError::UnsupportedDType { .. })
+        Err(LoadError::BadHeader { .. }
+            | LoadError::Truncated { .. }
+            | LoadError::UnsupportedDType { .. })
     )
 }
 
@@ -85,13 +91,31 @@ fn malformed_headers_are_typed_errors() {
         b"\x93NUMPY\x01\x00\xff\xff{".to_vec(),
         b"\x93NUMPY\x02\x00\xff\xff\xff\x7f{".to_vec(),
         with_header("not a dict", &[]),
-        with_header("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", &[0; 8]),
-        with_header("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", &[0; 16]),
-        with_header("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", &[0; 8]),
-        with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }", &[0; 8]),
-        with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, }", &[0; 8]),
+        with_header(
+            "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }",
+            &[0; 8],
+        ),
+        with_header(
+            "{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }",
+            &[0; 16],
+        ),
+        with_header(
+            "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }",
+            &[0; 8],
+        ),
+        with_header(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }",
+            &[0; 8],
+        ),
+        with_header(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (2, }",
+            &[0; 8],
+        ),
         with_header("{'descr': '<f4', 'shape': (2,), }", &[0; 8]),
-        with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}", &[0; 8]),
+        with_header(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}",
+            &[0; 8],
+        ),
         // A shape whose byte count overflows: refused before any allocation.
         with_header(
             "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
@@ -100,10 +124,22 @@ fn malformed_headers_are_typed_errors() {
         // Data shorter and longer than the shape.
         with_header(ok, &[0; 7]),
         with_header(ok, &[0; 9]),
-        with_header("{'descr': '<f4' 'fortran_order': False, 'shape': (2,), }", &[0; 8]),
-        with_header("{'descr': '<f4', 'fortran_order': Fals, 'shape': (2,), }", &[0; 8]),
-        with_header("{'descr': '<f4', 'fortran_order': False, 'shape': 2, }", &[0; 8]),
-        with_header("{'descr': 'é', 'fortran_order': False, 'shape': (2,), }", &[0; 8]),
+        with_header(
+            "{'descr': '<f4' 'fortran_order': False, 'shape': (2,), }",
+            &[0; 8],
+        ),
+        with_header(
+            "{'descr': '<f4', 'fortran_order': Fals, 'shape': (2,), }",
+            &[0; 8],
+        ),
+        with_header(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': 2, }",
+            &[0; 8],
+        ),
+        with_header(
+            "{'descr': 'é', 'fortran_order': False, 'shape': (2,), }",
+            &[0; 8],
+        ),
     ];
     for (i, bytes) in cases.into_iter().enumerate() {
         let r = decode_npy(&bytes);
@@ -130,7 +166,10 @@ fn every_dtype_round_trips() {
         (NpyDType::F16, NpyData::Float(vec![1.5, -2.25, 0.0])),
         (NpyDType::F64, NpyData::Float(vec![1.0 / 3.0, -2.0, 1e300])),
         (NpyDType::I64, NpyData::Int(vec![i64::MIN, 0, i64::MAX])),
-        (NpyDType::I32, NpyData::Int(vec![i32::MIN as i64, 1, i32::MAX as i64])),
+        (
+            NpyDType::I32,
+            NpyData::Int(vec![i32::MIN as i64, 1, i32::MAX as i64]),
+        ),
         (NpyDType::Bool, NpyData::Int(vec![1, 0, 1])),
     ] {
         let a = NpyArray {
@@ -139,10 +178,16 @@ fn every_dtype_round_trips() {
             data,
         };
         let bytes = encode_npy(&a);
-        assert_eq!((bytes.len() - dtype.size() * 3) % 64, 0, "{dtype:?} header padding");
+        assert_eq!(
+            (bytes.len() - dtype.size() * 3) % 64,
+            0,
+            "{dtype:?} header padding"
+        );
         let back = decode_npy(&bytes).unwrap();
         if dtype == NpyDType::F32 {
-            let NpyData::Float(v) = &back.data else { panic!() };
+            let NpyData::Float(v) = &back.data else {
+                panic!()
+            };
             assert_eq!(v[2], f64::from(3e-8f32));
         } else {
             assert_eq!(back, a, "{dtype:?}");

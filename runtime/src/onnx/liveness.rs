@@ -35,7 +35,9 @@ pub(crate) fn dead_after(graph: &Graph) -> Vec<Vec<String>> {
 mod tests {
     use super::*;
     use crate::onnx::graph::{build_graph, decode_model};
-    use crate::onnx::proto::{GraphProto, ModelProto, NodeProto, OperatorSetIdProto, ValueInfoProto};
+    use crate::onnx::proto::{
+        GraphProto, ModelProto, NodeProto, OperatorSetIdProto, ValueInfoProto,
+    };
     use prost::Message;
 
     fn node(op: &str, inputs: &[&str], outputs: &[&str]) -> NodeProto {
@@ -78,6 +80,9 @@ mod tests {
         };
         let g = build_graph(&decode_model(&m.encode_to_vec()).unwrap(), None).unwrap();
         let dead = dead_after(&g);
-        assert_eq!(dead, vec![vec![], vec!["x"], vec!["b", "m"], vec!["a", "c"]]);
+        assert_eq!(
+            dead,
+            vec![vec![], vec!["x"], vec!["b", "m"], vec!["a", "c"]]
+        );
     }
 }

@@ -15,6 +15,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tessera_hal::Device;
 
+/// Dropped intermediates wait for a submit before the pool can reuse them;
+/// the runner submits once they pass the live set and this many bytes.
+const FLUSH_FLOOR_BYTES: u64 = 8 << 20;
+
 /// The values computed once for one set of input shapes.
 #[derive(Default)]
 struct Plan {
@@ -166,6 +170,7 @@ impl OnnxModel {
         }
         let mut plan = Plan::default();
         let mut largest_live = device_bytes(env.values());
+        let mut unsubmitted = 0u64;
         for (i, node) in self.graph.nodes.iter().enumerate() {
             let known: Option<Vec<OnnxValue>> = cached.as_ref().and_then(|p| {
                 node.outputs
@@ -186,9 +191,19 @@ impl OnnxModel {
                 }
                 env.insert(name, value);
             }
-            largest_live = largest_live.max(device_bytes(env.values()));
+            let live = device_bytes(env.values());
+            largest_live = largest_live.max(live);
             for dead in &self.dead_after[i] {
-                env.remove(dead.as_str());
+                if let Some(v) = env.remove(dead.as_str()) {
+                    unsubmitted += device_bytes(std::iter::once(&v));
+                }
+            }
+            // Recorded work holds the buffers it binds until it is submitted:
+            // submit once the dropped bytes outgrow the live set (and a floor,
+            // so small graphs stay one batch), and the pool reuses them.
+            if unsubmitted >= device_bytes(env.values()).max(FLUSH_FLOOR_BYTES) {
+                self.device.flush().map_err(crate::Error::from)?;
+                unsubmitted = 0;
             }
         }
         if cached.is_none() {

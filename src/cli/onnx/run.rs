@@ -34,7 +34,10 @@ pub fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
         let Some((name, file)) = spec.split_once('=') else {
             return Err(format!("--input {spec}: expected NAME=FILE.npy").into());
         };
-        if files.insert(name.to_string(), PathBuf::from(file)).is_some() {
+        if files
+            .insert(name.to_string(), PathBuf::from(file))
+            .is_some()
+        {
             return Err(format!("--input {name} is given twice").into());
         }
     }
@@ -47,12 +50,19 @@ pub fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
     let model = OnnxModel::load(&args.model, &device)?;
     let declared: Vec<&str> = model.inputs().iter().map(|v| v.name.as_str()).collect();
     if let Some(extra) = files.keys().find(|k| !declared.contains(&k.as_str())) {
-        return Err(format!("--input {extra}: the graph has no such input (it takes {declared:?})").into());
+        return Err(format!(
+            "--input {extra}: the graph has no such input (it takes {declared:?})"
+        )
+        .into());
     }
     let mut values = Vec::with_capacity(declared.len());
     for info in model.inputs() {
         let Some(file) = files.get(&info.name) else {
-            return Err(format!("graph input {} is missing: pass --input {}=FILE.npy", info.name, info.name).into());
+            return Err(format!(
+                "graph input {} is missing: pass --input {}=FILE.npy",
+                info.name, info.name
+            )
+            .into());
         };
         let array = read_npy(file)?;
         values.push(npy_to_value(info, array, &device)?);

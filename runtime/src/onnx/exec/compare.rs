@@ -27,11 +27,7 @@ pub(crate) fn run(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
             };
             let (a, b) = (ctx.host(0)?, ctx.host(1)?);
             let (shape, x, y) = broadcast_pair(op, &a, &b)?;
-            let v = x
-                .iter()
-                .zip(&y)
-                .map(|(&p, &q)| f(p != 0, q != 0))
-                .collect();
+            let v = x.iter().zip(&y).map(|(&p, &q)| f(p != 0, q != 0)).collect();
             HostTensor::new(shape, HostData::Bool(v))?
         }
         _ => compare(ctx, op)?,

@@ -112,7 +112,10 @@ pub(crate) const FILL: usize = usize::MAX;
 /// The map of a layout given per dim: `dims[d][o]` is the input coordinate
 /// along dim `d` of output coordinate `o` (`None`: the element is the fill).
 /// Returns the output shape and the flat map ([`FILL`] for fill elements).
-pub(crate) fn map_by_dims(in_shape: &[usize], dims: &[Vec<Option<usize>>]) -> (Vec<usize>, Vec<usize>) {
+pub(crate) fn map_by_dims(
+    in_shape: &[usize],
+    dims: &[Vec<Option<usize>>],
+) -> (Vec<usize>, Vec<usize>) {
     let strides = contiguous_strides(in_shape);
     let out_shape: Vec<usize> = dims.iter().map(|d| d.len()).collect();
     let n: usize = out_shape.iter().product();
@@ -156,7 +159,9 @@ pub(crate) fn apply_with_fill(
             let data = match &h.data {
                 HostData::F32(v) => HostData::F32(v.iter().copied().chain([fill as f32]).collect()),
                 HostData::I64(v) => HostData::I64(v.iter().copied().chain([fill as i64]).collect()),
-                HostData::Bool(v) => HostData::Bool(v.iter().copied().chain([fill != 0.0]).collect()),
+                HostData::Bool(v) => {
+                    HostData::Bool(v.iter().copied().chain([fill != 0.0]).collect())
+                }
             };
             OnnxValue::Host(HostTensor::new(vec![n + 1], data)?)
         }

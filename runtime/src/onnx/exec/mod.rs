@@ -217,8 +217,8 @@ pub(crate) fn run_node(ctx: Ctx<'_>) -> Result<Vec<OnnxValue>, OnnxError> {
         }
         "Abs" | "Neg" | "Exp" | "Log" | "Sqrt" | "Tanh" | "Relu" | "Sigmoid" | "Reciprocal"
         | "Gelu" | "LeakyRelu" | "HardSigmoid" | "HardSwish" | "Clip" => math::unary(&ctx),
-        "Equal" | "Less" | "Greater" | "LessOrEqual" | "GreaterOrEqual" | "Not" | "And"
-        | "Or" | "Xor" => compare::run(&ctx),
+        "Equal" | "Less" | "Greater" | "LessOrEqual" | "GreaterOrEqual" | "Not" | "And" | "Or"
+        | "Xor" => compare::run(&ctx),
         "Where" => math::where_select(&ctx),
         "Erf" | "PRelu" | "Softplus" | "Softsign" | "Elu" | "Selu" | "Celu" | "ThresholdedRelu"
         | "Mish" => activation::run(&ctx),

@@ -171,7 +171,10 @@ fn batch_norm_training(
     let c = shape[1];
     let mut perm: Vec<usize> = (0..x.rank()).collect();
     perm.swap(0, 1);
-    let rows = x.permute(&perm)?.contiguous()?.reshape(&[c, x.numel() / c.max(1)])?;
+    let rows = x
+        .permute(&perm)?
+        .contiguous()?
+        .reshape(&[c, x.numel() / c.max(1)])?;
     let batch_mean = rows.mean(1)?;
     let d = rows.sub(&batch_mean.reshape(&[c, 1])?)?;
     let batch_var = d.mul(&d)?.mean(1)?;

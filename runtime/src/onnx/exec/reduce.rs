@@ -64,7 +64,12 @@ fn reduce(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
     let shape = reduced_shape(x.shape(), &axes, keep);
     let empty = axes.iter().any(|&a| x.shape()[a] == 0);
     if empty || !x.is_float() || matches!(x, OnnxValue::Host(_)) {
-        return Ok(vec![OnnxValue::Host(host_reduce(op, &x.to_host()?, &axes, shape)?)]);
+        return Ok(vec![OnnxValue::Host(host_reduce(
+            op,
+            &x.to_host()?,
+            &axes,
+            shape,
+        )?)]);
     }
     let t = x.to_device(ctx.device)?;
     let y = match op {
@@ -169,7 +174,11 @@ fn int_reduce(
             .try_fold(0i64, |a, &x| f(x).and_then(|y| a.checked_add(y)))
             .ok_or_else(overflow)
     };
-    let (lo, hi) = if boolean { (0, 1) } else { (i64::MIN, i64::MAX) };
+    let (lo, hi) = if boolean {
+        (0, 1)
+    } else {
+        (i64::MIN, i64::MAX)
+    };
     Ok(match op {
         "ReduceSum" => sum(Some)?,
         "ReduceMean" if n > 0 => sum(Some)? / n as i64,
@@ -177,7 +186,11 @@ fn int_reduce(
         "ReduceMin" => v.iter().copied().fold(hi, i64::min),
         "ReduceSumSquare" => sum(|x| x.checked_mul(x))?,
         "ReduceL1" => sum(i64::checked_abs)?,
-        other => return bad(format!("{other} of integers (or of an empty set) is not supported")),
+        other => {
+            return bad(format!(
+                "{other} of integers (or of an empty set) is not supported"
+            ))
+        }
     })
 }
 
@@ -226,8 +239,7 @@ fn arg(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
             let mut t = if min { t.neg()? } else { t.clone() };
             if last {
                 let (rev_shape, map) = reversed(t.shape(), ax);
-                let OnnxValue::Tensor(rt) = apply(&OnnxValue::Tensor(t), &rev_shape, &map)?
-                else {
+                let OnnxValue::Tensor(rt) = apply(&OnnxValue::Tensor(t), &rev_shape, &map)? else {
                     return bad("reversal left the device");
                 };
                 t = rt;

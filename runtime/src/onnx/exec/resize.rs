@@ -21,7 +21,9 @@ use tessera_hal::Device;
 /// Why a Resize node's attributes are not run, found at load (`None`: runs).
 pub(crate) fn unsupported(attrs: &Attrs) -> Option<String> {
     let mode = attrs.string("mode").unwrap_or("nearest");
-    let ctm = attrs.string("coordinate_transformation_mode").unwrap_or("half_pixel");
+    let ctm = attrs
+        .string("coordinate_transformation_mode")
+        .unwrap_or("half_pixel");
     if !matches!(mode, "nearest" | "linear") {
         return Some(format!("mode {mode}"));
     }
@@ -30,12 +32,19 @@ pub(crate) fn unsupported(attrs: &Attrs) -> Option<String> {
     }
     if !matches!(
         ctm,
-        "half_pixel" | "half_pixel_symmetric" | "pytorch_half_pixel" | "align_corners" | "asymmetric"
+        "half_pixel"
+            | "half_pixel_symmetric"
+            | "pytorch_half_pixel"
+            | "align_corners"
+            | "asymmetric"
     ) {
         return Some(format!("coordinate_transformation_mode {ctm}"));
     }
     let nearest = attrs.string("nearest_mode").unwrap_or("round_prefer_floor");
-    if !matches!(nearest, "round_prefer_floor" | "round_prefer_ceil" | "floor" | "ceil") {
+    if !matches!(
+        nearest,
+        "round_prefer_floor" | "round_prefer_ceil" | "floor" | "ceil"
+    ) {
         return Some(format!("nearest_mode {nearest}"));
     }
     None
@@ -59,12 +68,26 @@ pub(crate) fn run(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
     } else if ctx.node.op == "Upsample" || ctx.opset < 11 {
         (floats(ctx, 1)?, None)
     } else {
-        (floats(ctx, 2)?, ctx.opt(3).map(|v| v.to_host()).transpose()?.map(|h| h.to_i64()))
+        (
+            floats(ctx, 2)?,
+            ctx.opt(3)
+                .map(|v| v.to_host())
+                .transpose()?
+                .map(|h| h.to_i64()),
+        )
     };
-    let (scale, out) = target(&shape, &axes, scales, sizes, a.string("keep_aspect_ratio_policy"))?;
+    let (scale, out) = target(
+        &shape,
+        &axes,
+        scales,
+        sizes,
+        a.string("keep_aspect_ratio_policy"),
+    )?;
     let ctm = match (ctx.node.op.as_str(), ctx.opset) {
         ("Upsample", _) | (_, ..=10) => "asymmetric",
-        _ => a.string("coordinate_transformation_mode").unwrap_or("half_pixel"),
+        _ => a
+            .string("coordinate_transformation_mode")
+            .unwrap_or("half_pixel"),
     };
     let linear = a.string("mode").unwrap_or("nearest") == "linear";
     // Upsample repeats each element (floor of the asymmetric coordinate).

@@ -44,19 +44,25 @@ pub(crate) fn run(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
 /// The size of each part; they must sum to `dim`, one per output.
 fn part_sizes(ctx: &Ctx<'_>, dim: usize, parts: usize) -> ExecResult<Vec<usize>> {
     let given = if ctx.opset >= 13 {
-        ctx.opt(1).map(|v| v.to_host()).transpose()?.map(|h| h.to_i64())
+        ctx.opt(1)
+            .map(|v| v.to_host())
+            .transpose()?
+            .map(|h| h.to_i64())
     } else {
         ctx.node.attrs.ints("split").map(|v| v.to_vec())
     };
     let sizes: Vec<usize> = match given {
         Some(list) => list
             .iter()
-            .map(|&s| usize::try_from(s).map_err(|_| super::ExecError::Bad(format!("split size {s}"))))
+            .map(|&s| {
+                usize::try_from(s).map_err(|_| super::ExecError::Bad(format!("split size {s}")))
+            })
             .collect::<ExecResult<_>>()?,
         None => {
             let n = match ctx.node.attrs.int("num_outputs", 0) {
                 0 => parts,
-                n => usize::try_from(n).map_err(|_| super::ExecError::Bad(format!("num_outputs {n}")))?,
+                n => usize::try_from(n)
+                    .map_err(|_| super::ExecError::Bad(format!("num_outputs {n}")))?,
             };
             if n == 0 {
                 return bad("no outputs");
