@@ -267,11 +267,10 @@ fn arg(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
                     Some(iv[j].cmp(&iv[k]))
                 };
                 use std::cmp::Ordering::*;
-                match (o, min, last) {
-                    (Some(Greater), false, _) | (Some(Less), true, _) => true,
-                    (Some(Equal), _, true) => true,
-                    _ => false,
-                }
+                matches!(
+                    (o, min, last),
+                    (Some(Greater), false, _) | (Some(Less), true, _) | (Some(Equal), _, true)
+                )
             };
             groups(&h.shape, &[ax])
                 .iter()

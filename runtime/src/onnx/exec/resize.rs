@@ -159,7 +159,11 @@ fn target(
             }
         }
         (Some(scales), None) => {
-            if scales.len() != axes.len() || scales.iter().any(|&s| !(s > 0.0) || !s.is_finite()) {
+            if scales.len() != axes.len()
+                || scales
+                    .iter()
+                    .any(|&s| s.is_nan() || s <= 0.0 || !s.is_finite())
+            {
                 return bad(format!("scales {scales:?} for axes {axes:?}"));
             }
             for (k, &d) in axes.iter().enumerate() {
