@@ -166,3 +166,32 @@ fn trilu(ctx: &Ctx<'_>) -> ExecResult<OnnxValue> {
     }
     apply_with_fill(x, &shape, &map, 0.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::source_index;
+
+    fn row(mode: &str, n: i64) -> Vec<Option<usize>> {
+        (-4..n + 4)
+            .map(|i| source_index(mode, i, n).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn each_mode_maps_outside_positions_as_numpy_pad_does() {
+        // np.pad(np.arange(3), 4, mode) for edge, reflect and wrap.
+        let some = |v: &[usize]| v.iter().map(|&i| Some(i)).collect::<Vec<_>>();
+        assert_eq!(row("edge", 3), some(&[0, 0, 0, 0, 0, 1, 2, 2, 2, 2, 2]));
+        assert_eq!(row("reflect", 3), some(&[0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 2]));
+        assert_eq!(row("wrap", 3), some(&[2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0]));
+        assert_eq!(row("reflect", 1), some(&[0; 9]));
+        let constant = row("constant", 2);
+        assert_eq!(constant[4..6], [Some(0), Some(1)]);
+        assert!(constant[..4]
+            .iter()
+            .chain(&constant[6..])
+            .all(Option::is_none));
+        assert!(source_index("edge", -1, 0).is_err());
+        assert!(source_index("mirror", -1, 3).is_err());
+    }
+}

@@ -256,3 +256,42 @@ fn linear_axis(
     // a + w (b - a)
     Ok(OnnxValue::Tensor(a.add(&b.sub(&a)?.mul(&wt)?)?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{nearest_index, source_coord};
+
+    #[test]
+    fn nearest_modes_round_halves_their_own_way() {
+        for (mode, want) in [
+            ("round_prefer_floor", [1, 1, 2, 2]),
+            ("round_prefer_ceil", [1, 2, 2, 2]),
+            ("floor", [1, 1, 1, 2]),
+            ("ceil", [2, 2, 2, 2]),
+        ] {
+            let got: Vec<usize> = [1.25, 1.5, 1.75, 2.0]
+                .iter()
+                .map(|&c| nearest_index(mode, c, 4))
+                .collect();
+            assert_eq!(got, want, "{mode}");
+        }
+        assert_eq!(nearest_index("round_prefer_floor", -0.7, 4), 0);
+        assert_eq!(nearest_index("ceil", 3.2, 4), 3);
+    }
+
+    #[test]
+    fn coordinates_follow_each_transformation_mode() {
+        // 4 inputs to 8 outputs (scale 2), output position 3.
+        assert_eq!(source_coord("half_pixel", 3.0, 2.0, 4, 8), 1.25);
+        assert_eq!(source_coord("pytorch_half_pixel", 3.0, 2.0, 4, 8), 1.25);
+        assert_eq!(source_coord("asymmetric", 3.0, 2.0, 4, 8), 1.5);
+        assert_eq!(
+            source_coord("align_corners", 3.0, 2.0, 4, 8),
+            3.0 * 3.0 / 7.0
+        );
+        assert_eq!(source_coord("half_pixel_symmetric", 3.0, 2.0, 4, 8), 1.25);
+        // One output: pytorch_half_pixel takes -0.5, align_corners 0.
+        assert_eq!(source_coord("pytorch_half_pixel", 0.0, 0.25, 4, 1), -0.5);
+        assert_eq!(source_coord("align_corners", 0.0, 0.25, 4, 1), 0.0);
+    }
+}
