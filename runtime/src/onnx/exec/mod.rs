@@ -131,6 +131,7 @@ pub(crate) fn unsupported_use(node: &Node) -> Option<String> {
 }
 
 /// What a node can fail with, before it is named.
+#[derive(Debug)]
 pub(crate) enum ExecError {
     Runtime(crate::Error),
     Bad(String),
