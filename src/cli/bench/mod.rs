@@ -10,6 +10,7 @@ mod ops;
 mod presets;
 mod qmatmul;
 mod record;
+mod streams;
 mod suite;
 
 use clap::Subcommand;
