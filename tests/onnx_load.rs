@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use prost::Message;
 use tessera_runtime::onnx::proto::{
-    tensor_proto::DataLocation, GraphProto, ModelProto, NodeProto, OperatorSetIdProto,
-    StringStringEntryProto, TensorProto, ValueInfoProto,
+    attribute_proto, tensor_proto::DataLocation, AttributeProto, GraphProto, ModelProto, NodeProto,
+    OperatorSetIdProto, StringStringEntryProto, TensorProto, ValueInfoProto,
 };
 use tessera_runtime::onnx::{check_model_bytes, OnnxError, OnnxModel};
 
@@ -147,6 +147,28 @@ fn an_unsupported_operator_is_named_with_its_node_at_load() {
             );
         }
         other => panic!("expected UnsupportedOp, got {:?}", other.err()),
+    }
+}
+
+#[test]
+fn an_attribute_value_we_do_not_run_is_named_with_its_node_at_load() {
+    let mut resize = node("Resize", &["x", "", "scales"], &["y"]);
+    resize.attribute = vec![AttributeProto {
+        name: Some("mode".into()),
+        r#type: Some(attribute_proto::AttributeType::String as i32),
+        s: Some(b"cubic".to_vec()),
+        ..Default::default()
+    }];
+    let m = model(vec![resize], vec![weight("scales", vec![1], vec![2.0])]);
+    match load(&m) {
+        Err(e @ OnnxError::UnsupportedAttr { .. }) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("Resize_y") && text.contains("mode cubic"),
+                "{text}"
+            );
+        }
+        other => panic!("expected UnsupportedAttr, got {:?}", other.err()),
     }
 }
 

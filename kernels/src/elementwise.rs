@@ -27,6 +27,7 @@ pub(crate) fn unary_snippet(op: UnaryOp) -> String {
         }
         UnaryOp::Silu => "v * sigmoid_safe(v)",
         UnaryOp::Sigmoid => "sigmoid_safe(v)",
+        UnaryOp::Erf => "erf_approx(v)",
     };
     format!(
         "{}fn op(v: f32) -> f32 {{ return {expr}; }}\n",
@@ -45,6 +46,11 @@ pub(crate) fn binary_snippet(op: BinaryOp) -> String {
         // powf semantics, negative bases included: see pow_f32 in float_math.wgsl.
         BinaryOp::Pow => "pow_f32(x, y)",
         BinaryOp::SiluMul => "x * sigmoid_safe(x) * y",
+        BinaryOp::Less => "select(0.0, 1.0, x < y)",
+        BinaryOp::Greater => "select(0.0, 1.0, x > y)",
+        BinaryOp::LessEqual => "select(0.0, 1.0, x <= y)",
+        BinaryOp::GreaterEqual => "select(0.0, 1.0, x >= y)",
+        BinaryOp::Equal => "select(0.0, 1.0, x == y)",
     };
     format!(
         "{}fn op(x: f32, y: f32) -> f32 {{ return {expr}; }}\n",

@@ -27,11 +27,13 @@ pub enum UnaryOp {
     Silu,
     /// logistic sigmoid `1 / (1 + e^-x)`
     Sigmoid,
+    /// the error function `erf(x)`
+    Erf,
 }
 
 impl UnaryOp {
     /// Every unary op, for tests and tables.
-    pub const ALL: [UnaryOp; 12] = [
+    pub const ALL: [UnaryOp; 13] = [
         UnaryOp::Neg,
         UnaryOp::Abs,
         UnaryOp::Exp,
@@ -44,6 +46,7 @@ impl UnaryOp {
         UnaryOp::GeluTanh,
         UnaryOp::Silu,
         UnaryOp::Sigmoid,
+        UnaryOp::Erf,
     ];
 
     /// Short lower-case name, used in kernel keys.
@@ -61,6 +64,7 @@ impl UnaryOp {
             UnaryOp::GeluTanh => "gelu_tanh",
             UnaryOp::Silu => "silu",
             UnaryOp::Sigmoid => "sigmoid",
+            UnaryOp::Erf => "erf",
         }
     }
 }
@@ -84,11 +88,21 @@ pub enum BinaryOp {
     Pow,
     /// `silu(a) * b`: the gated linear unit of Llama-style MLPs.
     SiluMul,
+    /// `a < b` as 1.0 or 0.0 (false when either is NaN)
+    Less,
+    /// `a > b` as 1.0 or 0.0
+    Greater,
+    /// `a <= b` as 1.0 or 0.0
+    LessEqual,
+    /// `a >= b` as 1.0 or 0.0
+    GreaterEqual,
+    /// `a == b` as 1.0 or 0.0
+    Equal,
 }
 
 impl BinaryOp {
     /// Every binary op, for tests and tables.
-    pub const ALL: [BinaryOp; 8] = [
+    pub const ALL: [BinaryOp; 13] = [
         BinaryOp::Add,
         BinaryOp::Sub,
         BinaryOp::Mul,
@@ -97,6 +111,11 @@ impl BinaryOp {
         BinaryOp::Min,
         BinaryOp::Pow,
         BinaryOp::SiluMul,
+        BinaryOp::Less,
+        BinaryOp::Greater,
+        BinaryOp::LessEqual,
+        BinaryOp::GreaterEqual,
+        BinaryOp::Equal,
     ];
 
     /// Short lower-case name, used in kernel keys.
@@ -110,6 +129,11 @@ impl BinaryOp {
             BinaryOp::Min => "min",
             BinaryOp::Pow => "pow",
             BinaryOp::SiluMul => "silu_mul",
+            BinaryOp::Less => "less",
+            BinaryOp::Greater => "greater",
+            BinaryOp::LessEqual => "less_equal",
+            BinaryOp::GreaterEqual => "greater_equal",
+            BinaryOp::Equal => "equal",
         }
     }
 }

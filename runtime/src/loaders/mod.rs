@@ -14,6 +14,7 @@ pub mod gguf_tokenizer;
 mod gguf_tokenizer_spm;
 mod gguf_write;
 pub mod limits;
+pub mod npy;
 mod safetensors;
 mod safetensors_write;
 
@@ -31,5 +32,7 @@ mod gguf_tests;
 mod gguf_tokenizer_spm_tests;
 #[cfg(test)]
 mod gguf_tokenizer_tests;
+#[cfg(test)]
+mod npy_tests;
 #[cfg(test)]
 mod safetensors_tests;

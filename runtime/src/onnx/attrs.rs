@@ -85,6 +85,13 @@ impl Attrs {
         }
     }
 
+    pub(crate) fn floats(&self, name: &str) -> Option<&[f32]> {
+        match self.0.get(name) {
+            Some(Attr::Floats(v)) => Some(v),
+            _ => None,
+        }
+    }
+
     pub(crate) fn string(&self, name: &str) -> Option<&str> {
         match self.0.get(name) {
             Some(Attr::Str(v)) => Some(v),

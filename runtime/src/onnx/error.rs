@@ -84,6 +84,17 @@ pub enum OnnxError {
         /// The node.
         node: String,
     },
+    /// A supported operator used with an attribute value we do not run
+    /// (Resize's cubic mode, say), found at load.
+    #[error("node {node} ({op}): {what} is not supported")]
+    UnsupportedAttr {
+        /// The node.
+        node: String,
+        /// Its operator.
+        op: String,
+        /// The attribute and value.
+        what: String,
+    },
     /// A node's attributes or inputs are not what its operator takes.
     #[error("node {node} ({op}): {message}")]
     BadNode {

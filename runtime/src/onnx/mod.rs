@@ -7,7 +7,8 @@
 //! - `exec`: one node onto `Tensor` ops (floats on the device; integer shape
 //!   arithmetic on the host). [`SUPPORTED`] lists the operators.
 //! - `model`: [`OnnxModel`] (load: support check, constant folding, uploads;
-//!   run: plans cached per set of input shapes). `info`: [`inspect`].
+//!   run: plans cached per set of input shapes, each value dropped after its
+//!   last reader as `liveness` computes). `info`: [`inspect`].
 
 mod attrs;
 mod error;
@@ -17,8 +18,10 @@ mod graph;
 mod info;
 mod inputs;
 mod limits;
+mod liveness;
 mod model;
 pub mod node_tests;
+mod npy_io;
 pub mod proto;
 mod tensor_proto;
 mod value;
@@ -27,7 +30,8 @@ pub use error::{OnnxError, OnnxResult};
 pub use exec::SUPPORTED;
 pub use graph::{Dim, ValueInfo, OPSETS};
 pub use info::{describe_value, inspect, ModelInfo};
-pub use model::OnnxModel;
+pub use model::{OnnxModel, RunMemory};
+pub use npy_io::{npy_to_value, value_to_npy};
 pub use tensor_proto::type_name;
 pub use value::{HostData, HostTensor, OnnxValue};
 

@@ -5,8 +5,8 @@
 //! with that set's plan.
 
 use super::error::{OnnxError, OnnxResult};
-use super::exec::{is_supported, run_node, Ctx};
-use super::graph::{build_graph, decode_model, read_model_bytes, Graph, ValueInfo};
+use super::exec::{is_supported, run_node, unsupported_use, Ctx};
+use super::graph::{build_graph, decode_model, read_model_bytes, Graph, Node, ValueInfo};
 use super::inputs::check_inputs;
 use super::value::{HostData, OnnxValue};
 use crate::tensor::Tensor;
@@ -14,6 +14,10 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tessera_hal::Device;
+
+/// Dropped intermediates wait for a submit before the pool can reuse them;
+/// the runner submits once they pass the live set and this many bytes.
+const FLUSH_FLOOR_BYTES: u64 = 8 << 20;
 
 /// The values computed once for one set of input shapes.
 #[derive(Default)]
@@ -35,7 +39,26 @@ pub struct OnnxModel {
     constants: HashMap<String, OnnxValue>,
     /// Values that depend on the input shapes only, not on their elements.
     shape_only: HashSet<String>,
+    /// For each node (by index), the values it is the last reader of (or
+    /// produces unread): dropped right after it, so the pool reuses their
+    /// buffers. Graph outputs are never dropped.
+    dead_after: Vec<Vec<String>>,
     plans: Mutex<HashMap<PlanKey, Arc<Plan>>>,
+    /// The memory of the last run.
+    last_memory: Mutex<Option<RunMemory>>,
+}
+
+/// Device memory of one run (bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunMemory {
+    /// The uploaded constants (weights).
+    pub weights: u64,
+    /// The most bytes of device values (inputs and intermediates) alive at
+    /// once during the run, after each node's dead values were dropped.
+    pub largest_live: u64,
+    /// The device's peak of bytes held (in use and pooled) since it was
+    /// opened, read after the run.
+    pub device_peak: u64,
 }
 
 impl OnnxModel {
@@ -66,16 +89,26 @@ impl OnnxModel {
                     node: node.name.clone(),
                 });
             }
+            if let Some(what) = unsupported_use(node) {
+                return Err(OnnxError::UnsupportedAttr {
+                    node: node.name.clone(),
+                    op: node.op.clone(),
+                    what,
+                });
+            }
         }
         let mut model = OnnxModel {
             device: device.clone(),
             constants: HashMap::new(),
             shape_only: HashSet::new(),
+            dead_after: Vec::new(),
             plans: Mutex::new(HashMap::new()),
+            last_memory: Mutex::new(None),
             graph,
         };
         model.fold_constants()?;
         model.shape_only = model.shape_only_values();
+        model.dead_after = super::liveness::dead_after(&model.graph);
         Ok(model)
     }
 
@@ -124,7 +157,9 @@ impl OnnxModel {
         outputs.iter().map(|v| to_tensor(v, &self.device)).collect()
     }
 
-    /// Runs the graph on values (host or device), in input order.
+    /// Runs the graph on values (host or device), in input order. Each
+    /// value is dropped right after its last reader, so the device's buffer
+    /// pool reuses its memory for later nodes.
     pub fn run_values(&self, inputs: Vec<OnnxValue>) -> OnnxResult<Vec<OnnxValue>> {
         check_inputs(&self.graph.inputs, &inputs)?;
         let key = plan_key(&inputs);
@@ -134,45 +169,19 @@ impl OnnxModel {
             env.insert(&info.name, v);
         }
         let mut plan = Plan::default();
-        for node in &self.graph.nodes {
-            if let Some(p) = &cached {
-                let known: Option<Vec<OnnxValue>> = node
-                    .outputs
+        let mut largest_live = device_bytes(env.values());
+        let mut unsubmitted = 0u64;
+        for (i, node) in self.graph.nodes.iter().enumerate() {
+            let known: Option<Vec<OnnxValue>> = cached.as_ref().and_then(|p| {
+                node.outputs
                     .iter()
                     .map(|o| p.shape_values.get(o).cloned())
-                    .collect();
-                if let Some(values) = known {
-                    for (o, v) in node.outputs.iter().zip(values) {
-                        env.insert(o, v);
-                    }
-                    continue;
-                }
-            }
-            let inputs = node
-                .inputs
-                .iter()
-                .map(|name| {
-                    if name.is_empty() {
-                        return Ok(None);
-                    }
-                    env.get(name.as_str())
-                        .or_else(|| self.constants.get(name))
-                        .cloned()
-                        .map(Some)
-                        .ok_or_else(|| OnnxError::DanglingInput {
-                            node: node.name.clone(),
-                            op: node.op.clone(),
-                            input: name.clone(),
-                        })
-                })
-                .collect::<OnnxResult<Vec<_>>>()?;
-            let ctx = Ctx {
-                device: &self.device,
-                node,
-                opset: self.graph.opset,
-                inputs,
+                    .collect()
+            });
+            let outputs = match known {
+                Some(values) => values,
+                None => self.run_one(node, &env)?,
             };
-            let outputs = run_node(ctx)?;
             for (name, value) in node.outputs.iter().zip(outputs) {
                 if cached.is_none() {
                     plan.shapes.insert(name.clone(), value.shape().to_vec());
@@ -182,11 +191,32 @@ impl OnnxModel {
                 }
                 env.insert(name, value);
             }
+            let live = device_bytes(env.values());
+            largest_live = largest_live.max(live);
+            for dead in &self.dead_after[i] {
+                if let Some(v) = env.remove(dead.as_str()) {
+                    unsubmitted += device_bytes(std::iter::once(&v));
+                }
+            }
+            // Recorded work holds the buffers it binds until it is submitted:
+            // submit once the dropped bytes outgrow the live set (and a floor,
+            // so small graphs stay one batch), and the pool reuses them.
+            if unsubmitted >= device_bytes(env.values()).max(FLUSH_FLOOR_BYTES) {
+                self.device.flush().map_err(crate::Error::from)?;
+                unsubmitted = 0;
+            }
         }
         if cached.is_none() {
             if let Ok(mut plans) = self.plans.lock() {
                 plans.insert(key, Arc::new(plan));
             }
+        }
+        if let Ok(mut m) = self.last_memory.lock() {
+            *m = Some(RunMemory {
+                weights: device_bytes(self.constants.values()),
+                largest_live,
+                device_peak: self.device.stats().peak_device_bytes,
+            });
         }
         self.graph
             .outputs
@@ -202,6 +232,39 @@ impl OnnxModel {
                     })
             })
             .collect()
+    }
+
+    /// The memory of the last run (`None` before any run).
+    pub fn last_run_memory(&self) -> Option<RunMemory> {
+        self.last_memory.lock().ok().and_then(|m| *m)
+    }
+
+    /// Runs one node on its inputs from `env` or the constants.
+    fn run_one(&self, node: &Node, env: &HashMap<&str, OnnxValue>) -> OnnxResult<Vec<OnnxValue>> {
+        let inputs = node
+            .inputs
+            .iter()
+            .map(|name| {
+                if name.is_empty() {
+                    return Ok(None);
+                }
+                env.get(name.as_str())
+                    .or_else(|| self.constants.get(name))
+                    .cloned()
+                    .map(Some)
+                    .ok_or_else(|| OnnxError::DanglingInput {
+                        node: node.name.clone(),
+                        op: node.op.clone(),
+                        input: name.clone(),
+                    })
+            })
+            .collect::<OnnxResult<Vec<_>>>()?;
+        run_node(Ctx {
+            device: &self.device,
+            node,
+            opset: self.graph.opset,
+            inputs,
+        })
     }
 
     /// Runs every node whose inputs are all constants once, keeps its outputs
@@ -300,4 +363,14 @@ fn to_tensor(v: &OnnxValue, device: &Arc<dyn Device>) -> OnnxResult<Tensor> {
             Tensor::from_slice(device, &x, &h.shape)?
         }
     })
+}
+
+/// Bytes of the device tensors among `values`.
+fn device_bytes<'a>(values: impl Iterator<Item = &'a OnnxValue>) -> u64 {
+    values
+        .map(|v| match v {
+            OnnxValue::Tensor(t) => (t.numel() * t.dtype().size_in_bytes()) as u64,
+            OnnxValue::Host(_) => 0,
+        })
+        .sum()
 }

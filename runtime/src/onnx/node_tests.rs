@@ -91,6 +91,9 @@ fn outcome(
         Err(OnnxError::UnsupportedOp { op, domain, .. }) => {
             return CaseOutcome::Skipped(format!("unsupported operator {domain}{op}"))
         }
+        Err(OnnxError::UnsupportedAttr { op, what, .. }) => {
+            return CaseOutcome::Skipped(format!("unsupported {op}: {what}"))
+        }
         Err(OnnxError::Version(v)) => return CaseOutcome::Skipped(v),
         Err(e) => return CaseOutcome::Failed(format!("load: {e}")),
     };

@@ -19,7 +19,7 @@ use tessera_kernels::{
 /// The declaration of `unary` (see [`OpDeclaration`]).
 pub(crate) const UNARY: OpDeclaration = OpDeclaration {
     name: "unary",
-    summary: "neg, abs, exp, log, sqrt, rsqrt, tanh, relu, gelu (erf, tanh), silu, sigmoid",
+    summary: "neg, abs, exp, log, sqrt, rsqrt, tanh, relu, gelu (erf, tanh), silu, sigmoid, erf",
     api: "Tensor::unary",
     reference: "reference::unary",
     dtypes: &[DType::F32, DType::F16],
@@ -71,7 +71,7 @@ pub(crate) const AFFINE: OpDeclaration = OpDeclaration {
 /// The declaration of `binary` (see [`OpDeclaration`]).
 pub(crate) const BINARY: OpDeclaration = OpDeclaration {
     name: "binary",
-    summary: "add, sub, mul, div, maximum, minimum, pow, silu_mul with numpy broadcasting",
+    summary: "add, sub, mul, div, maximum, minimum, pow, silu_mul, and the comparisons less, greater, less_equal, greater_equal, equal (1.0 or 0.0) with numpy broadcasting",
     api: "Tensor::binary",
     reference: "reference::binary",
     dtypes: &[DType::F32, DType::F16],
@@ -282,6 +282,10 @@ impl Tensor {
     /// Logistic sigmoid.
     pub fn sigmoid(&self) -> Result<Tensor> {
         self.unary(UnaryOp::Sigmoid)
+    }
+    /// The error function.
+    pub fn erf(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::Erf)
     }
 
     /// `op(self, other)` with numpy broadcasting.

@@ -107,6 +107,7 @@ pub fn unary_scalar(op: UnaryOp, x: f64) -> f64 {
         }
         UnaryOp::Silu => x / (1.0 + (-x).exp()),
         UnaryOp::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        UnaryOp::Erf => erf(x),
     }
 }
 
@@ -157,6 +158,11 @@ pub fn binary_scalar(op: BinaryOp, a: f64, b: f64) -> f64 {
         BinaryOp::Min => nan_min(a, b),
         BinaryOp::Pow => a.powf(b),
         BinaryOp::SiluMul => a / (1.0 + (-a).exp()) * b,
+        BinaryOp::Less => f64::from(u8::from(a < b)),
+        BinaryOp::Greater => f64::from(u8::from(a > b)),
+        BinaryOp::LessEqual => f64::from(u8::from(a <= b)),
+        BinaryOp::GreaterEqual => f64::from(u8::from(a >= b)),
+        BinaryOp::Equal => f64::from(u8::from(a == b)),
     }
 }
 

@@ -34,7 +34,7 @@ pub fn run(args: ConformanceArgs) -> Result<(), Box<dyn std::error::Error>> {
          (`onnx.backend.test.case.node.collect_testcases()`, written by \
          `scripts/onnx-node-tests.py`), run by `tessera onnx conformance --cases DIR --out docs/ONNX_CONFORMANCE.md`. \
          A case passes when every output matches within the case's rtol/atol. \
-         Skipped: an unsupported operator (named) or data that is not plain tensors.\n",
+         Skipped: an unsupported operator (named), an attribute value we do not run (named), or data that is not plain tensors.\n",
     );
     for device in &devices {
         let adapter = device.adapter().summary();

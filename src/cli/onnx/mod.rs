@@ -1,6 +1,8 @@
-//! `tessera onnx`: inspect ONNX models and run ONNX's node-test suite.
+//! `tessera onnx`: inspect ONNX models, run them on .npy inputs, and run
+//! ONNX's node-test suite.
 
 mod conformance;
+mod run;
 
 use clap::{Args, Subcommand};
 use tessera_runtime::onnx::{describe_value, inspect, OPSETS};
@@ -10,6 +12,8 @@ use tessera_runtime::onnx::{describe_value, inspect, OPSETS};
 pub enum OnnxCommand {
     /// Inputs and outputs (symbolic dims by name), opsets, operator histogram, unsupported operators.
     Info(InfoArgs),
+    /// Run a model on .npy inputs (--input NAME=FILE.npy ...), writing DIR/output_<i>.npy and one JSON line per output.
+    Run(run::RunArgs),
     /// Run ONNX's backend node tests (see scripts/onnx-node-tests.py) on adapters; print or write the table.
     Conformance(conformance::ConformanceArgs),
 }
@@ -26,6 +30,7 @@ pub fn run(command: OnnxCommand) -> Result<(), Box<dyn std::error::Error>> {
     match command {
         OnnxCommand::Info(args) => info(args),
         OnnxCommand::Conformance(args) => conformance::run(args),
+        OnnxCommand::Run(args) => run::run(args),
     }
 }
 

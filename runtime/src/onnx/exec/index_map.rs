@@ -105,3 +105,75 @@ fn gather_flat(t: &Tensor, out_shape: &[usize], map: &[usize]) -> ExecResult<Ten
     let ids = Tensor::from_slice(t.device(), &ids, &[ids.len()])?;
     Ok(flat.gather_rows(&ids)?.reshape(out_shape)?)
 }
+
+/// Marks an output element that takes the fill value in [`apply_with_fill`].
+pub(crate) const FILL: usize = usize::MAX;
+
+/// The map of a layout given per dim: `dims[d][o]` is the input coordinate
+/// along dim `d` of output coordinate `o` (`None`: the element is the fill).
+/// Returns the output shape and the flat map ([`FILL`] for fill elements).
+pub(crate) fn map_by_dims(
+    in_shape: &[usize],
+    dims: &[Vec<Option<usize>>],
+) -> (Vec<usize>, Vec<usize>) {
+    let strides = contiguous_strides(in_shape);
+    let out_shape: Vec<usize> = dims.iter().map(|d| d.len()).collect();
+    let n: usize = out_shape.iter().product();
+    let mut out = Vec::with_capacity(n);
+    let mut coord = vec![0usize; out_shape.len()];
+    for _ in 0..n {
+        let mut idx = Some(0usize);
+        for (d, &c) in coord.iter().enumerate() {
+            idx = match (idx, dims[d][c]) {
+                (Some(i), Some(k)) => Some(i + k * strides[d]),
+                _ => None,
+            };
+        }
+        out.push(idx.unwrap_or(FILL));
+        for d in (0..out_shape.len()).rev() {
+            coord[d] += 1;
+            if coord[d] < out_shape[d] {
+                break;
+            }
+            coord[d] = 0;
+        }
+    }
+    (out_shape, out)
+}
+
+/// [`apply`] where [`FILL`] entries take `fill`: the value gets one more
+/// element (`fill`) and the fill entries gather it.
+pub(crate) fn apply_with_fill(
+    value: &OnnxValue,
+    out_shape: &[usize],
+    map: &[usize],
+    fill: f64,
+) -> ExecResult<OnnxValue> {
+    if !map.contains(&FILL) {
+        return apply(value, out_shape, map);
+    }
+    let n = value.shape().iter().product::<usize>();
+    let map: Vec<usize> = map.iter().map(|&i| if i == FILL { n } else { i }).collect();
+    let extended = match value {
+        OnnxValue::Host(h) => {
+            let data = match &h.data {
+                HostData::F32(v) => HostData::F32(v.iter().copied().chain([fill as f32]).collect()),
+                HostData::I64(v) => HostData::I64(v.iter().copied().chain([fill as i64]).collect()),
+                HostData::Bool(v) => {
+                    HostData::Bool(v.iter().copied().chain([fill != 0.0]).collect())
+                }
+            };
+            OnnxValue::Host(HostTensor::new(vec![n + 1], data)?)
+        }
+        OnnxValue::Tensor(t) => {
+            let f = Tensor::from_f32(t.device(), &[fill as f32], &[1], t.dtype())?;
+            if n == 0 {
+                OnnxValue::Tensor(f)
+            } else {
+                let flat = t.contiguous()?.reshape(&[n])?;
+                OnnxValue::Tensor(crate::ops::concat(&[&flat, &f], 0)?)
+            }
+        }
+    };
+    apply(&extended, out_shape, &map)
+}

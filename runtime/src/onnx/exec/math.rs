@@ -1,5 +1,5 @@
 //! Elementwise ops: arithmetic with numpy broadcasting, activations, and
-//! comparisons and selection. Float operands run on the device; integer and
+//! selection (Where). Float operands run on the device; integer and
 //! boolean ones (shape arithmetic, masks) on the host.
 
 use super::index_map::{broadcast_map, take};
@@ -88,6 +88,9 @@ pub(crate) fn unary(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
     let x = ctx.input(0)?;
     if !x.is_float() {
         let h = x.to_host()?;
+        if ctx.node.op == "Clip" {
+            return int_clip(ctx, h);
+        }
         let f: fn(i64) -> Option<i64> = match ctx.node.op.as_str() {
             "Abs" => i64::checked_abs,
             "Neg" => i64::checked_neg,
@@ -133,6 +136,22 @@ pub(crate) fn unary(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
     Ok(vec![OnnxValue::Tensor(y)])
 }
 
+/// Clip of integers (bounds from inputs 1 and 2, opset 11 on).
+fn int_clip(ctx: &Ctx<'_>, h: HostTensor) -> ExecResult<Vec<OnnxValue>> {
+    let bound = |i: usize| -> ExecResult<Option<i64>> {
+        match ctx.opt(i) {
+            Some(v) => Ok(v.to_host()?.to_i64().first().copied()),
+            None => Ok(None),
+        }
+    };
+    let (lo, hi) = (bound(1)?.unwrap_or(i64::MIN), bound(2)?.unwrap_or(i64::MAX));
+    let v = h.to_i64().into_iter().map(|v| v.max(lo).min(hi)).collect();
+    Ok(vec![OnnxValue::Host(HostTensor::new(
+        h.shape,
+        HostData::I64(v),
+    )?)])
+}
+
 fn hard_sigmoid(ctx: &Ctx<'_>, t: &Tensor, alpha: f32, beta: f32) -> ExecResult<Tensor> {
     Ok(t.affine(alpha, beta)?
         .maximum(&scalar(ctx, 0.0)?)?
@@ -164,54 +183,9 @@ fn clip(ctx: &Ctx<'_>, t: &Tensor) -> ExecResult<Tensor> {
     Ok(y)
 }
 
-pub(crate) fn logic(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
-    let op = ctx.node.op.as_str();
-    if op == "Where" {
-        return where_op(ctx);
-    }
-    if op == "Not" {
-        let h = ctx.host(0)?;
-        let v = h.to_i64().iter().map(|&v| v == 0).collect();
-        return Ok(vec![OnnxValue::Host(HostTensor::new(
-            h.shape,
-            HostData::Bool(v),
-        )?)]);
-    }
-    let (a, b) = (ctx.input(0)?, ctx.input(1)?);
-    if matches!(a, OnnxValue::Tensor(_)) || matches!(b, OnnxValue::Tensor(_)) {
-        return bad("comparisons of device tensors are not supported yet");
-    }
-    let (a, b) = (a.to_host()?, b.to_host()?);
-    let shape = broadcast_shapes("onnx compare", &a.shape, &b.shape)?;
-    let (ma, mb) = (
-        broadcast_map(&a.shape, &shape),
-        broadcast_map(&b.shape, &shape),
-    );
-    let v: Vec<bool> = if a.is_float() || b.is_float() {
-        let (x, y) = (a.to_f32(), b.to_f32());
-        ma.iter()
-            .zip(&mb)
-            .map(|(&i, &j)| compare(op, x[i].partial_cmp(&y[j])))
-            .collect()
-    } else {
-        let (x, y) = (a.to_i64(), b.to_i64());
-        ma.iter()
-            .zip(&mb)
-            .map(|(&i, &j)| compare(op, Some(x[i].cmp(&y[j]))))
-            .collect()
-    };
-    Ok(vec![OnnxValue::Host(HostTensor::new(
-        shape,
-        HostData::Bool(v),
-    )?)])
-}
-
-fn compare(op: &str, o: Option<std::cmp::Ordering>) -> bool {
-    use std::cmp::Ordering::*;
-    matches!(
-        (op, o),
-        ("Equal", Some(Equal)) | ("Less", Some(Less)) | ("Greater", Some(Greater))
-    )
+/// Where: a host condition selecting between device floats, or host values.
+pub(crate) fn where_select(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
+    where_op(ctx)
 }
 
 fn where_op(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {

@@ -2,11 +2,18 @@
 //! run on the device through `Tensor` ops; integer and boolean tensors (shapes,
 //! indices, masks) are computed on the host.
 
+mod activation;
+mod compare;
+mod gather_elements;
 mod index_map;
 mod layout;
 mod math;
 mod nn;
+mod pad_tile;
+mod reduce;
+mod resize;
 mod shape_ops;
+mod split;
 
 use super::error::OnnxError;
 use super::graph::Node;
@@ -18,60 +25,87 @@ use tessera_hal::Device;
 pub const SUPPORTED: &[&str] = &[
     "Abs",
     "Add",
+    "And",
     "ArgMax",
+    "ArgMin",
     "BatchNormalization",
     "Cast",
+    "Celu",
     "Clip",
     "Concat",
     "Constant",
     "ConstantOfShape",
     "Div",
     "Dropout",
+    "Elu",
     "Equal",
+    "Erf",
     "Exp",
     "Expand",
     "Flatten",
     "Gather",
+    "GatherElements",
     "Gelu",
     "Gemm",
     "Greater",
+    "GreaterOrEqual",
     "HardSigmoid",
     "HardSwish",
     "Identity",
     "LayerNormalization",
     "LeakyRelu",
     "Less",
+    "LessOrEqual",
     "Log",
     "LogSoftmax",
     "MatMul",
     "Max",
     "Mean",
     "Min",
+    "Mish",
     "Mul",
     "Neg",
     "Not",
+    "Or",
+    "PRelu",
+    "Pad",
     "Pow",
     "Range",
     "Reciprocal",
+    "ReduceL1",
+    "ReduceL2",
+    "ReduceLogSum",
+    "ReduceLogSumExp",
     "ReduceMax",
     "ReduceMean",
     "ReduceMin",
     "ReduceSum",
+    "ReduceSumSquare",
     "Relu",
     "Reshape",
+    "Resize",
+    "Selu",
     "Shape",
     "Sigmoid",
     "Size",
     "Slice",
     "Softmax",
+    "Softplus",
+    "Softsign",
+    "Split",
     "Sqrt",
     "Squeeze",
     "Sub",
     "Sum",
     "Tanh",
+    "ThresholdedRelu",
+    "Tile",
     "Transpose",
+    "Trilu",
     "Unsqueeze",
+    "Upsample",
     "Where",
+    "Xor",
 ];
 
 /// Whether we run `op` of `domain`.
@@ -79,7 +113,25 @@ pub(crate) fn is_supported(domain: &str, op: &str) -> bool {
     (domain.is_empty() || domain == "ai.onnx") && SUPPORTED.binary_search(&op).is_ok()
 }
 
+/// Why a node of a supported operator is still not run (an attribute value
+/// we do not implement), found at load; `None` when it runs.
+pub(crate) fn unsupported_use(node: &Node) -> Option<String> {
+    match node.op.as_str() {
+        "Resize" | "Upsample" => resize::unsupported(&node.attrs),
+        "Gelu" => match node.attrs.string("approximate").unwrap_or("none") {
+            "none" | "tanh" => None,
+            other => Some(format!("approximate {other}")),
+        },
+        "Pad" => match node.attrs.string("mode").unwrap_or("constant") {
+            "constant" | "reflect" | "edge" | "wrap" => None,
+            other => Some(format!("mode {other}")),
+        },
+        _ => None,
+    }
+}
+
 /// What a node can fail with, before it is named.
+#[derive(Debug)]
 pub(crate) enum ExecError {
     Runtime(crate::Error),
     Bad(String),
@@ -166,11 +218,22 @@ pub(crate) fn run_node(ctx: Ctx<'_>) -> Result<Vec<OnnxValue>, OnnxError> {
         }
         "Abs" | "Neg" | "Exp" | "Log" | "Sqrt" | "Tanh" | "Relu" | "Sigmoid" | "Reciprocal"
         | "Gelu" | "LeakyRelu" | "HardSigmoid" | "HardSwish" | "Clip" => math::unary(&ctx),
-        "Equal" | "Less" | "Greater" | "Not" | "Where" => math::logic(&ctx),
+        "Equal" | "Less" | "Greater" | "LessOrEqual" | "GreaterOrEqual" | "Not" | "And" | "Or"
+        | "Xor" => compare::run(&ctx),
+        "Where" => math::where_select(&ctx),
+        "Erf" | "PRelu" | "Softplus" | "Softsign" | "Elu" | "Selu" | "Celu" | "ThresholdedRelu"
+        | "Mish" => activation::run(&ctx),
+        "Pad" | "Tile" | "Trilu" => pad_tile::run(&ctx),
+        "Split" => split::run(&ctx),
+        "GatherElements" => gather_elements::run(&ctx),
+        "Resize" | "Upsample" => resize::run(&ctx),
         "MatMul" | "Gemm" => nn::matmul(&ctx),
         "Softmax" | "LogSoftmax" => nn::softmax(&ctx),
         "LayerNormalization" | "BatchNormalization" => nn::norm(&ctx),
-        "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" | "ArgMax" => nn::reduce(&ctx),
+        "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" | "ReduceSumSquare" | "ReduceL1"
+        | "ReduceL2" | "ReduceLogSum" | "ReduceLogSumExp" | "ArgMax" | "ArgMin" => {
+            reduce::run(&ctx)
+        }
         "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" | "Shape" | "Size" | "Identity"
         | "Dropout" | "Constant" | "ConstantOfShape" | "Range" | "Cast" => shape_ops::run(&ctx),
         "Transpose" | "Concat" | "Slice" | "Gather" | "Expand" => layout::run(&ctx),

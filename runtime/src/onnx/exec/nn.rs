@@ -1,11 +1,10 @@
-//! Network ops: MatMul, Gemm, Softmax, LogSoftmax, LayerNormalization,
-//! BatchNormalization (inference), the reductions and ArgMax.
+//! Network ops: MatMul, Gemm, Softmax, LogSoftmax, LayerNormalization (with
+//! its Mean and InvStdDev outputs), BatchNormalization (inference, and
+//! training mode's batch statistics).
 
-use super::shape_ops::{axes_of, reshape};
 use super::{axis, bad, Ctx, ExecResult};
-use crate::onnx::value::{HostTensor, OnnxValue};
+use crate::onnx::value::OnnxValue;
 use crate::tensor::Tensor;
-use tessera_kernels::ReduceOp;
 
 pub(crate) fn matmul(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
     let dev = ctx.device;
@@ -107,23 +106,24 @@ pub(crate) fn norm(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
     let attrs = &ctx.node.attrs;
     let eps = attrs.float("epsilon", 1e-5);
     if ctx.node.op == "BatchNormalization" {
-        if attrs.int("training_mode", 0) != 0 || ctx.node.outputs.len() > 1 {
-            return bad("training mode is not supported");
-        }
         let (mean, var) = (ctx.input(3)?.to_device(dev)?, ctx.input(4)?.to_device(dev)?);
         let Some(bias) = bias else {
             return bad("no bias");
         };
-        // Per channel (dim 1): scale / sqrt(var + eps), then shift.
-        let mut shape = vec![1usize; x.rank().max(2)];
+        if x.rank() < 2 {
+            return bad("BatchNormalization takes an input of rank 2 or more");
+        }
+        // Per channel (dim 1) vectors broadcast over [N, C, ...].
+        let mut shape = vec![1usize; x.rank()];
         shape[1] = scale.numel();
+        if attrs.int("training_mode", 0) != 0 {
+            return batch_norm_training(ctx, &x, (&scale, &bias), (&mean, &var), &shape);
+        }
+        // scale / sqrt(var + eps), then shift.
         let k = scale.mul(&var.affine(1.0, eps)?.rsqrt()?)?;
         let shift = bias.sub(&mean.mul(&k)?)?;
         let y = x.mul(&k.reshape(&shape)?)?.add(&shift.reshape(&shape)?)?;
         return Ok(vec![OnnxValue::Tensor(y)]);
-    }
-    if ctx.node.outputs.iter().skip(1).any(|o| !o.is_empty()) {
-        return bad("mean and inverse std outputs are not supported");
     }
     let r = x.rank();
     let ax = axis(attrs.int("axis", -1), r)?;
@@ -136,71 +136,61 @@ pub(crate) fn norm(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
     };
     let w = flat(&scale)?;
     let b = bias.as_ref().map(flat).transpose()?;
-    let y = x
-        .contiguous()?
-        .reshape(&[outer, inner])?
+    let rows = x.contiguous()?.reshape(&[outer, inner])?;
+    let y = rows
         .layer_norm(Some(&w), b.as_ref(), eps)?
         .reshape(x.shape())?;
-    Ok(vec![OnnxValue::Tensor(y)])
+    let mut out = vec![OnnxValue::Tensor(y)];
+    let wants = |i: usize| ctx.node.outputs.get(i).is_some_and(|o| !o.is_empty());
+    if wants(1) || wants(2) {
+        // Mean and 1 / sqrt(var + eps) of each row, shaped [..axis, 1, 1, ..].
+        let mut stat_shape = x.shape()[..ax].to_vec();
+        stat_shape.resize(r, 1);
+        let mean = rows.mean(1)?.reshape(&[outer, 1])?;
+        let d = rows.sub(&mean)?;
+        let inv = d.mul(&d)?.mean(1)?.affine(1.0, eps)?.rsqrt()?;
+        out.push(OnnxValue::Tensor(mean.reshape(&stat_shape)?));
+        out.push(OnnxValue::Tensor(inv.reshape(&stat_shape)?));
+    }
+    Ok(out)
 }
 
-pub(crate) fn reduce(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
-    let op_name = ctx.node.op.as_str();
-    let x = ctx.input(0)?;
-    let r = x.shape().len();
-    let keep = ctx.node.attrs.int("keepdims", 1) != 0;
-    if op_name == "ArgMax" {
-        if ctx.node.attrs.int("select_last_index", 0) != 0 {
-            return bad("select_last_index is not supported");
-        }
-        let ax = axis(ctx.node.attrs.int("axis", 0), r)?;
-        let t = x.to_device(ctx.device)?;
-        let idx = OnnxValue::Tensor(t.argmax(ax)?);
-        let host = idx.to_host()?;
-        let mut shape = x.shape().to_vec();
-        if keep {
-            shape[ax] = 1
-        } else {
-            shape.remove(ax);
-        }
-        return Ok(vec![OnnxValue::Host(HostTensor::new(shape, host.data)?)]);
-    }
-    let op = match op_name {
-        "ReduceMean" => ReduceOp::Mean,
-        "ReduceSum" => ReduceOp::Sum,
-        "ReduceMax" => ReduceOp::Max,
-        _ => ReduceOp::Min,
+/// BatchNormalization in training mode: normalized by the batch's own mean
+/// and (population) variance per channel; the optional outputs are the
+/// running statistics `input * momentum + batch * (1 - momentum)`.
+fn batch_norm_training(
+    ctx: &Ctx<'_>,
+    x: &Tensor,
+    (scale, bias): (&Tensor, &Tensor),
+    (mean, var): (&Tensor, &Tensor),
+    shape: &[usize],
+) -> ExecResult<Vec<OnnxValue>> {
+    let attrs = &ctx.node.attrs;
+    let (eps, momentum) = (attrs.float("epsilon", 1e-5), attrs.float("momentum", 0.9));
+    // Channels first: [C, everything else].
+    let c = shape[1];
+    let mut perm: Vec<usize> = (0..x.rank()).collect();
+    perm.swap(0, 1);
+    let rows = x
+        .permute(&perm)?
+        .contiguous()?
+        .reshape(&[c, x.numel() / c.max(1)])?;
+    let batch_mean = rows.mean(1)?;
+    let d = rows.sub(&batch_mean.reshape(&[c, 1])?)?;
+    let batch_var = d.mul(&d)?.mean(1)?;
+    let k = scale.mul(&batch_var.affine(1.0, eps)?.rsqrt()?)?;
+    let y = x
+        .sub(&batch_mean.reshape(shape)?)?
+        .mul(&k.reshape(shape)?)?
+        .add(&bias.reshape(shape)?)?;
+    let running = |input: &Tensor, batch: &Tensor| -> ExecResult<Tensor> {
+        Ok(input
+            .affine(momentum, 0.0)?
+            .add(&batch.affine(1.0 - momentum, 0.0)?)?)
     };
-    // ReduceSum takes axes as an input from opset 13, the others from 18.
-    let axes_input = (op == ReduceOp::Sum && ctx.opset >= 13) || ctx.opset >= 18;
-    let axes = if axes_input {
-        axes_of(ctx, 1)?
-    } else {
-        ctx.node.attrs.ints("axes").map(|v| v.to_vec())
-    };
-    let mut axes: Vec<usize> = match axes {
-        Some(v) if !v.is_empty() => v.iter().map(|&a| axis(a, r)).collect::<ExecResult<_>>()?,
-        _ if ctx.node.attrs.int("noop_with_empty_axes", 0) != 0 => {
-            return Ok(vec![x.clone()]);
-        }
-        _ => (0..r).collect(),
-    };
-    axes.sort_unstable();
-    axes.dedup();
-    if !x.is_float() {
-        return bad("integer reductions are not supported");
-    }
-    let mut t = x.to_device(ctx.device)?;
-    for &a in axes.iter().rev() {
-        t = t.reduce(op, a)?;
-    }
-    let mut shape = x.shape().to_vec();
-    for &a in axes.iter().rev() {
-        if keep {
-            shape[a] = 1
-        } else {
-            shape.remove(a);
-        }
-    }
-    Ok(vec![reshape(&OnnxValue::Tensor(t), &shape)?])
+    Ok(vec![
+        OnnxValue::Tensor(y),
+        OnnxValue::Tensor(running(mean, &batch_mean)?),
+        OnnxValue::Tensor(running(var, &batch_var)?),
+    ])
 }

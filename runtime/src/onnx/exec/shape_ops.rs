@@ -19,8 +19,13 @@ pub(crate) fn run(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
                 Some(t) => t.to_host()?.to_i64().first().is_some_and(|&v| v != 0),
                 None => false,
             };
-            if training {
-                return bad("training mode (random masks) is not supported");
+            let ratio = match ctx.opt(1) {
+                Some(r) => r.to_host()?.to_f32().first().copied().unwrap_or(0.5),
+                None => a.float("ratio", 0.5),
+            };
+            // Training with ratio 0 drops nothing; any other ratio draws a random mask.
+            if training && ratio != 0.0 {
+                return bad("training mode with a ratio above 0 (random masks) is not supported");
             }
             if ctx.node.outputs.len() > 1 && !ctx.node.outputs[1].is_empty() {
                 let n = x.shape().iter().product();
