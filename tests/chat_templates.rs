@@ -98,3 +98,25 @@ fn strftime_now_is_todays_date() {
         "{got}"
     );
 }
+
+#[test]
+fn a_template_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<ChatTemplate>();
+    let template = std::sync::Arc::new(
+        ChatTemplate::new("{{ messages[0].content }}", SpecialTokens::default()).unwrap(),
+    );
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let template = template.clone();
+            std::thread::spawn(move || {
+                template
+                    .render(&[ChatMessage::new("user", format!("turn {i}"))], false)
+                    .unwrap()
+            })
+        })
+        .collect();
+    for (i, handle) in handles.into_iter().enumerate() {
+        assert_eq!(handle.join().unwrap(), format!("turn {i}"));
+    }
+}
