@@ -2,7 +2,7 @@
 //! rendered with.
 
 use super::error::ChatError;
-use super::python::{raise_exception, strftime_now, tojson, TemplateRaised};
+use super::python::{indent, raise_exception, strftime_now, tojson, TemplateRaised};
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, ErrorKind};
 use serde::{Deserialize, Serialize};
@@ -123,6 +123,7 @@ impl ChatTemplate {
         env.add_function("raise_exception", raise_exception);
         env.add_function("strftime_now", strftime_now);
         env.add_filter("tojson", tojson);
+        env.add_filter("indent", indent);
         env.add_template_owned(TEMPLATE_NAME, source.to_string())
             .map_err(|e| ChatError::Syntax {
                 message: describe(&e),
