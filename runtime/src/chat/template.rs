@@ -160,8 +160,10 @@ impl ChatTemplate {
     /// Like [`ChatTemplate::render`], with more template variables (as
     /// `apply_chat_template`'s keyword arguments: `enable_thinking`,
     /// `date_string`, `tools`, ...); they override the defaults and the
-    /// special tokens of the same name. JSON objects reach the template with
-    /// their keys sorted.
+    /// special tokens of the same name. Objects reach the template with their
+    /// keys sorted (minijinja's maps are ordered by key; a dict literal in the
+    /// template too), where Python keeps insertion order: only `tojson` or
+    /// `items()` over a map whose keys are not already sorted can differ.
     pub fn render_with(
         &self,
         messages: &[ChatMessage],
