@@ -98,3 +98,56 @@ fn strftime_now_is_todays_date() {
         "{got}"
     );
 }
+
+#[test]
+fn a_template_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<ChatTemplate>();
+    let template = std::sync::Arc::new(
+        ChatTemplate::new("{{ messages[0].content }}", SpecialTokens::default()).unwrap(),
+    );
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let template = template.clone();
+            std::thread::spawn(move || {
+                template
+                    .render(&[ChatMessage::new("user", format!("turn {i}"))], false)
+                    .unwrap()
+            })
+        })
+        .collect();
+    for (i, handle) in handles.into_iter().enumerate() {
+        assert_eq!(handle.join().unwrap(), format!("turn {i}"));
+    }
+}
+
+#[test]
+fn indent_matches_jinja2_and_refuses_huge_widths() {
+    // Expected strings printed by jinja2 3.1 for this template.
+    let source = "{{ messages[0].content | indent }}|{{ messages[0].content | indent(2, true) }}|\
+                  {{ messages[0].content | indent(width=\">\", blank=true) }}|\
+                  {{ (messages[0].content ~ \"\\r\\nx\") | indent(3) }}";
+    let template = ChatTemplate::new(source, SpecialTokens::default()).unwrap();
+    for (text, want) in [
+        (
+            "a\nb\n\nc\n",
+            "a\n    b\n\n    c\n|  a\n  b\n\n  c\n|a\n>b\n>\n>c\n>|a\n   b\n\n   c\n\n   x",
+        ),
+        ("one", "one|  one|one|one\n   x"),
+        ("", "|  ||\n   x"),
+    ] {
+        let got = template
+            .render(&[ChatMessage::new("user", text)], false)
+            .unwrap();
+        assert_eq!(got, want, "{text:?}");
+    }
+    let huge = ChatTemplate::new(
+        "{{ 'a\nb' | indent(10000000000000) }}",
+        SpecialTokens::default(),
+    )
+    .unwrap();
+    assert!(matches!(
+        huge.render(&[], false),
+        Err(ChatError::Render { .. })
+    ));
+}

@@ -6,7 +6,8 @@
 //! - [`ChatTemplate`] compiles a template with minijinja in the environment
 //!   transformers uses (`trim_blocks`, `lstrip_blocks`, loop controls,
 //!   Python string and dict methods through `minijinja-contrib`'s pycompat,
-//!   `raise_exception`, `strftime_now`, a `tojson` that does not escape HTML)
+//!   `raise_exception`, `strftime_now`, a `tojson` that does not escape HTML,
+//!   an `indent` with a bounded width)
 //!   and renders `messages`, `add_generation_prompt`, `tools = none`,
 //!   `documents = none` and the special tokens (`bos_token`, `eos_token`, ...).
 //! - Templates are untrusted: rendering is bounded in steps (fuel), recursion

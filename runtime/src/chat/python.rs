@@ -334,3 +334,59 @@ pub(crate) fn python_float_repr(f: f64) -> String {
         format!("{mantissa}e{sign}{:02}", exponent.abs())
     }
 }
+
+/// The widest `indent` accepted (minijinja's own filter allocates any width).
+const MAX_INDENT: usize = 1024;
+
+/// Jinja2's `indent(width=4, first=false, blank=false)` filter (`width` a
+/// count of spaces or the indentation string), refusing widths past
+/// [`MAX_INDENT`] instead of allocating them.
+pub(crate) fn indent(
+    value: String,
+    width: Option<Value>,
+    first: Option<bool>,
+    blank: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let width = match width {
+        Some(width) => Some(width),
+        None => kwargs.get::<Option<Value>>("width")?,
+    };
+    let first = first
+        .or(kwargs.get::<Option<bool>>("first")?)
+        .unwrap_or(false);
+    let blank = blank
+        .or(kwargs.get::<Option<bool>>("blank")?)
+        .unwrap_or(false);
+    kwargs.assert_all_used()?;
+    let indention = match width {
+        None => "    ".to_string(),
+        Some(w) if w.kind() == ValueKind::String => w.as_str().unwrap_or_default().to_string(),
+        Some(w) => match w.as_i64() {
+            Some(n) if (0..=MAX_INDENT as i64).contains(&n) => " ".repeat(n as usize),
+            Some(n) if n < 0 => String::new(),
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("indent: width {w} is not a count up to {MAX_INDENT} or a string"),
+                ))
+            }
+        },
+    };
+    let value = format!("{value}\n"); // as Jinja2 does before splitting lines
+    let lines: Vec<&str> = value.lines().collect();
+    let mut out = String::with_capacity(value.len() + lines.len() * indention.len());
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+            if blank || !line.is_empty() {
+                out.push_str(&indention);
+            }
+        }
+        out.push_str(line);
+    }
+    if first {
+        out.insert_str(0, &indention);
+    }
+    Ok(Value::from(out))
+}

@@ -2,7 +2,7 @@
 //! rendered with.
 
 use super::error::ChatError;
-use super::python::{raise_exception, strftime_now, tojson, TemplateRaised};
+use super::python::{indent, raise_exception, strftime_now, tojson, TemplateRaised};
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, ErrorKind};
 use serde::{Deserialize, Serialize};
@@ -123,6 +123,7 @@ impl ChatTemplate {
         env.add_function("raise_exception", raise_exception);
         env.add_function("strftime_now", strftime_now);
         env.add_filter("tojson", tojson);
+        env.add_filter("indent", indent);
         env.add_template_owned(TEMPLATE_NAME, source.to_string())
             .map_err(|e| ChatError::Syntax {
                 message: describe(&e),
@@ -159,8 +160,10 @@ impl ChatTemplate {
     /// Like [`ChatTemplate::render`], with more template variables (as
     /// `apply_chat_template`'s keyword arguments: `enable_thinking`,
     /// `date_string`, `tools`, ...); they override the defaults and the
-    /// special tokens of the same name. JSON objects reach the template with
-    /// their keys sorted.
+    /// special tokens of the same name. Objects reach the template with their
+    /// keys sorted (minijinja's maps are ordered by key; a dict literal in the
+    /// template too), where Python keeps insertion order: only `tojson` or
+    /// `items()` over a map whose keys are not already sorted can differ.
     pub fn render_with(
         &self,
         messages: &[ChatMessage],
