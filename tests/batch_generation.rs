@@ -134,7 +134,9 @@ fn alone(decoder: &Decoder, request: &SequenceRequest) -> (Vec<u32>, StopReason)
 
 /// `len` random ids below `vocab`.
 fn random_prompt(rng: &mut impl Rng, len: usize, vocab: usize) -> Vec<u32> {
-    (0..len).map(|_| rng.gen_range(0..vocab as u32)).collect()
+    (0..len)
+        .map(|_| rng.random_range(0..vocab as u32))
+        .collect()
 }
 
 /// Five requests of different prompt lengths and budgets arriving over the
