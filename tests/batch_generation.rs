@@ -95,6 +95,11 @@ fn drive(
         let events = scheduler
             .step()
             .unwrap_or_else(|e| panic!("{context}: step {step}: {e}"));
+        assert!(
+            scheduler.active() <= scheduler.options().max_batch,
+            "{context}: step {step}: {} active",
+            scheduler.active()
+        );
         for event in events {
             let outcome = outcomes.get_mut(&event.id()).expect("a known id");
             assert!(
@@ -554,4 +559,12 @@ fn batched_logits_match_each_sequence_alone() {
             }
         }
     }
+}
+
+#[test]
+fn the_scheduler_and_its_events_can_move_to_a_server_thread() {
+    fn send<T: Send + 'static>() {}
+    send::<BatchScheduler>();
+    send::<SequenceEvent>();
+    send::<SequenceRequest>();
 }
