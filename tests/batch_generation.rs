@@ -10,135 +10,12 @@
 mod common;
 
 use common::*;
-use rand::Rng;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use tessera::prelude::*;
-use tessera_runtime::generation::{
-    generate, BatchOptions, BatchScheduler, DecoderTokenizer, SequenceEvent, SequenceId,
-    SequenceRequest,
-};
+use tessera_runtime::generation::DecoderTokenizer;
 use tessera_runtime::models::llama::{
-    random_decoder, Decoder, DecoderConfig, KvCache, WeightFormat, MAX_CONTEXT,
+    random_decoder, DecoderConfig, KvCache, WeightFormat, MAX_CONTEXT,
 };
-
-/// Steps a run may take before the test calls it stuck.
-const MAX_STEPS: usize = 2_000;
-
-/// What one sequence produced.
-#[derive(Debug, Default)]
-struct Outcome {
-    tokens: Vec<u32>,
-    finished: Option<(StopReason, usize, usize)>,
-    failed: Option<Error>,
-}
-
-/// One request and the step it arrives at.
-struct Arrival {
-    step: usize,
-    request: SequenceRequest,
-}
-
-fn request(
-    prompt_ids: Vec<u32>,
-    max_new_tokens: usize,
-    sampling: SamplingConfig,
-) -> SequenceRequest {
-    SequenceRequest {
-        prompt_ids,
-        options: GenerateOptions {
-            max_new_tokens,
-            sampling,
-            stop_at_eos: false,
-            stop_ids: Vec::new(),
-            context: None,
-        },
-        stop_ids: Vec::new(),
-    }
-}
-
-/// Submit each arrival at its step and step until every sequence ended;
-/// `cancel` (step, arrival index) cancels that sequence before that step.
-/// Checks the events' order: tokens, then at most one end, nothing after.
-fn drive(
-    scheduler: &mut BatchScheduler,
-    arrivals: &[Arrival],
-    cancel: Option<(usize, usize)>,
-    context: &str,
-) -> Vec<Outcome> {
-    let mut ids: Vec<Option<SequenceId>> = vec![None; arrivals.len()];
-    let mut outcomes: BTreeMap<SequenceId, Outcome> = BTreeMap::new();
-    for step in 0..MAX_STEPS {
-        for (i, arrival) in arrivals.iter().enumerate().filter(|(_, a)| a.step == step) {
-            let id = scheduler
-                .submit(arrival.request.clone())
-                .unwrap_or_else(|e| panic!("{context}: submit {i}: {e}"));
-            ids[i] = Some(id);
-            outcomes.insert(id, Outcome::default());
-        }
-        if let Some((_, index)) = cancel.filter(|&(at, _)| at == step) {
-            let id = ids[index].expect("cancel after arrival");
-            let before = scheduler.active() + scheduler.pending();
-            scheduler.cancel(id);
-            assert_eq!(
-                scheduler.active() + scheduler.pending(),
-                before - 1,
-                "{context}: cancel frees the sequence at once"
-            );
-        }
-        let all_arrived = arrivals.iter().all(|a| a.step <= step);
-        if all_arrived && scheduler.active() + scheduler.pending() == 0 {
-            return ids
-                .iter()
-                .map(|id| outcomes.remove(&id.unwrap()).unwrap())
-                .collect();
-        }
-        let events = scheduler
-            .step()
-            .unwrap_or_else(|e| panic!("{context}: step {step}: {e}"));
-        for event in events {
-            let outcome = outcomes.get_mut(&event.id()).expect("a known id");
-            assert!(
-                outcome.finished.is_none() && outcome.failed.is_none(),
-                "{context}: event after the end: {event:?}"
-            );
-            match event {
-                SequenceEvent::Token { token, .. } => outcome.tokens.push(token),
-                SequenceEvent::Finished {
-                    reason,
-                    prompt_tokens,
-                    generated_tokens,
-                    ..
-                } => outcome.finished = Some((reason, prompt_tokens, generated_tokens)),
-                SequenceEvent::Failed { error, .. } => outcome.failed = Some(error),
-            }
-        }
-    }
-    panic!("{context}: not done after {MAX_STEPS} steps");
-}
-
-/// What `request` gives alone through `generate` (ids and stop reason), a
-/// stop id ending it as the scheduler does.
-fn alone(decoder: &Decoder, request: &SequenceRequest) -> (Vec<u32>, StopReason) {
-    let mut hit_stop = false;
-    let generation = generate(decoder, &request.prompt_ids, &request.options, |id| {
-        hit_stop = request.stop_ids.contains(&id);
-        !hit_stop
-    })
-    .unwrap();
-    let stop = match hit_stop {
-        true => StopReason::EndOfSequence,
-        false => generation.stop,
-    };
-    (generation.ids, stop)
-}
-
-/// `len` random ids below `vocab`.
-fn random_prompt(rng: &mut impl Rng, len: usize, vocab: usize) -> Vec<u32> {
-    (0..len)
-        .map(|_| rng.random_range(0..vocab as u32))
-        .collect()
-}
 
 /// Five requests of different prompt lengths and budgets arriving over the
 /// first steps; the first is the reference prompt for the reference's steps.
@@ -170,14 +47,6 @@ fn staggered_arrivals(reference_prompt: &[u32], seed_name: &str) -> (Vec<Arrival
         .map(|(step, request)| Arrival { step, request })
         .collect();
     (arrivals, format!("seed {seed}"))
-}
-
-fn options(max_batch: usize, prefill_chunk: usize) -> BatchOptions {
-    BatchOptions {
-        max_batch,
-        max_context: usize::MAX,
-        prefill_chunk,
-    }
 }
 
 /// The tiny reference decoders: safetensors (f32) and a quantized GGUF each,
@@ -558,4 +427,12 @@ fn batched_logits_match_each_sequence_alone() {
             }
         }
     }
+}
+
+#[test]
+fn the_scheduler_and_its_events_can_move_to_a_server_thread() {
+    fn send<T: Send + 'static>() {}
+    send::<BatchScheduler>();
+    send::<SequenceEvent>();
+    send::<SequenceRequest>();
 }

@@ -311,3 +311,52 @@ fn a_gguf_naming_the_smollm_pre_tokenizer_takes_text_prompts() {
     assert!(json["text"].is_string());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bench_generate_streams_compares_one_stream_with_n() {
+    let args = [
+        "bench",
+        "generate",
+        "--preset",
+        "tiny",
+        "--formats",
+        "f32,q8_0",
+        "--streams",
+        "3",
+        "--prompt-tokens",
+        "5",
+        "--decode-tokens",
+        "3",
+        "--reps",
+        "1",
+        "--warmup",
+        "1",
+        "--json",
+    ];
+    let out = tessera(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for (line, format) in lines.iter().zip(["f32", "q8_0"]) {
+        assert_eq!(line["op"], "generate_streams", "{line}");
+        assert_eq!(line["format"], format, "{line}");
+        assert_eq!(line["streams"], 3, "{line}");
+        let one = line["one_stream_tokens_per_s"].as_f64().unwrap();
+        let many = line["streams_tokens_per_s"].as_f64().unwrap();
+        assert!(one > 0.0 && many > 0.0, "{line}");
+    }
+    // One stream is no comparison.
+    let mut one = args.to_vec();
+    one[7] = "1";
+    let out = tessera(&one);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--streams"));
+}

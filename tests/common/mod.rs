@@ -107,10 +107,13 @@ pub fn poisoned(len: usize) -> Vec<f32> {
     vec![POISON; len]
 }
 
+mod batching;
 mod decoding;
 mod devices;
 mod minilm;
 mod tiny_bert;
+#[allow(unused_imports)] // only the batching tests use these
+pub use batching::*;
 #[allow(unused_imports)] // only the decoder tests use these
 pub use decoding::*;
 pub use devices::*;

@@ -139,7 +139,7 @@ impl BatchScheduler {
     /// pass), then, when the batch has room, up to `prefill_chunk` tokens of
     /// the oldest pending prompt are read; a prompt read to its end gives the
     /// sequence its first token, and it decodes from the next step on.
-    /// Returns the steps' events in order. A sequence's own failure is a
+    /// Returns the step's events in order. A sequence's own failure is a
     /// [`SequenceEvent::Failed`]; an `Err` is a failure of the batched pass
     /// or of reading its result (the device): no sequence has advanced, and
     /// the caller may step again or cancel them.
