@@ -53,13 +53,31 @@ fn bad_window_shapes_are_shape_errors() {
     shape_err(x.conv(&w, None, 2, &geom, ConvActivation::None), "groups");
     let big = WindowGeometry::plain(&[7, 7]);
     let w7 = Tensor::from_slice(device, &[0.25f32; 4 * 3 * 49], &[4, 3, 7, 7]).unwrap();
-    shape_err(x.conv(&w7, None, 1, &big, ConvActivation::None), "kernel > input");
-    shape_err(x.conv(&w, None, 1, &WindowGeometry::plain(&[3, 2]), ConvActivation::None), "kernel");
+    shape_err(
+        x.conv(&w7, None, 1, &big, ConvActivation::None),
+        "kernel > input",
+    );
+    shape_err(
+        x.conv(
+            &w,
+            None,
+            1,
+            &WindowGeometry::plain(&[3, 2]),
+            ConvActivation::None,
+        ),
+        "kernel",
+    );
     let b = Tensor::from_slice(device, &[0.0f32; 3], &[3]).unwrap();
     shape_err(x.conv(&w, Some(&b), 1, &geom, ConvActivation::None), "bias");
-    shape_err(x.pool(PoolMode::Max, &WindowGeometry::plain(&[3]), false), "rank");
+    shape_err(
+        x.pool(PoolMode::Max, &WindowGeometry::plain(&[3]), false),
+        "rank",
+    );
     let mut zero = geom.clone();
     zero.strides = vec![0, 1];
     shape_err(x.pool(PoolMode::Max, &zero, false), "zero stride");
-    shape_err(x.conv_transpose(&w, None, 1, &geom, &[]), "transpose weight");
+    shape_err(
+        x.conv_transpose(&w, None, 1, &geom, &[]),
+        "transpose weight",
+    );
 }

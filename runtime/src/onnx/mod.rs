@@ -13,6 +13,7 @@ mod attrs;
 mod error;
 mod exec;
 mod external;
+mod fuse;
 mod graph;
 mod info;
 mod inputs;
@@ -27,7 +28,7 @@ pub use error::{OnnxError, OnnxResult};
 pub use exec::SUPPORTED;
 pub use graph::{Dim, ValueInfo, OPSETS};
 pub use info::{describe_value, inspect, ModelInfo};
-pub use model::OnnxModel;
+pub use model::{LoadOptions, OnnxModel};
 pub use tensor_proto::type_name;
 pub use value::{HostData, HostTensor, OnnxValue};
 

@@ -6,6 +6,7 @@
 
 use super::error::{OnnxError, OnnxResult};
 use super::exec::{is_supported, run_node, Ctx};
+use super::fuse::fuse_conv_chains;
 use super::graph::{build_graph, decode_model, read_model_bytes, Graph, ValueInfo};
 use super::inputs::check_inputs;
 use super::value::{HostData, OnnxValue};
@@ -14,6 +15,20 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tessera_hal::Device;
+
+/// How a model is prepared at load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Fuse each Conv with the BatchNormalization, per-channel Mul/Add and
+    /// activation after it into one dispatch (on by default).
+    pub fuse: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> LoadOptions {
+        LoadOptions { fuse: true }
+    }
+}
 
 /// The values computed once for one set of input shapes.
 #[derive(Default)]
@@ -52,6 +67,16 @@ impl OnnxModel {
         dir: Option<&Path>,
         device: &Arc<dyn Device>,
     ) -> OnnxResult<OnnxModel> {
+        OnnxModel::from_bytes_with(bytes, dir, device, LoadOptions::default())
+    }
+
+    /// Loads a model from its bytes with `options`.
+    pub fn from_bytes_with(
+        bytes: &[u8],
+        dir: Option<&Path>,
+        device: &Arc<dyn Device>,
+        options: LoadOptions,
+    ) -> OnnxResult<OnnxModel> {
         let graph = build_graph(&decode_model(bytes)?, dir)?;
         for node in &graph.nodes {
             if !is_supported(&node.domain, &node.op) {
@@ -74,7 +99,7 @@ impl OnnxModel {
             plans: Mutex::new(HashMap::new()),
             graph,
         };
-        model.fold_constants()?;
+        model.fold_constants(options)?;
         model.shape_only = model.shape_only_values();
         Ok(model)
     }
@@ -205,8 +230,9 @@ impl OnnxModel {
     }
 
     /// Runs every node whose inputs are all constants once, keeps its outputs
-    /// as constants and drops it; then uploads every float constant.
-    fn fold_constants(&mut self) -> OnnxResult<()> {
+    /// as constants and drops it; fuses conv chains (`options.fuse`), drops
+    /// the constants no node reads any more; then uploads every float constant.
+    fn fold_constants(&mut self, options: LoadOptions) -> OnnxResult<()> {
         let mut constants: HashMap<String, OnnxValue> =
             std::mem::take(&mut self.graph.initializers)
                 .into_iter()
@@ -238,6 +264,18 @@ impl OnnxModel {
             }
         }
         self.graph.nodes = kept;
+        if options.fuse {
+            let opset = self.graph.opset;
+            fuse_conv_chains(&mut self.graph, &mut constants, opset);
+            let read: HashSet<&String> = self
+                .graph
+                .nodes
+                .iter()
+                .flat_map(|n| n.inputs.iter())
+                .chain(self.graph.outputs.iter().map(|o| &o.name))
+                .collect();
+            constants.retain(|name, _| read.contains(name));
+        }
         for value in constants.values_mut() {
             if let OnnxValue::Host(h) = value {
                 if h.is_float() {

@@ -2,11 +2,13 @@
 //! run on the device through `Tensor` ops; integer and boolean tensors (shapes,
 //! indices, masks) are computed on the host.
 
+mod cnn;
 mod index_map;
 mod layout;
 mod math;
 mod nn;
 mod shape_ops;
+mod window_attrs;
 
 use super::error::OnnxError;
 use super::graph::Node;
@@ -19,12 +21,15 @@ pub const SUPPORTED: &[&str] = &[
     "Abs",
     "Add",
     "ArgMax",
+    "AveragePool",
     "BatchNormalization",
     "Cast",
     "Clip",
     "Concat",
     "Constant",
     "ConstantOfShape",
+    "Conv",
+    "ConvTranspose",
     "Div",
     "Dropout",
     "Equal",
@@ -34,10 +39,13 @@ pub const SUPPORTED: &[&str] = &[
     "Gather",
     "Gelu",
     "Gemm",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
     "Greater",
     "HardSigmoid",
     "HardSwish",
     "Identity",
+    "LRN",
     "LayerNormalization",
     "LeakyRelu",
     "Less",
@@ -45,6 +53,7 @@ pub const SUPPORTED: &[&str] = &[
     "LogSoftmax",
     "MatMul",
     "Max",
+    "MaxPool",
     "Mean",
     "Min",
     "Mul",
@@ -174,6 +183,8 @@ pub(crate) fn run_node(ctx: Ctx<'_>) -> Result<Vec<OnnxValue>, OnnxError> {
         "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" | "Shape" | "Size" | "Identity"
         | "Dropout" | "Constant" | "ConstantOfShape" | "Range" | "Cast" => shape_ops::run(&ctx),
         "Transpose" | "Concat" | "Slice" | "Gather" | "Expand" => layout::run(&ctx),
+        "Conv" | "FusedConv" | "ConvTranspose" | "MaxPool" | "AveragePool"
+        | "GlobalAveragePool" | "GlobalMaxPool" | "LRN" => cnn::run(&ctx),
         _ => bad("unsupported operator"),
     };
     result.map_err(|e| match e {
