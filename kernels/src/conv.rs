@@ -13,6 +13,10 @@ const ACTIVATION: &str = include_str!("wgsl/conv_activation.wgsl");
 /// Output channels one conv thread computes.
 pub const CONV_CHANNELS_PER_THREAD: usize = 4;
 
+/// Neighbouring output positions along the last spatial dim one conv
+/// thread computes.
+pub const CONV_POSITIONS_PER_THREAD: usize = 4;
+
 /// Bindings of both kernels: x, weight, bias (read; a dummy when
 /// `has_bias` is 0), out (write).
 const BINDINGS: [Binding; 4] = [
@@ -33,8 +37,9 @@ fn render(name: &str, dtype: DType, body: &str) -> KernelSource {
 }
 
 /// Convolution: one thread per [`CONV_CHANNELS_PER_THREAD`] output channels
-/// of a group at one output position ([`WindowParams`]; `total` is
-/// `n * groups * ceil(c_out / groups / 4) * out_d * out_h * out_w`).
+/// of a group at [`CONV_POSITIONS_PER_THREAD`] neighbouring output positions
+/// ([`WindowParams`]; `total` is
+/// `n * groups * ceil(c_out / groups / 4) * out_d * out_h * ceil(out_w / 4)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ConvSpec {
     /// Element type of every operand.

@@ -68,7 +68,7 @@ mod softmax;
 mod source;
 mod window;
 
-pub use conv::{ConvSpec, ConvTransposeSpec, CONV_CHANNELS_PER_THREAD};
+pub use conv::{ConvSpec, ConvTransposeSpec, CONV_CHANNELS_PER_THREAD, CONV_POSITIONS_PER_THREAD};
 pub use data_movement::{
     CastParams, CastSpec, CopyParams, CopySpec, CopyVec4Params, CopyVec4Spec, GatherParams,
     GatherSpec,

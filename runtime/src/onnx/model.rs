@@ -119,6 +119,50 @@ impl OnnxModel {
         self.graph.nodes.len()
     }
 
+    /// The multiply-adds x 2 of the graph's Conv, ConvTranspose, Gemm and
+    /// MatMul nodes for `inputs`' shapes (`None` before a run with them): the
+    /// FLOP count benchmarks divide by.
+    pub fn matmul_flops(&self, inputs: &[OnnxValue]) -> Option<u64> {
+        let plans = self.plans.lock().ok()?;
+        let plan = plans.get(&plan_key(inputs))?;
+        let shape = |name: &str| -> Option<Vec<usize>> {
+            plan.shapes
+                .get(name)
+                .cloned()
+                .or_else(|| self.constants.get(name).map(|c| c.shape().to_vec()))
+                .or_else(|| {
+                    let i = self.graph.inputs.iter().position(|v| v.name == name)?;
+                    Some(inputs.get(i)?.shape().to_vec())
+                })
+        };
+        let mut flops = 0u64;
+        for node in &self.graph.nodes {
+            let numel =
+                |name: &str| -> Option<u64> { Some(shape(name)?.iter().product::<usize>() as u64) };
+            let macs = match node.op.as_str() {
+                // Each output takes (c_in / groups) * kernel products.
+                "Conv" | "FusedConv" => {
+                    let per: usize = shape(&node.inputs[1])?[1..].iter().product();
+                    numel(node.outputs.first()?)? * per as u64
+                }
+                // Each input feeds (c_out / groups) * kernel products.
+                "ConvTranspose" => {
+                    let per: usize = shape(&node.inputs[1])?[1..].iter().product();
+                    numel(&node.inputs[0])? * per as u64
+                }
+                "Gemm" | "MatMul" => {
+                    let a = shape(&node.inputs[0])?;
+                    let trans_a = node.op == "Gemm" && node.attrs.int("transA", 0) != 0;
+                    let k = if trans_a { a[0] } else { *a.last()? };
+                    numel(node.outputs.first()?)? * k as u64
+                }
+                _ => 0,
+            };
+            flops += 2 * macs;
+        }
+        Some(flops)
+    }
+
     /// How many sets of input shapes have a cached plan.
     pub fn plan_count(&self) -> usize {
         self.plans.lock().map(|p| p.len()).unwrap_or(0)

@@ -10,7 +10,7 @@ use crate::host_ops;
 use crate::tensor::Tensor;
 use tessera_kernels::{
     elementwise_workgroups, ConvActivation, ConvSpec, ConvTransposeSpec, DType, KernelSpec,
-    WindowGeometry, CONV_CHANNELS_PER_THREAD,
+    WindowGeometry, CONV_CHANNELS_PER_THREAD, CONV_POSITIONS_PER_THREAD,
 };
 
 /// The declaration of `conv` (see [`OpDeclaration`]).
@@ -232,7 +232,9 @@ fn run(
     let threads = match dir {
         Direction::Forward => {
             let blocks = (c_out / groups).div_ceil(CONV_CHANNELS_PER_THREAD);
-            x.shape()[0] * groups * blocks * plane
+            let width = *out_spatial.last().unwrap_or(&1);
+            let rows = plane / width.max(1);
+            x.shape()[0] * groups * blocks * rows * width.div_ceil(CONV_POSITIONS_PER_THREAD)
         }
         Direction::Transposed => out.numel(),
     };
