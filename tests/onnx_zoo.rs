@@ -7,6 +7,10 @@
 //! 1/1000 everywhere whatever came before it, the logits before the softmax
 //! against onnxruntime's (tests/data/onnx/light_logits.json, written by
 //! `scripts/onnx-zoo.py DIR --logits FILE`).
+//!
+//! VGG-19 (39 GFLOP, five times ResNet-50) runs only with
+//! TESSERA_ONNX_ZOO_FULL=1: it took 127 s on lavapipe on the 2-core build
+//! machine under a load of 13 (ResNet-50: 44 s, the other seven 2-30 s).
 
 mod common;
 
@@ -46,8 +50,9 @@ fn light_model_zoo_matches_onnx_on_every_adapter() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx/light_logits.json");
     let logits: Value =
         serde_json::from_str(&std::fs::read_to_string(logits_file).unwrap()).unwrap();
+    let full = std::env::var("TESSERA_ONNX_ZOO_FULL").is_ok_and(|v| v == "1");
     for device in test_devices() {
-        for name in MODELS {
+        for name in MODELS.into_iter().filter(|&m| full || m != "vgg19") {
             let folder = zoo.join(name);
             let start = Instant::now();
             let model = OnnxModel::load(folder.join("model.onnx"), device)
