@@ -217,7 +217,7 @@ impl WindowGeometry {
     /// The span of the window along dim `i`: `dilation * (kernel - 1) + 1`.
     pub fn span(&self, i: usize) -> Option<usize> {
         self.dilations[i]
-            .checked_mul(self.kernel[i] - 1)
+            .checked_mul(self.kernel[i].checked_sub(1)?)
             .and_then(|s| s.checked_add(1))
     }
 
