@@ -46,6 +46,10 @@ fn light_model_zoo_matches_onnx_on_every_adapter() {
         return;
     };
     let zoo = Path::new(&dir).join("light");
+    assert!(
+        zoo.join("VERSION").is_file(),
+        "{zoo:?} holds no light models: run scripts/setup-onnx.sh (it writes them beside the node tests)"
+    );
     let logits_file =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx/light_logits.json");
     let logits: Value =

@@ -120,10 +120,13 @@ pub(crate) fn conv(c: &mut Cases) -> Result<()> {
     Ok(())
 }
 
+/// One conv_transpose case: x shape, weight shape, groups, window, output padding.
+type TransposeCase = (Vec<usize>, Vec<usize>, usize, WindowGeometry, Vec<usize>);
+
 /// Transposed convolutions with strides, dilations, padding, output padding
 /// and groups, against the f64 reference.
 pub(crate) fn conv_transpose(c: &mut Cases) -> Result<()> {
-    let cases: [(Vec<usize>, Vec<usize>, usize, WindowGeometry, Vec<usize>); 4] = [
+    let cases: [TransposeCase; 4] = [
         (
             vec![2, 3, 7],
             vec![3, 4, 3],

@@ -166,7 +166,7 @@ fn host_f32<'a>(
 fn folded_conv(conv: &Node, constants: &HashMap<String, OnnxValue>) -> Option<Folded> {
     let (w, ws) = host_f32(constants, conv.inputs.get(1)?)?;
     let c_out = *ws.first()?;
-    if ws.len() < 3 || c_out == 0 || w.len() % c_out != 0 {
+    if ws.len() < 3 || c_out == 0 || !w.len().is_multiple_of(c_out) {
         return None;
     }
     let bias = match conv.inputs.get(2).filter(|b| !b.is_empty()) {

@@ -73,7 +73,9 @@ impl Tensor {
         let out_spatial = output_spatial(op, self, geom, false)?;
         let c_out = weight.shape().first().copied().unwrap_or(0);
         check_operands(op, self, weight, bias, groups, geom, c_out)?;
-        if weight.shape()[1] * groups != self.shape()[1] || c_out % groups != 0 {
+        if weight.shape()[1].checked_mul(groups) != Some(self.shape()[1])
+            || !c_out.is_multiple_of(groups)
+        {
             return Err(ShapeError::new(
                 op,
                 format!(
@@ -109,7 +111,7 @@ impl Tensor {
             .unwrap_or(0)
             .saturating_mul(groups);
         check_operands(op, self, weight, bias, groups, geom, c_out)?;
-        if weight.shape()[0] != self.shape()[1] || self.shape()[1] % groups != 0 {
+        if weight.shape()[0] != self.shape()[1] || !self.shape()[1].is_multiple_of(groups) {
             return Err(ShapeError::new(
                 op,
                 format!(

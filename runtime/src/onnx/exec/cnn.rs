@@ -95,7 +95,9 @@ fn conv_transpose(ctx: &Ctx<'_>) -> ExecResult<Tensor> {
     };
     if let Some(target) = target {
         for i in 0..r {
-            let full = (spatial[i] - 1) * geom.strides[i] + out_pad[i] + geom.span(i).unwrap_or(0);
+            let full = (spatial[i].saturating_sub(1) * geom.strides[i])
+                .saturating_add(out_pad[i])
+                .saturating_add(geom.span(i).unwrap_or(0));
             let (begin, end) = if full >= target[i] {
                 let total = full - target[i];
                 if mode == AutoPad::SameUpper {

@@ -84,8 +84,9 @@ pub(crate) fn window(
                 _ => {
                     let s = geom.strides[i];
                     let span = geom.span(i).unwrap_or(usize::MAX);
-                    let total =
-                        ((len.div_ceil(s)).saturating_sub(1) * s + span).saturating_sub(len);
+                    let total = (len.div_ceil(s).saturating_sub(1) * s)
+                        .saturating_add(span)
+                        .saturating_sub(len);
                     let small = total / 2;
                     if mode == AutoPad::SameUpper {
                         (small, total - small)
