@@ -37,6 +37,7 @@
 //!   and costs more host time than recording the dispatch.
 
 mod assemble;
+mod conv;
 mod data_movement;
 mod decode_attention;
 mod dtype;
@@ -52,6 +53,7 @@ mod matvec;
 mod norm;
 mod op_kinds;
 mod params;
+mod pool;
 mod qkv_rope;
 mod quant_format;
 mod quant_gather;
@@ -64,7 +66,9 @@ mod row_vec4;
 mod rowwise;
 mod softmax;
 mod source;
+mod window;
 
+pub use conv::{ConvSpec, ConvTransposeSpec, CONV_CHANNELS_PER_THREAD, CONV_POSITIONS_PER_THREAD};
 pub use data_movement::{
     CastParams, CastSpec, CopyParams, CopySpec, CopyVec4Params, CopyVec4Spec, GatherParams,
     GatherSpec,
@@ -98,6 +102,7 @@ pub use matvec::{
 pub use norm::{NormParams, NormSpec, NormVec4Spec};
 pub use op_kinds::{BinaryOp, NormKind, ReduceOp, UnaryOp};
 pub use params::{ParamsField, UniformParams};
+pub use pool::PoolSpec;
 pub use qkv_rope::{QkvRopeParams, QkvRopeSpec};
 pub use quant_format::{QuantFormat, QUANT_BLOCK_VALUES};
 pub use quant_gather::{QuantGatherParams, QuantGatherSpec};
@@ -111,6 +116,7 @@ pub use row_variant::{
 pub use rowwise::{row_wg_for, rowwise_workgroups, ROW_WG};
 pub use softmax::{SoftmaxParams, SoftmaxSpec, SoftmaxVec4Spec};
 pub use source::{dtype_header, BindingKind, KernelSource};
+pub use window::{ConvActivation, PoolMode, WindowGeometry, WindowParams};
 
 #[cfg(test)]
 mod naga_check;

@@ -12,6 +12,7 @@
 //! - An op error in a case is a failure of that row, never a panic.
 
 mod cases;
+mod conv;
 mod decode_attention;
 mod elementwise;
 mod gather;
@@ -25,6 +26,7 @@ mod softmax;
 mod table;
 mod tolerance;
 
+pub(crate) use conv::{conv, conv_transpose, pool};
 pub(crate) use decode_attention::cached_attention;
 pub(crate) use elementwise::{affine, binary, unary, where_select};
 pub(crate) use gather::gather;

@@ -16,9 +16,11 @@
 
 mod memory;
 mod ops;
+mod window;
 
 pub(crate) use memory::{read_u32, write_f32};
 pub(crate) use ops::*;
+pub(crate) use window::{conv, conv_transpose, pool, ConvTensors};
 
 use std::sync::Arc;
 use tessera_hal::{Device, Execution};

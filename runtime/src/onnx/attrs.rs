@@ -54,6 +54,11 @@ impl Attrs {
         Ok(Attrs(map))
     }
 
+    /// Sets attribute `name` (graph rewrites use it on the nodes they make).
+    pub(crate) fn set(&mut self, name: &str, value: Attr) {
+        self.0.insert(name.to_string(), value);
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&Attr> {
         self.0.get(name)
     }

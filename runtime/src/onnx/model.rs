@@ -6,6 +6,7 @@
 
 use super::error::{OnnxError, OnnxResult};
 use super::exec::{is_supported, run_node, unsupported_use, Ctx};
+use super::fuse::fuse_conv_chains;
 use super::graph::{build_graph, decode_model, read_model_bytes, Graph, Node, ValueInfo};
 use super::inputs::check_inputs;
 use super::value::{HostData, OnnxValue};
@@ -18,6 +19,20 @@ use tessera_hal::Device;
 /// Dropped intermediates wait for a submit before the pool can reuse them;
 /// the runner submits once they pass the live set and this many bytes.
 const FLUSH_FLOOR_BYTES: u64 = 8 << 20;
+
+/// How a model is prepared at load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Fuse each Conv with the BatchNormalization, per-channel Mul/Add and
+    /// activation after it into one dispatch (on by default).
+    pub fuse: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> LoadOptions {
+        LoadOptions { fuse: true }
+    }
+}
 
 /// The values computed once for one set of input shapes.
 #[derive(Default)]
@@ -75,6 +90,16 @@ impl OnnxModel {
         dir: Option<&Path>,
         device: &Arc<dyn Device>,
     ) -> OnnxResult<OnnxModel> {
+        OnnxModel::from_bytes_with(bytes, dir, device, LoadOptions::default())
+    }
+
+    /// Loads a model from its bytes with `options`.
+    pub fn from_bytes_with(
+        bytes: &[u8],
+        dir: Option<&Path>,
+        device: &Arc<dyn Device>,
+        options: LoadOptions,
+    ) -> OnnxResult<OnnxModel> {
         let graph = build_graph(&decode_model(bytes)?, dir)?;
         for node in &graph.nodes {
             if !is_supported(&node.domain, &node.op) {
@@ -106,7 +131,7 @@ impl OnnxModel {
             last_memory: Mutex::new(None),
             graph,
         };
-        model.fold_constants()?;
+        model.fold_constants(options)?;
         model.shape_only = model.shape_only_values();
         model.dead_after = super::liveness::dead_after(&model.graph);
         Ok(model)
@@ -125,6 +150,50 @@ impl OnnxModel {
     /// How many nodes run (after constant folding).
     pub fn node_count(&self) -> usize {
         self.graph.nodes.len()
+    }
+
+    /// The multiply-adds x 2 of the graph's Conv, ConvTranspose, Gemm and
+    /// MatMul nodes for `inputs`' shapes (`None` before a run with them): the
+    /// FLOP count benchmarks divide by.
+    pub fn matmul_flops(&self, inputs: &[OnnxValue]) -> Option<u64> {
+        let plans = self.plans.lock().ok()?;
+        let plan = plans.get(&plan_key(inputs))?;
+        let shape = |name: &str| -> Option<Vec<usize>> {
+            plan.shapes
+                .get(name)
+                .cloned()
+                .or_else(|| self.constants.get(name).map(|c| c.shape().to_vec()))
+                .or_else(|| {
+                    let i = self.graph.inputs.iter().position(|v| v.name == name)?;
+                    Some(inputs.get(i)?.shape().to_vec())
+                })
+        };
+        let mut flops = 0u64;
+        for node in &self.graph.nodes {
+            let numel =
+                |name: &str| -> Option<u64> { Some(shape(name)?.iter().product::<usize>() as u64) };
+            let macs = match node.op.as_str() {
+                // Each output takes (c_in / groups) * kernel products.
+                "Conv" | "FusedConv" => {
+                    let per: usize = shape(&node.inputs[1])?[1..].iter().product();
+                    numel(node.outputs.first()?)? * per as u64
+                }
+                // Each input feeds (c_out / groups) * kernel products.
+                "ConvTranspose" => {
+                    let per: usize = shape(&node.inputs[1])?[1..].iter().product();
+                    numel(&node.inputs[0])? * per as u64
+                }
+                "Gemm" | "MatMul" => {
+                    let a = shape(&node.inputs[0])?;
+                    let trans_a = node.op == "Gemm" && node.attrs.int("transA", 0) != 0;
+                    let k = if trans_a { a[0] } else { *a.last()? };
+                    numel(node.outputs.first()?)? * k as u64
+                }
+                _ => 0,
+            };
+            flops += 2 * macs;
+        }
+        Some(flops)
     }
 
     /// How many sets of input shapes have a cached plan.
@@ -268,8 +337,9 @@ impl OnnxModel {
     }
 
     /// Runs every node whose inputs are all constants once, keeps its outputs
-    /// as constants and drops it; then uploads every float constant.
-    fn fold_constants(&mut self) -> OnnxResult<()> {
+    /// as constants and drops it; fuses conv chains (`options.fuse`), drops
+    /// the constants no node reads any more; then uploads every float constant.
+    fn fold_constants(&mut self, options: LoadOptions) -> OnnxResult<()> {
         let mut constants: HashMap<String, OnnxValue> =
             std::mem::take(&mut self.graph.initializers)
                 .into_iter()
@@ -301,6 +371,18 @@ impl OnnxModel {
             }
         }
         self.graph.nodes = kept;
+        if options.fuse {
+            let opset = self.graph.opset;
+            fuse_conv_chains(&mut self.graph, &mut constants, opset);
+            let read: HashSet<&String> = self
+                .graph
+                .nodes
+                .iter()
+                .flat_map(|n| n.inputs.iter())
+                .chain(self.graph.outputs.iter().map(|o| &o.name))
+                .collect();
+            constants.retain(|name, _| read.contains(name));
+        }
         for value in constants.values_mut() {
             if let OnnxValue::Host(h) = value {
                 if h.is_float() {

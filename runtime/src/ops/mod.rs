@@ -7,6 +7,7 @@
 //! flush.
 
 mod attention_blocks;
+mod conv;
 mod declaration;
 mod decode_attention;
 mod elementwise;
@@ -18,6 +19,7 @@ pub(crate) mod launch;
 mod layout;
 mod matmul;
 mod norm;
+mod pool;
 mod qkv_rope;
 mod reduce;
 mod rope;
@@ -25,6 +27,7 @@ mod row_blocks;
 mod select;
 mod softmax;
 mod variant;
+mod window;
 
 pub use declaration::{KernelCandidate, Needs, OpDeclaration};
 pub use elementwise::where_select;
@@ -53,4 +56,7 @@ pub const DECLARATIONS: &[OpDeclaration] = &[
     rope::ROPE,
     qkv_rope::QKV_ROPE,
     decode_attention::CACHED_ATTENTION,
+    conv::CONV,
+    conv::CONV_TRANSPOSE,
+    pool::POOL,
 ];

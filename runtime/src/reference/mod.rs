@@ -19,28 +19,34 @@
 
 mod attention;
 mod broadcast;
+mod conv;
 mod elementwise;
 mod layout;
 mod matmul;
 mod norm;
+mod pool;
 mod reduce;
 mod rope;
 mod softmax;
+mod window;
 
 pub use attention::{cached_attention, AttentionDims};
 pub use broadcast::{
     broadcast_index, broadcast_shape, broadcast_shapes, contiguous_strides, for_each_index, numel,
 };
+pub use conv::{conv, conv_transpose, ConvOperands};
 pub use elementwise::{affine, binary, erf, erfc, unary, unary_scalar, where_select};
 pub use layout::{concat, gather, permute, slice};
 pub use matmul::matmul;
 pub use norm::{layernorm, norm, rmsnorm};
+pub use pool::pool;
 pub use reduce::{argmax, reduce};
 pub use rope::{qkv_rope, rope, QkvRopeDims};
 pub use softmax::softmax;
 /// The op enums the reference functions take, so a caller of the oracle needs no
 /// other crate.
-pub use tessera_kernels::{BinaryOp, ReduceOp, UnaryOp};
+pub use tessera_kernels::{BinaryOp, ConvActivation, PoolMode, ReduceOp, UnaryOp, WindowGeometry};
+pub use window::activate;
 
 /// Rounds every value to the nearest `f16` and back to `f32`.
 ///

@@ -6,6 +6,7 @@
 mod embed;
 mod generate;
 mod inputs;
+mod onnx;
 mod ops;
 mod presets;
 mod qmatmul;
@@ -40,6 +41,8 @@ pub enum BenchCommand {
     Copy(ops::ElementsArgs),
     /// Cost per recorded dispatch of a chain of small elementwise ops.
     Dispatch(ops::DispatchArgs),
+    /// One ONNX model's forward pass (median seconds, GFLOP/s of its convs and products).
+    Onnx(onnx::OnnxBenchArgs),
     /// The table of issue #4 in one go, sized for the adapter (GPU or software).
     Suite(suite::SuiteArgs),
 }
@@ -57,6 +60,7 @@ pub fn run(command: BenchCommand) -> Result<(), Box<dyn std::error::Error>> {
         BenchCommand::Add(args) => elements(ops::ElementOp::Add, &args),
         BenchCommand::Copy(args) => elements(ops::ElementOp::Copy, &args),
         BenchCommand::Dispatch(args) => ops::dispatch(&args.open()?, &args).map(drop),
+        BenchCommand::Onnx(args) => onnx::bench_onnx(args),
         BenchCommand::Suite(args) => suite::run(&args),
     }
 }

@@ -3,6 +3,7 @@
 //! indices, masks) are computed on the host.
 
 mod activation;
+mod cnn;
 mod compare;
 mod gather_elements;
 mod index_map;
@@ -14,6 +15,7 @@ mod reduce;
 mod resize;
 mod shape_ops;
 mod split;
+mod window_attrs;
 
 use super::error::OnnxError;
 use super::graph::Node;
@@ -28,6 +30,7 @@ pub const SUPPORTED: &[&str] = &[
     "And",
     "ArgMax",
     "ArgMin",
+    "AveragePool",
     "BatchNormalization",
     "Cast",
     "Celu",
@@ -35,6 +38,8 @@ pub const SUPPORTED: &[&str] = &[
     "Concat",
     "Constant",
     "ConstantOfShape",
+    "Conv",
+    "ConvTranspose",
     "Div",
     "Dropout",
     "Elu",
@@ -47,11 +52,14 @@ pub const SUPPORTED: &[&str] = &[
     "GatherElements",
     "Gelu",
     "Gemm",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
     "Greater",
     "GreaterOrEqual",
     "HardSigmoid",
     "HardSwish",
     "Identity",
+    "LRN",
     "LayerNormalization",
     "LeakyRelu",
     "Less",
@@ -60,6 +68,7 @@ pub const SUPPORTED: &[&str] = &[
     "LogSoftmax",
     "MatMul",
     "Max",
+    "MaxPool",
     "Mean",
     "Min",
     "Mish",
@@ -237,6 +246,8 @@ pub(crate) fn run_node(ctx: Ctx<'_>) -> Result<Vec<OnnxValue>, OnnxError> {
         "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" | "Shape" | "Size" | "Identity"
         | "Dropout" | "Constant" | "ConstantOfShape" | "Range" | "Cast" => shape_ops::run(&ctx),
         "Transpose" | "Concat" | "Slice" | "Gather" | "Expand" => layout::run(&ctx),
+        "Conv" | "FusedConv" | "ConvTranspose" | "MaxPool" | "AveragePool"
+        | "GlobalAveragePool" | "GlobalMaxPool" | "LRN" => cnn::run(&ctx),
         _ => bad("unsupported operator"),
     };
     result.map_err(|e| match e {
