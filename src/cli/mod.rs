@@ -6,6 +6,7 @@ mod devices;
 mod embed;
 mod generate;
 mod onnx;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +31,8 @@ enum Command {
     /// Benchmarks (throughput; GPU timestamps or full syncs, warm-up excluded, median reported).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// An OpenAI-compatible HTTP server: chat, completions (streamed or not), embeddings.
+    Serve(serve::ServeArgs),
     /// ONNX models: `info` (inputs, outputs, operators) and `conformance` (ONNX's node tests).
     #[command(subcommand)]
     Onnx(onnx::OnnxCommand),
@@ -57,5 +60,6 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Bench(command) => bench::run(command),
         Command::Conformance(args) => conformance::run(args),
         Command::Onnx(command) => onnx::run(command),
+        Command::Serve(args) => serve::run(args),
     }
 }

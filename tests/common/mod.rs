@@ -110,6 +110,7 @@ pub fn poisoned(len: usize) -> Vec<f32> {
 mod decoding;
 mod devices;
 mod minilm;
+pub mod server;
 mod tiny_bert;
 #[allow(unused_imports)] // only the decoder tests use these
 pub use decoding::*;

@@ -7,9 +7,10 @@ mod embed;
 mod generate;
 mod inputs;
 mod ops;
-mod presets;
+pub(crate) mod presets;
 mod qmatmul;
 mod record;
+mod serve;
 mod suite;
 
 use clap::Subcommand;
@@ -39,6 +40,10 @@ pub enum BenchCommand {
     Copy(ops::ElementsArgs),
     /// Cost per recorded dispatch of a chain of small elementwise ops.
     Dispatch(ops::DispatchArgs),
+    /// Load on a running `tessera serve`: N streaming clients, a fixed count of
+    /// requests; requests/s, tokens/s, time to first token, inter-token latency,
+    /// errors, and the server's resident memory.
+    Serve(serve::ServeBenchArgs),
     /// The table of issue #4 in one go, sized for the adapter (GPU or software).
     Suite(suite::SuiteArgs),
 }
@@ -57,6 +62,7 @@ pub fn run(command: BenchCommand) -> Result<(), Box<dyn std::error::Error>> {
         BenchCommand::Copy(args) => elements(ops::ElementOp::Copy, &args),
         BenchCommand::Dispatch(args) => ops::dispatch(&args.open()?, &args).map(drop),
         BenchCommand::Suite(args) => suite::run(&args),
+        BenchCommand::Serve(args) => serve::bench_serve(args),
     }
 }
 

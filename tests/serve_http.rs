@@ -1,0 +1,333 @@
+//! `tessera serve` over loopback with the crate's small HTTP client (no
+//! Python): completions and chat, streamed and whole, against `tessera
+//! generate`'s sequential greedy output; stop strings; 16 concurrent streams;
+//! OpenAI-style errors; a full queue; a client leaving mid-stream; SIGTERM
+//! draining a stream; embeddings against `tessera embed`.
+
+mod common;
+
+use common::server::{stream_text, tiny_decoder, TestServer};
+use serde_json::{json, Value};
+use std::process::Command;
+
+/// `tessera generate`'s greedy text after `prompt` (the sequential loop).
+fn sequential_greedy(prompt: &str, max_tokens: usize) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["generate", "--model"])
+        .arg(tiny_decoder("tiny-llama"))
+        .args(["--prompt", prompt, "--json", "--max-new-tokens"])
+        .arg(max_tokens.to_string())
+        .output()
+        .expect("run tessera generate");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["text"].as_str().unwrap().to_string()
+}
+
+fn completion(prompt: &str, max_tokens: usize, extra: Value) -> Value {
+    let mut body = json!({
+        "model": "tiny-llama", "prompt": prompt, "max_tokens": max_tokens, "temperature": 0,
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    body
+}
+
+const PROMPTS: [&str; 4] = [
+    "The quick brown fox",
+    "Once upon a time",
+    "A cat sat on the mat and",
+    "Über café 日本",
+];
+
+#[test]
+fn completions_whole_and_streamed_equal_sequential_greedy_generation() {
+    let server = TestServer::start(&tiny_decoder("tiny-llama"), &[]);
+    for prompt in PROMPTS {
+        let expected = sequential_greedy(prompt, 24);
+        let (status, body) = server.post("/v1/completions", &completion(prompt, 24, json!({})));
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["object"], "text_completion");
+        assert_eq!(body["model"], "tiny-llama");
+        let choice = &body["choices"][0];
+        assert_eq!(choice["text"].as_str().unwrap(), expected, "{prompt:?}");
+        let usage = &body["usage"];
+        let completion_tokens = usage["completion_tokens"].as_u64().unwrap();
+        assert!(completion_tokens >= 1 && completion_tokens <= 24, "{usage}");
+        assert_eq!(
+            usage["total_tokens"].as_u64().unwrap(),
+            usage["prompt_tokens"].as_u64().unwrap() + completion_tokens
+        );
+        let reason = if completion_tokens == 24 { "length" } else { "stop" };
+        assert_eq!(choice["finish_reason"], reason);
+
+        let streamed = completion(
+            prompt,
+            24,
+            json!({"stream": true, "stream_options": {"include_usage": true}}),
+        );
+        let (status, events) = server.stream("/v1/completions", &streamed);
+        assert_eq!(status, 200);
+        assert_eq!(events.last().unwrap(), "[DONE]");
+        let (text, finish) = stream_text(&events, false);
+        assert_eq!(text, expected, "{prompt:?} streamed");
+        assert_eq!(finish.as_deref(), Some(reason));
+        let usage_chunk = &events[events.len() - 2];
+        assert_eq!(usage_chunk["choices"], json!([]));
+        assert_eq!(&usage_chunk["usage"], usage);
+        assert!(events.iter().all(|e| e == "[DONE]" || e["object"] == "text_completion"));
+    }
+    // Ids as the prompt, and a list of one string.
+    let (status, by_ids) = server.post(
+        "/v1/completions",
+        &json!({"model": "tiny-llama", "prompt": [0, 285, 331], "max_tokens": 5, "temperature": 0}),
+    );
+    assert_eq!(status, 200, "{by_ids}");
+    assert_eq!(by_ids["usage"]["prompt_tokens"], 3);
+    let (status, listed) = server.post(
+        "/v1/completions",
+        &json!({"model": "tiny-llama", "prompt": [PROMPTS[0]], "max_tokens": 24, "temperature": 0}),
+    );
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["choices"][0]["text"], sequential_greedy(PROMPTS[0], 24));
+}
+
+#[test]
+fn stop_strings_end_generation_before_them() {
+    let server = TestServer::start(&tiny_decoder("tiny-llama"), &[]);
+    let prompt = PROMPTS[0];
+    let full = sequential_greedy(prompt, 40);
+    let chars: Vec<char> = full.chars().collect();
+    assert!(chars.len() >= 12, "{full:?}");
+    // A stop string from the middle of the output, two characters long.
+    let stop: String = chars[8..10].iter().collect();
+    let cut = &full[..full.find(&stop).unwrap()];
+    for stream in [false, true] {
+        let body = completion(prompt, 40, json!({"stop": [stop.clone(), "\u{1F600}never"], "stream": stream}));
+        let (text, finish) = match stream {
+            false => {
+                let (status, body) = server.post("/v1/completions", &body);
+                assert_eq!(status, 200, "{body}");
+                let choice = &body["choices"][0];
+                (choice["text"].as_str().unwrap().to_string(), choice["finish_reason"].as_str().map(String::from))
+            }
+            true => stream_text(&server.stream("/v1/completions", &body).1, false),
+        };
+        assert_eq!(text, cut, "stop {stop:?}, stream {stream}");
+        assert_eq!(finish.as_deref(), Some("stop"));
+    }
+}
+
+#[test]
+fn sixteen_concurrent_streams_equal_sequential_greedy_outputs() {
+    let server = TestServer::start(&tiny_decoder("tiny-llama"), &["--max-queue", "32"]);
+    let prompts: Vec<String> = (0..16).map(|i| format!("{} {i}", PROMPTS[i % 4])).collect();
+    let expected: Vec<String> = prompts
+        .iter()
+        .map(|p| {
+            let (status, body) = server.post("/v1/completions", &completion(p, 20, json!({})));
+            assert_eq!(status, 200, "{body}");
+            body["choices"][0]["text"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(expected[0], sequential_greedy(&prompts[0], 20));
+    let streamed: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = prompts
+            .iter()
+            .map(|p| {
+                let server = &server;
+                s.spawn(move || {
+                    let body = completion(p, 20, json!({"stream": true}));
+                    let (status, events) = server.stream("/v1/completions", &body);
+                    assert_eq!(status, 200, "{events:?}");
+                    assert_eq!(events.last().unwrap(), "[DONE]");
+                    stream_text(&events, false).0
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(streamed, expected);
+}
+
+fn assert_error(status: u16, body: &Value, want_status: u16, param: Option<&str>, what: &str) {
+    assert_eq!(status, want_status, "{what}: {body}");
+    let error = &body["error"];
+    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {body}");
+    assert!(error["type"].is_string(), "{what}: {body}");
+    assert!(error.get("code").is_some() && error.get("param").is_some(), "{what}: {body}");
+    if let Some(param) = param {
+        assert_eq!(error["param"], param, "{what}: {body}");
+    }
+}
+
+#[test]
+fn bad_requests_are_openai_errors_and_the_server_keeps_serving() {
+    let server = TestServer::start(&tiny_decoder("tiny-llama"), &["--max-body-bytes", "4096"]);
+    let (s, b) = server.post_raw("/v1/completions", b"{\"model\": \"tiny-llama\", \"prompt\": ");
+    assert_error(s, &b, 400, None, "malformed JSON");
+    let (s, b) = server.post_raw("/v1/chat/completions", b"[1, 2]");
+    assert_error(s, &b, 400, None, "not an object");
+    let cases = [
+        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "max_tokens": "ten"}), Some("max_tokens"), "max_tokens a string"),
+        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "max_tokens": -1}), Some("max_tokens"), "negative max_tokens"),
+        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "temperature": "hot"}), Some("temperature"), "temperature a string"),
+        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "max_tokens": 1000}), Some("max_tokens"), "past the context"),
+        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "temperature": -1}), Some("temperature"), "negative temperature"),
+        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "top_p": 0}), Some("top_p"), "top_p 0"),
+        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "n": 2}), Some("n"), "n = 2"),
+        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "stop": ["a", "b", "c", "d", "e"]}), Some("stop"), "five stop strings"),
+        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "stop": 7}), Some("stop"), "stop a number"),
+        ("/v1/completions", json!({"model": "tiny-llama", "prompt": [0, 99999]}), Some("prompt"), "an id past the vocabulary"),
+        ("/v1/completions", json!({"model": "tiny-llama", "prompt": ""}), Some("prompt"), "an empty prompt"),
+        ("/v1/completions", json!({"model": "tiny-llama"}), None, "no prompt"),
+        ("/v1/completions", json!({"model": "gpt-4", "prompt": "hi"}), Some("model"), "an unknown model"),
+        ("/v1/chat/completions", json!({"model": "tiny-llama", "messages": []}), Some("messages"), "no messages"),
+        ("/v1/chat/completions", json!({"model": "tiny-llama", "messages": "hi"}), Some("messages"), "messages a string"),
+        ("/v1/chat/completions", json!({"model": "nope", "messages": [{"role": "user", "content": "hi"}]}), Some("model"), "chat, unknown model"),
+        ("/v1/embeddings", json!({"model": "tiny-llama", "input": "hi"}), Some("model"), "no embedding model"),
+    ];
+    for (path, body, param, what) in cases {
+        let (s, b) = server.post(path, &body);
+        assert_error(s, &b, 400, param, what);
+        let (s, b) = server.post(path, &json!({"stream": true, "stream_options": {"include_usage": true}}).as_object().unwrap().iter().fold(body, |mut acc, (k, v)| { acc[k] = v.clone(); acc }));
+        assert_error(s, &b, 400, param, &format!("{what}, streamed"));
+    }
+    let big = json!({"model": "tiny-llama", "prompt": "x".repeat(5000)});
+    let (s, b) = server.post("/v1/completions", &big);
+    assert_error(s, &b, 413, None, "a body past --max-body-bytes");
+    let (s, b) = server.get("/v1/nothing");
+    assert_error(s, &b, 404, None, "an unknown route");
+    // Still serving.
+    let (s, b) = server.post("/v1/completions", &completion("hi", 3, json!({})));
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = server.get("/health");
+    assert_eq!((s, &b["status"]), (200, &json!("ok")));
+    let (s, models) = server.get("/v1/models");
+    assert_eq!(s, 200);
+    assert_eq!(models["data"][0]["id"], "tiny-llama");
+    assert_eq!(models["data"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_full_queue_answers_429_and_the_rest_complete() {
+    let server = TestServer::start(&tiny_decoder("tiny-llama"), &["--max-queue", "1", "--max-batch", "1"]);
+    let statuses: Vec<(u16, Vec<Value>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..12)
+            .map(|i| {
+                let server = &server;
+                s.spawn(move || {
+                    let body = completion(&format!("request {i}"), 100, json!({"stream": true}));
+                    server.stream("/v1/completions", &body)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let refused = statuses.iter().filter(|(s, _)| *s == 429).count();
+    assert!(refused >= 1, "{:?}", statuses.iter().map(|(s, _)| s).collect::<Vec<_>>());
+    for (status, events) in &statuses {
+        match status {
+            429 => assert_eq!(events[0]["error"]["type"], "rate_limit_error"),
+            200 => assert_eq!(events.last().unwrap(), "[DONE]"),
+            other => panic!("status {other}: {events:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_client_leaving_mid_stream_frees_its_sequence() {
+    let server = TestServer::start(&tiny_decoder("tiny-llama"), &[]);
+    let body = json!({"model": "tiny-llama", "prompt": "A", "max_tokens": 120, "temperature": 0.9, "seed": 3, "stream": true});
+    let response = tessera::serve::client::post_json(&server.address, "/v1/completions", &body, common::server::READ_TIMEOUT).unwrap();
+    assert_eq!(response.status, 200);
+    let mut seen = 0;
+    response.events(|_| { seen += 1; seen < 2 }).unwrap(); // drops the connection
+    let mut health = Value::Null;
+    for _ in 0..600 {
+        health = server.get("/health").1;
+        if health["engine"]["cancelled"] == 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(health["engine"]["cancelled"], 1, "{health}");
+    assert_eq!(health["engine"]["active"], 0, "{health}");
+    let generated = health["engine"]["generated_tokens"].as_u64().unwrap();
+    assert!(generated < 120, "the sequence ran on after its client left: {health}");
+}
+
+#[test]
+fn sigterm_drains_an_in_flight_stream_then_exits() {
+    let server = TestServer::start(&tiny_decoder("tiny-llama"), &[]);
+    let body = completion("The quick brown fox", 100, json!({"stream": true, "temperature": 0.8, "seed": 1}));
+    let response = tessera::serve::client::post_json(&server.address, "/v1/completions", &body, common::server::READ_TIMEOUT).unwrap();
+    assert_eq!(response.status, 200);
+    let pid = server.pid();
+    let reader = std::thread::spawn(move || {
+        let mut events = Vec::new();
+        response.events(|data| { events.push(data.to_string()); true }).unwrap();
+        events
+    });
+    // Signal once the stream has begun.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let (exit, stderr) = server.terminate();
+    let events = reader.join().unwrap();
+    assert_eq!(events.last().map(String::as_str), Some("[DONE]"), "pid {pid}: {events:?}");
+    assert!(exit.success(), "{exit:?}: {stderr:?}");
+}
+
+#[test]
+fn embeddings_equal_tessera_embed() {
+    let Some(dir) = common::model_dir() else { return };
+    let server = TestServer::start(&tiny_decoder("tiny-llama"), &["--embed-model", dir.to_str().unwrap()]);
+    let id = dir.file_name().unwrap().to_str().unwrap();
+    let (_, models) = server.get("/v1/models");
+    let ids: Vec<&str> = models["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["tiny-llama", id]);
+    let texts = ["a cat sits on the mat", "A kitten rests on a rug.", "Quarterly revenue rose 4%", "", "日本語のテキスト"];
+    let tessera_embed = |texts: &[&str]| -> Vec<Vec<f64>> {
+        let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["embed", "--model", dir.to_str().unwrap()])
+            .args(texts)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let line: Value = serde_json::from_str(l).unwrap();
+                line["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+            })
+            .collect()
+    };
+    let expected = tessera_embed(&texts);
+    let (status, body) = server.post("/v1/embeddings", &json!({"model": id, "input": texts}));
+    assert_eq!(status, 200, "{body}");
+    assert!(body["usage"]["prompt_tokens"].as_u64().unwrap() >= texts.len() as u64 * 2);
+    for (i, want) in expected.iter().enumerate() {
+        let item = &body["data"][i];
+        assert_eq!(item["index"], i);
+        let got: Vec<f64> = item["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        assert_eq!(&got, want, "text {i}");
+    }
+    let (status, one) = server.post("/v1/embeddings", &json!({"model": id, "input": texts[1], "encoding_format": "base64"}));
+    assert_eq!(status, 200, "{one}");
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(one["data"][0]["embedding"].as_str().unwrap()).unwrap();
+    let got: Vec<f64> = bytes.chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64).collect();
+    // One text is its own batch (no padding), as `tessera embed` with one text.
+    assert_eq!(got, tessera_embed(&texts[1..2])[0]);
+    for (body, param) in [
+        (json!({"model": id, "input": []}), "input"),
+        (json!({"model": id, "input": [1, 2]}), "input"),
+        (json!({"model": id, "input": "x", "encoding_format": "int8"}), "encoding_format"),
+        (json!({"model": id, "input": "x", "dimensions": 3}), "dimensions"),
+        (json!({"model": "tiny-llama", "input": "x"}), "model"),
+    ] {
+        let (s, b) = server.post("/v1/embeddings", &body);
+        assert_error(s, &b, 400, Some(param), &body.to_string());
+    }
+}
