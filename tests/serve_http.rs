@@ -278,6 +278,12 @@ fn sigterm_drains_an_in_flight_stream_then_exits() {
     assert!(exit.success(), "{exit:?}: {stderr:?}");
 }
 
+/// A JSON list of numbers as f32 (serde_json's parse of a 17-digit decimal
+/// may be 1 ulp off in f64; the f32 it came from is recovered exactly).
+fn floats(list: &Value) -> Vec<f32> {
+    list.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+}
+
 #[test]
 fn embeddings_equal_tessera_embed() {
     let Some(dir) = common::model_dir() else { return };
@@ -287,7 +293,7 @@ fn embeddings_equal_tessera_embed() {
     let ids: Vec<&str> = models["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["tiny-llama", id]);
     let texts = ["a cat sits on the mat", "A kitten rests on a rug.", "Quarterly revenue rose 4%", "", "日本語のテキスト"];
-    let tessera_embed = |texts: &[&str]| -> Vec<Vec<f64>> {
+    let tessera_embed = |texts: &[&str]| -> Vec<Vec<f32>> {
         let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
             .args(["embed", "--model", dir.to_str().unwrap()])
             .args(texts)
@@ -299,7 +305,7 @@ fn embeddings_equal_tessera_embed() {
             .lines()
             .map(|l| {
                 let line: Value = serde_json::from_str(l).unwrap();
-                line["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+                floats(&line["embedding"])
             })
             .collect()
     };
@@ -310,14 +316,14 @@ fn embeddings_equal_tessera_embed() {
     for (i, want) in expected.iter().enumerate() {
         let item = &body["data"][i];
         assert_eq!(item["index"], i);
-        let got: Vec<f64> = item["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let got = floats(&item["embedding"]);
         assert_eq!(&got, want, "text {i}");
     }
     let (status, one) = server.post("/v1/embeddings", &json!({"model": id, "input": texts[1], "encoding_format": "base64"}));
     assert_eq!(status, 200, "{one}");
     use base64::Engine as _;
     let bytes = base64::engine::general_purpose::STANDARD.decode(one["data"][0]["embedding"].as_str().unwrap()).unwrap();
-    let got: Vec<f64> = bytes.chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64).collect();
+    let got: Vec<f32> = bytes.chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
     // One text is its own batch (no padding), as `tessera embed` with one text.
     assert_eq!(got, tessera_embed(&texts[1..2])[0]);
     for (body, param) in [

@@ -5,7 +5,7 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 use tessera::serve::client;
 
@@ -24,7 +24,7 @@ pub struct TestServer {
     child: Child,
     /// `127.0.0.1:PORT`.
     pub address: String,
-    stderr: mpsc::Receiver<String>,
+    stderr: Mutex<mpsc::Receiver<String>>,
 }
 
 impl TestServer {
@@ -56,7 +56,7 @@ impl TestServer {
                         return TestServer {
                             child,
                             address: address.to_string(),
-                            stderr: lines,
+                            stderr: Mutex::new(lines),
                         };
                     }
                     seen.push(line);
@@ -130,7 +130,7 @@ impl TestServer {
             .expect("kill -TERM");
         assert!(status.success());
         let exit = self.child.wait().expect("wait for the server");
-        let lines = self.stderr.try_iter().collect();
+        let lines = self.stderr.lock().unwrap().try_iter().collect();
         (exit, lines)
     }
 }
