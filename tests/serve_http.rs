@@ -19,7 +19,11 @@ fn sequential_greedy(prompt: &str, max_tokens: usize) -> String {
         .arg(max_tokens.to_string())
         .output()
         .expect("run tessera generate");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     json["text"].as_str().unwrap().to_string()
 }
@@ -59,7 +63,11 @@ fn completions_whole_and_streamed_equal_sequential_greedy_generation() {
             usage["total_tokens"].as_u64().unwrap(),
             usage["prompt_tokens"].as_u64().unwrap() + completion_tokens
         );
-        let reason = if completion_tokens == 24 { "length" } else { "stop" };
+        let reason = if completion_tokens == 24 {
+            "length"
+        } else {
+            "stop"
+        };
         assert_eq!(choice["finish_reason"], reason);
 
         let streamed = completion(
@@ -76,7 +84,9 @@ fn completions_whole_and_streamed_equal_sequential_greedy_generation() {
         let usage_chunk = &events[events.len() - 2];
         assert_eq!(usage_chunk["choices"], json!([]));
         assert_eq!(&usage_chunk["usage"], usage);
-        assert!(events.iter().all(|e| e == "[DONE]" || e["object"] == "text_completion"));
+        assert!(events
+            .iter()
+            .all(|e| e == "[DONE]" || e["object"] == "text_completion"));
     }
     // Ids as the prompt, and a list of one string.
     let (status, by_ids) = server.post(
@@ -90,7 +100,10 @@ fn completions_whole_and_streamed_equal_sequential_greedy_generation() {
         &json!({"model": "tiny-llama", "prompt": [PROMPTS[0]], "max_tokens": 24, "temperature": 0}),
     );
     assert_eq!(status, 200, "{listed}");
-    assert_eq!(listed["choices"][0]["text"], sequential_greedy(PROMPTS[0], 24));
+    assert_eq!(
+        listed["choices"][0]["text"],
+        sequential_greedy(PROMPTS[0], 24)
+    );
 }
 
 #[test]
@@ -104,13 +117,20 @@ fn stop_strings_end_generation_before_them() {
     let stop: String = chars[8..10].iter().collect();
     let cut = &full[..full.find(&stop).unwrap()];
     for stream in [false, true] {
-        let body = completion(prompt, 40, json!({"stop": [stop.clone(), "\u{1F600}never"], "stream": stream}));
+        let body = completion(
+            prompt,
+            40,
+            json!({"stop": [stop.clone(), "\u{1F600}never"], "stream": stream}),
+        );
         let (text, finish) = match stream {
             false => {
                 let (status, body) = server.post("/v1/completions", &body);
                 assert_eq!(status, 200, "{body}");
                 let choice = &body["choices"][0];
-                (choice["text"].as_str().unwrap().to_string(), choice["finish_reason"].as_str().map(String::from))
+                (
+                    choice["text"].as_str().unwrap().to_string(),
+                    choice["finish_reason"].as_str().map(String::from),
+                )
             }
             true => stream_text(&server.stream("/v1/completions", &body).1, false),
         };
@@ -154,9 +174,15 @@ fn sixteen_concurrent_streams_equal_sequential_greedy_outputs() {
 fn assert_error(status: u16, body: &Value, want_status: u16, param: Option<&str>, what: &str) {
     assert_eq!(status, want_status, "{what}: {body}");
     let error = &body["error"];
-    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {body}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{what}: {body}"
+    );
     assert!(error["type"].is_string(), "{what}: {body}");
-    assert!(error.get("code").is_some() && error.get("param").is_some(), "{what}: {body}");
+    assert!(
+        error.get("code").is_some() && error.get("param").is_some(),
+        "{what}: {body}"
+    );
     if let Some(param) = param {
         assert_eq!(error["param"], param, "{what}: {body}");
     }
@@ -165,33 +191,131 @@ fn assert_error(status: u16, body: &Value, want_status: u16, param: Option<&str>
 #[test]
 fn bad_requests_are_openai_errors_and_the_server_keeps_serving() {
     let server = TestServer::start(&tiny_decoder("tiny-llama"), &["--max-body-bytes", "4096"]);
-    let (s, b) = server.post_raw("/v1/completions", b"{\"model\": \"tiny-llama\", \"prompt\": ");
+    let (s, b) = server.post_raw(
+        "/v1/completions",
+        b"{\"model\": \"tiny-llama\", \"prompt\": ",
+    );
     assert_error(s, &b, 400, None, "malformed JSON");
     let (s, b) = server.post_raw("/v1/chat/completions", b"[1, 2]");
     assert_error(s, &b, 400, None, "not an object");
     let cases = [
-        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "max_tokens": "ten"}), Some("max_tokens"), "max_tokens a string"),
-        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "max_tokens": -1}), Some("max_tokens"), "negative max_tokens"),
-        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "temperature": "hot"}), Some("temperature"), "temperature a string"),
-        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "max_tokens": 1000}), Some("max_tokens"), "past the context"),
-        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "temperature": -1}), Some("temperature"), "negative temperature"),
-        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "top_p": 0}), Some("top_p"), "top_p 0"),
-        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "n": 2}), Some("n"), "n = 2"),
-        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "stop": ["a", "b", "c", "d", "e"]}), Some("stop"), "five stop strings"),
-        ("/v1/completions", json!({"model": "tiny-llama", "prompt": "hi", "stop": 7}), Some("stop"), "stop a number"),
-        ("/v1/completions", json!({"model": "tiny-llama", "prompt": [0, 99999]}), Some("prompt"), "an id past the vocabulary"),
-        ("/v1/completions", json!({"model": "tiny-llama", "prompt": ""}), Some("prompt"), "an empty prompt"),
-        ("/v1/completions", json!({"model": "tiny-llama"}), None, "no prompt"),
-        ("/v1/completions", json!({"model": "gpt-4", "prompt": "hi"}), Some("model"), "an unknown model"),
-        ("/v1/chat/completions", json!({"model": "tiny-llama", "messages": []}), Some("messages"), "no messages"),
-        ("/v1/chat/completions", json!({"model": "tiny-llama", "messages": "hi"}), Some("messages"), "messages a string"),
-        ("/v1/chat/completions", json!({"model": "nope", "messages": [{"role": "user", "content": "hi"}]}), Some("model"), "chat, unknown model"),
-        ("/v1/embeddings", json!({"model": "tiny-llama", "input": "hi"}), Some("model"), "no embedding model"),
+        (
+            "/v1/completions",
+            json!({"model": "tiny-llama", "prompt": "hi", "max_tokens": "ten"}),
+            Some("max_tokens"),
+            "max_tokens a string",
+        ),
+        (
+            "/v1/completions",
+            json!({"model": "tiny-llama", "prompt": "hi", "max_tokens": -1}),
+            Some("max_tokens"),
+            "negative max_tokens",
+        ),
+        (
+            "/v1/completions",
+            json!({"model": "tiny-llama", "prompt": "hi", "temperature": "hot"}),
+            Some("temperature"),
+            "temperature a string",
+        ),
+        (
+            "/v1/completions",
+            json!({"model": "tiny-llama", "prompt": "hi", "max_tokens": 1000}),
+            Some("max_tokens"),
+            "past the context",
+        ),
+        (
+            "/v1/completions",
+            json!({"model": "tiny-llama", "prompt": "hi", "temperature": -1}),
+            Some("temperature"),
+            "negative temperature",
+        ),
+        (
+            "/v1/completions",
+            json!({"model": "tiny-llama", "prompt": "hi", "top_p": 0}),
+            Some("top_p"),
+            "top_p 0",
+        ),
+        (
+            "/v1/completions",
+            json!({"model": "tiny-llama", "prompt": "hi", "n": 2}),
+            Some("n"),
+            "n = 2",
+        ),
+        (
+            "/v1/completions",
+            json!({"model": "tiny-llama", "prompt": "hi", "stop": ["a", "b", "c", "d", "e"]}),
+            Some("stop"),
+            "five stop strings",
+        ),
+        (
+            "/v1/completions",
+            json!({"model": "tiny-llama", "prompt": "hi", "stop": 7}),
+            Some("stop"),
+            "stop a number",
+        ),
+        (
+            "/v1/completions",
+            json!({"model": "tiny-llama", "prompt": [0, 99999]}),
+            Some("prompt"),
+            "an id past the vocabulary",
+        ),
+        (
+            "/v1/completions",
+            json!({"model": "tiny-llama", "prompt": ""}),
+            Some("prompt"),
+            "an empty prompt",
+        ),
+        (
+            "/v1/completions",
+            json!({"model": "tiny-llama"}),
+            None,
+            "no prompt",
+        ),
+        (
+            "/v1/completions",
+            json!({"model": "gpt-4", "prompt": "hi"}),
+            Some("model"),
+            "an unknown model",
+        ),
+        (
+            "/v1/chat/completions",
+            json!({"model": "tiny-llama", "messages": []}),
+            Some("messages"),
+            "no messages",
+        ),
+        (
+            "/v1/chat/completions",
+            json!({"model": "tiny-llama", "messages": "hi"}),
+            Some("messages"),
+            "messages a string",
+        ),
+        (
+            "/v1/chat/completions",
+            json!({"model": "nope", "messages": [{"role": "user", "content": "hi"}]}),
+            Some("model"),
+            "chat, unknown model",
+        ),
+        (
+            "/v1/embeddings",
+            json!({"model": "tiny-llama", "input": "hi"}),
+            Some("model"),
+            "no embedding model",
+        ),
     ];
     for (path, body, param, what) in cases {
         let (s, b) = server.post(path, &body);
         assert_error(s, &b, 400, param, what);
-        let (s, b) = server.post(path, &json!({"stream": true, "stream_options": {"include_usage": true}}).as_object().unwrap().iter().fold(body, |mut acc, (k, v)| { acc[k] = v.clone(); acc }));
+        let (s, b) = server.post(
+            path,
+            &json!({"stream": true, "stream_options": {"include_usage": true}})
+                .as_object()
+                .unwrap()
+                .iter()
+                .fold(body, |mut acc, (k, v)| {
+                    acc[k] = v.clone();
+                    acc
+                }),
+        );
         assert_error(s, &b, 400, param, &format!("{what}, streamed"));
     }
     let big = json!({"model": "tiny-llama", "prompt": "x".repeat(5000)});
@@ -212,7 +336,10 @@ fn bad_requests_are_openai_errors_and_the_server_keeps_serving() {
 
 #[test]
 fn a_full_queue_answers_429_and_the_rest_complete() {
-    let server = TestServer::start(&tiny_decoder("tiny-llama"), &["--max-queue", "1", "--max-batch", "1"]);
+    let server = TestServer::start(
+        &tiny_decoder("tiny-llama"),
+        &["--max-queue", "1", "--max-batch", "1"],
+    );
     let statuses: Vec<(u16, Vec<Value>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..12)
             .map(|i| {
@@ -226,7 +353,11 @@ fn a_full_queue_answers_429_and_the_rest_complete() {
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     let refused = statuses.iter().filter(|(s, _)| *s == 429).count();
-    assert!(refused >= 1, "{:?}", statuses.iter().map(|(s, _)| s).collect::<Vec<_>>());
+    assert!(
+        refused >= 1,
+        "{:?}",
+        statuses.iter().map(|(s, _)| s).collect::<Vec<_>>()
+    );
     for (status, events) in &statuses {
         match status {
             429 => assert_eq!(events[0]["error"]["type"], "rate_limit_error"),
@@ -240,10 +371,21 @@ fn a_full_queue_answers_429_and_the_rest_complete() {
 fn a_client_leaving_mid_stream_frees_its_sequence() {
     let server = TestServer::start(&tiny_decoder("tiny-llama"), &[]);
     let body = json!({"model": "tiny-llama", "prompt": "A", "max_tokens": 120, "temperature": 0.9, "seed": 3, "stream": true});
-    let response = tessera::serve::client::post_json(&server.address, "/v1/completions", &body, common::server::READ_TIMEOUT).unwrap();
+    let response = tessera::serve::client::post_json(
+        &server.address,
+        "/v1/completions",
+        &body,
+        common::server::READ_TIMEOUT,
+    )
+    .unwrap();
     assert_eq!(response.status, 200);
     let mut seen = 0;
-    response.events(|_| { seen += 1; seen < 2 }).unwrap(); // drops the connection
+    response
+        .events(|_| {
+            seen += 1;
+            seen < 2
+        })
+        .unwrap(); // drops the connection
     let mut health = Value::Null;
     for _ in 0..600 {
         health = server.get("/health").1;
@@ -255,51 +397,97 @@ fn a_client_leaving_mid_stream_frees_its_sequence() {
     assert_eq!(health["engine"]["cancelled"], 1, "{health}");
     assert_eq!(health["engine"]["active"], 0, "{health}");
     let generated = health["engine"]["generated_tokens"].as_u64().unwrap();
-    assert!(generated < 120, "the sequence ran on after its client left: {health}");
+    assert!(
+        generated < 120,
+        "the sequence ran on after its client left: {health}"
+    );
 }
 
 #[test]
 fn sigterm_drains_an_in_flight_stream_then_exits() {
     let server = TestServer::start(&tiny_decoder("tiny-llama"), &[]);
-    let body = completion("The quick brown fox", 100, json!({"stream": true, "temperature": 0.8, "seed": 1}));
-    let response = tessera::serve::client::post_json(&server.address, "/v1/completions", &body, common::server::READ_TIMEOUT).unwrap();
+    let body = completion(
+        "The quick brown fox",
+        100,
+        json!({"stream": true, "temperature": 0.8, "seed": 1}),
+    );
+    let response = tessera::serve::client::post_json(
+        &server.address,
+        "/v1/completions",
+        &body,
+        common::server::READ_TIMEOUT,
+    )
+    .unwrap();
     assert_eq!(response.status, 200);
     let pid = server.pid();
     let reader = std::thread::spawn(move || {
         let mut events = Vec::new();
-        response.events(|data| { events.push(data.to_string()); true }).unwrap();
+        response
+            .events(|data| {
+                events.push(data.to_string());
+                true
+            })
+            .unwrap();
         events
     });
     // Signal once the stream has begun.
     std::thread::sleep(std::time::Duration::from_millis(50));
     let (exit, stderr) = server.terminate();
     let events = reader.join().unwrap();
-    assert_eq!(events.last().map(String::as_str), Some("[DONE]"), "pid {pid}: {events:?}");
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("[DONE]"),
+        "pid {pid}: {events:?}"
+    );
     assert!(exit.success(), "{exit:?}: {stderr:?}");
 }
 
 /// A JSON list of numbers as f32 (serde_json's parse of a 17-digit decimal
 /// may be 1 ulp off in f64; the f32 it came from is recovered exactly).
 fn floats(list: &Value) -> Vec<f32> {
-    list.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
 }
 
 #[test]
 fn embeddings_equal_tessera_embed() {
-    let Some(dir) = common::model_dir() else { return };
-    let server = TestServer::start(&tiny_decoder("tiny-llama"), &["--embed-model", dir.to_str().unwrap()]);
+    let Some(dir) = common::model_dir() else {
+        return;
+    };
+    let server = TestServer::start(
+        &tiny_decoder("tiny-llama"),
+        &["--embed-model", dir.to_str().unwrap()],
+    );
     let id = dir.file_name().unwrap().to_str().unwrap();
     let (_, models) = server.get("/v1/models");
-    let ids: Vec<&str> = models["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = models["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["tiny-llama", id]);
-    let texts = ["a cat sits on the mat", "A kitten rests on a rug.", "Quarterly revenue rose 4%", "", "日本語のテキスト"];
+    let texts = [
+        "a cat sits on the mat",
+        "A kitten rests on a rug.",
+        "Quarterly revenue rose 4%",
+        "",
+        "日本語のテキスト",
+    ];
     let tessera_embed = |texts: &[&str]| -> Vec<Vec<f32>> {
         let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
             .args(["embed", "--model", dir.to_str().unwrap()])
             .args(texts)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout)
             .unwrap()
             .lines()
@@ -319,18 +507,32 @@ fn embeddings_equal_tessera_embed() {
         let got = floats(&item["embedding"]);
         assert_eq!(&got, want, "text {i}");
     }
-    let (status, one) = server.post("/v1/embeddings", &json!({"model": id, "input": texts[1], "encoding_format": "base64"}));
+    let (status, one) = server.post(
+        "/v1/embeddings",
+        &json!({"model": id, "input": texts[1], "encoding_format": "base64"}),
+    );
     assert_eq!(status, 200, "{one}");
     use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(one["data"][0]["embedding"].as_str().unwrap()).unwrap();
-    let got: Vec<f32> = bytes.chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(one["data"][0]["embedding"].as_str().unwrap())
+        .unwrap();
+    let got: Vec<f32> = bytes
+        .chunks(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
     // One text is its own batch (no padding), as `tessera embed` with one text.
     assert_eq!(got, tessera_embed(&texts[1..2])[0]);
     for (body, param) in [
         (json!({"model": id, "input": []}), "input"),
         (json!({"model": id, "input": [1, 2]}), "input"),
-        (json!({"model": id, "input": "x", "encoding_format": "int8"}), "encoding_format"),
-        (json!({"model": id, "input": "x", "dimensions": 3}), "dimensions"),
+        (
+            json!({"model": id, "input": "x", "encoding_format": "int8"}),
+            "encoding_format",
+        ),
+        (
+            json!({"model": id, "input": "x", "dimensions": 3}),
+            "dimensions",
+        ),
         (json!({"model": "tiny-llama", "input": "x"}), "model"),
     ] {
         let (s, b) = server.post("/v1/embeddings", &body);

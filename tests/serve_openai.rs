@@ -28,7 +28,12 @@ fn venv_python() -> Option<PathBuf> {
     let probe = Command::new(&python)
         .args(["-c", "import openai; print(openai.__version__)"])
         .output()
-        .unwrap_or_else(|e| panic!("{VENV_ENV} is set but {} does not run: {e}", python.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "{VENV_ENV} is set but {} does not run: {e}",
+                python.display()
+            )
+        });
     assert!(
         probe.status.success(),
         "{VENV_ENV} is set but its python cannot import openai: {}",
@@ -54,7 +59,10 @@ fn the_official_openai_client_gets_what_it_expects() {
     command
         .arg(script)
         .args(["--base-url", &format!("http://{}/v1", server.address)])
-        .args(["--small-queue-url", &format!("http://{}/v1", small_queue.address)])
+        .args([
+            "--small-queue-url",
+            &format!("http://{}/v1", small_queue.address),
+        ])
         .args(["--model", "tiny-llama", "--model-path"])
         .arg(&model)
         .args(["--tessera", env!("CARGO_BIN_EXE_tessera")]);

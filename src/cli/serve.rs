@@ -1,9 +1,9 @@
 //! `tessera serve`: the OpenAI-compatible server ([`tessera::serve`]).
 
+use super::bench::presets::{preset_config, PRESET_NAMES};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
-use super::bench::presets::{preset_config, PRESET_NAMES};
 use tessera::runtime::models::llama::WeightFormat;
 use tessera::serve::engine::{EngineOptions, ModelSource, RandomModel};
 use tessera::serve::{serve, ServeOptions, DEFAULT_MAX_BODY_BYTES};
@@ -12,7 +12,11 @@ use tessera::serve::{serve, ServeOptions, DEFAULT_MAX_BODY_BYTES};
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// The decoder: a folder with config.json, model.safetensors and tokenizer.json, or a .gguf file.
-    #[arg(long, required_unless_present = "random_preset", conflicts_with = "random_preset")]
+    #[arg(
+        long,
+        required_unless_present = "random_preset",
+        conflicts_with = "random_preset"
+    )]
     model: Option<PathBuf>,
     /// For load tests: serve random weights of a known model's shapes
     /// (qwen2.5-0.5b, llama-3.2-1b, tiny) with a word-list tokenizer (`w0`..`wN`)
@@ -85,8 +89,8 @@ pub fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 
 /// The random model `--random-preset` names.
 fn random_model(args: &ServeArgs, preset: &str) -> Result<RandomModel, Box<dyn std::error::Error>> {
-    let mut config =
-        preset_config(preset).ok_or_else(|| format!("unknown preset {preset:?}: {PRESET_NAMES}"))?;
+    let mut config = preset_config(preset)
+        .ok_or_else(|| format!("unknown preset {preset:?}: {PRESET_NAMES}"))?;
     let format = WeightFormat::from_name(&args.random_format)
         .ok_or_else(|| format!("unknown format {:?}", args.random_format))?;
     if let Some(layers) = args.random_layers {

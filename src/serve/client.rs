@@ -79,7 +79,9 @@ pub fn send(
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("status line {line:?}")))?;
+        .ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidData, format!("status line {line:?}"))
+        })?;
     let mut headers = Vec::new();
     loop {
         line.clear();
@@ -92,16 +94,24 @@ pub fn send(
             headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
         }
     }
-    let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-    let body: Box<dyn BufRead + Send> = match (header("transfer-encoding"), header("content-length")) {
-        (Some(te), _) if te.eq_ignore_ascii_case("chunked") => Box::new(BufReader::new(Chunked {
-            inner: reader,
-            left: 0,
-            done: false,
-        })),
-        (_, Some(len)) => Box::new(reader.take(len.parse().unwrap_or(0))),
-        _ => Box::new(reader),
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
     };
+    let body: Box<dyn BufRead + Send> =
+        match (header("transfer-encoding"), header("content-length")) {
+            (Some(te), _) if te.eq_ignore_ascii_case("chunked") => {
+                Box::new(BufReader::new(Chunked {
+                    inner: reader,
+                    left: 0,
+                    done: false,
+                }))
+            }
+            (_, Some(len)) => Box::new(reader.take(len.parse().unwrap_or(0))),
+            _ => Box::new(reader),
+        };
     Ok(HttpResponse {
         status,
         headers,
@@ -129,7 +139,8 @@ impl HttpResponse {
     /// The whole body as JSON.
     pub fn json(self) -> io::Result<serde_json::Value> {
         let text = self.text()?;
-        serde_json::from_str(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{e}: {text}")))
+        serde_json::from_str(&text)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{e}: {text}")))
     }
 
     /// Read server-sent events, calling `on_data` with each `data:` payload
@@ -152,8 +163,19 @@ impl HttpResponse {
 }
 
 /// `POST path` with a JSON body.
-pub fn post_json(address: &str, path: &str, body: &serde_json::Value, timeout: Duration) -> io::Result<HttpResponse> {
-    send(address, "POST", path, Some(body.to_string().as_bytes()), timeout)
+pub fn post_json(
+    address: &str,
+    path: &str,
+    body: &serde_json::Value,
+    timeout: Duration,
+) -> io::Result<HttpResponse> {
+    send(
+        address,
+        "POST",
+        path,
+        Some(body.to_string().as_bytes()),
+        timeout,
+    )
 }
 
 /// `GET path`.

@@ -3,7 +3,9 @@
 //! (400 with an OpenAI-style body), queues it for the engine (429 when the
 //! queue is full) and answers from the request's own channel.
 
-use super::engine::{EmbeddingJob, EngineHandle, EngineStats, GenerationEvent, GenerationJob, Job, ModelInfo, Prompt};
+use super::engine::{
+    EmbeddingJob, EngineHandle, EngineStats, GenerationEvent, GenerationJob, Job, ModelInfo, Prompt,
+};
 use super::errors::{parse_body, ApiError};
 use super::openai_types::*;
 use super::responses::{unix_now, usage, Endpoint, ResponseHead};
@@ -59,7 +61,8 @@ async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
 }
 
 async fn models(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let model = |id: &str| json!({ "id": id, "object": "model", "created": 0, "owned_by": "tessera" });
+    let model =
+        |id: &str| json!({ "id": id, "object": "model", "created": 0, "owned_by": "tessera" });
     let mut data = vec![model(&state.info.generator_id)];
     if let Some((id, _)) = &state.info.embedder {
         data.push(model(id));
@@ -87,7 +90,10 @@ async fn completions(
             return Err(ApiError::invalid("echo is not supported", Some("echo")));
         }
         if request.logprobs.is_some_and(|n| n > 0) {
-            return Err(ApiError::invalid("logprobs are not supported", Some("logprobs")));
+            return Err(ApiError::invalid(
+                "logprobs are not supported",
+                Some("logprobs"),
+            ));
         }
         let prompt = match request.prompt {
             PromptInput::Text(text) => Prompt::Text(text),
@@ -95,12 +101,22 @@ async fn completions(
             PromptInput::Texts(mut texts) if texts.len() == 1 => Prompt::Text(texts.remove(0)),
             PromptInput::Texts(texts) => {
                 return Err(ApiError::invalid(
-                    format!("{} prompts given: one prompt per request is served", texts.len()),
+                    format!(
+                        "{} prompts given: one prompt per request is served",
+                        texts.len()
+                    ),
                     Some("prompt"),
                 ))
             }
         };
-        Ok(generation(&state, Endpoint::Completions, &request.model, prompt, fields).await)
+        Ok(generation(
+            &state,
+            Endpoint::Completions,
+            &request.model,
+            prompt,
+            fields,
+        )
+        .await)
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
 }
@@ -114,10 +130,16 @@ async fn chat_completions(
         let request: ChatRequest = parse_body(&bytes)?;
         let fields: GenerationFields = parse_body(&bytes)?;
         if request.logprobs {
-            return Err(ApiError::invalid("logprobs are not supported", Some("logprobs")));
+            return Err(ApiError::invalid(
+                "logprobs are not supported",
+                Some("logprobs"),
+            ));
         }
         if request.messages.is_empty() {
-            return Err(ApiError::invalid("messages must not be empty", Some("messages")));
+            return Err(ApiError::invalid(
+                "messages must not be empty",
+                Some("messages"),
+            ));
         }
         let mut messages = Vec::with_capacity(request.messages.len());
         for (i, message) in request.messages.into_iter().enumerate() {
@@ -142,7 +164,14 @@ async fn chat_completions(
             };
             messages.push((message.role, content));
         }
-        Ok(generation(&state, Endpoint::Chat, &request.model, Prompt::Chat(messages), fields).await)
+        Ok(generation(
+            &state,
+            Endpoint::Chat,
+            &request.model,
+            Prompt::Chat(messages),
+            fields,
+        )
+        .await)
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
 }
@@ -186,7 +215,11 @@ async fn generation(
     if fields.n.is_some_and(|n| n != 1) {
         return ApiError::invalid("only n = 1 is served", Some("n")).into_response();
     }
-    let stop = fields.stop.clone().map(OneOrMany::into_vec).unwrap_or_default();
+    let stop = fields
+        .stop
+        .clone()
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default();
     if stop.len() > MAX_STOP_STRINGS {
         return ApiError::invalid(
             format!("at most {MAX_STOP_STRINGS} stop strings are allowed"),
@@ -223,7 +256,9 @@ async fn generation(
     loop {
         match tokio::time::timeout_at(deadline, events.recv()).await {
             Err(_) => return ApiError::timeout(timeout_seconds).into_response(),
-            Ok(None) => return ApiError::internal("the engine dropped the request").into_response(),
+            Ok(None) => {
+                return ApiError::internal("the engine dropped the request").into_response()
+            }
             Ok(Some(GenerationEvent::Text(piece))) => text.push_str(&piece),
             Ok(Some(GenerationEvent::Started { .. })) => {}
             Ok(Some(GenerationEvent::Failed(e))) => return e.into_response(),
@@ -277,12 +312,17 @@ async fn embeddings(
         let texts = request.input.into_vec();
         if texts.is_empty() || texts.len() > MAX_EMBEDDING_INPUTS {
             return Err(ApiError::invalid(
-                format!("input must hold 1 to {MAX_EMBEDDING_INPUTS} texts, not {}", texts.len()),
+                format!(
+                    "input must hold 1 to {MAX_EMBEDDING_INPUTS} texts, not {}",
+                    texts.len()
+                ),
                 Some("input"),
             ));
         }
         let (reply, result) = oneshot::channel();
-        state.engine.submit(Job::Embed(EmbeddingJob { texts, reply }))?;
+        state
+            .engine
+            .submit(Job::Embed(EmbeddingJob { texts, reply }))?;
         let deadline = Instant::now() + state.request_timeout;
         let result = match tokio::time::timeout_at(deadline, result).await {
             Err(_) => return Err(ApiError::timeout(state.request_timeout.as_secs_f64())),

@@ -129,7 +129,10 @@ mod tests {
 
     #[test]
     fn stop_strings_split_across_pieces_are_found_and_not_emitted() {
-        assert_eq!(run(&["END"], &["abc E", "N", "D more"]), ("abc ".into(), true));
+        assert_eq!(
+            run(&["END"], &["abc E", "N", "D more"]),
+            ("abc ".into(), true)
+        );
         assert_eq!(run(&["xy", "b"], &["a", "xb"]), ("ax".into(), true));
         assert_eq!(run(&["END"], &["abc EN", "d"]), ("abc ENd".into(), false));
         assert_eq!(run(&[], &["a", "b"]), ("ab".into(), false));

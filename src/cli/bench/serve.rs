@@ -77,7 +77,12 @@ fn run_request(args: &ServeBenchArgs, model: &str, index: usize) -> RequestRecor
     });
     let mut record = RequestRecord::default();
     let start = Instant::now();
-    let response = match client::post_json(&args.address, "/v1/completions", &body, Duration::from_secs(600)) {
+    let response = match client::post_json(
+        &args.address,
+        "/v1/completions",
+        &body,
+        Duration::from_secs(600),
+    ) {
         Ok(r) => r,
         Err(e) => {
             record.error = Some(format!("connect/send: {e}"));
@@ -86,7 +91,10 @@ fn run_request(args: &ServeBenchArgs, model: &str, index: usize) -> RequestRecor
     };
     if response.status != 200 {
         let status = response.status;
-        record.error = Some(format!("status {status}: {}", response.text().unwrap_or_default()));
+        record.error = Some(format!(
+            "status {status}: {}",
+            response.text().unwrap_or_default()
+        ));
         return record;
     }
     let mut last = None;
@@ -104,7 +112,9 @@ fn run_request(args: &ServeBenchArgs, model: &str, index: usize) -> RequestRecor
         if let Some(tokens) = chunk["usage"]["completion_tokens"].as_u64() {
             record.tokens = tokens as usize;
         }
-        let has_text = chunk["choices"][0]["text"].as_str().is_some_and(|t| !t.is_empty());
+        let has_text = chunk["choices"][0]["text"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty());
         if has_text {
             let now = start.elapsed();
             match last {
@@ -118,7 +128,9 @@ fn run_request(args: &ServeBenchArgs, model: &str, index: usize) -> RequestRecor
     if let Err(e) = read {
         record.error.get_or_insert(format!("read: {e}"));
     } else if !done {
-        record.error.get_or_insert("the stream ended without [DONE]".into());
+        record
+            .error
+            .get_or_insert("the stream ended without [DONE]".into());
     }
     record
 }
@@ -140,8 +152,12 @@ pub fn bench_serve(args: ServeBenchArgs) -> BoxResult<()> {
     let model = match &args.model {
         Some(m) => m.clone(),
         None => {
-            let models = client::get(&args.address, "/v1/models", Duration::from_secs(30))?.json()?;
-            models["data"][0]["id"].as_str().ok_or("no model in /v1/models")?.to_string()
+            let models =
+                client::get(&args.address, "/v1/models", Duration::from_secs(30))?.json()?;
+            models["data"][0]["id"]
+                .as_str()
+                .ok_or("no model in /v1/models")?
+                .to_string()
         }
     };
     let rss_before = resident_kib(args.pid);
@@ -171,9 +187,14 @@ pub fn bench_serve(args: ServeBenchArgs) -> BoxResult<()> {
     let errors: Vec<&String> = records.iter().filter_map(|r| r.error.as_ref()).collect();
     let tokens: usize = records.iter().map(|r| r.tokens).sum();
     let mut ttft: Vec<Duration> = records.iter().filter_map(|r| r.first_token).collect();
-    let mut gaps: Vec<Duration> = records.iter().flat_map(|r| r.gaps.iter().copied()).collect();
+    let mut gaps: Vec<Duration> = records
+        .iter()
+        .flat_map(|r| r.gaps.iter().copied())
+        .collect();
     let baseline = rss_baseline.get().copied().flatten();
-    let growth = baseline.zip(rss_end).map(|(b, e)| 100.0 * (e as f64 - b as f64) / b as f64);
+    let growth = baseline
+        .zip(rss_end)
+        .map(|(b, e)| 100.0 * (e as f64 - b as f64) / b as f64);
     let mib = |k: Option<u64>| k.map(|k| k as f64 / 1024.0);
     let summary = json!({
         "op": "serve",

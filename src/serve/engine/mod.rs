@@ -5,16 +5,18 @@
 //! its timeout passed) is dropped at the engine's next step.
 
 mod jobs;
+mod models;
+mod output;
 mod prepare;
 mod random_model;
 mod sequential;
 mod stats;
 
-pub use random_model::{random_generator, word_tokenizer, RandomModel};
-pub use stats::EngineStats;
 pub use jobs::{
     EmbeddingJob, EmbeddingResult, FinishReason, GenerationEvent, GenerationJob, Job, Prompt,
 };
+pub use random_model::{random_generator, word_tokenizer, RandomModel};
+pub use stats::EngineStats;
 
 use super::errors::ApiError;
 use std::path::PathBuf;
@@ -89,9 +91,7 @@ impl EngineHandle {
     pub fn submit(&self, job: Job) -> Result<(), ApiError> {
         self.queue.try_send(job).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => ApiError::queue_full(self.capacity),
-            mpsc::error::TrySendError::Closed(_) => {
-                ApiError::unavailable("the engine has stopped")
-            }
+            mpsc::error::TrySendError::Closed(_) => ApiError::unavailable("the engine has stopped"),
         })
     }
 }

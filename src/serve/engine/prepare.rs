@@ -23,9 +23,9 @@ pub fn prepare(
     default_max_tokens: usize,
 ) -> Result<Prepared, ApiError> {
     let prompt_ids = match &job.prompt {
-        Prompt::Text(text) => generator
-            .encode_prompt(text)
-            .map_err(|e| ApiError::invalid(format!("cannot tokenize the prompt: {e}"), Some("prompt")))?,
+        Prompt::Text(text) => generator.encode_prompt(text).map_err(|e| {
+            ApiError::invalid(format!("cannot tokenize the prompt: {e}"), Some("prompt"))
+        })?,
         Prompt::Ids(ids) => {
             let vocab = generator.config().vocab_size;
             if let Some(bad) = ids.iter().find(|&&id| id as usize >= vocab) {

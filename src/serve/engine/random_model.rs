@@ -41,7 +41,10 @@ pub fn word_tokenizer(vocab: usize) -> Result<DecoderTokenizer, String> {
 
 /// The random decoder with its word tokenizer on `device` (seed 7, as
 /// `tessera bench generate` draws its weights).
-pub fn random_generator(model: &RandomModel, device: &Arc<dyn Device>) -> Result<TextGenerator, String> {
+pub fn random_generator(
+    model: &RandomModel,
+    device: &Arc<dyn Device>,
+) -> Result<TextGenerator, String> {
     let context = model.config.max_position_embeddings;
     let decoder = random_decoder(&model.config, model.format, context, 7, device)
         .map_err(|e| format!("random decoder: {e}"))?;
