@@ -40,7 +40,8 @@ pub mod prelude {
     };
     pub use tessera_kernels::DType;
     pub use tessera_runtime::generation::{
-        GenerateOptions, Generation, SamplingConfig, StopReason, TextGeneration, TextGenerator,
+        BatchOptions, BatchScheduler, GenerateOptions, Generation, SamplingConfig, SequenceEvent,
+        SequenceId, SequenceRequest, StopReason, TextGeneration, TextGenerator,
     };
     pub use tessera_runtime::models::bert::SentenceEmbedder;
     pub use tessera_runtime::nn::{Embedding, LayerNorm, Linear};

@@ -2,11 +2,13 @@
 //! decoding loop ([`generate`]), and [`TextGenerator`], which loads a model with
 //! its tokenizer and turns text prompts into streamed text.
 
+mod batch;
 mod generator;
 mod sampling;
 mod text;
 mod text_generator;
 
+pub use batch::{BatchOptions, BatchScheduler, SequenceEvent, SequenceId, SequenceRequest};
 pub use generator::{generate, GenerateOptions, Generation, StopReason};
 pub(crate) use sampling::SplitMix64;
 pub use sampling::{argmax, Sampler, SamplingConfig};

@@ -33,6 +33,12 @@ pub struct GenerateBenchArgs {
     /// Tokens decoded after the prompt (each one step through the KV cache).
     #[arg(long, default_value_t = 32)]
     pub decode_tokens: usize,
+    /// Instead of the prompt and decode figures: aggregate decode tokens/s of
+    /// one stream against this many decoding together (batched steps),
+    /// alternating, median of `--reps`; `--prompt-tokens` is each stream's
+    /// prompt and `--decode-tokens` the steps timed.
+    #[arg(long, default_value_t = 0)]
+    pub streams: usize,
     /// Elements of the copy that measures the ceiling (0: skip it).
     #[arg(long, default_value_t = 1 << 25)]
     pub copy_elements: usize,
@@ -62,11 +68,21 @@ pub fn bench_generate(args: GenerateBenchArgs) -> BoxResult<()> {
         .iter()
         .map(|name| WeightFormat::from_name(name).ok_or(format!("unknown format {name:?}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let copy_gbps = copy_ceiling(&device, &args)?;
     let context = args.prompt_tokens + args.decode_tokens;
     if args.prompt_tokens == 0 || args.decode_tokens == 0 {
         return Err("--prompt-tokens and --decode-tokens must be positive".into());
     }
+    if args.streams > 0 {
+        if args.streams < 2 {
+            return Err("--streams compares one stream with N > 1".into());
+        }
+        for format in formats {
+            let decoder = random_decoder(&config, format, context, 7, &device)?;
+            super::streams::bench_streams(&device, &decoder, format, &args)?;
+        }
+        return Ok(());
+    }
+    let copy_gbps = copy_ceiling(&device, &args)?;
     for format in formats {
         let decoder = random_decoder(&config, format, context, 7, &device)?;
         let record = run_format(&decoder, format, &args)?;
@@ -114,7 +130,8 @@ fn prompt_then_decode(
     Ok((prompt_time, step_times))
 }
 
-fn median(mut values: Vec<Duration>) -> Duration {
+/// The median of `values` (the upper one of an even count).
+pub(super) fn median(mut values: Vec<Duration>) -> Duration {
     values.sort();
     values[values.len() / 2]
 }

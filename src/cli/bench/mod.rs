@@ -11,6 +11,7 @@ pub(crate) mod presets;
 mod qmatmul;
 mod record;
 mod serve;
+mod streams;
 mod suite;
 
 use clap::Subcommand;

@@ -108,7 +108,7 @@ impl Decoder {
     }
 
     /// Hidden states `[s, hidden]` after the last layer (before the final norm).
-    fn hidden_states(&self, ids: &[u32], cache: &mut KvCache) -> Result<Tensor> {
+    pub(super) fn hidden_states(&self, ids: &[u32], cache: &mut KvCache) -> Result<Tensor> {
         let cfg = &self.config;
         if ids.is_empty() {
             return Err(Error::TooLarge {

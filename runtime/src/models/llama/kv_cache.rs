@@ -68,6 +68,12 @@ impl KvCache {
         self.len = 0;
     }
 
+    /// Forget the tokens past the first `len` (no-op when it holds no more):
+    /// the next tokens go to position `len`.
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
     /// Bytes the cache takes on the device.
     pub fn device_bytes(&self) -> usize {
         self.keys

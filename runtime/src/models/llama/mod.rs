@@ -8,6 +8,7 @@
 //! - Rotary tables are computed on the host once per model, the way Hugging
 //!   Face computes them, so our logits track transformers'.
 
+mod batch_forward;
 mod config;
 mod config_check;
 mod decoder;

@@ -1,0 +1,123 @@
+//! One decode step of several sequences at once: each sequence brings one new
+//! token at its own position and its own [`KvCache`]; the projections, the
+//! MLP and the output head run as `[n, hidden]` matmuls (the weights read once
+//! for the whole batch), the rotary embedding, the cache writes and attention
+//! per sequence against its own cache.
+
+use super::decoder::{Decoder, DecoderLayer};
+use super::kv_cache::KvCache;
+use crate::error::{Error, Result};
+use crate::ops::{concat, QkvRope};
+use crate::tensor::Tensor;
+
+const OP: &str = "decoder_batch";
+
+impl Decoder {
+    /// One new token for each of `n` sequences: `ids[i]` follows the tokens in
+    /// `caches[i]` (whose lengths may differ). Returns the logits `[n, vocab]`
+    /// on the device, row `i` for sequence `i`, and appends each token to its
+    /// cache.
+    ///
+    /// Errors: no sequences, `ids` and `caches` of different lengths, an id
+    /// outside the vocabulary, a cache with no room left; on any error no
+    /// cache has advanced.
+    pub fn forward_batch(&self, ids: &[u32], caches: &mut [&mut KvCache]) -> Result<Tensor> {
+        let cfg = &self.config;
+        if ids.is_empty() || ids.len() != caches.len() {
+            return Err(Error::InvalidArgument {
+                op: OP,
+                message: format!(
+                    "{} tokens for {} caches: need one token per cache, at least one",
+                    ids.len(),
+                    caches.len()
+                ),
+            });
+        }
+        if let Some((position, &id)) = ids
+            .iter()
+            .enumerate()
+            .find(|(_, &id)| id as usize >= cfg.vocab_size)
+        {
+            return Err(Error::IndexOutOfRange {
+                op: OP,
+                index: id as i64,
+                position,
+                bound: cfg.vocab_size,
+            });
+        }
+        for cache in caches.iter() {
+            cache.check_room(1)?;
+        }
+        let shared: Vec<&KvCache> = caches.iter().map(|c| &**c).collect();
+        let mut x = self.embed.embed(self.device(), ids)?; // [n, hidden]
+        for (index, layer) in self.layers.iter().enumerate() {
+            x = self.batch_layer_forward(index, layer, &x, &shared)?;
+        }
+        let x = x.rms_norm(Some(&self.final_norm), cfg.rms_norm_eps)?;
+        let logits = self.lm_head.forward(&x)?;
+        for cache in caches.iter_mut() {
+            cache.advance(1);
+        }
+        Ok(logits)
+    }
+
+    fn batch_layer_forward(
+        &self,
+        index: usize,
+        layer: &DecoderLayer,
+        x: &Tensor,
+        caches: &[&KvCache],
+    ) -> Result<Tensor> {
+        let cfg = &self.config;
+        let (heads, kv_heads, head_dim) = (cfg.num_heads, cfg.num_kv_heads, cfg.head_dim);
+        let n = x.shape()[0];
+        let h = x.rms_norm(Some(&layer.attn_norm), cfg.rms_norm_eps)?;
+        let qkv = h.matmul_t(layer.qkv.weight())?; // [n, (heads + 2 kv_heads) * head_dim]
+        let mut contexts = Vec::with_capacity(n);
+        for (row, cache) in caches.iter().enumerate() {
+            let past = cache.len();
+            let (keys, values) = cache.layer(index);
+            // Queries [kv_heads, group, head_dim]: for one token this is the
+            // heads in order, i.e. one row of [heads * head_dim].
+            let q = qkv.narrow(0, row..row + 1)?.qkv_rope(
+                &QkvRope {
+                    heads,
+                    kv_heads,
+                    head_dim,
+                    bias: layer.qkv.bias(),
+                    cos: &self.rope.cos,
+                    sin: &self.rope.sin,
+                    pos0: past,
+                    q_scale: 1.0 / (head_dim as f32).sqrt(),
+                },
+                keys,
+                values,
+            )?;
+            let context = q.cached_attention(keys, values, past, 1)?;
+            contexts.push(context.reshape(&[1, heads * head_dim])?);
+        }
+        let parts: Vec<&Tensor> = contexts.iter().collect();
+        let context = match parts.as_slice() {
+            [one] => (*one).clone(),
+            _ => concat(&parts, 0)?,
+        }; // [n, heads * head_dim]
+        let x = layer.o.forward_add(&context, x)?;
+
+        let h = x.rms_norm(Some(&layer.mlp_norm), cfg.rms_norm_eps)?;
+        let gate_up = layer.gate_up.forward(&h)?; // [n, 2 * intermediate]
+        let inter = cfg.intermediate_size;
+        let gated = gate_up
+            .narrow(1, 0..inter)?
+            .silu_mul(&gate_up.narrow(1, inter..2 * inter)?)?;
+        layer.down.forward_add(&gated, &x)
+    }
+}
+
+impl Decoder {
+    /// Run `ids` (the next tokens after those in `cache`) into the cache
+    /// without computing logits: a chunk of a prompt whose last token comes
+    /// later. Errors as [`Decoder::forward`].
+    pub fn prefill(&self, ids: &[u32], cache: &mut KvCache) -> Result<()> {
+        self.hidden_states(ids, cache).map(drop)
+    }
+}

@@ -1,0 +1,555 @@
+//! Continuous batching (`BatchScheduler`) on the tiny reference decoders
+//! (`tests/data/decoders/`, safetensors and quantized GGUF), on every test
+//! adapter: requests arriving at different steps, with different prompt
+//! lengths and token budgets, give token for token what each gives alone
+//! through `generate` (and the transformers reference ids for the reference
+//! prompt); a cancelled sequence stops at once while the rest go on; seeded
+//! sampling does not depend on the batch; a request whose cache does not fit
+//! the device fails alone; bad requests are typed errors.
+
+mod common;
+
+use common::*;
+use rand::Rng;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tessera::prelude::*;
+use tessera_runtime::generation::{
+    generate, BatchOptions, BatchScheduler, DecoderTokenizer, SequenceEvent, SequenceId,
+    SequenceRequest,
+};
+use tessera_runtime::models::llama::{
+    random_decoder, Decoder, DecoderConfig, KvCache, WeightFormat, MAX_CONTEXT,
+};
+
+/// Steps a run may take before the test calls it stuck.
+const MAX_STEPS: usize = 2_000;
+
+/// What one sequence produced.
+#[derive(Debug, Default)]
+struct Outcome {
+    tokens: Vec<u32>,
+    finished: Option<(StopReason, usize, usize)>,
+    failed: Option<Error>,
+}
+
+/// One request and the step it arrives at.
+struct Arrival {
+    step: usize,
+    request: SequenceRequest,
+}
+
+fn request(
+    prompt_ids: Vec<u32>,
+    max_new_tokens: usize,
+    sampling: SamplingConfig,
+) -> SequenceRequest {
+    SequenceRequest {
+        prompt_ids,
+        options: GenerateOptions {
+            max_new_tokens,
+            sampling,
+            stop_at_eos: false,
+            context: None,
+        },
+        stop_ids: Vec::new(),
+    }
+}
+
+/// Submit each arrival at its step and step until every sequence ended;
+/// `cancel` (step, arrival index) cancels that sequence before that step.
+/// Checks the events' order: tokens, then at most one end, nothing after.
+fn drive(
+    scheduler: &mut BatchScheduler,
+    arrivals: &[Arrival],
+    cancel: Option<(usize, usize)>,
+    context: &str,
+) -> Vec<Outcome> {
+    let mut ids: Vec<Option<SequenceId>> = vec![None; arrivals.len()];
+    let mut outcomes: BTreeMap<SequenceId, Outcome> = BTreeMap::new();
+    for step in 0..MAX_STEPS {
+        for (i, arrival) in arrivals.iter().enumerate().filter(|(_, a)| a.step == step) {
+            let id = scheduler
+                .submit(arrival.request.clone())
+                .unwrap_or_else(|e| panic!("{context}: submit {i}: {e}"));
+            ids[i] = Some(id);
+            outcomes.insert(id, Outcome::default());
+        }
+        if let Some((_, index)) = cancel.filter(|&(at, _)| at == step) {
+            let id = ids[index].expect("cancel after arrival");
+            let before = scheduler.active() + scheduler.pending();
+            scheduler.cancel(id);
+            assert_eq!(
+                scheduler.active() + scheduler.pending(),
+                before - 1,
+                "{context}: cancel frees the sequence at once"
+            );
+        }
+        let all_arrived = arrivals.iter().all(|a| a.step <= step);
+        if all_arrived && scheduler.active() + scheduler.pending() == 0 {
+            return ids
+                .iter()
+                .map(|id| outcomes.remove(&id.unwrap()).unwrap())
+                .collect();
+        }
+        let events = scheduler
+            .step()
+            .unwrap_or_else(|e| panic!("{context}: step {step}: {e}"));
+        for event in events {
+            let outcome = outcomes.get_mut(&event.id()).expect("a known id");
+            assert!(
+                outcome.finished.is_none() && outcome.failed.is_none(),
+                "{context}: event after the end: {event:?}"
+            );
+            match event {
+                SequenceEvent::Token { token, .. } => outcome.tokens.push(token),
+                SequenceEvent::Finished {
+                    reason,
+                    prompt_tokens,
+                    generated_tokens,
+                    ..
+                } => outcome.finished = Some((reason, prompt_tokens, generated_tokens)),
+                SequenceEvent::Failed { error, .. } => outcome.failed = Some(error),
+            }
+        }
+    }
+    panic!("{context}: not done after {MAX_STEPS} steps");
+}
+
+/// What `request` gives alone through `generate` (ids and stop reason), a
+/// stop id ending it as the scheduler does.
+fn alone(decoder: &Decoder, request: &SequenceRequest) -> (Vec<u32>, StopReason) {
+    let mut hit_stop = false;
+    let generation = generate(decoder, &request.prompt_ids, &request.options, |id| {
+        hit_stop = request.stop_ids.contains(&id);
+        !hit_stop
+    })
+    .unwrap();
+    let stop = match hit_stop {
+        true => StopReason::EndOfSequence,
+        false => generation.stop,
+    };
+    (generation.ids, stop)
+}
+
+/// `len` random ids below `vocab`.
+fn random_prompt(rng: &mut impl Rng, len: usize, vocab: usize) -> Vec<u32> {
+    (0..len).map(|_| rng.gen_range(0..vocab as u32)).collect()
+}
+
+/// Five requests of different prompt lengths and budgets arriving over the
+/// first steps; the first is the reference prompt for the reference's steps.
+fn staggered_arrivals(reference_prompt: &[u32], seed_name: &str) -> (Vec<Arrival>, String) {
+    let (mut rng, seed) = seeded_rng(seed_name);
+    let greedy = SamplingConfig::default();
+    let mut stopping = request(random_prompt(&mut rng, 13, 384), 20, greedy.clone());
+    stopping.options.stop_at_eos = true;
+    stopping.stop_ids = vec![7, 200];
+    let arrivals = vec![
+        (0, request(reference_prompt.to_vec(), 24, greedy.clone())),
+        (
+            0,
+            request(random_prompt(&mut rng, 1, 384), 9, greedy.clone()),
+        ),
+        (
+            2,
+            request(random_prompt(&mut rng, 30, 384), 17, greedy.clone()),
+        ),
+        (
+            3,
+            request(random_prompt(&mut rng, 7, 384), 1, greedy.clone()),
+        ),
+        (3, stopping),
+        (8, request(random_prompt(&mut rng, 19, 384), 12, greedy)),
+    ];
+    let arrivals = arrivals
+        .into_iter()
+        .map(|(step, request)| Arrival { step, request })
+        .collect();
+    (arrivals, format!("seed {seed}"))
+}
+
+fn options(max_batch: usize, prefill_chunk: usize) -> BatchOptions {
+    BatchOptions {
+        max_batch,
+        max_context: usize::MAX,
+        prefill_chunk,
+    }
+}
+
+/// The tiny reference decoders: safetensors (f32) and a quantized GGUF each,
+/// with the section of `reference.json` holding their greedy ids.
+const MODELS: [(&str, Option<&str>, Option<&str>); 4] = [
+    ("tiny-llama", None, None),
+    ("tiny-qwen2", None, None),
+    ("tiny-llama", Some("model-q8_0.gguf"), Some("q8_0")),
+    ("tiny-qwen2", Some("model-q4_0.gguf"), Some("q4_0")),
+];
+
+fn load(name: &str, file: Option<&str>, device: &Arc<dyn Device>) -> TextGenerator {
+    let path = file.map_or(decoder_dir(name), |f| decoder_dir(name).join(f));
+    TextGenerator::load(&path, device).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn batched_greedy_is_each_request_alone() {
+    for device in test_devices() {
+        for (name, file, section) in MODELS {
+            let r = decoder_reference(name);
+            let expected = section.map_or(&r, |s| &r[s]);
+            let prompt = json_ids(&r["prompt_ids"]);
+            let (arrivals, seed) = staggered_arrivals(&prompt, "batched_greedy");
+            for (max_batch, chunk) in [(3, 5), (8, 64)] {
+                let context = format!(
+                    "{name} {file:?} on {}, max_batch {max_batch}, chunk {chunk}, {seed}",
+                    label(device)
+                );
+                let mut scheduler =
+                    BatchScheduler::new(load(name, file, device), options(max_batch, chunk))
+                        .unwrap();
+                let outcomes = drive(&mut scheduler, &arrivals, None, &context);
+                let decoder = scheduler.generator().decoder();
+                for (i, (arrival, outcome)) in arrivals.iter().zip(&outcomes).enumerate() {
+                    let (ids, stop) = alone(decoder, &arrival.request);
+                    assert_eq!(outcome.tokens, ids, "{context}: request {i}");
+                    let prompt_tokens = arrival.request.prompt_ids.len();
+                    assert_eq!(
+                        outcome.finished,
+                        Some((stop, prompt_tokens, ids.len())),
+                        "{context}: request {i}"
+                    );
+                }
+                assert_eq!(
+                    outcomes[0].tokens,
+                    json_ids(&expected["greedy_ids"]),
+                    "{context}: transformers' greedy ids"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_cancelled_sequence_stops_and_the_rest_go_on() {
+    for device in test_devices() {
+        let r = decoder_reference("tiny-qwen2");
+        let (arrivals, seed) = staggered_arrivals(&json_ids(&r["prompt_ids"]), "cancel");
+        let context = format!("tiny-qwen2 on {}, {seed}", label(device));
+        let mut scheduler =
+            BatchScheduler::new(load("tiny-qwen2", None, device), options(4, 8)).unwrap();
+        // The reference request (24 tokens) is cancelled before step 10.
+        let outcomes = drive(&mut scheduler, &arrivals, Some((10, 0)), &context);
+        let decoder = scheduler.generator().decoder();
+        let (full, _) = alone(decoder, &arrivals[0].request);
+        let cut = &outcomes[0];
+        assert!(
+            !cut.tokens.is_empty() && cut.tokens.len() < 10,
+            "{context}: {} tokens before the cancel",
+            cut.tokens.len()
+        );
+        assert_eq!(cut.tokens, full[..cut.tokens.len()], "{context}");
+        assert!(cut.finished.is_none() && cut.failed.is_none(), "{context}");
+        for (i, (arrival, outcome)) in arrivals.iter().zip(&outcomes).enumerate().skip(1) {
+            assert_eq!(
+                outcome.tokens,
+                alone(decoder, &arrival.request).0,
+                "{context}: {i}"
+            );
+        }
+    }
+}
+
+#[test]
+fn seeded_sampling_does_not_depend_on_the_batch() {
+    for device in test_devices() {
+        let (mut rng, seed) = seeded_rng("seeded_sampling");
+        let context = format!("tiny-llama on {}, seed {seed}", label(device));
+        let sampled = |seed: u64| SamplingConfig {
+            temperature: 0.9,
+            top_k: 40,
+            top_p: 0.95,
+            repetition_penalty: 1.1,
+            seed,
+        };
+        let requests: Vec<SequenceRequest> = (0..4)
+            .map(|i| {
+                request(
+                    random_prompt(&mut rng, 3 + 5 * i, 384),
+                    14,
+                    sampled(100 + i as u64),
+                )
+            })
+            .collect();
+        let generator = load("tiny-llama", None, device);
+        let mut scheduler = BatchScheduler::new(generator, options(8, 16)).unwrap();
+        // All together, with a greedy neighbour; then each alone.
+        let mut together: Vec<Arrival> = requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Arrival {
+                step: i,
+                request: r.clone(),
+            })
+            .collect();
+        together.push(Arrival {
+            step: 1,
+            request: request(
+                random_prompt(&mut rng, 11, 384),
+                20,
+                SamplingConfig::default(),
+            ),
+        });
+        let batched = drive(&mut scheduler, &together, None, &context);
+        for (i, request) in requests.iter().enumerate() {
+            let single = [Arrival {
+                step: 0,
+                request: request.clone(),
+            }];
+            let solo = drive(&mut scheduler, &single, None, &context);
+            assert_eq!(batched[i].tokens, solo[0].tokens, "{context}: request {i}");
+            let (ids, _) = alone(scheduler.generator().decoder(), request);
+            assert_eq!(
+                batched[i].tokens, ids,
+                "{context}: request {i} through generate"
+            );
+        }
+        // Different seeds drew different tokens somewhere (not all greedy).
+        assert!(
+            batched[..4].windows(2).any(|w| w[0].tokens != w[1].tokens),
+            "{context}"
+        );
+    }
+}
+
+#[test]
+fn a_request_whose_cache_does_not_fit_fails_alone() {
+    for device in test_devices() {
+        // The tiny Llama's shapes with 8 key/value heads of 256 values and the
+        // longest context we accept: a whole-context cache needs 8 GiB per
+        // layer, past every test device's largest buffer.
+        let tiny =
+            DecoderConfig::from_hf_file(&decoder_dir("tiny-llama").join("config.json")).unwrap();
+        let config = DecoderConfig {
+            num_heads: 8,
+            num_kv_heads: 8,
+            head_dim: 256,
+            max_position_embeddings: MAX_CONTEXT,
+            ..tiny
+        };
+        // Rope tables for the 128 positions the short requests use; the
+        // configuration keeps the whole context.
+        let mut decoder = random_decoder(&config, WeightFormat::F32, 128, 5, device).unwrap();
+        decoder.config.max_position_embeddings = MAX_CONTEXT;
+        let tokenizer =
+            DecoderTokenizer::from_file(&decoder_dir("tiny-llama").join("tokenizer.json")).unwrap();
+        let generator = TextGenerator::from_parts(decoder, tokenizer);
+        let mut scheduler = BatchScheduler::new(generator, options(4, 8)).unwrap();
+        let (mut rng, seed) = seeded_rng("fails_alone");
+        let context = format!("random decoder on {}, seed {seed}", label(device));
+        let greedy = SamplingConfig::default();
+        let arrivals = vec![
+            Arrival {
+                step: 0,
+                request: request(random_prompt(&mut rng, 6, 384), 10, greedy.clone()),
+            },
+            Arrival {
+                step: 1,
+                request: request(
+                    random_prompt(&mut rng, 3, 384),
+                    MAX_CONTEXT - 3,
+                    greedy.clone(),
+                ),
+            },
+            Arrival {
+                step: 1,
+                request: request(random_prompt(&mut rng, 9, 384), 8, greedy),
+            },
+        ];
+        let outcomes = drive(&mut scheduler, &arrivals, None, &context);
+        assert!(
+            matches!(
+                outcomes[1].failed,
+                Some(Error::TooLarge { op: "kv_cache", .. })
+            ),
+            "{context}: {:?}",
+            outcomes[1]
+        );
+        assert!(outcomes[1].tokens.is_empty(), "{context}");
+        let decoder = scheduler.generator().decoder();
+        for i in [0, 2] {
+            assert_eq!(
+                outcomes[i].tokens,
+                alone(decoder, &arrivals[i].request).0,
+                "{context}: {i}"
+            );
+            assert_eq!(
+                outcomes[i].tokens.len(),
+                arrivals[i].request.options.max_new_tokens
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_requests_and_options_are_typed_errors() {
+    let device = &test_devices()[0];
+    let bad_options = [
+        options(0, 8),
+        options(4, 0),
+        BatchOptions {
+            max_context: 0,
+            ..options(4, 8)
+        },
+    ];
+    for bad in bad_options {
+        let generator = load("tiny-llama", None, device);
+        assert!(
+            matches!(
+                BatchScheduler::new(generator, bad.clone()),
+                Err(Error::InvalidArgument { .. })
+            ),
+            "{bad:?}"
+        );
+    }
+    let limited = BatchOptions {
+        max_context: 40,
+        ..options(4, 8)
+    };
+    let mut scheduler = BatchScheduler::new(load("tiny-llama", None, device), limited).unwrap();
+    let greedy = SamplingConfig::default();
+    let cases = [
+        (request(vec![], 4, greedy.clone()), "empty prompt"),
+        (request(vec![3; 30], 11, greedy.clone()), "past max_context"),
+        (
+            request(vec![3, 384, 5], 4, greedy.clone()),
+            "id past the vocabulary",
+        ),
+        (
+            SequenceRequest {
+                stop_ids: vec![1, 999],
+                ..request(vec![3], 4, greedy.clone())
+            },
+            "stop id past the vocabulary",
+        ),
+        (
+            request(
+                vec![3],
+                4,
+                SamplingConfig {
+                    temperature: -1.0,
+                    ..greedy.clone()
+                },
+            ),
+            "negative temperature",
+        ),
+    ];
+    for (bad, what) in cases {
+        let error = scheduler.submit(bad).expect_err(what);
+        match what {
+            "id past the vocabulary" | "stop id past the vocabulary" => assert!(
+                matches!(
+                    error,
+                    Error::IndexOutOfRange {
+                        index: 384 | 999,
+                        ..
+                    }
+                ),
+                "{what}: {error}"
+            ),
+            _ => assert!(
+                matches!(error, Error::InvalidArgument { .. }),
+                "{what}: {error}"
+            ),
+        }
+    }
+    assert_eq!(scheduler.pending(), 0, "nothing bad was queued");
+    // The model's context caps max_context; a request of exactly it is accepted.
+    let capped = BatchScheduler::new(load("tiny-llama", None, device), options(2, 8)).unwrap();
+    assert_eq!(capped.options().max_context, 128);
+    let ok = scheduler.submit(request(vec![3; 30], 10, greedy)).unwrap();
+    assert_eq!(scheduler.pending(), 1);
+    scheduler.cancel(ok);
+    scheduler.cancel(ok);
+    assert_eq!(scheduler.pending(), 0);
+    assert!(scheduler.step().unwrap().is_empty());
+}
+
+/// Largest relative logit error of a batched row against the same sequence
+/// run alone (f32 accumulation in a different order of kernels).
+const BATCH_LOGIT_RTOL: f64 = 1e-4;
+
+#[test]
+fn batched_logits_match_each_sequence_alone() {
+    for device in test_devices() {
+        for (name, file, _) in MODELS {
+            let (mut rng, seed) = seeded_rng("batched_logits");
+            let context = format!("{name} {file:?} on {}, seed {seed}", label(device));
+            let generator = load(name, file, device);
+            let decoder = generator.decoder();
+            // Sequences at different positions (1, 6, 17, 40 tokens cached).
+            let prompts: Vec<Vec<u32>> = [1, 6, 17, 40]
+                .iter()
+                .map(|&len| random_prompt(&mut rng, len, 384))
+                .collect();
+            let next = random_prompt(&mut rng, prompts.len(), 384);
+            let mut batch_caches = Vec::new();
+            let mut expected = Vec::new();
+            for (prompt, &id) in prompts.iter().zip(&next) {
+                let mut cache = decoder.new_cache(64).unwrap();
+                decoder.forward(prompt, &mut cache).unwrap();
+                let mut alone = decoder.new_cache(64).unwrap();
+                decoder.forward(prompt, &mut alone).unwrap();
+                expected.push(
+                    decoder
+                        .forward(&[id], &mut alone)
+                        .unwrap()
+                        .to_f32_vec()
+                        .unwrap(),
+                );
+                batch_caches.push(cache);
+            }
+            let mut refs: Vec<&mut KvCache> = batch_caches.iter_mut().collect();
+            let logits = decoder.forward_batch(&next, &mut refs).unwrap();
+            assert_eq!(logits.shape(), [prompts.len(), 384], "{context}");
+            let rows = logits.to_f32_vec().unwrap();
+            for (i, (row, want)) in rows.chunks_exact(384).zip(&expected).enumerate() {
+                let error = logit_relative_error(row, want);
+                assert!(error < BATCH_LOGIT_RTOL, "{context}: row {i}: {error:e}");
+            }
+            for (cache, prompt) in batch_caches.iter().zip(&prompts) {
+                assert_eq!(cache.len(), prompt.len() + 1, "{context}: caches advanced");
+            }
+            // Bad batches are typed errors and advance no cache.
+            let mut refs: Vec<&mut KvCache> = batch_caches.iter_mut().collect();
+            let bad_id = decoder.forward_batch(&[3, 384, 5, 6], &mut refs);
+            assert!(
+                matches!(
+                    bad_id,
+                    Err(Error::IndexOutOfRange {
+                        index: 384,
+                        position: 1,
+                        ..
+                    })
+                ),
+                "{context}"
+            );
+            let mismatched = decoder.forward_batch(&[3, 4], &mut refs);
+            assert!(
+                matches!(mismatched, Err(Error::InvalidArgument { .. })),
+                "{context}"
+            );
+            let mut full = decoder.new_cache(2).unwrap();
+            decoder.forward(&[1, 2], &mut full).unwrap();
+            refs.push(&mut full);
+            let no_room = decoder.forward_batch(&[3, 4, 5, 6, 7], &mut refs);
+            assert!(matches!(no_room, Err(Error::TooLarge { .. })), "{context}");
+            for (cache, prompt) in batch_caches.iter().zip(&prompts) {
+                assert_eq!(
+                    cache.len(),
+                    prompt.len() + 1,
+                    "{context}: no cache advanced"
+                );
+            }
+        }
+    }
+}
