@@ -169,6 +169,9 @@ fn sixteen_concurrent_streams_equal_sequential_greedy_outputs() {
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert_eq!(streamed, expected);
+    let (_, health) = server.get("/health");
+    let peak = health["engine"]["peak_active"].as_u64().unwrap();
+    assert!(peak > 1, "the streams never ran together: {health}");
 }
 
 fn assert_error(status: u16, body: &Value, want_status: u16, param: Option<&str>, what: &str) {

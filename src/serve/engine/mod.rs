@@ -4,12 +4,12 @@
 //! channel, and a request whose channel is closed (the client went away, or
 //! its timeout passed) is dropped at the engine's next step.
 
+mod batched;
 mod jobs;
 mod models;
 mod output;
 mod prepare;
 mod random_model;
-mod sequential;
 mod stats;
 
 pub use jobs::{
@@ -121,7 +121,7 @@ impl Engine {
         let engine_stats = stats.clone();
         let thread = std::thread::Builder::new()
             .name("tessera-engine".into())
-            .spawn(move || sequential::run(options, jobs, ready_tx, engine_stats))
+            .spawn(move || batched::run(options, jobs, ready_tx, engine_stats))
             .map_err(|e| format!("cannot start the engine thread: {e}"))?;
         match ready_rx.recv() {
             Ok(Ok(info)) => Ok(Engine {

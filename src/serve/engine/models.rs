@@ -67,21 +67,6 @@ pub fn load(options: &EngineOptions) -> Result<(Models, ModelInfo), String> {
     ))
 }
 
-/// A lost device (out of memory, driver reset) fails every call: reload
-/// the models on a fresh one so the next request runs.
-pub fn recover_if_lost(models: &mut Models) {
-    if models.generator.is_device_lost() {
-        if let Err(e) = models.generator.recover() {
-            tracing::warn!("device lost; reloading the decoder failed: {e}");
-        }
-    }
-    if let Some(embedder) = models.embedder.as_mut().filter(|e| e.is_device_lost()) {
-        if let Err(e) = embedder.recover() {
-            tracing::warn!("device lost; reloading the embedder failed: {e}");
-        }
-    }
-}
-
 /// Answer an embeddings request.
 pub fn run_embedding(embedder: Option<&SentenceEmbedder>, job: EmbeddingJob) {
     if job.reply.is_closed() {

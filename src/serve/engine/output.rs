@@ -13,6 +13,7 @@ pub struct SequenceOutput {
     text: IncrementalDecoder,
     stops: StopMatcher,
     prompt_tokens: usize,
+    tokens: usize,
     stopped_by_string: bool,
 }
 
@@ -29,6 +30,7 @@ impl SequenceOutput {
             text: IncrementalDecoder::default(),
             stops: StopMatcher::new(stops),
             prompt_tokens,
+            tokens: 0,
             stopped_by_string: false,
         }
     }
@@ -42,6 +44,7 @@ impl SequenceOutput {
     /// Returns whether the sequence should go on (no stop string, no
     /// decoding error, the client still there).
     pub fn token(&mut self, tokenizer: &DecoderTokenizer, id: u32) -> bool {
+        self.tokens += 1;
         if self.client_gone() || self.stopped_by_string {
             return false;
         }
@@ -61,6 +64,11 @@ impl SequenceOutput {
         }
         self.stopped_by_string = released.stopped;
         !released.stopped
+    }
+
+    /// Tokens generated so far.
+    pub fn tokens(&self) -> usize {
+        self.tokens
     }
 
     /// The sequence ended (`end_of_sequence`: on an end token; else at its
