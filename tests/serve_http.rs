@@ -542,3 +542,40 @@ fn embeddings_equal_tessera_embed() {
         assert_error(s, &b, 400, Some(param), &body.to_string());
     }
 }
+
+#[test]
+fn a_request_past_the_timeout_is_a_504_or_an_error_event_and_is_freed() {
+    // 120 tokens take about 0.25 s on lavapipe: ten times the timeout.
+    let server = TestServer::start(&tiny_decoder("tiny-llama"), &["--request-timeout", "0.025"]);
+    let body = json!({"model": "tiny-llama", "prompt": "A", "max_tokens": 120, "temperature": 0.9, "seed": 3});
+    let (status, error) = server.post("/v1/completions", &body);
+    assert_error(
+        status,
+        &error,
+        504,
+        None,
+        "a whole response past the timeout",
+    );
+    assert_eq!(error["error"]["type"], "timeout_error");
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    let (status, events) = server.stream("/v1/completions", &streamed);
+    match status {
+        // The prompt was accepted in time: the stream ends with an error event.
+        200 => {
+            let last = events.last().unwrap();
+            assert_eq!(last["error"]["type"], "timeout_error", "{events:?}");
+        }
+        _ => assert_error(status, &events[0], 504, None, "a stream past the timeout"),
+    }
+    // Both sequences were dropped (cancelled, or skipped if still queued):
+    // a second is four times what they would take to finish.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let (_, health) = server.get("/health");
+    assert_eq!(health["engine"]["active"], 0, "{health}");
+    assert_eq!(health["engine"]["completed"], 0, "{health}");
+    assert!(
+        health["engine"]["generated_tokens"].as_u64().unwrap() < 240,
+        "{health}"
+    );
+}
