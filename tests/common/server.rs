@@ -63,6 +63,7 @@ impl TestServer {
                 }
                 Err(_) => {
                     let _ = child.kill();
+                    let _ = child.wait();
                     panic!("tessera serve did not start:\n{}", seen.join("\n"));
                 }
             }
