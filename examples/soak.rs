@@ -67,6 +67,7 @@ fn soak_generations(generator: &TextGenerator, generations: usize) -> Result<(),
     let options = GenerateOptions {
         max_new_tokens: 16,
         stop_at_eos: false,
+        stop_ids: Vec::new(),
         ..Default::default()
     };
     let prompt = generator.encode_prompt("Once upon a time")?;

@@ -5,11 +5,14 @@ the servers and passes their addresses:
 
     python scripts/serve_openai_check.py --base-url http://127.0.0.1:PORT/v1 \
         --model tiny-llama --model-path tests/data/decoders/tiny-llama \
-        --tessera target/debug/tessera [--embed-dir DIR] [--chat] \
-        [--small-queue-url http://127.0.0.1:PORT2/v1]
+        --tessera target/debug/tessera [--embed-dir DIR --embed-id ID] \
+        [--small-queue-url http://127.0.0.1:PORT2/v1] \
+        [--chat-url http://127.0.0.1:PORT3/v1 --chat-model tiny-chat \
+         --chat-model-path tests/data/chat/tiny-chat]
 
-Checks: models listed; completions and chat, whole and streamed (usage in the
-last chunk), equal to `tessera generate`'s sequential greedy text; 16
+Checks: models listed; completions, whole and streamed (usage in the last
+chunk), equal to `tessera generate`'s sequential greedy text; chat, whole and
+streamed, equal to transformers' greedy turns of the tiny chat model; 16
 concurrent streams equal to the sequential outputs; embeddings (float and the
 client's default base64) equal to `tessera embed`'s; the error cases as the
 client's typed exceptions; a full queue as RateLimitError. Exits non-zero on
@@ -37,11 +40,9 @@ def tessera_json_lines(args, cmd):
     return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
 
 
-def sequential_greedy(args, prompt, max_tokens, chat=False):
+def sequential_greedy(args, prompt, max_tokens):
     cmd = ["generate", "--model", args.model_path, "--prompt", prompt, "--json",
            "--max-new-tokens", str(max_tokens)]
-    if chat:
-        cmd.append("--chat")
     return tessera_json_lines(args, cmd)[0]["text"]
 
 
@@ -78,22 +79,31 @@ def check_completions(client, args):
           f"stop {stop!r}: {r.choices[0].text!r} != {want!r}")
 
 
-def check_chat(client, args):
-    messages = [{"role": "user", "content": "The quick brown fox"}]
-    expected = sequential_greedy(args, "The quick brown fox", 24, chat=True)
-    r = client.chat.completions.create(model=args.model, messages=messages, max_tokens=24, temperature=0)
-    check(r.choices[0].message.content == expected, f"chat {r.choices[0].message.content!r} != {expected!r}")
-    check(r.choices[0].message.role == "assistant", r.choices[0].message)
-    text, usage = "", None
-    for chunk in client.chat.completions.create(model=args.model, messages=messages, max_tokens=24,
+def check_chat(url, args):
+    """Chat on the tiny chat model against transformers' greedy turns (its reference.json)."""
+    client = openai.OpenAI(base_url=url, api_key="unused", max_retries=0, timeout=300)
+    with open(f"{args.chat_model_path}/reference.json") as f:
+        ref = json.load(f)
+    messages = [{"role": "system", "content": ref["system"]}, {"role": "user", "content": ref["prompt"]}]
+    r = client.chat.completions.create(model=args.chat_model, messages=messages, max_tokens=24, temperature=0)
+    check(r.choices[0].message.content == ref["text"], f"chat {r.choices[0].message.content!r} != {ref['text']!r}")
+    check(r.choices[0].message.role == "assistant" and r.choices[0].finish_reason == "stop", r.choices[0])
+    check(r.usage.prompt_tokens == len(ref["prompt_ids"]) and r.usage.completion_tokens == len(ref["ids"]), r.usage)
+    text, usage, role = "", None, None
+    for chunk in client.chat.completions.create(model=args.chat_model, messages=messages, max_tokens=24,
                                                 temperature=0, stream=True,
                                                 stream_options={"include_usage": True}):
-        if chunk.choices and chunk.choices[0].delta.content:
-            text += chunk.choices[0].delta.content
+        if chunk.choices:
+            role = role or chunk.choices[0].delta.role
+            text += chunk.choices[0].delta.content or ""
         if chunk.usage is not None:
             usage = chunk.usage
-    check(text == expected, f"streamed chat {text!r} != {expected!r}")
+    check(text == ref["text"] and role == "assistant", f"streamed chat {text!r} ({role}) != {ref['text']!r}")
     check(usage is not None and usage.total_tokens == r.usage.total_tokens, f"{usage} != {r.usage}")
+    first = ref["chat"][0]
+    r = client.chat.completions.create(model=args.chat_model, messages=[{"role": "user", "content": first["user"]}],
+                                       max_tokens=24, temperature=0)
+    check(r.choices[0].message.content == first["text"], f"{r.choices[0].message.content!r} != {first['text']!r}")
 
 
 def check_concurrent_streams(client, args):
@@ -192,19 +202,22 @@ def main():
     p.add_argument("--tessera", required=True)
     p.add_argument("--embed-dir")
     p.add_argument("--embed-id")
-    p.add_argument("--chat", action="store_true")
+    p.add_argument("--chat-url", help="a server of the tiny chat model")
+    p.add_argument("--chat-model")
+    p.add_argument("--chat-model-path")
     p.add_argument("--small-queue-url")
     args = p.parse_args()
     client = openai.OpenAI(base_url=args.base_url, api_key="unused", max_retries=0, timeout=300)
     steps = [("models", check_models), ("completions", check_completions),
              ("concurrent streams", check_concurrent_streams), ("errors", check_errors)]
-    if args.chat:
-        steps.append(("chat", check_chat))
     if args.embed_dir:
         steps.append(("embeddings", check_embeddings))
     for name, step in steps:
         step(client, args)
         print(f"ok: {name}", flush=True)
+    if args.chat_url:
+        check_chat(args.chat_url, args)
+        print("ok: chat", flush=True)
     if args.small_queue_url:
         check_full_queue(args.small_queue_url, args)
         print("ok: full queue", flush=True)

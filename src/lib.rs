@@ -32,13 +32,15 @@ pub use tessera_runtime::{Error, Tensor};
 
 /// What an application needs, in one `use tessera::prelude::*;`: tensors and
 /// dtypes, opening a device, the `nn` layers, the sentence embedder and the text
-/// generator with its options and results, and the error types.
+/// generator with its options and results, chat templates and messages, and
+/// the error types.
 pub mod prelude {
     pub use tessera_hal::{
         enumerate_adapters, open_default_device, open_device, reopen_device, AdapterDescription,
         AdapterSelector, Device, DeviceError,
     };
     pub use tessera_kernels::DType;
+    pub use tessera_runtime::chat::{ChatError, ChatMessage, ChatTemplate, SpecialTokens};
     pub use tessera_runtime::generation::{
         BatchOptions, BatchScheduler, GenerateOptions, Generation, SamplingConfig, SequenceEvent,
         SequenceId, SequenceRequest, StopReason, TextGeneration, TextGenerator,

@@ -50,6 +50,7 @@ fn request(
             max_new_tokens,
             sampling,
             stop_at_eos: false,
+            stop_ids: Vec::new(),
             context: None,
         },
         stop_ids: Vec::new(),
@@ -134,7 +135,9 @@ fn alone(decoder: &Decoder, request: &SequenceRequest) -> (Vec<u32>, StopReason)
 
 /// `len` random ids below `vocab`.
 fn random_prompt(rng: &mut impl Rng, len: usize, vocab: usize) -> Vec<u32> {
-    (0..len).map(|_| rng.gen_range(0..vocab as u32)).collect()
+    (0..len)
+        .map(|_| rng.random_range(0..vocab as u32))
+        .collect()
 }
 
 /// Five requests of different prompt lengths and budgets arriving over the

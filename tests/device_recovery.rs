@@ -146,6 +146,7 @@ fn decoder_recovers_from_out_of_memory_and_generates_the_same_tokens() {
     let options = GenerateOptions {
         max_new_tokens: expected.len(),
         stop_at_eos: false,
+        stop_ids: Vec::new(),
         ..Default::default()
     };
     let generate = |g: &TextGenerator| g.generate_ids(&prompt, &options, |_| true);

@@ -572,3 +572,86 @@ fn a_request_past_the_timeout_is_a_504_or_an_error_event_and_is_freed() {
         "{health}"
     );
 }
+
+#[test]
+fn chat_completions_give_transformers_greedy_turns() {
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/chat/tiny-chat");
+    let reference: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap())
+            .unwrap();
+    let server = TestServer::start(&dir, &[]);
+    let text = reference["text"].as_str().unwrap();
+    let request = |messages: Value, extra: Value| {
+        let mut body =
+            json!({"model": "tiny-chat", "messages": messages, "max_tokens": 24, "temperature": 0});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let messages = json!([
+        {"role": "system", "content": reference["system"]},
+        {"role": "user", "content": reference["prompt"]},
+    ]);
+    let (status, body) = server.post(
+        "/v1/chat/completions",
+        &request(messages.clone(), json!({})),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["object"], "chat.completion");
+    let choice = &body["choices"][0];
+    assert_eq!(choice["message"]["role"], "assistant");
+    assert_eq!(choice["message"]["content"], text);
+    assert_eq!(choice["finish_reason"], "stop"); // at <|im_end|>
+    let prompt_tokens = reference["prompt_ids"].as_array().unwrap().len();
+    let completion_tokens = reference["ids"].as_array().unwrap().len();
+    assert_eq!(body["usage"]["prompt_tokens"], prompt_tokens);
+    assert_eq!(body["usage"]["completion_tokens"], completion_tokens);
+
+    let streamed = request(
+        messages,
+        json!({"stream": true, "stream_options": {"include_usage": true}}),
+    );
+    let (status, events) = server.stream("/v1/chat/completions", &streamed);
+    assert_eq!(status, 200);
+    assert_eq!(
+        events[0]["choices"][0]["delta"]["role"], "assistant",
+        "{events:?}"
+    );
+    assert!(events
+        .iter()
+        .all(|e| e == "[DONE]" || e["object"] == "chat.completion.chunk"));
+    assert_eq!(
+        stream_text(&events, true),
+        (text.to_string(), Some("stop".to_string()))
+    );
+    assert_eq!(events[events.len() - 2]["usage"], body["usage"]);
+    assert_eq!(events.last().unwrap(), "[DONE]");
+
+    // A user turn alone, its content given as text parts.
+    let first = &reference["chat"][0];
+    let parts = json!([{"role": "user", "content": [{"type": "text", "text": first["user"]}]}]);
+    let (status, body) = server.post("/v1/chat/completions", &request(parts, json!({})));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["choices"][0]["message"]["content"], first["text"]);
+    let image =
+        json!([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]);
+    let (s, b) = server.post("/v1/chat/completions", &request(image, json!({})));
+    assert_error(s, &b, 400, Some("messages[0].content"), "an image part");
+}
+
+#[test]
+fn chat_on_a_model_without_a_template_is_a_400() {
+    let server = TestServer::start(&tiny_decoder("tiny-llama"), &[]);
+    let body = json!({"model": "tiny-llama", "messages": [{"role": "user", "content": "hi"}]});
+    let (s, b) = server.post("/v1/chat/completions", &body);
+    assert_error(s, &b, 400, Some("messages"), "no chat template");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("chat template"),
+        "{b}"
+    );
+}

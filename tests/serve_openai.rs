@@ -54,6 +54,8 @@ fn the_official_openai_client_gets_what_it_expects() {
     let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = TestServer::start(&model, &arg_refs);
     let small_queue = TestServer::start(&model, &["--max-queue", "1", "--max-batch", "1"]);
+    let chat_model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/chat/tiny-chat");
+    let chat = TestServer::start(&chat_model, &[]);
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/serve_openai_check.py");
     let mut command = Command::new(&python);
     command
@@ -63,6 +65,9 @@ fn the_official_openai_client_gets_what_it_expects() {
             "--small-queue-url",
             &format!("http://{}/v1", small_queue.address),
         ])
+        .args(["--chat-url", &format!("http://{}/v1", chat.address)])
+        .args(["--chat-model", "tiny-chat", "--chat-model-path"])
+        .arg(&chat_model)
         .args(["--model", "tiny-llama", "--model-path"])
         .arg(&model)
         .args(["--tessera", env!("CARGO_BIN_EXE_tessera")]);

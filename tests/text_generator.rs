@@ -18,6 +18,7 @@ fn greedy() -> GenerateOptions {
     GenerateOptions {
         max_new_tokens: GREEDY_STEPS,
         stop_at_eos: false,
+        stop_ids: Vec::new(),
         ..Default::default()
     }
 }
@@ -119,6 +120,7 @@ fn the_callback_stops_generation_and_sampling_follows_the_seed() {
         let options = GenerateOptions {
             max_new_tokens: 12,
             stop_at_eos: false,
+            stop_ids: Vec::new(),
             sampling: SamplingConfig {
                 temperature: 0.9,
                 top_k: 40,

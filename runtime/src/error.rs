@@ -90,6 +90,9 @@ pub enum Error {
     /// A model file or tokenizer failed to load.
     #[error(transparent)]
     Load(#[from] crate::loaders::LoadError),
+    /// A chat template failed to compile or render, or the model has none.
+    #[error(transparent)]
+    Chat(#[from] crate::chat::ChatError),
     /// The device failed.
     #[error(transparent)]
     Device(#[from] DeviceError),

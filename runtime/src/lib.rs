@@ -18,6 +18,7 @@
 //! - No panic on user input: bad shapes, indices out of range, tensors beyond the
 //!   device's limits and malformed files are typed errors.
 
+pub mod chat;
 pub mod conformance;
 mod error;
 pub mod generation;

@@ -1,17 +1,17 @@
 //! `tessera generate`: text generation with a Llama or Qwen2 decoder, streamed
 //! to stdout as tokens are produced.
 
+use super::generation_args::{no_template_error, ModelArgs, SamplingArgs};
 use clap::Args;
 use std::io::Write;
-use std::path::PathBuf;
 use tessera::prelude::*;
+use tessera::runtime::chat::ChatMessage;
 
 /// Arguments of `tessera generate`.
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
-    /// A folder with config.json, model.safetensors and tokenizer.json, or a .gguf file.
-    #[arg(long)]
-    model: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Prompt text, tokenized with the model's tokenizer.
     #[arg(
         long,
@@ -22,74 +22,40 @@ pub struct GenerateArgs {
     /// Prompt as comma-separated token ids, e.g. 1,2,3.
     #[arg(long, value_delimiter = ',')]
     prompt_ids: Option<Vec<u32>>,
-    /// tokenizer.json to use instead of the model's own.
-    #[arg(long)]
-    tokenizer: Option<PathBuf>,
-    /// Prepend the model's beginning-of-sequence id to a text prompt (when the
-    /// tokenizer did not already).
-    #[arg(long)]
-    bos: bool,
-    /// Tokens to generate at most.
-    #[arg(long, default_value_t = 64)]
-    max_new_tokens: usize,
-    /// 0 is greedy; otherwise logits are divided by it before sampling.
-    #[arg(long, default_value_t = 0.0)]
-    temperature: f32,
-    /// Sample among the k most likely tokens only (0: all).
-    #[arg(long, default_value_t = 0)]
-    top_k: usize,
-    /// Sample among the smallest set of tokens reaching this probability (1: all).
-    #[arg(long, default_value_t = 1.0)]
-    top_p: f32,
-    /// Penalty on tokens already seen (1: off).
-    #[arg(long, default_value_t = 1.0)]
-    repetition_penalty: f32,
-    /// Seed of the sampler.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Keep going after an end-of-sequence token.
-    #[arg(long)]
-    ignore_eos: bool,
+    /// Send --prompt as one user message through the model's chat template
+    /// (with the assistant's turn opened); generation stops at the end of the
+    /// turn. A model without a template is an error (see --chat-template).
+    #[arg(long, conflicts_with = "prompt_ids")]
+    chat: bool,
+    /// A system message before the user's (with --chat).
+    #[arg(long, requires = "chat")]
+    system: Option<String>,
+    #[command(flatten)]
+    sampling: SamplingArgs,
     /// Print one JSON object {"prompt_ids", "ids", "text", ...} instead of streaming text.
     #[arg(long)]
     json: bool,
-    /// Adapter: an index, or a substring of its name or backend (default: $TESSERA_ADAPTER or the best).
-    #[arg(long)]
-    adapter: Option<String>,
 }
 
 /// Run the command.
 pub fn run(args: GenerateArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let selector = args
-        .adapter
-        .clone()
-        .map(AdapterSelector::Named)
-        .unwrap_or_default();
-    let device = open_device(&selector)?;
-    let generator = match &args.tokenizer {
-        Some(tokenizer) => TextGenerator::load_with_tokenizer(&args.model, tokenizer, &device)?,
-        None => TextGenerator::load(&args.model, &device)?,
-    }
-    .with_prepend_bos(args.bos);
-    let config = generator.config();
-    eprintln!(
-        "adapter: {}; model: {} {} layers, {} MB of weights",
-        device.adapter().summary(),
-        config.family.name(),
-        config.num_layers,
-        generator.decoder().weight_bytes() / 1_000_000
-    );
-    let options = GenerateOptions {
-        max_new_tokens: args.max_new_tokens,
-        sampling: SamplingConfig {
-            temperature: args.temperature,
-            top_k: args.top_k,
-            top_p: args.top_p,
-            repetition_penalty: args.repetition_penalty,
-            seed: args.seed,
-        },
-        stop_at_eos: !args.ignore_eos,
-        context: None,
+    let generator = args.model.load()?;
+    let options = args.sampling.options();
+    let prompt_ids = match (&args.prompt_ids, &args.prompt) {
+        (Some(ids), _) => ids.clone(),
+        (None, Some(text)) if args.chat => {
+            if generator.chat_template().is_none() {
+                return Err(no_template_error(&args.model.model));
+            }
+            let mut messages = Vec::new();
+            if let Some(system) = &args.system {
+                messages.push(ChatMessage::new("system", system.as_str()));
+            }
+            messages.push(ChatMessage::new("user", text.as_str()));
+            prompt_ids_or_hint(generator.encode_chat(&messages))?
+        }
+        (None, Some(text)) => prompt_ids_or_hint(generator.encode_prompt(text))?,
+        (None, None) => return Err("give --prompt TEXT or --prompt-ids 1,2,3".into()),
     };
     let mut out = std::io::stdout().lock();
     let mut write_error = None;
@@ -105,20 +71,8 @@ pub fn run(args: GenerateArgs) -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     };
-    let result = match (&args.prompt_ids, &args.prompt) {
-        (Some(ids), _) => generator.generate_ids(ids, &options, on_piece),
-        (None, Some(text)) => generator.generate_text(text, &options, on_piece),
-        (None, None) => return Err("give --prompt TEXT or --prompt-ids 1,2,3".into()),
-    };
-    let TextGeneration { generation, text } = match result {
-        Err(Error::Load(LoadError::MissingTokenizer { .. })) => {
-            return Err(
-                "the model has no tokenizer.json (or none embedded): pass --tokenizer FILE or --prompt-ids"
-                    .into(),
-            )
-        }
-        other => other?,
-    };
+    let TextGeneration { generation, text } =
+        generator.generate_ids(&prompt_ids, &options, on_piece)?;
     if let Some(e) = write_error {
         return Err(e.into());
     }
@@ -135,6 +89,25 @@ pub fn run(args: GenerateArgs) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         writeln!(out)?;
     }
+    report(&generation);
+    Ok(())
+}
+
+/// Prompt ids, or the error with a hint when the model has no tokenizer.
+pub fn prompt_ids_or_hint(
+    ids: Result<Vec<u32>, Error>,
+) -> Result<Vec<u32>, Box<dyn std::error::Error>> {
+    match ids {
+        Err(Error::Load(LoadError::MissingTokenizer { .. })) => Err(
+            "the model has no tokenizer.json (or none embedded): pass --tokenizer FILE or --prompt-ids"
+                .into(),
+        ),
+        other => Ok(other?),
+    }
+}
+
+/// One line on stderr: prompt and generation sizes and speeds.
+pub fn report(generation: &Generation) {
     if generation.ids.is_empty() {
         eprintln!(
             "prompt: {} tokens, not run; generation: 0 tokens ({:?})",
@@ -152,5 +125,4 @@ pub fn run(args: GenerateArgs) -> Result<(), Box<dyn std::error::Error>> {
             generation.stop
         );
     }
-    Ok(())
 }

@@ -1,10 +1,12 @@
 //! Command-line parsing and dispatch to subcommands.
 
 mod bench;
+mod chat;
 mod conformance;
 mod devices;
 mod embed;
 mod generate;
+mod generation_args;
 mod onnx;
 mod serve;
 
@@ -26,6 +28,8 @@ enum Command {
     Embed(embed::EmbedArgs),
     /// Generate text with a Llama or Qwen2 decoder (safetensors folder or GGUF file).
     Generate(generate::GenerateArgs),
+    /// Chat in the terminal with a decoder through its chat template (one line of input per turn; /reset, /quit).
+    Chat(chat::ChatArgs),
     /// Run every declared op against its CPU reference on each adapter; print or write the table.
     Conformance(conformance::ConformanceArgs),
     /// Benchmarks (throughput; GPU timestamps or full syncs, warm-up excluded, median reported).
@@ -57,6 +61,7 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Devices(args) => devices::run(args),
         Command::Embed(args) => embed::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Chat(args) => chat::run(args),
         Command::Bench(command) => bench::run(command),
         Command::Conformance(args) => conformance::run(args),
         Command::Onnx(command) => onnx::run(command),

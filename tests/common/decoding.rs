@@ -35,6 +35,7 @@ pub fn greedy_ids(decoder: &Decoder, prompt: &[u32], steps: usize) -> Vec<u32> {
     let options = GenerateOptions {
         max_new_tokens: steps,
         stop_at_eos: false,
+        stop_ids: Vec::new(),
         ..Default::default()
     };
     generate(decoder, prompt, &options, |_| true).unwrap().ids

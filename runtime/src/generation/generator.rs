@@ -13,8 +13,13 @@ pub struct GenerateOptions {
     pub max_new_tokens: usize,
     /// How each token is chosen.
     pub sampling: SamplingConfig,
-    /// Stop after an end-of-sequence token of the model.
+    /// Stop after an end-of-sequence token of the model (its config's
+    /// `eos_token_ids`) or one of `stop_ids`.
     pub stop_at_eos: bool,
+    /// More ids that end generation when `stop_at_eos` is set (end-of-turn
+    /// tokens such as `<|im_end|>`; [`crate::generation::TextGenerator`] adds
+    /// its model's own).
+    pub stop_ids: Vec<u32>,
     /// Positions to allocate in the KV cache (default: prompt + max_new_tokens,
     /// capped at the model's context).
     pub context: Option<usize>,
@@ -26,6 +31,7 @@ impl Default for GenerateOptions {
             max_new_tokens: 32,
             sampling: SamplingConfig::default(),
             stop_at_eos: true,
+            stop_ids: Vec::new(),
             context: None,
         }
     }
@@ -36,7 +42,7 @@ impl Default for GenerateOptions {
 pub enum StopReason {
     /// `max_new_tokens` were generated.
     MaxTokens,
-    /// The model produced an end-of-sequence token.
+    /// The model produced an end-of-sequence or end-of-turn token.
     EndOfSequence,
     /// The callback asked to stop.
     Callback,
@@ -160,7 +166,8 @@ pub fn generate(
             stop = StopReason::Callback;
             break;
         }
-        if options.stop_at_eos && decoder.config.eos_token_ids.contains(&id) {
+        let stops = decoder.config.eos_token_ids.contains(&id) || options.stop_ids.contains(&id);
+        if options.stop_at_eos && stops {
             stop = StopReason::EndOfSequence;
             break;
         }

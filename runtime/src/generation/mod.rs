@@ -7,6 +7,7 @@ mod generator;
 mod sampling;
 mod text;
 mod text_generator;
+mod text_generator_chat;
 
 pub use batch::{BatchOptions, BatchScheduler, SequenceEvent, SequenceId, SequenceRequest};
 pub use generator::{generate, GenerateOptions, Generation, StopReason};

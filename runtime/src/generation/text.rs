@@ -53,6 +53,27 @@ impl DecoderTokenizer {
         Ok(encoding.get_ids().to_vec())
     }
 
+    /// Ids of `text` alone: special tokens written in it (`<|im_end|>`) are
+    /// parsed as their ids and nothing is added (no post-processor BOS or
+    /// EOS), as transformers tokenizes a rendered chat template.
+    pub fn encode_raw(&self, text: &str) -> Result<Vec<u32>, LoadError> {
+        let encoding = self
+            .inner
+            .encode(text, false)
+            .map_err(|e| self.error(e.to_string()))?;
+        Ok(encoding.get_ids().to_vec())
+    }
+
+    /// The id of `token` when the tokenizer holds it as a special added token
+    /// (`<|im_end|>`, `</s>`); `None` for ordinary vocabulary entries.
+    pub fn special_token_id(&self, token: &str) -> Option<u32> {
+        self.inner
+            .get_added_tokens_decoder()
+            .into_iter()
+            .find(|(_, added)| added.special && added.content == token)
+            .map(|(id, _)| id)
+    }
+
     /// Text of `ids`, special tokens skipped.
     pub fn decode(&self, ids: &[u32]) -> Result<String, LoadError> {
         self.inner

@@ -3,6 +3,7 @@
 
 use super::generator::{generate, GenerateOptions, Generation};
 use super::text::{DecoderTokenizer, TextStream};
+use crate::chat::ChatConfig;
 use crate::error::{Error, Result};
 use crate::loaders::LoadError;
 use crate::models::llama::{gguf_tokenizer, load_decoder, Decoder, DecoderConfig};
@@ -45,6 +46,8 @@ pub struct TextGenerator {
     tokenizer: Option<DecoderTokenizer>,
     model_path: PathBuf,
     prepend_bos: bool,
+    pub(super) chat: ChatConfig,
+    pub(super) stop_ids: Vec<u32>,
 }
 
 impl TextGenerator {
@@ -58,7 +61,8 @@ impl TextGenerator {
         if let Some(tokenizer) = &tokenizer {
             check_tokenizer_fits(&decoder, tokenizer, path)?;
         }
-        Ok(TextGenerator::with_parts(decoder, tokenizer, path))
+        let chat = super::text_generator_chat::model_chat_config(path)?;
+        Ok(TextGenerator::with_parts(decoder, tokenizer, path, chat))
     }
 
     /// Like [`TextGenerator::load`], with the `tokenizer.json` at `tokenizer`
@@ -72,25 +76,42 @@ impl TextGenerator {
         let tokenizer_path = tokenizer;
         let tokenizer = DecoderTokenizer::from_file(tokenizer)?;
         check_tokenizer_fits(&decoder, &tokenizer, tokenizer_path)?;
-        Ok(TextGenerator::with_parts(decoder, Some(tokenizer), path))
+        let chat = super::text_generator_chat::model_chat_config(path)?;
+        Ok(TextGenerator::with_parts(
+            decoder,
+            Some(tokenizer),
+            path,
+            chat,
+        ))
     }
 
-    /// Build from parts (e.g. a random-weight decoder and a tokenizer).
+    /// Build from parts (e.g. a random-weight decoder and a tokenizer); it has
+    /// no chat template until [`TextGenerator::with_chat_template`].
     pub fn from_parts(decoder: Decoder, tokenizer: DecoderTokenizer) -> TextGenerator {
-        TextGenerator::with_parts(decoder, Some(tokenizer), Path::new(""))
+        TextGenerator::with_parts(
+            decoder,
+            Some(tokenizer),
+            Path::new(""),
+            ChatConfig::default(),
+        )
     }
 
     fn with_parts(
         decoder: Decoder,
         tokenizer: Option<DecoderTokenizer>,
         path: &Path,
+        chat: ChatConfig,
     ) -> TextGenerator {
-        TextGenerator {
+        let mut generator = TextGenerator {
             decoder,
             tokenizer,
             model_path: path.to_path_buf(),
             prepend_bos: false,
-        }
+            chat,
+            stop_ids: Vec::new(),
+        };
+        generator.stop_ids = generator.collect_stop_ids();
+        generator
     }
 
     /// Prepend the model's beginning-of-sequence id to text prompts when the
@@ -125,6 +146,11 @@ impl TextGenerator {
     /// The tokenizer, when the model has one.
     pub fn tokenizer(&self) -> Option<&DecoderTokenizer> {
         self.tokenizer.as_ref()
+    }
+
+    /// The checkpoint it was loaded from (empty when built from parts).
+    pub fn model_path(&self) -> &Path {
+        &self.model_path
     }
 
     /// The device it runs on.
@@ -191,7 +217,9 @@ impl TextGenerator {
     }
 
     /// Generate after `prompt_ids`, streaming pieces as
-    /// [`TextGenerator::generate_text`] does. Without a tokenizer each piece is
+    /// [`TextGenerator::generate_text`] does; it stops (unless
+    /// `options.stop_at_eos` is off) on any of [`TextGenerator::stop_ids`] as
+    /// well as `options.stop_ids`. Without a tokenizer each piece is
     /// the token's id in decimal followed by a space, and the result has no text.
     /// Errors: an empty prompt, ids outside the vocabulary, a prompt plus
     /// `max_new_tokens` beyond the context, bad sampling settings.
@@ -201,6 +229,13 @@ impl TextGenerator {
         options: &GenerateOptions,
         mut on_piece: impl FnMut(&str) -> bool,
     ) -> Result<TextGeneration> {
+        let mut options = options.clone();
+        for &id in &self.stop_ids {
+            if !options.stop_ids.contains(&id) {
+                options.stop_ids.push(id);
+            }
+        }
+        let options = &options;
         let mut stream = self.tokenizer.as_ref().map(TextStream::new);
         let mut stream_error = None;
         let generation = generate(&self.decoder, prompt_ids, options, |id| {

@@ -5,6 +5,7 @@
 
 use super::jobs::{GenerationJob, Prompt};
 use crate::serve::errors::ApiError;
+use tessera_runtime::chat::ChatMessage;
 use tessera_runtime::generation::{GenerateOptions, TextGenerator};
 use tessera_runtime::Error;
 
@@ -36,11 +37,23 @@ pub fn prepare(
             }
             ids.clone()
         }
-        Prompt::Chat(_) => {
-            return Err(ApiError::invalid(
-                "this server cannot render chat templates yet: use /v1/completions",
-                Some("messages"),
-            ))
+        Prompt::Chat(messages) => {
+            if generator.chat_template().is_none() {
+                return Err(ApiError::invalid(
+                    "the model has no chat template: use /v1/completions",
+                    Some("messages"),
+                ));
+            }
+            let messages: Vec<ChatMessage> = messages
+                .iter()
+                .map(|(role, content)| ChatMessage {
+                    role: role.clone(),
+                    content: content.clone(),
+                })
+                .collect();
+            generator.encode_chat(&messages).map_err(|e| {
+                ApiError::invalid(format!("cannot render the chat: {e}"), Some("messages"))
+            })?
         }
     };
     let param = match job.prompt {
@@ -89,6 +102,7 @@ pub fn prepare(
             max_new_tokens,
             sampling: job.sampling.clone(),
             stop_at_eos: true,
+            stop_ids: generator.stop_ids().to_vec(),
             context: None,
         },
     })

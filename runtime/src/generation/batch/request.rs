@@ -34,8 +34,8 @@ impl Default for BatchOptions {
 pub struct SequenceRequest {
     /// The prompt's token ids (at least one).
     pub prompt_ids: Vec<u32>,
-    /// `max_new_tokens`, the sampling settings (with their seed) and
-    /// `stop_at_eos`; `context` is not used (the cache holds the prompt and
+    /// `max_new_tokens`, the sampling settings (with their seed),
+    /// `stop_at_eos` and its `stop_ids`; `context` is not used (the cache holds the prompt and
     /// `max_new_tokens`).
     pub options: GenerateOptions,
     /// Further ids that end the sequence like an end-of-sequence token

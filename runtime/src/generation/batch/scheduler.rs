@@ -78,7 +78,7 @@ impl BatchScheduler {
             });
         }
         let vocab = self.generator.config().vocab_size;
-        for ids in [prompt, &request.stop_ids] {
+        for ids in [prompt, &request.stop_ids, &request.options.stop_ids] {
             if let Some((position, &id)) =
                 ids.iter().enumerate().find(|(_, &id)| id as usize >= vocab)
             {

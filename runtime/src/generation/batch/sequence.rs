@@ -55,7 +55,8 @@ impl Sequence {
         self.generated += 1;
         events.push(SequenceEvent::Token { id: self.id, token });
         let options = &self.request.options;
-        let reason = if options.stop_at_eos && eos.contains(&token)
+        let reason = if options.stop_at_eos
+            && (eos.contains(&token) || options.stop_ids.contains(&token))
             || self.request.stop_ids.contains(&token)
         {
             StopReason::EndOfSequence
