@@ -3,7 +3,7 @@
 //! it reports requests/s, generated tokens/s (from each stream's usage),
 //! time to first token and inter-token latency (p50, p99), errors, and the
 //! server's resident memory (`/proc/PID/status`) before, after the first
-//! requests, and at the end.
+//! requests, and at the end. A few warm-up requests go first, uncounted.
 
 use clap::Args;
 use serde_json::{json, Value};
@@ -41,6 +41,10 @@ pub struct ServeBenchArgs {
     /// The server's process id, to read its resident memory.
     #[arg(long)]
     pid: Option<u32>,
+    /// Requests sent one at a time first and not counted (kernel compiles
+    /// and tuning happen there).
+    #[arg(long, default_value_t = 4)]
+    warmup: usize,
     /// Requests after which the memory baseline is read.
     #[arg(long, default_value_t = 100)]
     memory_after: usize,
@@ -160,6 +164,11 @@ pub fn bench_serve(args: ServeBenchArgs) -> BoxResult<()> {
                 .to_string()
         }
     };
+    for index in 0..args.warmup {
+        if let Some(error) = run_request(&args, &model, index).error {
+            return Err(format!("warm-up request failed: {error}").into());
+        }
+    }
     let rss_before = resident_kib(args.pid);
     let rss_baseline = OnceLock::new();
     let next = AtomicUsize::new(0);
@@ -203,6 +212,7 @@ pub fn bench_serve(args: ServeBenchArgs) -> BoxResult<()> {
         "clients": args.clients,
         "requests": args.requests,
         "max_tokens": args.max_tokens,
+        "warmup": args.warmup,
         "seconds": seconds,
         "requests_per_s": args.requests as f64 / seconds,
         "generated_tokens": tokens,
