@@ -1,7 +1,7 @@
 //! `tessera serve` started on a free loopback port for a test, driven with
 //! the crate's small HTTP client; killed when dropped.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -161,4 +161,60 @@ pub fn stream_text(events: &[Value], chat: bool) -> (String, Option<String>) {
         }
     }
     (text, finish)
+}
+
+/// `tessera generate`'s greedy text from tiny-llama after `prompt` (the
+/// sequential loop).
+pub fn sequential_greedy(prompt: &str, max_tokens: usize) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["generate", "--model"])
+        .arg(tiny_decoder("tiny-llama"))
+        .args(["--prompt", prompt, "--json", "--max-new-tokens"])
+        .arg(max_tokens.to_string())
+        .output()
+        .expect("run tessera generate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["text"].as_str().unwrap().to_string()
+}
+
+/// A greedy `/v1/completions` body for tiny-llama, with `extra` fields.
+pub fn completion(prompt: &str, max_tokens: usize, extra: Value) -> Value {
+    let mut body = json!({
+        "model": "tiny-llama", "prompt": prompt, "max_tokens": max_tokens, "temperature": 0,
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    body
+}
+
+/// Prompts with ASCII and multi-byte text.
+pub const PROMPTS: [&str; 4] = [
+    "The quick brown fox",
+    "Once upon a time",
+    "A cat sat on the mat and",
+    "Über café 日本",
+];
+
+/// An OpenAI-style error with `want_status` (and `param`, when given).
+pub fn assert_error(status: u16, body: &Value, want_status: u16, param: Option<&str>, what: &str) {
+    assert_eq!(status, want_status, "{what}: {body}");
+    let error = &body["error"];
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{what}: {body}"
+    );
+    assert!(error["type"].is_string(), "{what}: {body}");
+    assert!(
+        error.get("code").is_some() && error.get("param").is_some(),
+        "{what}: {body}"
+    );
+    if let Some(param) = param {
+        assert_eq!(error["param"], param, "{what}: {body}");
+    }
 }
