@@ -28,3 +28,14 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found; install Rust (https://rustup.rs) first" >&2
   exit 1
 fi
+
+# The official `openai` client in a light venv, for tests/serve_openai.rs
+# (scripts/test.sh points TESSERA_OPENAI_VENV at it). Kept when it already
+# has this version.
+OPENAI_VERSION=3.63.0
+openai_venv="$(cd "$(dirname "$0")/.." && pwd)/.cache/openai-venv"
+if ! "$openai_venv/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_VERSION')" 2>/dev/null; then
+  echo "setup: installing openai==$OPENAI_VERSION into $openai_venv" >&2
+  python3 -m venv "$openai_venv" >&2
+  "$openai_venv/bin/pip" install -q "openai==$OPENAI_VERSION" >&2
+fi

@@ -12,6 +12,8 @@ export TESSERA_MODEL_DIR
 # ONNX's backend node tests for tests/onnx_node.rs (a venv with the onnx wheel).
 TESSERA_ONNX_NODE_TESTS="${TESSERA_ONNX_NODE_TESTS:-$(bash scripts/setup-onnx.sh | tail -n 1)}"
 export TESSERA_ONNX_NODE_TESTS
+# The openai client's venv (scripts/setup.sh) for tests/serve_openai.rs.
+export TESSERA_OPENAI_VENV="${TESSERA_OPENAI_VENV:-$PWD/.cache/openai-venv}"
 export TESSERA_TEST_ADAPTERS="${TESSERA_TEST_ADAPTERS:-all}"
 # Tuning and pipeline caches start cold and stay out of $HOME.
 export TESSERA_CACHE_DIR="${TESSERA_CACHE_DIR:-$(mktemp -d)}"

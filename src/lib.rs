@@ -3,7 +3,9 @@
 //! This facade re-exports the three layers:
 //! - [`hal`]: adapters and the [`Device`] trait (wgpu underneath),
 //! - [`kernels`]: the WGSL kernels and their specs,
-//! - [`runtime`]: tensors, ops, loaders and models.
+//! - [`runtime`]: tensors, ops, loaders and models;
+//!
+//! and [`serve`] is the OpenAI-compatible HTTP server of `tessera serve`.
 //!
 //! An application needs only [`prelude`]:
 //!
@@ -19,6 +21,8 @@
 pub use tessera_hal as hal;
 pub use tessera_kernels as kernels;
 pub use tessera_runtime as runtime;
+
+pub mod serve;
 
 pub use tessera_hal::{
     enumerate_adapters, open_default_device, open_device, AdapterSelector, Device,

@@ -8,6 +8,7 @@ mod embed;
 mod generate;
 mod generation_args;
 mod onnx;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +35,8 @@ enum Command {
     /// Benchmarks (throughput; GPU timestamps or full syncs, warm-up excluded, median reported).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// An OpenAI-compatible HTTP server: chat, completions (streamed or not), embeddings.
+    Serve(serve::ServeArgs),
     /// ONNX models: `info` (inputs, outputs, operators) and `conformance` (ONNX's node tests).
     #[command(subcommand)]
     Onnx(onnx::OnnxCommand),
@@ -62,5 +65,6 @@ pub fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Bench(command) => bench::run(command),
         Command::Conformance(args) => conformance::run(args),
         Command::Onnx(command) => onnx::run(command),
+        Command::Serve(args) => serve::run(args),
     }
 }

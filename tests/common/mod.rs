@@ -111,6 +111,7 @@ mod batching;
 mod decoding;
 mod devices;
 mod minilm;
+pub mod server;
 mod tiny_bert;
 #[allow(unused_imports)] // only the batching tests use these
 pub use batching::*;

@@ -8,9 +8,10 @@ mod generate;
 mod inputs;
 mod onnx;
 mod ops;
-mod presets;
+pub(crate) mod presets;
 mod qmatmul;
 mod record;
+mod serve;
 mod streams;
 mod suite;
 
@@ -43,6 +44,10 @@ pub enum BenchCommand {
     Dispatch(ops::DispatchArgs),
     /// One ONNX model's forward pass (median seconds, GFLOP/s of its convs and products).
     Onnx(onnx::OnnxBenchArgs),
+    /// Load on a running `tessera serve`: N streaming clients, a fixed count of
+    /// requests; requests/s, tokens/s, time to first token, inter-token latency,
+    /// errors, and the server's resident memory.
+    Serve(serve::ServeBenchArgs),
     /// The table of issue #4 in one go, sized for the adapter (GPU or software).
     Suite(suite::SuiteArgs),
 }
@@ -62,6 +67,7 @@ pub fn run(command: BenchCommand) -> Result<(), Box<dyn std::error::Error>> {
         BenchCommand::Dispatch(args) => ops::dispatch(&args.open()?, &args).map(drop),
         BenchCommand::Onnx(args) => onnx::bench_onnx(args),
         BenchCommand::Suite(args) => suite::run(&args),
+        BenchCommand::Serve(args) => serve::bench_serve(args),
     }
 }
 
