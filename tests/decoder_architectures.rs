@@ -21,12 +21,6 @@ use tessera_runtime::loaders::LoadError;
 use tessera_runtime::models::llama::{load_decoder, Decoder, DecoderConfig, Family};
 use tessera_runtime::Error;
 
-/// First-step logits must match within this fraction of the largest |logit|
-/// (as in decoder_reference.rs).
-const LOGIT_RTOL: f64 = 1e-3;
-/// Greedy steps that must match token for token.
-const GREEDY_STEPS: usize = 24;
-
 const MODELS: [&str; 5] = [
     "tiny-llama3",
     "tiny-mistral",
@@ -35,14 +29,6 @@ const MODELS: [&str; 5] = [
     "tiny-tinyllama",
 ];
 
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
-}
-
 fn load(path: &Path, device: &Arc<dyn Device>) -> Decoder {
     load_decoder(path, device).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -50,41 +36,8 @@ fn load(path: &Path, device: &Arc<dyn Device>) -> Decoder {
 /// Every prompt position in one batched pass, the last one again through the
 /// cache, and the greedy continuation, against the reference.
 fn check(decoder: &Decoder, reference: &Value, context: &str) {
-    let prompt = json_ids(&reference["prompt_ids"]);
-    let mut cache = decoder.new_cache(prompt.len()).unwrap();
-    let all = decoder
-        .forward_all(&prompt, &mut cache)
-        .unwrap()
-        .to_f32_vec()
-        .unwrap();
-    let vocab = decoder.config.vocab_size;
-    for (p, row) in reference["logits_all_positions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .enumerate()
-    {
-        let err = logit_relative_error(&all[p * vocab..(p + 1) * vocab], &floats(row));
-        assert!(
-            err <= LOGIT_RTOL,
-            "{context} position {p}: off by {err:.2e}"
-        );
-    }
-    let mut cache = decoder.new_cache(prompt.len()).unwrap();
-    let logits = decoder.forward(&prompt, &mut cache).unwrap();
-    let err = logit_relative_error(
-        &logits.to_f32_vec().unwrap(),
-        &floats(&reference["logits_first_step"]),
-    );
-    assert!(
-        err <= LOGIT_RTOL,
-        "{context}: first-step logits off by {err:.2e}"
-    );
-    assert_eq!(
-        greedy_ids(decoder, &prompt, GREEDY_STEPS),
-        json_ids(&reference["greedy_ids"]),
-        "{context}: greedy continuation"
-    );
+    check_all_positions(decoder, reference, context);
+    check_first_step_and_greedy(decoder, reference, reference, context);
 }
 
 #[test]

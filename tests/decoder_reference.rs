@@ -8,7 +8,6 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
 use tessera_hal::Device;
@@ -16,41 +15,7 @@ use tessera_runtime::generation::{generate, DecoderTokenizer, GenerateOptions};
 use tessera_runtime::models::llama::{gguf_tokenizer, load_decoder, Decoder};
 use tessera_runtime::Error;
 
-/// First-step logits must match within this fraction of the largest |logit|.
-const LOGIT_RTOL: f64 = 1e-3;
-/// Greedy steps that must match token for token.
-const GREEDY_STEPS: usize = 24;
-
 const MODELS: [&str; 2] = ["tiny-llama", "tiny-qwen2"];
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
-}
-
-/// Check `decoder` against the reference section `expected` (the top level for
-/// f32, or its `q8_0` / `q4_0` object).
-fn check_against(decoder: &Decoder, reference: &Value, expected: &Value, context: &str) {
-    let prompt = json_ids(&reference["prompt_ids"]);
-    let mut cache = decoder.new_cache(prompt.len()).unwrap();
-    let logits = decoder.forward(&prompt, &mut cache).unwrap();
-    let err = logit_relative_error(
-        &logits.to_f32_vec().unwrap(),
-        &floats(&expected["logits_first_step"]),
-    );
-    assert!(
-        err <= LOGIT_RTOL,
-        "{context}: first-step logits off by {err:.2e} of the largest"
-    );
-    assert_eq!(
-        greedy_ids(decoder, &prompt, GREEDY_STEPS),
-        json_ids(&expected["greedy_ids"]),
-        "{context}: greedy continuation"
-    );
-}
 
 fn load(path: &Path, device: &Arc<dyn Device>) -> Decoder {
     load_decoder(path, device).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -63,30 +28,13 @@ fn safetensors_logits_and_greedy_match_transformers() {
         for name in MODELS {
             let reference = decoder_reference(name);
             let decoder = load(&decoder_dir(name), device);
-            check_against(
+            check_first_step_and_greedy(
                 &decoder,
                 &reference,
                 &reference,
                 &format!("{name} safetensors {}", label(device)),
             );
-            // Every prompt position in one batched pass.
-            let prompt = json_ids(&reference["prompt_ids"]);
-            let mut cache = decoder.new_cache(prompt.len()).unwrap();
-            let all = decoder
-                .forward_all(&prompt, &mut cache)
-                .unwrap()
-                .to_f32_vec()
-                .unwrap();
-            let vocab = decoder.config.vocab_size;
-            for (p, row) in reference["logits_all_positions"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .enumerate()
-            {
-                let err = logit_relative_error(&all[p * vocab..(p + 1) * vocab], &floats(row));
-                assert!(err <= LOGIT_RTOL, "{name} position {p}: off by {err:.2e}");
-            }
+            check_all_positions(&decoder, &reference, name);
         }
     }
 }
@@ -103,7 +51,7 @@ fn gguf_f32_and_quantized_match_transformers() {
                 ("model-q4_0.gguf", &reference["q4_0"]),
             ] {
                 let decoder = load(&decoder_dir(name).join(file), device);
-                check_against(
+                check_first_step_and_greedy(
                     &decoder,
                     &reference,
                     section,

@@ -55,3 +55,69 @@ pub fn logit_relative_error(actual: &[f32], expected: &[f32]) -> f64 {
         .fold(0f64, |m, (&a, &b)| m.max(((a - b) as f64).abs()));
     worst / scale.max(f64::MIN_POSITIVE)
 }
+
+/// Logits must match within this fraction of the largest |logit|.
+pub const LOGIT_RTOL: f64 = 1e-3;
+/// Greedy steps that must match token for token.
+pub const GREEDY_STEPS: usize = 24;
+
+/// The numbers of a JSON array as f32.
+pub fn floats(v: &Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
+}
+
+/// `decoder`'s first-step logits and greedy continuation of the reference's
+/// prompt against `expected` (the reference itself for f32, or its `q8_0` /
+/// `q4_0` section).
+pub fn check_first_step_and_greedy(
+    decoder: &Decoder,
+    reference: &Value,
+    expected: &Value,
+    context: &str,
+) {
+    let prompt = json_ids(&reference["prompt_ids"]);
+    let mut cache = decoder.new_cache(prompt.len()).unwrap();
+    let logits = decoder.forward(&prompt, &mut cache).unwrap();
+    let err = logit_relative_error(
+        &logits.to_f32_vec().unwrap(),
+        &floats(&expected["logits_first_step"]),
+    );
+    assert!(
+        err <= LOGIT_RTOL,
+        "{context}: first-step logits off by {err:.2e} of the largest"
+    );
+    assert_eq!(
+        greedy_ids(decoder, &prompt, GREEDY_STEPS),
+        json_ids(&expected["greedy_ids"]),
+        "{context}: greedy continuation"
+    );
+}
+
+/// The logits of every prompt position, from one batched pass, against the
+/// reference's `logits_all_positions`.
+pub fn check_all_positions(decoder: &Decoder, reference: &Value, context: &str) {
+    let prompt = json_ids(&reference["prompt_ids"]);
+    let mut cache = decoder.new_cache(prompt.len()).unwrap();
+    let all = decoder
+        .forward_all(&prompt, &mut cache)
+        .unwrap()
+        .to_f32_vec()
+        .unwrap();
+    let vocab = decoder.config.vocab_size;
+    for (p, row) in reference["logits_all_positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let err = logit_relative_error(&all[p * vocab..(p + 1) * vocab], &floats(row));
+        assert!(
+            err <= LOGIT_RTOL,
+            "{context} position {p}: off by {err:.2e}"
+        );
+    }
+}

@@ -7,7 +7,7 @@
 use super::decoder::{Decoder, DecoderLayer};
 use super::kv_cache::KvCache;
 use crate::error::{Error, Result};
-use crate::ops::{concat, QkvRope};
+use crate::ops::concat;
 use crate::tensor::Tensor;
 
 const OP: &str = "decoder_batch";
@@ -83,16 +83,7 @@ impl Decoder {
             // Queries [kv_heads, group, head_dim]: for one token this is the
             // heads in order, i.e. one row of [heads * head_dim].
             let q = qkv.narrow(0, row..row + 1)?.qkv_rope(
-                &QkvRope {
-                    heads,
-                    kv_heads,
-                    head_dim,
-                    bias: layer.qkv.bias(),
-                    cos: &self.rope.cos,
-                    sin: &self.rope.sin,
-                    pos0: past,
-                    q_scale: 1.0 / (head_dim as f32).sqrt(),
-                },
+                &self.qkv_rope_params(layer, past),
                 keys,
                 values,
             )?;

@@ -169,6 +169,26 @@ impl Decoder {
         )?))
     }
 
+    /// The q/k/v split, bias, rope from position `pos0` and query scale of
+    /// `layer` (single-sequence and batched steps alike).
+    pub(super) fn qkv_rope_params<'a>(
+        &'a self,
+        layer: &'a DecoderLayer,
+        pos0: usize,
+    ) -> QkvRope<'a> {
+        let cfg = &self.config;
+        QkvRope {
+            heads: cfg.num_heads,
+            kv_heads: cfg.num_kv_heads,
+            head_dim: cfg.head_dim,
+            bias: layer.qkv.bias(),
+            cos: &self.rope.cos,
+            sin: &self.rope.sin,
+            pos0,
+            q_scale: 1.0 / (cfg.head_dim as f32).sqrt(),
+        }
+    }
+
     fn layer_forward(
         &self,
         index: usize,
@@ -192,20 +212,7 @@ impl Decoder {
         if let Some(norm) = &layer.qk_norm {
             qkv = norm.apply(&qkv, heads, kv_heads, head_dim, cfg.rms_norm_eps)?;
         }
-        let q = qkv.qkv_rope(
-            &QkvRope {
-                heads,
-                kv_heads,
-                head_dim,
-                bias: layer.qkv.bias(),
-                cos: &self.rope.cos,
-                sin: &self.rope.sin,
-                pos0: past,
-                q_scale: 1.0 / (head_dim as f32).sqrt(),
-            },
-            keys,
-            values,
-        )?;
+        let q = qkv.qkv_rope(&self.qkv_rope_params(layer, past), keys, values)?;
         let context = match s <= FUSED_ATTENTION_MAX_TOKENS {
             // Scores, causal softmax and values in one dispatch.
             true => q.cached_attention(keys, values, past, s)?,
