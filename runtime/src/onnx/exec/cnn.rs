@@ -40,7 +40,9 @@ pub(crate) fn run(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
     Ok(vec![OnnxValue::Tensor(y)])
 }
 
-fn conv(ctx: &Ctx<'_>) -> ExecResult<Tensor> {
+/// A convolution's input, weight (of the input's rank) and optional bias, on
+/// the device.
+fn conv_operands(ctx: &Ctx<'_>) -> ExecResult<(Tensor, Tensor, Option<Tensor>)> {
     let x = spatial_input(ctx)?;
     let w = ctx.input(1)?.to_device(ctx.device)?;
     let b = ctx.opt(2).map(|b| b.to_device(ctx.device)).transpose()?;
@@ -51,6 +53,11 @@ fn conv(ctx: &Ctx<'_>) -> ExecResult<Tensor> {
             x.shape()
         ));
     }
+    Ok((x, w, b))
+}
+
+fn conv(ctx: &Ctx<'_>) -> ExecResult<Tensor> {
+    let (x, w, b) = conv_operands(ctx)?;
     let kernel = w.shape()[2..].to_vec();
     if let Some(k) = ctx.node.attrs.ints("kernel_shape") {
         if k.iter().map(|&v| v as usize).ne(kernel.iter().copied()) {
@@ -65,16 +72,7 @@ fn conv(ctx: &Ctx<'_>) -> ExecResult<Tensor> {
 }
 
 fn conv_transpose(ctx: &Ctx<'_>) -> ExecResult<Tensor> {
-    let x = spatial_input(ctx)?;
-    let w = ctx.input(1)?.to_device(ctx.device)?;
-    let b = ctx.opt(2).map(|b| b.to_device(ctx.device)).transpose()?;
-    if w.rank() != x.rank() {
-        return bad(format!(
-            "weight {:?} does not match input {:?}",
-            w.shape(),
-            x.shape()
-        ));
-    }
+    let (x, w, b) = conv_operands(ctx)?;
     let spatial = x.shape()[2..].to_vec();
     let r = spatial.len();
     let mut geom = window(ctx, &spatial, w.shape()[2..].to_vec())?;
