@@ -28,3 +28,7 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found; install Rust (https://rustup.rs) first" >&2
   exit 1
 fi
+
+# The browser suite (scripts/test-web.sh): Chromium, chromedriver, the wasm
+# target and wasm-bindgen-cli at Cargo.lock's version.
+bash "$(dirname "$0")/setup-web.sh"

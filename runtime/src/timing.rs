@@ -4,7 +4,8 @@
 
 use crate::error::Result;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 use tessera_hal::Device;
 
 /// Which clock a [`Timing`] came from.

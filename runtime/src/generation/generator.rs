@@ -4,7 +4,7 @@
 use super::sampling::{Sampler, SamplingConfig};
 use crate::error::{Error, Result};
 use crate::models::llama::Decoder;
-use std::time::Instant;
+use web_time::Instant;
 
 /// What to generate.
 #[derive(Clone, Debug)]

@@ -3,7 +3,7 @@
 
 use super::generator::{generate, GenerateOptions, Generation};
 use super::text::{DecoderTokenizer, TextStream};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::loaders::LoadError;
 use crate::models::llama::{gguf_tokenizer, load_decoder, Decoder, DecoderConfig};
 use std::path::{Path, PathBuf};
@@ -142,9 +142,10 @@ impl TextGenerator {
     /// its checkpoint: the way back from a lost device without restarting the
     /// process. Errors: a generator built from parts (nothing to reload from),
     /// the adapter gone, the reload failing.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn recover(&mut self) -> Result<()> {
         if self.model_path.as_os_str().is_empty() {
-            return Err(Error::InvalidArgument {
+            return Err(crate::error::Error::InvalidArgument {
                 op: "recover",
                 message: "the generator was built from parts: no checkpoint to reload".into(),
             });
