@@ -52,9 +52,7 @@ pub use adapter::{
     Execution, ADAPTER_ENV,
 };
 pub use cpu::CpuDevice;
-pub use device::{
-    Buffer, BufferRecycler, Device, DeviceStats, Pipeline, ReadFuture, TimerToken,
-};
+pub use device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, ReadFuture, TimerToken};
 pub use error::{DeviceError, Result};
 pub use host_memory::HostMemory;
 pub use null::{NullDevice, RecordedDispatch};

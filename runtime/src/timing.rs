@@ -5,8 +5,8 @@
 use crate::error::Result;
 use std::sync::Arc;
 use std::time::Duration;
-use web_time::Instant;
 use tessera_hal::Device;
+use web_time::Instant;
 
 /// Which clock a [`Timing`] came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -28,7 +28,11 @@ impl TextTokenizer {
 
     /// [`TextTokenizer::from_file`] from the bytes of a `tokenizer.json`
     /// (`path` names it in errors): the web's way in.
-    pub fn from_bytes(path: &Path, bytes: &[u8], max_len: usize) -> Result<TextTokenizer, LoadError> {
+    pub fn from_bytes(
+        path: &Path,
+        bytes: &[u8],
+        max_len: usize,
+    ) -> Result<TextTokenizer, LoadError> {
         let inner = Tokenizer::from_bytes(bytes).map_err(|e| LoadError::Tokenizer {
             path: path.to_path_buf(),
             message: e.to_string(),

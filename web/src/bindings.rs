@@ -23,8 +23,9 @@ impl WebEmbedder {
         safetensors: Vec<u8>,
     ) -> Result<WebEmbedder, JsError> {
         let device = open_browser_device().await.map_err(js_error)?;
-        let inner = SentenceEmbedder::from_bytes(&config_json, &tokenizer_json, safetensors, &device)
-            .map_err(js_error)?;
+        let inner =
+            SentenceEmbedder::from_bytes(&config_json, &tokenizer_json, safetensors, &device)
+                .map_err(js_error)?;
         Ok(WebEmbedder {
             inner: Rc::new(inner),
         })

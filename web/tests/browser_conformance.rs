@@ -39,7 +39,12 @@ async fn every_declared_op_matches_its_reference_on_the_browser_adapter() {
             if let Some(e) = &row.error {
                 failures.push(format!("{} {dtype}: error: {e}", op.name));
             }
-            failures.extend(row.report.failures.iter().map(|f| format!("{}: {f}", op.name)));
+            failures.extend(
+                row.report
+                    .failures
+                    .iter()
+                    .map(|f| format!("{}: {f}", op.name)),
+            );
             if row.report.checks == 0 && row.error.is_none() {
                 failures.push(format!("{} {dtype}: no checks ran", op.name));
             }

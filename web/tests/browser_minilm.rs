@@ -83,7 +83,10 @@ async fn minilm_embeddings_match_pytorch_in_the_browser() {
     for ((text, got), want) in texts.iter().zip(&batch).zip(&want) {
         let d = max_abs_diff(got, want);
         worst = worst.max(d);
-        assert!(d <= MAX_ABS_DIFF, "{text:?} in a padded batch: max |Δ| {d:.2e}");
+        assert!(
+            d <= MAX_ABS_DIFF,
+            "{text:?} in a padded batch: max |Δ| {d:.2e}"
+        );
     }
     console_log!(
         "{} sentences alone and batched: worst max |Δ| {worst:.2e} (limit {MAX_ABS_DIFF:.0e})",

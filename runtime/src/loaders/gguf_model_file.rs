@@ -2,8 +2,8 @@
 //! header parsed from them. Tensor byte ranges were validated by the parser, so
 //! reading a tensor only looks it up.
 
-use super::gguf::{GgmlType, GgufFile, GgufTensorInfo};
 use super::file_bytes::FileBytes;
+use super::gguf::{GgmlType, GgufFile, GgufTensorInfo};
 use super::LoadError;
 use std::path::Path;
 

@@ -8,9 +8,9 @@
 //! section, `shape × dtype size == end - start` with checked arithmetic, and
 //! that no two tensors overlap.
 
+use super::file_bytes::FileBytes;
 use super::LoadError;
 use crate::quant::QuantFormat;
-use super::file_bytes::FileBytes;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -72,12 +72,7 @@ impl Tensor {
     /// A gather's table must be a float `[rows, cols]`.
     fn check_gather_table(&self, op: &'static str) -> Result<()> {
         if self.rank() != 2 {
-            return Err(ShapeError::new(
-                op,
-                "table must be [rows, cols]",
-                &[self.shape()],
-            )
-            .into());
+            return Err(ShapeError::new(op, "table must be [rows, cols]", &[self.shape()]).into());
         }
         super::elementwise::require_float(op, self)
     }

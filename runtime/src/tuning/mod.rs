@@ -33,9 +33,9 @@ pub const TUNE_ENV: &str = "TESSERA_TUNE";
 pub fn tuning_enabled() -> bool {
     !cfg!(target_arch = "wasm32")
         && !matches!(
-        std::env::var(TUNE_ENV).as_deref(),
-        Ok("off") | Ok("0") | Ok("false")
-    )
+            std::env::var(TUNE_ENV).as_deref(),
+            Ok("off") | Ok("0") | Ok("false")
+        )
 }
 
 fn tables() -> MutexGuard<'static, HashMap<String, TuningTable>> {

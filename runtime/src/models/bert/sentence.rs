@@ -11,8 +11,8 @@ use crate::tokenizer::TextTokenizer;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use web_time::Instant;
 use tessera_hal::Device;
+use web_time::Instant;
 
 /// Longest input in tokens, as sentence-transformers sets for this model family.
 pub const DEFAULT_MAX_TOKENS: usize = 256;
@@ -93,7 +93,11 @@ impl SentenceEmbedder {
         let max_tokens = DEFAULT_MAX_TOKENS.min(config.max_position_embeddings);
         let tokenizer =
             TextTokenizer::from_bytes(Path::new("tokenizer.json"), tokenizer_json, max_tokens)?;
-        Ok(SentenceEmbedder::from_parts(encoder, tokenizer, device.clone()))
+        Ok(SentenceEmbedder::from_parts(
+            encoder,
+            tokenizer,
+            device.clone(),
+        ))
     }
 
     /// Whether its device is lost (out of memory, driver reset): every call
