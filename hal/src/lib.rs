@@ -107,7 +107,8 @@ pub async fn open_device_async(
     selector: &AdapterSelector,
     options: &DeviceOptions,
 ) -> Result<Arc<dyn Device>> {
-    let mut found = wgpu_backend::enumerate_async(&wgpu_backend::create_instance()).await;
+    let instance = wgpu_backend::create_instance();
+    let mut found = wgpu_backend::enumerate_async(&instance).await;
     let mut descriptions: Vec<AdapterDescription> = found.iter().map(|(_, d)| d.clone()).collect();
     descriptions.push(CpuDevice::description(found.len()));
     let Some(i) = choose_adapter(&descriptions, selector) else {
@@ -131,7 +132,7 @@ pub async fn open_device_async(
     }
     let (adapter, description) = found.swap_remove(i);
     Ok(Arc::new(
-        WgpuDevice::from_adapter_async(adapter, description, options).await?,
+        WgpuDevice::from_adapter_async(&instance, adapter, description, options).await?,
     ))
 }
 
@@ -159,7 +160,8 @@ pub async fn reopen_device_async(device: &dyn Device) -> Result<Arc<dyn Device>>
     if same(&cpu) {
         return Ok(Arc::new(CpuDevice::with_options(old.index, &options)));
     }
-    let mut found = wgpu_backend::enumerate_async(&wgpu_backend::create_instance()).await;
+    let instance = wgpu_backend::create_instance();
+    let mut found = wgpu_backend::enumerate_async(&instance).await;
     let pick = found
         .iter()
         .position(|(_, d)| d.index == old.index && same(d))
@@ -176,7 +178,7 @@ pub async fn reopen_device_async(device: &dyn Device) -> Result<Arc<dyn Device>>
     };
     let (adapter, description) = found.swap_remove(i);
     Ok(Arc::new(
-        WgpuDevice::from_adapter_async(adapter, description, &options).await?,
+        WgpuDevice::from_adapter_async(&instance, adapter, description, &options).await?,
     ))
 }
 

@@ -26,14 +26,22 @@ pub async fn enumerate_async(
     instance: &wgpu::Instance,
 ) -> Vec<(wgpu::Adapter, AdapterDescription)> {
     let adapters = instance.enumerate_adapters(tessera_backends()).await;
-    adapters
+    #[allow(unused_mut)]
+    let mut found: Vec<_> = adapters
         .into_iter()
         .enumerate()
         .map(|(index, adapter)| {
             let desc = describe(index, &adapter);
             (adapter, desc)
         })
-        .collect()
+        .collect();
+    // The browser's adapter comes back unnamed; name it from its info.
+    #[cfg(target_arch = "wasm32")]
+    for (_, desc) in found.iter_mut().filter(|(_, d)| d.name.is_empty()) {
+        let fallback = desc.device_type == AdapterType::Cpu;
+        desc.name = super::web_info::browser_adapter_name(fallback).await;
+    }
+    found
 }
 
 /// Describe one adapter.

@@ -11,6 +11,8 @@ mod pipeline_cache;
 mod pipeline_cache;
 mod scope;
 mod submit;
+#[cfg(target_arch = "wasm32")]
+mod web_info;
 
 pub use describe::{create_instance, enumerate_async};
 
@@ -68,6 +70,10 @@ struct Shared {
     /// when another thread waits for that lock over 6 s, which a long dispatch
     /// on a software GL adapter reaches. Re-entrant: our calls nest.
     serial: Option<parking_lot::ReentrantMutex<()>>,
+    /// The instance the adapter came from, held for the device's life: on the
+    /// web, dropping it loses the device ("A valid external Instance reference
+    /// no longer exists"). Last, so it drops after everything made from it.
+    _instance: wgpu::Instance,
 }
 
 impl Drop for Shared {

@@ -8,10 +8,11 @@ impl WgpuDevice {
     /// Open a device on an already chosen adapter. Blocking (native only).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn from_adapter(
+        instance: &wgpu::Instance,
         adapter: wgpu::Adapter,
         description: AdapterDescription,
     ) -> Result<WgpuDevice> {
-        WgpuDevice::from_adapter_with(adapter, description, &DeviceOptions::default())
+        WgpuDevice::from_adapter_with(instance, adapter, description, &DeviceOptions::default())
     }
 
     /// [`WgpuDevice::from_adapter`] with `options` applied to the limits the
@@ -19,11 +20,13 @@ impl WgpuDevice {
     /// [`WgpuDevice::from_adapter_async`] driven to the end.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn from_adapter_with(
+        instance: &wgpu::Instance,
         adapter: wgpu::Adapter,
         description: AdapterDescription,
         options: &DeviceOptions,
     ) -> Result<WgpuDevice> {
         pollster::block_on(WgpuDevice::from_adapter_async(
+            instance,
             adapter,
             description,
             options,
@@ -31,8 +34,10 @@ impl WgpuDevice {
     }
 
     /// Open a device on an already chosen adapter with `options` applied to
-    /// the limits the device describes and checks, without blocking.
+    /// the limits the device describes and checks, without blocking. The
+    /// device keeps `instance` (the one `adapter` came from) alive.
     pub async fn from_adapter_async(
+        instance: &wgpu::Instance,
         adapter: wgpu::Adapter,
         description: AdapterDescription,
         options: &DeviceOptions,
@@ -100,6 +105,7 @@ impl WgpuDevice {
                 next_timer: Mutex::new(0),
                 pipeline_cache,
                 serial,
+                _instance: instance.clone(),
             }),
         })
     }

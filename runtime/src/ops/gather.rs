@@ -13,7 +13,7 @@ use tessera_kernels::{elementwise_workgroups, DType, GatherParams, GatherSpec};
 pub(crate) const GATHER: OpDeclaration = OpDeclaration {
     name: "gather",
     summary: "rows of a [rows, cols] table by u32 or i32 ids (checked in range)",
-    api: "Tensor::gather_rows",
+    api: "Tensor::gather_rows, Tensor::gather_rows_host",
     reference: "reference::gather",
     dtypes: &[DType::F32, DType::F16],
     tolerance: "EXACT",
@@ -79,7 +79,7 @@ impl Tensor {
 
     /// The gather of `ids`, whose values (`values`, on the host) are checked
     /// against the table here, before any dispatch.
-    fn gather_known_rows(&self, ids: &Tensor, values: &[i64]) -> Result<Tensor> {
+    pub(crate) fn gather_known_rows(&self, ids: &Tensor, values: &[i64]) -> Result<Tensor> {
         let op = "gather";
         let (rows, cols) = (self.shape()[0], self.shape()[1]);
         if let Some(position) = values.iter().position(|&v| v < 0 || v >= rows as i64) {
