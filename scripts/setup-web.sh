@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the browser suite needs (idempotent): Debian's Chromium and
-# chromedriver, binaryen's wasm-opt (shrinks the demo's bundle in
-# scripts/web-build.sh), Rust's wasm32-unknown-unknown target, and wasm-bindgen-cli at
+# chromedriver, Rust's wasm32-unknown-unknown target, and wasm-bindgen-cli at
 # the exact version of wasm-bindgen in Cargo.lock (its test runner drives
 # Chromium; a different version refuses the wasm).
 set -euo pipefail
@@ -9,12 +8,11 @@ cd "$(dirname "$0")/.."
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-if [ ! -x /usr/lib/chromium/chromium ] || ! command -v chromedriver >/dev/null 2>&1 \
-   || ! command -v wasm-opt >/dev/null 2>&1; then
-  echo "setup-web: installing chromium chromium-driver binaryen" >&2
+if [ ! -x /usr/lib/chromium/chromium ] || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "setup-web: installing chromium chromium-driver" >&2
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq chromium chromium-driver binaryen >/dev/null
+  $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then

@@ -31,7 +31,7 @@ SCRIPT_TIMEOUT_MS = 30 * 60 * 1000
 
 
 def fail(message):
-    print(f"web-embed: {message}", file=sys.stderr)
+    print(f"web: {message}", file=sys.stderr)
     sys.exit(1)
 
 
