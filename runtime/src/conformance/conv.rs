@@ -4,8 +4,8 @@
 
 use super::{Cases, Tolerance};
 use crate::error::Result;
-use crate::reference::{self, ConvOperands};
 use crate::ops::ConvKernel;
+use crate::reference::{self, ConvOperands};
 use tessera_hal::Execution;
 use tessera_kernels::{ConvActivation, PoolMode, WindowGeometry, CONV_GEMM_CONFIGS};
 

@@ -9,8 +9,9 @@ use crate::error::{Result, ShapeError};
 use crate::host_ops;
 use crate::tensor::Tensor;
 use tessera_kernels::{
-    elementwise_workgroups, ConvActivation, ConvGemmConfig, ConvGemmSpec, ConvSpec, ConvTransposeSpec, DType, KernelSpec,
-    WindowGeometry, CONV_CHANNELS_PER_THREAD, CONV_GEMM_CONFIGS, CONV_POSITIONS_PER_THREAD,
+    elementwise_workgroups, ConvActivation, ConvGemmConfig, ConvGemmSpec, ConvSpec,
+    ConvTransposeSpec, DType, KernelSpec, WindowGeometry, CONV_CHANNELS_PER_THREAD,
+    CONV_GEMM_CONFIGS, CONV_POSITIONS_PER_THREAD,
 };
 
 /// The declaration of `conv` (see [`OpDeclaration`]).
@@ -278,7 +279,14 @@ fn run(
     let buffers = [x.buffer(), weight.buffer(), b.buffer(), out.buffer()];
     if let Direction::Forward(kernel) = dir {
         if let Some((spec, grid)) = implicit_gemm(&x, &weight, groups, plane, kernel)? {
-            launch(op, x.device(), &spec.rendered(), &buffers, &params, Some(grid))?;
+            launch(
+                op,
+                x.device(),
+                &spec.rendered(),
+                &buffers,
+                &params,
+                Some(grid),
+            )?;
             return Ok(out);
         }
     }
