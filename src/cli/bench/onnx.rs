@@ -2,8 +2,8 @@
 //! median of the timed runs: wall time split into upload, compute (GPU
 //! timestamps where the adapter has them, else the host clock around
 //! submission and a full sync) and read-back; GFLOP/s of its Conv,
-//! ConvTranspose, Gemm and MatMul nodes; the dispatches per run with and
-//! without fusion; and the run's device memory against weights + the
+//! ConvTranspose, Gemm and MatMul nodes; the dispatches per run (fused, or
+//! unfused with `--no-fuse`); and the run's device memory against weights + the
 //! largest live set.
 
 use super::onnx_run::{median_by, read_inputs, timed_run, upload_all, RunSplit};
@@ -65,15 +65,6 @@ pub fn bench_onnx(args: OnnxBenchArgs) -> Result<(), Box<dyn std::error::Error>>
     let flops = model
         .matmul_flops(&upload_all(&inputs, &device)?)
         .unwrap_or(0);
-    // The other loading's dispatch count, from one untimed run.
-    let other = load(&args.model, &device, args.no_fuse)?;
-    let other_dispatches = timed_run(&other, &inputs, &device, true)?.dispatches;
-    drop(other);
-    let (fused, unfused) = if args.no_fuse {
-        (other_dispatches, first.dispatches)
-    } else {
-        (first.dispatches, other_dispatches)
-    };
     let wall = median_by(&runs, |r| r.wall);
     let (lo, hi) = (
         runs.iter().map(|r| r.wall).min().unwrap_or(wall),
@@ -111,8 +102,7 @@ pub fn bench_onnx(args: OnnxBenchArgs) -> Result<(), Box<dyn std::error::Error>>
                 "clock": clock,
                 "gflop": flops as f64 / 1e9,
                 "gflops": gflops,
-                "dispatches_fused": fused,
-                "dispatches_unfused": unfused,
+                "dispatches": first.dispatches,
                 "weights_bytes": weights,
                 "largest_live_bytes": live,
                 "device_peak_bytes": peak,
@@ -125,7 +115,7 @@ pub fn bench_onnx(args: OnnxBenchArgs) -> Result<(), Box<dyn std::error::Error>>
         "{} on {adapter}{}: median {:.3} s of {} ({:.2} runs/s; min {:.3}, max {:.3}; first {:.2} s)\n  \
          split: upload {:.3} s, compute {:.3} s ({clock}), read-back {:.3} s\n  \
          {:.2} GFLOP in conv/gemm/matmul: {gflops:.2} GFLOP/s\n  \
-         dispatches per run: {fused} fused, {unfused} unfused\n  \
+         dispatches per run: {} ({})\n  \
          device memory: peak {:.1} MiB; weights {:.1} MiB + largest live set {:.1} MiB = {:.1} MiB",
         args.model.display(),
         if args.no_fuse { " (unfused)" } else { "" },
@@ -139,6 +129,8 @@ pub fn bench_onnx(args: OnnxBenchArgs) -> Result<(), Box<dyn std::error::Error>>
         s(&compute),
         s(&read_back),
         flops as f64 / 1e9,
+        first.dispatches,
+        if args.no_fuse { "unfused" } else { "fused" },
         mib(peak),
         mib(weights),
         mib(live),
