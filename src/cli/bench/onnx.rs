@@ -2,8 +2,9 @@
 //! median of the timed runs: wall time split into upload, compute (GPU
 //! timestamps where the adapter has them, else the host clock around
 //! submission and a full sync) and read-back; GFLOP/s of its Conv,
-//! ConvTranspose, Gemm and MatMul nodes; the dispatches per run (fused, or
-//! unfused with `--no-fuse`); and the run's device memory against weights + the
+//! ConvTranspose, Gemm and MatMul nodes; the dispatches of a timed run
+//! (fused, or unfused with `--no-fuse`; the first run also records the
+//! tuner's trials); and the run's device memory against weights + the
 //! largest live set.
 
 use super::onnx_run::{median_by, read_inputs, timed_run, upload_all, RunSplit};
@@ -102,7 +103,7 @@ pub fn bench_onnx(args: OnnxBenchArgs) -> Result<(), Box<dyn std::error::Error>>
                 "clock": clock,
                 "gflop": flops as f64 / 1e9,
                 "gflops": gflops,
-                "dispatches": first.dispatches,
+                "dispatches": runs[0].dispatches,
                 "weights_bytes": weights,
                 "largest_live_bytes": live,
                 "device_peak_bytes": peak,
@@ -129,7 +130,7 @@ pub fn bench_onnx(args: OnnxBenchArgs) -> Result<(), Box<dyn std::error::Error>>
         s(&compute),
         s(&read_back),
         flops as f64 / 1e9,
-        first.dispatches,
+        runs[0].dispatches,
         if args.no_fuse { "unfused" } else { "fused" },
         mib(peak),
         mib(weights),
