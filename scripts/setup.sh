@@ -39,3 +39,6 @@ if ! "$openai_venv/bin/python" -c "import openai, sys; sys.exit(openai.__version
   python3 -m venv "$openai_venv" >&2
   "$openai_venv/bin/pip" install -q "openai==$OPENAI_VERSION" >&2
 fi
+# The browser suite (scripts/test-web.sh): Chromium, chromedriver, the wasm
+# target and wasm-bindgen-cli at Cargo.lock's version.
+bash "$(dirname "$0")/setup-web.sh"

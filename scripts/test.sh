@@ -18,3 +18,5 @@ export TESSERA_TEST_ADAPTERS="${TESSERA_TEST_ADAPTERS:-all}"
 # Tuning and pipeline caches start cold and stay out of $HOME.
 export TESSERA_CACHE_DIR="${TESSERA_CACHE_DIR:-$(mktemp -d)}"
 cargo test --workspace --all-targets "$@"
+# The same op suite and MiniLM in headless Chromium on its WebGPU adapter.
+bash scripts/test-web.sh

@@ -5,6 +5,8 @@ use crate::error::Result;
 use crate::program::Program;
 use std::any::Any;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tessera_kernels::KernelSource;
@@ -228,6 +230,10 @@ pub struct DeviceStats {
     pub peak_device_bytes: u64,
 }
 
+/// A read-back in flight ([`Device::read_async`]): the bytes, once the device
+/// has run every dispatch recorded before the read.
+pub type ReadFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>>> + 'a>>;
+
 /// The device contract: small, object-safe, no wgpu types. The runtime holds an
 /// `Arc<dyn Device>`.
 ///
@@ -249,7 +255,17 @@ pub trait Device: Send + Sync + fmt::Debug {
     fn write(&self, buffer: &Buffer, offset: u64, data: &[u8]) -> Result<()>;
 
     /// Read `size` bytes at byte `offset`; waits for all recorded work first.
+    /// Blocks the calling thread: on the web, where nothing may block, a
+    /// device that must wait for the GPU answers
+    /// [`crate::DeviceError::Unsupported`]; use [`Device::read_async`].
     fn read(&self, buffer: &Buffer, offset: u64, size: u64) -> Result<Vec<u8>>;
+
+    /// [`Device::read`] as a future: the one read-back that works everywhere.
+    /// A device whose reads never wait (host memory) answers at once; the wgpu
+    /// device implements its blocking `read` as this future driven to the end.
+    fn read_async<'a>(&'a self, buffer: &'a Buffer, offset: u64, size: u64) -> ReadFuture<'a> {
+        Box::pin(std::future::ready(self.read(buffer, offset, size)))
+    }
 
     /// Compile a program lowered for this device's backend into a pipeline,
     /// cached by its key. A program in a format the device does not run is

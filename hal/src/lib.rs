@@ -41,6 +41,7 @@ mod device;
 mod error;
 mod host_memory;
 mod null;
+mod oneshot;
 mod options;
 pub mod pool;
 mod program;
@@ -51,7 +52,7 @@ pub use adapter::{
     Execution, ADAPTER_ENV,
 };
 pub use cpu::CpuDevice;
-pub use device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, TimerToken};
+pub use device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, ReadFuture, TimerToken};
 pub use error::{DeviceError, Result};
 pub use host_memory::HostMemory;
 pub use null::{NullDevice, RecordedDispatch};
@@ -61,11 +62,12 @@ pub use wgpu_backend::WgpuDevice;
 
 use std::sync::Arc;
 
-/// Every adapter on this machine: what wgpu finds (Vulkan, GL, Metal, DX12),
-/// then the CPU backend.
-pub fn enumerate_adapters() -> Vec<AdapterDescription> {
+/// Every adapter on this machine: what wgpu finds (Vulkan, GL, Metal, DX12;
+/// the browser's WebGPU adapter on the web), then the CPU backend.
+pub async fn enumerate_adapters_async() -> Vec<AdapterDescription> {
     let mut adapters: Vec<AdapterDescription> =
-        wgpu_backend::enumerate(&wgpu_backend::create_instance())
+        wgpu_backend::enumerate_async(&wgpu_backend::create_instance())
+            .await
             .into_iter()
             .map(|(_, d)| d)
             .collect();
@@ -73,19 +75,40 @@ pub fn enumerate_adapters() -> Vec<AdapterDescription> {
     adapters
 }
 
+/// [`enumerate_adapters_async`], blocking (native only).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn enumerate_adapters() -> Vec<AdapterDescription> {
+    pollster::block_on(enumerate_adapters_async())
+}
+
 /// Open a device on the adapter `selector` names: a wgpu adapter, or the CPU
 /// backend (by name, or when wgpu finds no adapter at all), with the options
-/// the environment sets ([`DeviceOptions::from_env`]).
+/// the environment sets ([`DeviceOptions::from_env`]). Blocking (native only).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn open_device(selector: &AdapterSelector) -> Result<Arc<dyn Device>> {
     open_device_with(selector, &DeviceOptions::from_env()?)
 }
 
 /// [`open_device`] with explicit options (the environment is not read).
+/// Blocking (native only): [`open_device_async`] driven to the end.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn open_device_with(
     selector: &AdapterSelector,
     options: &DeviceOptions,
 ) -> Result<Arc<dyn Device>> {
-    let mut found = wgpu_backend::enumerate(&wgpu_backend::create_instance());
+    pollster::block_on(open_device_async(selector, options))
+}
+
+/// Open a device on the adapter `selector` names, with `options`, without
+/// blocking: the one way to open a device on the web (where the browser's
+/// WebGPU adapter is the only wgpu adapter), and what the native blocking
+/// calls wait on.
+pub async fn open_device_async(
+    selector: &AdapterSelector,
+    options: &DeviceOptions,
+) -> Result<Arc<dyn Device>> {
+    let instance = wgpu_backend::create_instance();
+    let mut found = wgpu_backend::enumerate_async(&instance).await;
     let mut descriptions: Vec<AdapterDescription> = found.iter().map(|(_, d)| d.clone()).collect();
     descriptions.push(CpuDevice::description(found.len()));
     let Some(i) = choose_adapter(&descriptions, selector) else {
@@ -108,20 +131,25 @@ pub fn open_device_with(
         return Ok(Arc::new(CpuDevice::with_options(i, options)));
     }
     let (adapter, description) = found.swap_remove(i);
-    Ok(Arc::new(WgpuDevice::from_adapter_with(
-        adapter,
-        description,
-        options,
-    )?))
+    Ok(Arc::new(
+        WgpuDevice::from_adapter_async(&instance, adapter, description, options).await?,
+    ))
 }
 
 /// Open a fresh device on the adapter `device` runs on (same backend, name
 /// and driver; the same listing index where it still matches): the way back
 /// from a lost device ([`Device::is_lost`]). Nothing of the old device carries
 /// over; its owner reloads what lived there. The binding limit it planned
-/// with (a [`DeviceOptions::max_binding_bytes`] cap) stays.
+/// with (a [`DeviceOptions::max_binding_bytes`] cap) stays. Blocking (native
+/// only): [`reopen_device_async`] driven to the end.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn reopen_device(device: &dyn Device) -> Result<Arc<dyn Device>> {
-    let old = device.adapter();
+    pollster::block_on(reopen_device_async(device))
+}
+
+/// [`reopen_device`] without blocking.
+pub async fn reopen_device_async(device: &dyn Device) -> Result<Arc<dyn Device>> {
+    let old = device.adapter().clone();
     let options = DeviceOptions {
         max_binding_bytes: Some(old.limits.max_storage_buffer_binding_size),
     };
@@ -132,7 +160,8 @@ pub fn reopen_device(device: &dyn Device) -> Result<Arc<dyn Device>> {
     if same(&cpu) {
         return Ok(Arc::new(CpuDevice::with_options(old.index, &options)));
     }
-    let mut found = wgpu_backend::enumerate(&wgpu_backend::create_instance());
+    let instance = wgpu_backend::create_instance();
+    let mut found = wgpu_backend::enumerate_async(&instance).await;
     let pick = found
         .iter()
         .position(|(_, d)| d.index == old.index && same(d))
@@ -148,14 +177,14 @@ pub fn reopen_device(device: &dyn Device) -> Result<Arc<dyn Device>> {
         });
     };
     let (adapter, description) = found.swap_remove(i);
-    Ok(Arc::new(WgpuDevice::from_adapter_with(
-        adapter,
-        description,
-        &options,
-    )?))
+    Ok(Arc::new(
+        WgpuDevice::from_adapter_async(&instance, adapter, description, &options).await?,
+    ))
 }
 
 /// Open the default device: `TESSERA_ADAPTER` if set, else the best adapter.
+/// Blocking (native only).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn open_default_device() -> Result<Arc<dyn Device>> {
     open_device(&AdapterSelector::Auto)
 }

@@ -50,13 +50,13 @@ impl ReduceSpec {
             ReduceOp::Sum => ("0.0", "a + b", "acc"),
             ReduceOp::Mean => ("0.0", "a + b", "acc / f32(max(len, 1u))"),
             ReduceOp::Max => (
-                "bitcast<f32>(0xff800000u)",
-                "select(max(a, b), bitcast<f32>(0x7fc00000u), is_nan(a) || is_nan(b))",
+                "f32_bits(0xff800000u)",
+                "select(max(a, b), f32_bits(0x7fc00000u), is_nan(a) || is_nan(b))",
                 "acc",
             ),
             ReduceOp::Min => (
-                "bitcast<f32>(0x7f800000u)",
-                "select(min(a, b), bitcast<f32>(0x7fc00000u), is_nan(a) || is_nan(b))",
+                "f32_bits(0x7f800000u)",
+                "select(min(a, b), f32_bits(0x7fc00000u), is_nan(a) || is_nan(b))",
                 "acc",
             ),
             ReduceOp::ArgMax => {

@@ -35,8 +35,16 @@ pub fn row_wg_for(len: usize) -> u32 {
 const IS_NAN: &str =
     "fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }\n";
 
+/// An f32 from its bit pattern, for the non-finite values (-inf, +inf, NaN). A
+/// function, so neither naga nor Tint folds it into a constant expression: Tint
+/// rejects a non-finite constant ("value -inf cannot be represented as 'f32'").
+const F32_BITS: &str = "fn f32_bits(b: u32) -> f32 { return bitcast<f32>(b); }\n";
+
 pub(crate) fn wg_header(dtype: DType, wg: u32) -> String {
-    format!("{}const WG: u32 = {wg}u;\n{IS_NAN}", dtype_header(dtype))
+    format!(
+        "{}const WG: u32 = {wg}u;\n{IS_NAN}{F32_BITS}",
+        dtype_header(dtype)
+    )
 }
 
 /// Grid for `rows` workgroups.

@@ -4,8 +4,9 @@
 
 use crate::error::Result;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tessera_hal::Device;
+use web_time::Instant;
 
 /// Which clock a [`Timing`] came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,7 +22,37 @@ impl TextTokenizer {
             path: path.to_path_buf(),
             message,
         };
-        let mut inner = Tokenizer::from_file(path).map_err(|e| err(e.to_string()))?;
+        let inner = Tokenizer::from_file(path).map_err(|e| err(e.to_string()))?;
+        TextTokenizer::configure(inner, path, max_len)
+    }
+
+    /// [`TextTokenizer::from_file`] from the bytes of a `tokenizer.json`
+    /// (`path` names it in errors): the web's way in.
+    pub fn from_bytes(
+        path: &Path,
+        bytes: &[u8],
+        max_len: usize,
+    ) -> Result<TextTokenizer, LoadError> {
+        let inner = Tokenizer::from_bytes(bytes).map_err(|e| LoadError::Tokenizer {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        TextTokenizer::configure(inner, path, max_len)
+    }
+
+    fn configure(
+        mut inner: Tokenizer,
+        path: &Path,
+        max_len: usize,
+    ) -> Result<TextTokenizer, LoadError> {
+        let err = |message: String| LoadError::Tokenizer {
+            path: path.to_path_buf(),
+            message,
+        };
+        // The web has no threads: batches are tokenized on the page's thread.
+        if cfg!(target_arch = "wasm32") {
+            tokenizers::utils::parallelism::set_parallelism(false);
+        }
         inner
             .with_truncation(Some(TruncationParams {
                 max_length: max_len,

@@ -3,8 +3,15 @@
 use crate::adapter::{AdapterDescription, AdapterType, DeviceFeatures, DeviceLimits, Execution};
 
 /// Backends Tessera looks at: every native one wgpu supports.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn tessera_backends() -> wgpu::Backends {
     wgpu::Backends::VULKAN | wgpu::Backends::GL | wgpu::Backends::METAL | wgpu::Backends::DX12
+}
+
+/// Backends Tessera looks at on the web: the browser's WebGPU.
+#[cfg(target_arch = "wasm32")]
+pub fn tessera_backends() -> wgpu::Backends {
+    wgpu::Backends::BROWSER_WEBGPU
 }
 
 /// A wgpu instance over [`tessera_backends`].
@@ -15,16 +22,26 @@ pub fn create_instance() -> wgpu::Instance {
 }
 
 /// Every adapter the instance finds, with our description, in wgpu's order.
-pub fn enumerate(instance: &wgpu::Instance) -> Vec<(wgpu::Adapter, AdapterDescription)> {
-    let adapters = pollster::block_on(instance.enumerate_adapters(tessera_backends()));
-    adapters
+pub async fn enumerate_async(
+    instance: &wgpu::Instance,
+) -> Vec<(wgpu::Adapter, AdapterDescription)> {
+    let adapters = instance.enumerate_adapters(tessera_backends()).await;
+    #[allow(unused_mut)]
+    let mut found: Vec<_> = adapters
         .into_iter()
         .enumerate()
         .map(|(index, adapter)| {
             let desc = describe(index, &adapter);
             (adapter, desc)
         })
-        .collect()
+        .collect();
+    // The browser's adapter comes back unnamed; name it from its info.
+    #[cfg(target_arch = "wasm32")]
+    for (_, desc) in found.iter_mut().filter(|(_, d)| d.name.is_empty()) {
+        let fallback = desc.device_type == AdapterType::Cpu;
+        desc.name = super::web_info::browser_adapter_name(fallback).await;
+    }
+    found
 }
 
 /// Describe one adapter.

@@ -4,14 +4,22 @@ mod batch;
 mod compile;
 mod describe;
 mod open;
+#[cfg(not(target_arch = "wasm32"))]
+mod pipeline_cache;
+#[cfg(target_arch = "wasm32")]
+#[path = "pipeline_cache_web.rs"]
 mod pipeline_cache;
 mod scope;
 mod submit;
+#[cfg(target_arch = "wasm32")]
+mod web_info;
 
-pub use describe::{create_instance, enumerate};
+pub use describe::{create_instance, enumerate_async};
 
 use crate::adapter::AdapterDescription;
-use crate::device::{Buffer, BufferRecycler, Device, DeviceStats, Pipeline, TimerToken};
+use crate::device::{
+    Buffer, BufferRecycler, Device, DeviceStats, Pipeline, ReadFuture, TimerToken,
+};
 use crate::error::{DeviceError, Result};
 use crate::pool::{size_class, SizeClassPool};
 use crate::program::Program;
@@ -62,6 +70,10 @@ struct Shared {
     /// when another thread waits for that lock over 6 s, which a long dispatch
     /// on a software GL adapter reaches. Re-entrant: our calls nest.
     serial: Option<parking_lot::ReentrantMutex<()>>,
+    /// The instance the adapter came from, held for the device's life: on the
+    /// web, dropping it loses the device ("A valid external Instance reference
+    /// no longer exists"). Last, so it drops after everything made from it.
+    _instance: wgpu::Instance,
 }
 
 impl Drop for Shared {
@@ -256,26 +268,40 @@ impl Device for WgpuDevice {
     }
 
     fn read(&self, buffer: &Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
-        let _serial = self.serial();
-        self.check_health()?;
-        let raw = self.raw(buffer)?;
-        let end = offset.checked_add(size);
-        if end.is_none_or(|end| end > buffer.size()) {
-            return Err(DeviceError::InvalidCall(format!(
-                "read of {size} bytes at {offset} overruns a buffer of {} bytes",
-                buffer.size()
-            )));
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            pollster::block_on(self.read_async(buffer, offset, size))
         }
-        if size == 0 {
-            return Ok(Vec::new());
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = (buffer, offset, size);
+            Err(self.no_blocking_on_the_web())
         }
-        let offset = buffer.offset() + offset;
-        let start = offset / 4 * 4;
-        let stop = (offset + size).div_ceil(4) * 4;
-        let bytes = self.read_raw(raw, start, stop - start)?;
-        lock(&self.shared.stats).bytes_read += size;
-        let skip = (offset - start) as usize;
-        Ok(bytes[skip..skip + size as usize].to_vec())
+    }
+
+    fn read_async<'a>(&'a self, buffer: &'a Buffer, offset: u64, size: u64) -> ReadFuture<'a> {
+        Box::pin(async move {
+            let _serial = self.serial();
+            self.check_health()?;
+            let raw = self.raw(buffer)?;
+            let end = offset.checked_add(size);
+            if end.is_none_or(|end| end > buffer.size()) {
+                return Err(DeviceError::InvalidCall(format!(
+                    "read of {size} bytes at {offset} overruns a buffer of {} bytes",
+                    buffer.size()
+                )));
+            }
+            if size == 0 {
+                return Ok(Vec::new());
+            }
+            let offset = buffer.offset() + offset;
+            let start = offset / 4 * 4;
+            let stop = (offset + size).div_ceil(4) * 4;
+            let bytes = self.read_raw_async(raw, start, stop - start).await?;
+            lock(&self.shared.stats).bytes_read += size;
+            let skip = (offset - start) as usize;
+            Ok(bytes[skip..skip + size as usize].to_vec())
+        })
     }
 
     fn compile(&self, program: Program<'_>) -> Result<Pipeline> {
@@ -403,7 +429,8 @@ impl Device for WgpuDevice {
     fn timer_begin(&self) -> Result<Option<TimerToken>> {
         let _serial = self.serial();
         self.check_health()?;
-        if self.shared.query_set.is_none() {
+        // The web cannot wait for a timer's read-back: time with a clock there.
+        if self.shared.query_set.is_none() || cfg!(target_arch = "wasm32") {
             return Ok(None);
         }
         let slot = {

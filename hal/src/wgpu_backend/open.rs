@@ -5,17 +5,39 @@ use super::*;
 use crate::options::DeviceOptions;
 
 impl WgpuDevice {
-    /// Open a device on an already chosen adapter.
+    /// Open a device on an already chosen adapter. Blocking (native only).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn from_adapter(
+        instance: &wgpu::Instance,
         adapter: wgpu::Adapter,
         description: AdapterDescription,
     ) -> Result<WgpuDevice> {
-        WgpuDevice::from_adapter_with(adapter, description, &DeviceOptions::default())
+        WgpuDevice::from_adapter_with(instance, adapter, description, &DeviceOptions::default())
     }
 
     /// [`WgpuDevice::from_adapter`] with `options` applied to the limits the
-    /// device describes and checks.
+    /// device describes and checks. Blocking (native only):
+    /// [`WgpuDevice::from_adapter_async`] driven to the end.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn from_adapter_with(
+        instance: &wgpu::Instance,
+        adapter: wgpu::Adapter,
+        description: AdapterDescription,
+        options: &DeviceOptions,
+    ) -> Result<WgpuDevice> {
+        pollster::block_on(WgpuDevice::from_adapter_async(
+            instance,
+            adapter,
+            description,
+            options,
+        ))
+    }
+
+    /// Open a device on an already chosen adapter with `options` applied to
+    /// the limits the device describes and checks, without blocking. The
+    /// device keeps `instance` (the one `adapter` came from) alive.
+    pub async fn from_adapter_async(
+        instance: &wgpu::Instance,
         adapter: wgpu::Adapter,
         description: AdapterDescription,
         options: &DeviceOptions,
@@ -30,12 +52,13 @@ impl WgpuDevice {
             trace: wgpu::Trace::Off,
         };
         let (device, queue) =
-            pollster::block_on(adapter.request_device(&request)).map_err(|e| {
-                DeviceError::RequestDevice {
+            adapter
+                .request_device(&request)
+                .await
+                .map_err(|e| DeviceError::RequestDevice {
                     adapter: description.name.clone(),
                     message: e.to_string(),
-                }
-            })?;
+                })?;
         let lost = Arc::new(Mutex::new(None));
         let lost_slot = lost.clone();
         device.set_device_lost_callback(move |reason, message| {
@@ -82,6 +105,7 @@ impl WgpuDevice {
                 next_timer: Mutex::new(0),
                 pipeline_cache,
                 serial,
+                _instance: instance.clone(),
             }),
         })
     }

@@ -57,6 +57,9 @@ impl WgpuDevice {
         scopes.finish(|| format!("submitting a batch of {} dispatches", batch.dispatches))
     }
 
+    /// Wait until the device is idle (native only: the web cannot wait;
+    /// there a read-back's future is the wait).
+    #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn wait_idle(&self) -> Result<()> {
         self.shared
             .device
@@ -65,8 +68,45 @@ impl WgpuDevice {
             .map_err(|e| DeviceError::Wait(e.to_string()))
     }
 
-    /// Copy `len` bytes at `offset` of `src` to the host (flushes pending work).
+    /// On the web nothing waits: the browser runs submitted work in order and
+    /// the next read-back's future resolves after it.
+    #[cfg(target_arch = "wasm32")]
+    pub(super) fn wait_idle(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// [`WgpuDevice::read_raw_async`], blocking (native only; the web answers
+    /// [`DeviceError::Unsupported`]).
     pub(super) fn read_raw(&self, src: &wgpu::Buffer, offset: u64, len: u64) -> Result<Vec<u8>> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            pollster::block_on(self.read_raw_async(src, offset, len))
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = (src, offset, len);
+            Err(self.no_blocking_on_the_web())
+        }
+    }
+
+    /// The error of a blocking call on the web.
+    #[cfg(target_arch = "wasm32")]
+    pub(super) fn no_blocking_on_the_web(&self) -> DeviceError {
+        DeviceError::Unsupported {
+            what: "a blocking read-back on the web (use Device::read_async)".into(),
+            adapter: self.shared.description.name.clone(),
+        }
+    }
+
+    /// Copy `len` bytes at `offset` of `src` to the host (flushes pending
+    /// work). Native drives the mapping by waiting for the device; on the web
+    /// the browser resolves it from its event loop.
+    pub(super) async fn read_raw_async(
+        &self,
+        src: &wgpu::Buffer,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>> {
         let staging = self.shared.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("tessera readback"),
             size: len,
@@ -74,13 +114,14 @@ impl WgpuDevice {
             mapped_at_creation: false,
         });
         self.submit(|encoder| encoder.copy_buffer_to_buffer(src, offset, &staging, 0, len))?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
+        let (sender, mapped) = crate::oneshot::channel();
+        staging
+            .slice(..)
+            .map_async(wgpu::MapMode::Read, move |r| sender.send(r));
         self.wait_idle()?;
-        rx.recv()
-            .map_err(|e| DeviceError::Wait(e.to_string()))?
+        mapped
+            .await
+            .ok_or_else(|| DeviceError::Wait("the buffer mapping was dropped".into()))?
             .map_err(|e| DeviceError::Wait(e.to_string()))?;
         let bytes = staging
             .slice(..)

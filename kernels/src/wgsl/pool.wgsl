@@ -28,7 +28,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let id0 = i32(od * p.stride_d) - i32(p.pad_d);
     let ih0 = i32(oh * p.stride_h) - i32(p.pad_h);
     let iw0 = i32(ow * p.stride_w) - i32(p.pad_w);
-    var best = -3.4028235e38;
+    var best = -3.4028234663852886e38; // -f32::MAX exactly: Tint refuses literals past it
     var seen = false;
     var sum = 0.0;
     var inside = 0u;

@@ -20,7 +20,7 @@ fn workgroup_max(v: f32, lid: u32) -> f32 {
         partial[min(sg_id, WG - 1u)] = m;
     }
     workgroupBarrier();
-    var t = bitcast<f32>(0xff800000u);
+    var t = f32_bits(0xff800000u);
     for (var i = sg_lane; i < min(sg_count, WG); i = i + max(sg_size, 1u)) {
         t = max(t, partial[i]);
     }

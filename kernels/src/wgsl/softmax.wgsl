@@ -13,7 +13,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if valid && HAS_MASK {
         mrow = mask_row_offset(row);
     }
-    let neg_inf = bitcast<f32>(0xff800000u);
+    let neg_inf = f32_bits(0xff800000u);
     var m = neg_inf;
     if valid {
         for (var j = lid; j < p.n; j = j + WG) {

@@ -15,7 +15,7 @@ fn row_main(row: u32, lid: u32) {
     if valid && HAS_MASK {
         mrow = mask_row_offset(row);
     }
-    let neg_inf = bitcast<f32>(0xff800000u);
+    let neg_inf = f32_bits(0xff800000u);
     if n4 <= WG * VPT {
         var v: array<vec4<f32>, VPT>;
         var m = neg_inf;

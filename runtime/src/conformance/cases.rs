@@ -36,13 +36,26 @@ pub fn mix_seed(seed: u64, name: &str) -> u64 {
     seed ^ hash
 }
 
+/// A result recorded by [`Cases::check`], compared when the cases settle.
+struct PendingCheck {
+    what: String,
+    actual: Tensor,
+    expected: Vec<f32>,
+    tol: Tolerance,
+}
+
 /// Fresh random inputs for an op's cases and the comparisons of its results.
+///
+/// Results are read back when the cases settle ([`Cases::settle`]), after
+/// every case was recorded: one async read per result, so the same cases run
+/// where nothing may block (the web) and natively (where `run_op` waits).
 pub struct Cases<'a> {
     device: &'a Arc<dyn Device>,
     dtype: DType,
     seed: u64,
     rng: StdRng,
     report: CaseReport,
+    pending: Vec<PendingCheck>,
 }
 
 impl<'a> Cases<'a> {
@@ -56,6 +69,7 @@ impl<'a> Cases<'a> {
             seed,
             rng: StdRng::seed_from_u64(mixed),
             report: CaseReport::default(),
+            pending: Vec::new(),
         }
     }
 
@@ -95,9 +109,9 @@ impl<'a> Cases<'a> {
         (0..len).map(|_| self.rng.random_range(0..upper)).collect()
     }
 
-    /// Compare `actual` (read back as f32) with `expected` under `tol`
-    /// (loosened for f16 by [`Tolerance::for_dtype`]); `what` names the case
-    /// and its shapes in the report.
+    /// Compare `actual` (read back as f32 when the cases settle) with
+    /// `expected` under `tol` (loosened for f16 by [`Tolerance::for_dtype`]);
+    /// `what` names the case and its shapes in the report.
     pub fn check(
         &mut self,
         what: &str,
@@ -105,21 +119,28 @@ impl<'a> Cases<'a> {
         expected: &[f32],
         tol: Tolerance,
     ) -> Result<()> {
-        let values = match actual.dtype() {
-            DType::U32 => actual
-                .to_vec::<u32>()?
-                .into_iter()
-                .map(|v| v as f32)
-                .collect(),
-            DType::I32 => actual
-                .to_vec::<i32>()?
-                .into_iter()
-                .map(|v| v as f32)
-                .collect(),
-            _ => actual.to_f32_vec()?,
-        };
-        self.check_values(what, &values, expected, tol);
+        self.pending.push(PendingCheck {
+            what: what.to_string(),
+            actual: actual.clone(),
+            expected: expected.to_vec(),
+            tol,
+        });
         Ok(())
+    }
+
+    /// Read back every result [`Cases::check`] recorded and compare it. The
+    /// first read that fails is returned, after the others were compared.
+    pub async fn settle(&mut self) -> Result<()> {
+        let mut first_error = None;
+        for p in std::mem::take(&mut self.pending) {
+            match read_as_f32(&p.actual).await {
+                Ok(values) => self.check_values(&p.what, &values, &p.expected, p.tol),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// [`Cases::check`] for values already on the host.
@@ -158,4 +179,23 @@ impl<'a> Cases<'a> {
     pub fn into_report(self) -> CaseReport {
         self.report
     }
+}
+
+/// A result's values as f32, whatever its dtype, read without blocking.
+async fn read_as_f32(t: &Tensor) -> Result<Vec<f32>> {
+    Ok(match t.dtype() {
+        DType::U32 => t
+            .to_vec_async::<u32>()
+            .await?
+            .into_iter()
+            .map(|v| v as f32)
+            .collect(),
+        DType::I32 => t
+            .to_vec_async::<i32>()
+            .await?
+            .into_iter()
+            .map(|v| v as f32)
+            .collect(),
+        _ => t.to_f32_vec_async().await?,
+    })
 }

@@ -79,8 +79,21 @@ pub fn dtypes_for(op: &OpDeclaration, device: &Arc<dyn Device>) -> Vec<DType> {
 }
 
 /// Run the cases of `op` on `device` in `dtype`, drawing from `seed`, with
-/// output poisoning on for the duration.
+/// output poisoning on for the duration. Blocking (native only):
+/// [`run_op_async`] driven to the end.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn run_op(
+    op: &OpDeclaration,
+    device: &Arc<dyn Device>,
+    dtype: DType,
+    seed: u64,
+) -> ConformanceRow {
+    pollster::block_on(run_op_async(op, device, dtype, seed))
+}
+
+/// [`run_op`] without blocking: the cases are recorded, then their results
+/// read back asynchronously (the web's way; native waits on this).
+pub async fn run_op_async(
     op: &OpDeclaration,
     device: &Arc<dyn Device>,
     dtype: DType,
@@ -89,10 +102,13 @@ pub fn run_op(
     let was_poisoning = crate::tensor::poison_outputs_enabled();
     crate::set_poison_outputs(true);
     let mut cases = Cases::new(device, dtype, op.name, seed);
-    let error = (op.conformance)(&mut cases)
+    let recorded = (op.conformance)(&mut cases);
+    crate::set_poison_outputs(was_poisoning);
+    let settled = cases.settle().await;
+    let error = recorded
+        .and(settled)
         .err()
         .map(|e| format!("{e} (seed {seed})"));
-    crate::set_poison_outputs(was_poisoning);
     ConformanceRow {
         op: op.name,
         dtype,
@@ -102,7 +118,8 @@ pub fn run_op(
     }
 }
 
-/// Every op in every dtype `device` runs.
+/// Every op in every dtype `device` runs. Blocking (native only).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn run_all(device: &Arc<dyn Device>, seed: u64) -> Vec<ConformanceRow> {
     crate::ops::DECLARATIONS
         .iter()

@@ -4,7 +4,7 @@
 use super::sampling::{Sampler, SamplingConfig};
 use crate::error::{Error, Result};
 use crate::models::llama::Decoder;
-use std::time::Instant;
+use web_time::Instant;
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -86,8 +86,21 @@ impl Generation {
 /// Generate up to `options.max_new_tokens` after `prompt_ids`, calling
 /// `on_token(id)` as each token is produced (return `false` to stop).
 /// Errors: an empty prompt, ids outside the vocabulary, a prompt plus
-/// generation longer than the context, bad sampling settings.
+/// generation longer than the context, bad sampling settings. Blocks on
+/// [`generate_async`]; on the web, where nothing may block, call that.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn generate(
+    decoder: &Decoder,
+    prompt_ids: &[u32],
+    options: &GenerateOptions,
+    on_token: impl FnMut(u32) -> bool,
+) -> Result<Generation> {
+    pollster::block_on(generate_async(decoder, prompt_ids, options, on_token))
+}
+
+/// [`generate`] without blocking: each step's logits (or the greedy id) are
+/// read back asynchronously, so the loop runs on the browser's event loop.
+pub async fn generate_async(
     decoder: &Decoder,
     prompt_ids: &[u32],
     options: &GenerateOptions,
@@ -152,9 +165,9 @@ pub fn generate(
     while ids.len() < options.max_new_tokens {
         let logits = decoder.forward(&next_input, &mut cache)?;
         let id = if sampler.config().is_plain_greedy() {
-            logits.argmax(0)?.to_vec::<u32>()?[0]
+            logits.argmax(0)?.to_vec_async::<u32>().await?[0]
         } else {
-            let mut values = logits.to_f32_vec()?;
+            let mut values = logits.to_f32_vec_async().await?;
             sampler.sample(&mut values, &history)?
         };
         if ids.is_empty() {

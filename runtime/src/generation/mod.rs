@@ -10,7 +10,9 @@ mod text_generator;
 mod text_generator_chat;
 
 pub use batch::{BatchOptions, BatchScheduler, SequenceEvent, SequenceId, SequenceRequest};
-pub use generator::{generate, GenerateOptions, Generation, StopReason};
+#[cfg(not(target_arch = "wasm32"))]
+pub use generator::generate;
+pub use generator::{generate_async, GenerateOptions, Generation, StopReason};
 pub(crate) use sampling::SplitMix64;
 pub use sampling::{argmax, Sampler, SamplingConfig};
 pub use text::{DecoderTokenizer, TextStream};

@@ -14,17 +14,23 @@ pub struct DecoderTokenizer {
 impl DecoderTokenizer {
     /// Load a `tokenizer.json`.
     pub fn from_file(path: &Path) -> Result<DecoderTokenizer, LoadError> {
-        let mut inner = Tokenizer::from_file(path).map_err(|e| LoadError::Tokenizer {
+        let bytes = std::fs::read(path).map_err(|e| LoadError::Io {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
+        DecoderTokenizer::from_bytes(path, &bytes)
+    }
+
+    /// Parse the bytes of a `tokenizer.json` (`path` names it in errors; the
+    /// web's way in, where files arrive by fetch).
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<DecoderTokenizer, LoadError> {
+        let problem = |e: tokenizers::Error| LoadError::Tokenizer {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let mut inner = Tokenizer::from_bytes(bytes).map_err(problem)?;
         inner.with_padding(None);
-        inner
-            .with_truncation(None)
-            .map_err(|e| LoadError::Tokenizer {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
+        inner.with_truncation(None).map_err(problem)?;
         Ok(DecoderTokenizer {
             inner,
             source: path.to_path_buf(),

@@ -1,12 +1,15 @@
 //! Text generation end to end: a decoder checkpoint and its tokenizer on a
 //! device; text (or ids) in, streamed text pieces and the generated ids out.
 
-use super::generator::{generate, GenerateOptions, Generation};
+use super::generator::{generate_async, GenerateOptions, Generation};
 use super::text::{DecoderTokenizer, TextStream};
 use crate::chat::ChatConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::loaders::LoadError;
-use crate::models::llama::{gguf_tokenizer, load_decoder, Decoder, DecoderConfig};
+use crate::loaders::SafetensorsFile;
+use crate::models::llama::{
+    decoder_from_safetensors, gguf_tokenizer, load_decoder, Decoder, DecoderConfig,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tessera_hal::Device;
@@ -96,6 +99,26 @@ impl TextGenerator {
             path,
             chat,
         ))
+    }
+
+    /// Build from the bytes of a Hugging Face folder's files (the web's way
+    /// in, where files arrive by fetch): `config.json`'s text,
+    /// `tokenizer.json` and `model.safetensors`. It has no chat template.
+    /// Errors as [`TextGenerator::load_with_tokenizer`]'s.
+    pub fn from_bytes(
+        config_json: &str,
+        tokenizer_json: &[u8],
+        safetensors: Vec<u8>,
+        device: &Arc<dyn Device>,
+    ) -> Result<TextGenerator> {
+        let config = DecoderConfig::from_hf_json(Path::new("config.json"), config_json)?;
+        let weights = SafetensorsFile::from_bytes(Path::new("model.safetensors"), safetensors)?;
+        config.check_against_safetensors(Path::new("config.json"), &weights)?;
+        let decoder = decoder_from_safetensors(config, &weights, device)?;
+        let tokenizer_path = Path::new("tokenizer.json");
+        let tokenizer = DecoderTokenizer::from_bytes(tokenizer_path, tokenizer_json)?;
+        check_tokenizer_fits(&decoder, &tokenizer, tokenizer_path)?;
+        Ok(TextGenerator::from_parts(decoder, tokenizer))
     }
 
     /// Build from parts (e.g. a random-weight decoder and a tokenizer); it has
@@ -208,9 +231,10 @@ impl TextGenerator {
     /// its checkpoint: the way back from a lost device without restarting the
     /// process. Errors: a generator built from parts (nothing to reload from),
     /// the adapter gone, the reload failing.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn recover(&mut self) -> Result<()> {
         if self.model_path.as_os_str().is_empty() {
-            return Err(Error::InvalidArgument {
+            return Err(crate::error::Error::InvalidArgument {
                 op: "recover",
                 message: "the generator was built from parts: no checkpoint to reload".into(),
             });
@@ -242,15 +266,28 @@ impl TextGenerator {
     /// it, calling `on_piece` once per generated token with the text that token
     /// completes (possibly empty: a character can span tokens); return `false`
     /// from it to stop. Errors: no tokenizer, an empty prompt, a prompt plus
-    /// `max_new_tokens` beyond the context, bad sampling settings.
+    /// `max_new_tokens` beyond the context, bad sampling settings. Blocks on
+    /// [`TextGenerator::generate_text_async`].
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn generate_text(
         &self,
         prompt: &str,
         options: &GenerateOptions,
         on_piece: impl FnMut(&str) -> bool,
     ) -> Result<TextGeneration> {
+        pollster::block_on(self.generate_text_async(prompt, options, on_piece))
+    }
+
+    /// [`TextGenerator::generate_text`] without blocking (for the web).
+    pub async fn generate_text_async(
+        &self,
+        prompt: &str,
+        options: &GenerateOptions,
+        on_piece: impl FnMut(&str) -> bool,
+    ) -> Result<TextGeneration> {
         let prompt_ids = self.encode_prompt(prompt)?;
-        self.generate_ids(&prompt_ids, options, on_piece)
+        self.generate_ids_async(&prompt_ids, options, on_piece)
+            .await
     }
 
     /// Generate after `prompt_ids`, streaming pieces as
@@ -259,8 +296,20 @@ impl TextGenerator {
     /// well as `options.stop_ids`. Without a tokenizer each piece is
     /// the token's id in decimal followed by a space, and the result has no text.
     /// Errors: an empty prompt, ids outside the vocabulary, a prompt plus
-    /// `max_new_tokens` beyond the context, bad sampling settings.
+    /// `max_new_tokens` beyond the context, bad sampling settings. Blocks on
+    /// [`TextGenerator::generate_ids_async`].
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn generate_ids(
+        &self,
+        prompt_ids: &[u32],
+        options: &GenerateOptions,
+        on_piece: impl FnMut(&str) -> bool,
+    ) -> Result<TextGeneration> {
+        pollster::block_on(self.generate_ids_async(prompt_ids, options, on_piece))
+    }
+
+    /// [`TextGenerator::generate_ids`] without blocking (for the web).
+    pub async fn generate_ids_async(
         &self,
         prompt_ids: &[u32],
         options: &GenerateOptions,
@@ -275,7 +324,7 @@ impl TextGenerator {
         let options = &options;
         let mut stream = self.tokenizer.as_ref().map(TextStream::new);
         let mut stream_error = None;
-        let generation = generate(&self.decoder, prompt_ids, options, |id| {
+        let generation = generate_async(&self.decoder, prompt_ids, options, |id| {
             let piece = match stream.as_mut().map(|s| s.push(id)) {
                 Some(Ok(piece)) => piece,
                 Some(Err(e)) => {
@@ -285,7 +334,8 @@ impl TextGenerator {
                 None => format!("{id} "),
             };
             on_piece(&piece)
-        })?;
+        })
+        .await?;
         if let Some(e) = stream_error {
             return Err(e.into());
         }

@@ -2,33 +2,15 @@
 //! header parsed from them. Tensor byte ranges were validated by the parser, so
 //! reading a tensor only looks it up.
 
+use super::file_bytes::FileBytes;
 use super::gguf::{GgmlType, GgufFile, GgufTensorInfo};
 use super::LoadError;
-use memmap2::Mmap;
 use std::path::Path;
-
-/// Where the bytes of a [`GgufModelFile`] live.
-#[derive(Debug)]
-enum Bytes {
-    Map(Mmap),
-    Owned(Vec<u8>),
-}
-
-impl std::ops::Deref for Bytes {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Map(map) => map,
-            Bytes::Owned(bytes) => bytes,
-        }
-    }
-}
 
 /// A GGUF file with its validated header, owning its bytes.
 #[derive(Debug)]
 pub struct GgufModelFile {
-    bytes: Bytes,
+    bytes: FileBytes,
     header: GgufFile,
 }
 
@@ -40,28 +22,18 @@ impl GgufModelFile {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
-        let file = std::fs::File::open(path).map_err(io)?;
-        if file.metadata().map_err(io)?.len() == 0 {
-            // Mapping zero bytes fails on some platforms; the parser says
-            // "truncated" instead.
-            return GgufModelFile::from_bytes(path, Vec::new());
-        }
-        // SAFETY: the map is read-only and we only ever read bytes from it; a
-        // file changed underneath by another process can give wrong values
-        // (or SIGBUS if shrunk), not unsound reads.
-        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
-        let header = GgufFile::parse(path, &map)?;
-        Ok(GgufModelFile {
-            bytes: Bytes::Map(map),
-            header,
-        })
+        // Mapping zero bytes fails on some platforms; the parser says
+        // "truncated" instead.
+        let bytes = FileBytes::open(path, 1).map_err(io)?;
+        let header = GgufFile::parse(path, &bytes)?;
+        Ok(GgufModelFile { bytes, header })
     }
 
     /// Parse `bytes`, the whole of a GGUF file (`path` names it in errors).
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<GgufModelFile, LoadError> {
         let header = GgufFile::parse(path, &bytes)?;
         Ok(GgufModelFile {
-            bytes: Bytes::Owned(bytes),
+            bytes: FileBytes::Owned(bytes),
             header,
         })
     }

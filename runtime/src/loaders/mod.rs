@@ -6,6 +6,7 @@
 //! files are a [`LoadError`], never a panic.
 
 mod error;
+mod file_bytes;
 pub mod gguf;
 mod gguf_metadata;
 mod gguf_model_file;

@@ -8,9 +8,9 @@
 //! section, `shape × dtype size == end - start` with checked arithmetic, and
 //! that no two tensors overlap.
 
+use super::file_bytes::FileBytes;
 use super::LoadError;
 use crate::quant::QuantFormat;
-use memmap2::Mmap;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -103,29 +103,11 @@ pub struct TensorInfo {
     pub range: std::ops::Range<usize>,
 }
 
-/// The bytes of a [`SafetensorsFile`]: a read-only map, or a buffer.
-#[derive(Debug)]
-enum Storage {
-    Map(Mmap),
-    Owned(Vec<u8>),
-}
-
-impl std::ops::Deref for Storage {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            Storage::Map(map) => map,
-            Storage::Owned(bytes) => bytes,
-        }
-    }
-}
-
 /// An open, validated safetensors file.
 #[derive(Debug)]
 pub struct SafetensorsFile {
     path: PathBuf,
-    map: Storage,
+    map: FileBytes,
     data_start: usize,
     tensors: BTreeMap<String, TensorInfo>,
 }
@@ -137,25 +119,18 @@ impl SafetensorsFile {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
-        let file = std::fs::File::open(path).map_err(io)?;
-        if file.metadata().map_err(io)?.len() < 8 {
-            // Too short to map usefully (zero bytes cannot be mapped).
-            let bytes = std::fs::read(path).map_err(io)?;
-            return SafetensorsFile::validate(path, Storage::Owned(bytes));
-        }
-        // SAFETY: the map is read-only; a file changed underneath by another
-        // process can give wrong values but not unsafety in our reads (bytes only).
-        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
-        SafetensorsFile::validate(path, Storage::Map(map))
+        // Too short to map usefully (zero bytes cannot be mapped): read it.
+        let bytes = FileBytes::open(path, 8).map_err(io)?;
+        SafetensorsFile::validate(path, bytes)
     }
 
     /// Validate `bytes`, the whole of a safetensors file (`path` names it in
     /// errors).
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<SafetensorsFile, LoadError> {
-        SafetensorsFile::validate(path, Storage::Owned(bytes))
+        SafetensorsFile::validate(path, FileBytes::Owned(bytes))
     }
 
-    fn validate(path: &Path, map: Storage) -> Result<SafetensorsFile, LoadError> {
+    fn validate(path: &Path, map: FileBytes) -> Result<SafetensorsFile, LoadError> {
         let len = map.len() as u64;
         let truncated = |message: String| LoadError::Truncated {
             path: path.to_path_buf(),

@@ -43,4 +43,10 @@ impl Embedding {
     pub fn forward(&self, ids: &Tensor) -> Result<Tensor> {
         self.table.gather_rows(ids)
     }
+
+    /// [`Embedding::forward`] of ids held on the host, of `shape`: checked on
+    /// the host, no read-back.
+    pub fn forward_host(&self, ids: &[u32], shape: &[usize]) -> Result<Tensor> {
+        self.table.gather_rows_host(ids, shape)
+    }
 }

@@ -9,6 +9,11 @@ pub(crate) const MAX_FILE_BYTES: u64 = 2 << 30;
 pub(crate) const MAX_RANK: usize = 32;
 /// The most elements of one tensor (the kernels index with 32 bits).
 pub(crate) const MAX_ELEMENTS: usize = u32::MAX as usize;
+/// Whether `n` elements are within [`MAX_ELEMENTS`] (a conversion rather than
+/// a comparison: on wasm32 `MAX_ELEMENTS` is `usize::MAX`).
+pub(crate) fn within_max_elements(n: usize) -> bool {
+    u32::try_from(n).is_ok()
+}
 /// The most nodes of a graph.
 pub(crate) const MAX_NODES: usize = 1 << 20;
 /// The most inputs or outputs of one node.
@@ -29,7 +34,7 @@ pub(crate) fn checked_dims(what: &str, dims: &[i64]) -> OnnxResult<Vec<usize>> {
         let d = usize::try_from(d).map_err(|_| limit(what, format!("negative dim {d}")))?;
         numel = numel
             .checked_mul(d)
-            .filter(|&n| n <= MAX_ELEMENTS)
+            .filter(|&n| within_max_elements(n))
             .ok_or_else(|| {
                 limit(
                     what,

@@ -13,7 +13,7 @@ use tessera_kernels::{elementwise_workgroups, DType, GatherParams, GatherSpec};
 pub(crate) const GATHER: OpDeclaration = OpDeclaration {
     name: "gather",
     summary: "rows of a [rows, cols] table by u32 or i32 ids (checked in range)",
-    api: "Tensor::gather_rows",
+    api: "Tensor::gather_rows, Tensor::gather_rows_host",
     reference: "reference::gather",
     dtypes: &[DType::F32, DType::F16],
     tolerance: "EXACT",
@@ -35,16 +35,7 @@ impl Tensor {
     pub fn gather_rows(&self, ids: &Tensor) -> Result<Tensor> {
         let op = "gather";
         same_device(op, &[self, ids])?;
-        if self.rank() != 2 {
-            return Err(ShapeError::new(
-                op,
-                "table must be [rows, cols]",
-                &[self.shape(), ids.shape()],
-            )
-            .into());
-        }
-        super::elementwise::require_float(op, self)?;
-        let (rows, cols) = (self.shape()[0], self.shape()[1]);
+        self.check_gather_table(op)?;
         let values: Vec<i64> = match ids.dtype() {
             DType::U32 => ids.to_vec::<u32>()?.into_iter().map(i64::from).collect(),
             DType::I32 => ids.to_vec::<i32>()?.into_iter().map(i64::from).collect(),
@@ -56,6 +47,41 @@ impl Tensor {
                 })
             }
         };
+        self.gather_known_rows(ids, &values)
+    }
+
+    /// [`Tensor::gather_rows`] of ids held on the host, uploaded as a u32
+    /// tensor of `shape`: checked against the table on the host, with no
+    /// read-back (the web's way, where nothing may block; and one wait less
+    /// natively).
+    pub fn gather_rows_host(&self, ids: &[u32], shape: &[usize]) -> Result<Tensor> {
+        let op = "gather";
+        if shape.iter().product::<usize>() != ids.len() {
+            return Err(ShapeError::new(
+                op,
+                format!("{} ids do not fill the ids' shape", ids.len()),
+                &[self.shape(), shape],
+            )
+            .into());
+        }
+        self.check_gather_table(op)?;
+        let values: Vec<i64> = ids.iter().map(|&v| i64::from(v)).collect();
+        self.gather_known_rows(&Tensor::from_slice(self.device(), ids, shape)?, &values)
+    }
+
+    /// A gather's table must be a float `[rows, cols]`.
+    fn check_gather_table(&self, op: &'static str) -> Result<()> {
+        if self.rank() != 2 {
+            return Err(ShapeError::new(op, "table must be [rows, cols]", &[self.shape()]).into());
+        }
+        super::elementwise::require_float(op, self)
+    }
+
+    /// The gather of `ids`, whose values (`values`, on the host) are checked
+    /// against the table here, before any dispatch.
+    pub(crate) fn gather_known_rows(&self, ids: &Tensor, values: &[i64]) -> Result<Tensor> {
+        let op = "gather";
+        let (rows, cols) = (self.shape()[0], self.shape()[1]);
         if let Some(position) = values.iter().position(|&v| v < 0 || v >= rows as i64) {
             return Err(Error::IndexOutOfRange {
                 op,
@@ -72,9 +98,8 @@ impl Tensor {
             let blocks = table.row_windows(op)?;
             let block_rows: Vec<usize> = blocks.iter().map(|b| b.shape()[0]).collect();
             let ids: Vec<u32> = values.iter().map(|&v| v as u32).collect();
-            let device = self.device();
-            let rows = gather_by_blocks(device, op, &ids, &block_rows, |block, local| {
-                blocks[block].gather_rows(&Tensor::from_slice(device, local, &[local.len()])?)
+            let rows = gather_by_blocks(op, &ids, &block_rows, |block, local| {
+                blocks[block].gather_rows_host(local, &[local.len()])
             })?;
             return rows.reshape(&shape);
         }

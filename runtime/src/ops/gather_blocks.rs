@@ -5,14 +5,11 @@
 use crate::error::{Error, Result};
 use crate::ops::concat;
 use crate::tensor::Tensor;
-use std::sync::Arc;
-use tessera_hal::Device;
 
 /// Rows `ids` of a table whose consecutive blocks have `block_rows` rows,
 /// `[ids.len(), cols]`; `gather(block, local_ids)` looks rows up in one block.
 /// An id past the last block is [`Error::IndexOutOfRange`] naming `op`.
 pub(crate) fn gather_by_blocks(
-    device: &Arc<dyn Device>,
     op: &'static str,
     ids: &[u32],
     block_rows: &[usize],
@@ -51,5 +48,5 @@ pub(crate) fn gather_by_blocks(
     }
     let refs: Vec<&Tensor> = pieces.iter().collect();
     let all = concat(&refs, 0)?;
-    all.gather_rows(&Tensor::from_slice(device, &order, &[ids.len()])?)
+    all.gather_rows_host(&order, &[ids.len()])
 }

@@ -13,7 +13,7 @@ use tessera_kernels::{elementwise_workgroups, DType, QuantGatherParams, QuantGat
 pub(crate) const QUANT_GATHER: OpDeclaration = OpDeclaration {
     name: "quant_gather",
     summary: "rows of a quantized table dequantized to f32 (GGUF embeddings)",
-    api: "QuantMatrix::gather_rows, QuantMatrix::dequantize",
+    api: "QuantMatrix::gather_rows, QuantMatrix::gather_rows_host, QuantMatrix::dequantize",
     reference: "quant::dequantize_rows",
     dtypes: &[DType::F32],
     tolerance: "EXACT",
@@ -59,6 +59,31 @@ impl QuantMatrix {
             });
         }
         self.gather_checked_rows(ids)
+    }
+
+    /// [`QuantMatrix::gather_rows`] of ids held on the host, uploaded as a
+    /// u32 tensor of `shape`: checked against the table on the host, with no
+    /// read-back (the web's way). Errors as [`QuantMatrix::gather_rows`]; ids
+    /// that do not fill `shape` are a shape error.
+    pub fn gather_rows_host(&self, ids: &[u32], shape: &[usize]) -> Result<Tensor> {
+        if shape.iter().product::<usize>() != ids.len() {
+            return Err(crate::error::ShapeError::new(
+                OP,
+                format!("{} ids do not fill the ids' shape", ids.len()),
+                &[shape],
+            )
+            .into());
+        }
+        let rows = self.rows();
+        if let Some(position) = ids.iter().position(|&v| v as usize >= rows) {
+            return Err(Error::IndexOutOfRange {
+                op: OP,
+                index: i64::from(ids[position]),
+                position,
+                bound: rows,
+            });
+        }
+        self.gather_checked_rows(&Tensor::from_slice(self.device(), ids, shape)?)
     }
 
     /// The whole matrix dequantized on the device: an f32 `[rows, cols]`

@@ -193,8 +193,24 @@ impl Tensor {
         true
     }
 
-    /// Read the elements back in row-major order.
+    /// Read the elements back in row-major order. Blocks (native); on the
+    /// web use [`Tensor::to_vec_async`].
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        let (t, offset, size) = self.readable::<T>()?;
+        let bytes = t.device.read(&t.buffer, offset, size)?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+
+    /// [`Tensor::to_vec`] without blocking: the read-back the web needs, the
+    /// same device read native waits on.
+    pub async fn to_vec_async<T: Element>(&self) -> Result<Vec<T>> {
+        let (t, offset, size) = self.readable::<T>()?;
+        let bytes = t.device.read_async(&t.buffer, offset, size).await?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+
+    /// A contiguous tensor of `T` elements and its byte range, ready to read.
+    fn readable<T: Element>(&self) -> Result<(Tensor, u64, u64)> {
         if T::DTYPE != self.dtype {
             return Err(Error::DType {
                 op: "to_vec",
@@ -204,28 +220,25 @@ impl Tensor {
         }
         let t = self.contiguous()?;
         let size = t.dtype.size_in_bytes();
-        let bytes = t.device.read(
-            &t.buffer,
-            (t.offset * size) as u64,
-            (t.numel() * size) as u64,
-        )?;
-        Ok(bytemuck::pod_collect_to_vec(&bytes))
+        let (offset, bytes) = ((t.offset * size) as u64, (t.numel() * size) as u64);
+        Ok((t, offset, bytes))
     }
 
     /// Read a float tensor back as f32 values.
     pub fn to_f32_vec(&self) -> Result<Vec<f32>> {
         match self.dtype {
             DType::F32 => self.to_vec::<f32>(),
-            DType::F16 => Ok(self
-                .to_vec::<half::f16>()?
-                .into_iter()
-                .map(f32::from)
-                .collect()),
-            other => Err(Error::DType {
-                op: "to_f32_vec",
-                expected: "f32 or f16".into(),
-                found: other,
-            }),
+            DType::F16 => Ok(widen(self.to_vec::<half::f16>()?)),
+            other => Err(not_float(other)),
+        }
+    }
+
+    /// [`Tensor::to_f32_vec`] without blocking.
+    pub async fn to_f32_vec_async(&self) -> Result<Vec<f32>> {
+        match self.dtype {
+            DType::F32 => self.to_vec_async::<f32>().await,
+            DType::F16 => Ok(widen(self.to_vec_async::<half::f16>().await?)),
+            other => Err(not_float(other)),
         }
     }
 
@@ -253,5 +266,19 @@ impl Tensor {
         } else {
             Err(Error::DeviceMismatch { op })
         }
+    }
+}
+
+/// f16 values as f32.
+fn widen(values: Vec<half::f16>) -> Vec<f32> {
+    values.into_iter().map(f32::from).collect()
+}
+
+/// The error of reading a non-float tensor as f32.
+fn not_float(found: DType) -> Error {
+    Error::DType {
+        op: "to_f32_vec",
+        expected: "f32 or f16".into(),
+        found,
     }
 }

@@ -10,7 +10,8 @@
 //! look the choice up.
 //!
 //! `TESSERA_TUNE=off` skips measuring: ops use their built-in heuristic (still
-//! honouring choices already in the table). The recording null device is never
+//! honouring choices already in the table); so does the web, which cannot wait
+//! for a measurement and has no cache folder. The recording null device is never
 //! measured.
 
 mod cache;
@@ -26,12 +27,15 @@ use tessera_hal::Device;
 /// Environment variable that turns measuring off (`off` or `0`).
 pub const TUNE_ENV: &str = "TESSERA_TUNE";
 
-/// Whether ops measure their variants on first use of a shape class.
+/// Whether ops measure their variants on first use of a shape class. Never
+/// on the web: a measurement must wait for the device, which the web cannot,
+/// so ops there use their heuristics.
 pub fn tuning_enabled() -> bool {
-    !matches!(
-        std::env::var(TUNE_ENV).as_deref(),
-        Ok("off") | Ok("0") | Ok("false")
-    )
+    !cfg!(target_arch = "wasm32")
+        && !matches!(
+            std::env::var(TUNE_ENV).as_deref(),
+            Ok("off") | Ok("0") | Ok("false")
+        )
 }
 
 fn tables() -> MutexGuard<'static, HashMap<String, TuningTable>> {

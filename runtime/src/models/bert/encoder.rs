@@ -59,7 +59,27 @@ impl BertEncoder {
     /// an additive key mask `[batch, 1, 1, seq]` (0 for tokens, [`MASKED_SCORE`] for padding).
     /// Token types are all 0.
     pub fn forward(&self, ids: &Tensor, key_mask: &Tensor) -> Result<Tensor> {
-        let (batch, seq) = match ids.shape() {
+        let (batch, seq) = self.check_ids_shape(ids.shape())?;
+        let words = self.embeddings.word.forward(ids)?; // [b, s, h]
+        self.forward_words(&words, key_mask, batch, seq)
+    }
+
+    /// [`BertEncoder::forward`] of ids held on the host (`[batch, seq]`, row
+    /// major): checked against the vocabulary on the host, no read-back.
+    pub fn forward_host_ids(
+        &self,
+        ids: &[u32],
+        shape: [usize; 2],
+        key_mask: &Tensor,
+    ) -> Result<Tensor> {
+        let (batch, seq) = self.check_ids_shape(&shape)?;
+        let words = self.embeddings.word.forward_host(ids, &shape)?; // [b, s, h]
+        self.forward_words(&words, key_mask, batch, seq)
+    }
+
+    /// `[batch, seq]` of an ids shape, or a shape error.
+    fn check_ids_shape(&self, shape: &[usize]) -> Result<(usize, usize)> {
+        let (batch, seq) = match shape {
             &[b, s] => (b, s),
             other => {
                 return Err(ShapeError::new("bert", "ids must be [batch, seq]", &[other]).into())
@@ -73,12 +93,23 @@ impl BertEncoder {
                     "sequence of {seq} tokens exceeds max_position_embeddings {}",
                     cfg.max_position_embeddings
                 ),
-                &[ids.shape()],
+                &[shape],
             )
             .into());
         }
+        Ok((batch, seq))
+    }
+
+    /// The encoder from the word embeddings `[batch, seq, hidden]` on.
+    fn forward_words(
+        &self,
+        words: &Tensor,
+        key_mask: &Tensor,
+        batch: usize,
+        seq: usize,
+    ) -> Result<Tensor> {
+        let cfg = &self.config;
         let hidden = cfg.hidden_size;
-        let words = self.embeddings.word.forward(ids)?; // [b, s, h]
         let positions = self.embeddings.position.narrow(0, 0..seq)?; // [s, h]
         let token_type = self.embeddings.token_type.narrow(0, 0..1)?; // [1, h]
         let x = words.add(&positions)?.add(&token_type)?;

@@ -10,8 +10,9 @@ use crate::tensor::Tensor;
 use crate::tokenizer::TextTokenizer;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tessera_hal::Device;
+use web_time::Instant;
 
 /// Longest input in tokens, as sentence-transformers sets for this model family.
 pub const DEFAULT_MAX_TOKENS: usize = 256;
@@ -44,6 +45,8 @@ pub struct SentenceEmbedder {
     tokenizer: TextTokenizer,
     device: Arc<dyn Device>,
     /// The folder it was loaded from (`None` when built from parts).
+    // Read by `recover`, which the web (no files to reload from) lacks.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     source: Option<PathBuf>,
 }
 
@@ -74,6 +77,29 @@ impl SentenceEmbedder {
         })
     }
 
+    /// Load from the bytes of a sentence-transformers folder's files (the
+    /// web's way in, where files arrive by fetch): `config.json`'s text,
+    /// `tokenizer.json` and `model.safetensors`. Mean pooling is assumed (the
+    /// folder's `1_Pooling/config.json` is not read).
+    pub fn from_bytes(
+        config_json: &str,
+        tokenizer_json: &[u8],
+        safetensors: Vec<u8>,
+        device: &Arc<dyn Device>,
+    ) -> Result<SentenceEmbedder> {
+        let config = BertConfig::from_json(Path::new("config.json"), config_json)?;
+        let weights = SafetensorsFile::from_bytes(Path::new("model.safetensors"), safetensors)?;
+        let encoder = load_encoder(&config, &weights, device)?;
+        let max_tokens = DEFAULT_MAX_TOKENS.min(config.max_position_embeddings);
+        let tokenizer =
+            TextTokenizer::from_bytes(Path::new("tokenizer.json"), tokenizer_json, max_tokens)?;
+        Ok(SentenceEmbedder::from_parts(
+            encoder,
+            tokenizer,
+            device.clone(),
+        ))
+    }
+
     /// Whether its device is lost (out of memory, driver reset): every call
     /// fails until [`SentenceEmbedder::recover`].
     pub fn is_device_lost(&self) -> bool {
@@ -84,6 +110,7 @@ impl SentenceEmbedder {
     /// model folder: the way back from a lost device without restarting the
     /// process. Errors: an embedder built from parts (nothing to reload from),
     /// the adapter gone, the reload failing.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn recover(&mut self) -> Result<()> {
         let Some(dir) = &self.source else {
             return Err(Error::InvalidArgument {
@@ -139,7 +166,19 @@ impl SentenceEmbedder {
     /// sentence-transformers does), so a batch pads to a length close to its
     /// own texts' and memory follows the batch actually run. Errors: a zero
     /// `batch_size`, and those of [`SentenceEmbedder::embed`].
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn embed_batched(
+        &self,
+        texts: &[&str],
+        batch_size: usize,
+        progress: impl FnMut(usize),
+    ) -> Result<Vec<Vec<f32>>> {
+        pollster::block_on(self.embed_batched_async(texts, batch_size, progress))
+    }
+
+    /// [`SentenceEmbedder::embed_batched`] without blocking (the web's way;
+    /// native waits on this).
+    pub async fn embed_batched_async(
         &self,
         texts: &[&str],
         batch_size: usize,
@@ -158,7 +197,7 @@ impl SentenceEmbedder {
             let mut embedded: Vec<Option<Vec<f32>>> = vec![None; ids.len()];
             for batch in length_sorted_batches(&ids, batch_size) {
                 let batch_ids: Vec<Vec<u32>> = batch.iter().map(|&i| ids[i].clone()).collect();
-                for (&i, vector) in batch.iter().zip(self.embed_ids(&batch_ids)?) {
+                for (&i, vector) in batch.iter().zip(self.embed_ids_async(&batch_ids).await?) {
                     embedded[i] = Some(vector);
                 }
                 progress(out.len() + embedded.iter().filter(|e| e.is_some()).count());
@@ -187,19 +226,58 @@ impl SentenceEmbedder {
     /// length; for checking against reference hidden states.
     pub fn hidden_states(&self, ids: &[Vec<u32>]) -> Result<Tensor> {
         let batch = PaddedBatch::new(ids, &self.device)?;
-        self.encoder.forward(&batch.ids, &batch.key_mask)
+        self.encoder
+            .forward_host_ids(&batch.ids, batch.shape, &batch.key_mask)
     }
 
     fn embed_ids_timed(&self, ids: &[Vec<u32>]) -> Result<(Vec<Vec<f32>>, EmbedTimings)> {
         if ids.is_empty() {
             return Ok((Vec::new(), EmbedTimings::default()));
         }
+        let (embeddings, upload, t1) = self.record_embeddings(ids)?;
+        self.device.synchronize()?;
+        let gpu = t1.elapsed();
+        let t2 = Instant::now();
+        let flat = embeddings.to_vec::<f32>()?;
+        let readback = t2.elapsed();
+        let timings = EmbedTimings {
+            tokenize: Duration::ZERO,
+            upload,
+            gpu,
+            readback,
+        };
+        Ok((self.rows(&flat), timings))
+    }
+
+    /// [`SentenceEmbedder::embed`] without blocking: the same forward pass,
+    /// read back through the device's async read (the web's only way).
+    pub async fn embed_async(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let ids = self.tokenizer.encode_batch(texts)?;
+        self.embed_ids_async(&ids).await
+    }
+
+    /// [`SentenceEmbedder::embed_ids`] without blocking.
+    pub async fn embed_ids_async(&self, ids: &[Vec<u32>]) -> Result<Vec<Vec<f32>>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (embeddings, _, _) = self.record_embeddings(ids)?;
+        let flat = embeddings.to_vec_async::<f32>().await?;
+        Ok(self.rows(&flat))
+    }
+
+    /// Upload `ids` and record the forward pass, pooling and normalisation:
+    /// the `[batch, hidden]` embeddings (not yet read), the upload time and
+    /// when recording started.
+    fn record_embeddings(&self, ids: &[Vec<u32>]) -> Result<(Tensor, Duration, Instant)> {
         let t0 = Instant::now();
         let batch = PaddedBatch::new(ids, &self.device)?;
         self.device.flush()?;
         let upload = t0.elapsed();
         let t1 = Instant::now();
-        let hidden = self.encoder.forward(&batch.ids, &batch.key_mask)?; // [b, s, h]
+        let hidden = self
+            .encoder
+            .forward_host_ids(&batch.ids, batch.shape, &batch.key_mask)?; // [b, s, h]
         let b = ids.len();
         let h = self.encoder.config.hidden_size;
         let pooled = batch.pool_weights.matmul(&hidden)?.reshape(&[b, h])?;
@@ -207,21 +285,13 @@ impl SentenceEmbedder {
         // F.normalize: x / max(||x||, 1e-12) == x * rsqrt(max(||x||^2, 1e-24)).
         let floor = Tensor::from_slice(&self.device, &[1e-24f32], &[1])?;
         let embeddings = pooled.mul(&sum_sq.maximum(&floor)?.rsqrt()?)?;
-        self.device.synchronize()?;
-        let gpu = t1.elapsed();
-        let t2 = Instant::now();
-        let flat = embeddings.to_vec::<f32>()?;
-        let readback = t2.elapsed();
-        let rows = flat.chunks_exact(h).map(|r| r.to_vec()).collect();
-        Ok((
-            rows,
-            EmbedTimings {
-                tokenize: Duration::ZERO,
-                upload,
-                gpu,
-                readback,
-            },
-        ))
+        Ok((embeddings, upload, t1))
+    }
+
+    /// Split flat `[batch, hidden]` values into one vector per text.
+    fn rows(&self, flat: &[f32]) -> Vec<Vec<f32>> {
+        let h = self.encoder.config.hidden_size;
+        flat.chunks_exact(h).map(<[f32]>::to_vec).collect()
     }
 }
 
@@ -249,7 +319,10 @@ fn load_weights(dir: &Path, config: &BertConfig, device: &Arc<dyn Device>) -> Re
 /// Ids padded to the longest sequence, with the attention key mask and the
 /// mean-pooling weights (1/len on real tokens, 0 on padding).
 struct PaddedBatch {
-    ids: Tensor,
+    /// The padded ids, `[batch, seq]` row major, on the host (the encoder
+    /// checks them there and uploads them).
+    ids: Vec<u32>,
+    shape: [usize; 2],
     key_mask: Tensor,
     pool_weights: Tensor,
 }
@@ -276,7 +349,8 @@ impl PaddedBatch {
             }
         }
         Ok(PaddedBatch {
-            ids: Tensor::from_slice(device, &flat, &[b, s])?,
+            ids: flat,
+            shape: [b, s],
             key_mask: Tensor::from_slice(device, &mask, &[b, 1, 1, s])?,
             pool_weights: Tensor::from_slice(device, &pool, &[b, 1, s])?,
         })

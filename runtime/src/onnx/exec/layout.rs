@@ -243,7 +243,7 @@ fn expand(ctx: &Ctx<'_>) -> ExecResult<OnnxValue> {
         .collect::<ExecResult<_>>()?;
     let shape = broadcast_shapes("Expand", x.shape(), &spec)?;
     if crate::tensor::shape::checked_numel(&shape)
-        .is_none_or(|n| n > crate::onnx::limits::MAX_ELEMENTS)
+        .is_none_or(|n| !crate::onnx::limits::within_max_elements(n))
     {
         return bad("expanded shape is too large");
     }

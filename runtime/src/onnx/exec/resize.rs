@@ -12,7 +12,7 @@
 use super::index_map::{apply, map_by_dims};
 use super::{axis, bad, Ctx, ExecResult};
 use crate::onnx::attrs::Attrs;
-use crate::onnx::limits::MAX_ELEMENTS;
+use crate::onnx::limits::within_max_elements;
 use crate::onnx::value::OnnxValue;
 use crate::tensor::Tensor;
 use std::sync::Arc;
@@ -174,7 +174,7 @@ fn target(
         (None, None) => return bad("neither scales nor sizes"),
     }
     let n = out.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-    if n.is_none_or(|n| n > MAX_ELEMENTS) {
+    if !n.is_some_and(within_max_elements) {
         return bad(format!("output {out:?} is too large"));
     }
     Ok((scale, out))

@@ -168,7 +168,7 @@ fn reshape_target(input: &[usize], spec: &[i64], allowzero: bool) -> ExecResult<
     let known = shape
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .filter(|&n| n <= MAX_ELEMENTS);
+        .filter(|&n| crate::onnx::limits::within_max_elements(n));
     let Some(known) = known else {
         return bad(format!("target shape {spec:?} is too large"));
     };

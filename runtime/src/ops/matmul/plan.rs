@@ -147,6 +147,13 @@ impl DenseOperands {
     pub fn choose(&self, out: &Tensor) -> MatmulVariant {
         let device = out.device();
         let software = device.adapter().features.host_memory;
+        if software && device.adapter().backend == "webgpu" {
+            // A software adapter behind the browser (SwiftShader, shaders via
+            // Tint): the 64x64 register-blocked tiles take it minutes and
+            // gigabytes to compile (65x130x67 in headless Chromium 156: 205 s,
+            // then the device was lost); the 16x16 tile compiles at once.
+            return MatmulVariant::Tiled(MatmulTile::Small);
+        }
         let fallback = self.heuristic(software);
         // The heuristic's pick first: later, slower candidates stop after one run.
         let mut candidates = self.candidates(software);

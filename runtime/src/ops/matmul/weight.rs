@@ -124,11 +124,11 @@ impl Weight {
     /// on `device`. Ids outside the matrix are an error.
     pub fn embed(&self, device: &Arc<dyn Device>, ids: &[u32]) -> Result<Tensor> {
         match self {
-            Weight::Dense(t) => t.gather_rows(&Tensor::from_slice(device, ids, &[ids.len()])?),
+            Weight::Dense(t) => t.gather_rows_host(ids, &[ids.len()]),
             Weight::Quant(q) => q.gather_rows(&Tensor::from_slice(device, ids, &[ids.len()])?),
             Weight::Rows(parts) => {
                 let block_rows: Vec<usize> = parts.iter().map(Weight::rows).collect();
-                gather_by_blocks(device, "embed", ids, &block_rows, |block, local| {
+                gather_by_blocks("embed", ids, &block_rows, |block, local| {
                     parts[block].embed(device, local)
                 })
             }
