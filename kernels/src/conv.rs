@@ -19,7 +19,7 @@ pub const CONV_POSITIONS_PER_THREAD: usize = 4;
 
 /// Bindings of both kernels: x, weight, bias (read; a dummy when
 /// `has_bias` is 0), out (write).
-const BINDINGS: [Binding; 4] = [
+pub(crate) const CONV_BINDINGS: [Binding; 4] = [
     Binding::read("x", "T"),
     Binding::read("w", "T"),
     Binding::read("b", "T"),
@@ -30,7 +30,7 @@ fn render(name: &str, dtype: DType, body: &str) -> KernelSource {
     linear_kernel::<WindowParams>(
         format!("{name}/{dtype}/wg{DEFAULT_WG}"),
         &format!("{}{ACTIVATION}", dtype_header(dtype)),
-        &BINDINGS,
+        &CONV_BINDINGS,
         body,
         dtype == DType::F16,
     )

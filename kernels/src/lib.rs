@@ -38,6 +38,7 @@
 
 mod assemble;
 mod conv;
+mod conv_gemm;
 mod data_movement;
 mod decode_attention;
 mod dtype;
@@ -69,6 +70,7 @@ mod source;
 mod window;
 
 pub use conv::{ConvSpec, ConvTransposeSpec, CONV_CHANNELS_PER_THREAD, CONV_POSITIONS_PER_THREAD};
+pub use conv_gemm::{ConvGemmConfig, ConvGemmSpec, CONV_GEMM_CONFIGS};
 pub use data_movement::{
     CastParams, CastSpec, CopyParams, CopySpec, CopyVec4Params, CopyVec4Spec, GatherParams,
     GatherSpec,

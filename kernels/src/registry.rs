@@ -68,6 +68,7 @@ kernel_specs!(
     BinaryVec4Spec(BinaryVec4Params),
     BlockedMatmulSpec(MatmulParams),
     CastSpec(CastParams),
+    ConvGemmSpec(WindowParams),
     ConvSpec(WindowParams),
     ConvTransposeSpec(WindowParams),
     CopySpec(CopyParams),

@@ -4,8 +4,10 @@
 
 use super::{Cases, Tolerance};
 use crate::error::Result;
+use crate::ops::ConvKernel;
 use crate::reference::{self, ConvOperands};
-use tessera_kernels::{ConvActivation, PoolMode, WindowGeometry};
+use tessera_hal::Execution;
+use tessera_kernels::{ConvActivation, PoolMode, WindowGeometry, CONV_GEMM_CONFIGS};
 
 /// A window of `kernel` with `strides`, `dilations` and `pads` (begin then end).
 fn window(
@@ -91,6 +93,47 @@ fn conv_cases() -> Vec<ConvCase> {
                 beta: 0.5,
             },
         ),
+        // Wide enough for the implicit-GEMM kernel (>= 16 channels per group
+        // and >= 16 products per output): channels and pixels not multiples of
+        // its tiles, several channel and pixel tiles, groups, 1-D and 3-D.
+        (
+            vec![1, 67, 20, 19],
+            vec![130, 67, 3, 3],
+            1,
+            window(&[3, 3], &[1, 1], &[1, 1], &[1, 1, 1, 1]),
+            A::Relu,
+        ),
+        (
+            vec![2, 10, 19, 23],
+            vec![36, 5, 3, 3],
+            2,
+            window(&[3, 3], &[2, 1], &[2, 2], &[2, 1, 0, 3]),
+            A::None,
+        ),
+        (
+            vec![3, 17, 40],
+            vec![33, 17, 5],
+            1,
+            window(&[5], &[3], &[2], &[2, 1]),
+            A::LeakyRelu { alpha: 0.3 },
+        ),
+        (
+            vec![1, 4, 5, 7, 6],
+            vec![20, 4, 3, 2, 3],
+            1,
+            window(&[3, 2, 3], &[1, 2, 1], &[2, 1, 1], &[2, 0, 1, 1, 1, 0]),
+            A::Sigmoid,
+        ),
+        (
+            vec![2, 24, 7, 7],
+            vec![65, 24, 1, 1],
+            1,
+            window(&[1, 1], &[1, 1], &[1, 1], &[0; 4]),
+            A::Clip {
+                min: -0.3,
+                max: 0.4,
+            },
+        ),
     ]
 }
 
@@ -110,14 +153,26 @@ pub(crate) fn conv(c: &mut Cases) -> Result<()> {
         };
         let want = reference::conv(ops, &geom, &y.shape()[2..], act);
         let taps: usize = ws[1..].iter().product();
-        c.check(
-            &format!("conv {xs:?} * {ws:?} groups {groups} {geom:?} {act:?}"),
-            &y,
-            &want,
-            Tolerance::matmul_f32(taps),
-        )?;
+        let what = format!("conv {xs:?} * {ws:?} groups {groups} {geom:?} {act:?}");
+        c.check(&what, &y, &want, Tolerance::matmul_f32(taps))?;
+        // Every kernel forced, on adapters that lower ops to kernels (the
+        // heuristic takes one per adapter kind: software adapters never run
+        // the GPU tiles otherwise).
+        if c.device().adapter().features.execution == Execution::WgslPrograms {
+            for kernel in every_kernel() {
+                let y = x.conv_with_kernel(&w, bias, groups, &geom, act, Some(kernel))?;
+                let forced = format!("{what} forced {kernel:?}");
+                c.check(&forced, &y, &want, Tolerance::matmul_f32(taps))?;
+            }
+        }
     }
     Ok(())
+}
+
+/// The direct kernel and the implicit GEMM with each of its tiles.
+fn every_kernel() -> Vec<ConvKernel> {
+    let gemm = CONV_GEMM_CONFIGS.map(ConvKernel::ImplicitGemm);
+    [ConvKernel::Direct].into_iter().chain(gemm).collect()
 }
 
 /// One conv_transpose case: x shape, weight shape, groups, window, output padding.

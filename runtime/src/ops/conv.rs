@@ -9,8 +9,9 @@ use crate::error::{Result, ShapeError};
 use crate::host_ops;
 use crate::tensor::Tensor;
 use tessera_kernels::{
-    elementwise_workgroups, ConvActivation, ConvSpec, ConvTransposeSpec, DType, KernelSpec,
-    WindowGeometry, CONV_CHANNELS_PER_THREAD, CONV_POSITIONS_PER_THREAD,
+    elementwise_workgroups, ConvActivation, ConvGemmConfig, ConvGemmSpec, ConvSpec,
+    ConvTransposeSpec, DType, KernelSpec, WindowGeometry, CONV_CHANNELS_PER_THREAD,
+    CONV_GEMM_CONFIGS, CONV_POSITIONS_PER_THREAD,
 };
 
 /// The declaration of `conv` (see [`OpDeclaration`]).
@@ -21,12 +22,20 @@ pub(crate) const CONV: OpDeclaration = OpDeclaration {
     reference: "reference::conv",
     dtypes: &[DType::F32],
     tolerance: "matmul_f32(taps)",
-    kernels: &[KernelCandidate {
-        name: "direct",
-        spec: "ConvSpec",
-        needs: Needs::NOTHING,
-        when: "any",
-    }],
+    kernels: &[
+        KernelCandidate {
+            name: "implicit_gemm",
+            spec: "ConvGemmSpec",
+            needs: Needs::NOTHING,
+            when: "at least 16 output channels per group and 16 products per output",
+        },
+        KernelCandidate {
+            name: "direct",
+            spec: "ConvSpec",
+            needs: Needs::NOTHING,
+            when: "any (depthwise and narrow groups)",
+        },
+    ],
     tuned: false,
     conformance: crate::conformance::conv,
 };
@@ -49,10 +58,20 @@ pub(crate) const CONV_TRANSPOSE: OpDeclaration = OpDeclaration {
     conformance: crate::conformance::conv_transpose,
 };
 
-/// Which of the two convolutions.
+/// A kernel of `conv`, to force one ([`Tensor::conv_with_kernel`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvKernel {
+    /// The direct kernel ([`ConvSpec`]): a register block of 4 channels by 4
+    /// positions per thread, no workgroup memory.
+    Direct,
+    /// The implicit GEMM ([`ConvGemmSpec`]) with this tile.
+    ImplicitGemm(ConvGemmConfig),
+}
+
+/// Which of the two convolutions (a forward one with its forced kernel).
 #[derive(Clone, Copy, PartialEq)]
 enum Direction {
-    Forward,
+    Forward(Option<ConvKernel>),
     Transposed,
 }
 
@@ -68,6 +87,23 @@ impl Tensor {
         groups: usize,
         geom: &WindowGeometry,
         act: ConvActivation,
+    ) -> Result<Tensor> {
+        self.conv_with_kernel(weight, bias, groups, geom, act, None)
+    }
+
+    /// [`Tensor::conv`] with the kernel forced (`Some`) or chosen from the
+    /// shape and adapter (`None`). Every kernel takes every shape, except an
+    /// implicit GEMM whose grid would pass the dispatch limit
+    /// ([`crate::Error::VariantUnavailable`]); the CPU backend runs its
+    /// reference whatever is asked.
+    pub fn conv_with_kernel(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        groups: usize,
+        geom: &WindowGeometry,
+        act: ConvActivation,
+        kernel: Option<ConvKernel>,
     ) -> Result<Tensor> {
         let op = "conv";
         let out_spatial = output_spatial(op, self, geom, false)?;
@@ -86,7 +122,7 @@ impl Tensor {
             .into());
         }
         let ops = (self, weight, bias, groups, geom, act);
-        run(op, Direction::Forward, ops, c_out, &out_spatial)
+        run(op, Direction::Forward(kernel), ops, c_out, &out_spatial)
     }
 
     /// `activation(conv_transpose(self, weight) + bias)`: `self` is
@@ -223,7 +259,7 @@ fn run(
             out: &out,
         };
         return match dir {
-            Direction::Forward => host_ops::conv(t, geom, act),
+            Direction::Forward(_) => host_ops::conv(t, geom, act),
             Direction::Transposed => host_ops::conv_transpose(t, geom),
         }
         .map(|()| out);
@@ -231,8 +267,31 @@ fn run(
     let mut params = window_params(op, x.shape(), out_spatial, geom)?;
     let (mode, alpha, beta) = act.code();
     let plane: usize = out_spatial.iter().product();
+    (params.mode, params.alpha, params.beta) = (mode, alpha, beta);
+    params.c_in = to_u32(op, x.shape()[1])?;
+    params.c_out = to_u32(op, c_out)?;
+    params.groups = to_u32(op, groups)?;
+    params.x_off = to_u32(op, x.offset())?;
+    params.w_off = to_u32(op, weight.offset())?;
+    params.b_off = to_u32(op, bias.as_ref().map_or(0, Tensor::offset))?;
+    params.has_bias = u32::from(bias.is_some());
+    let b = bias.as_ref().unwrap_or(&weight);
+    let buffers = [x.buffer(), weight.buffer(), b.buffer(), out.buffer()];
+    if let Direction::Forward(kernel) = dir {
+        if let Some((spec, grid)) = implicit_gemm(&x, &weight, groups, plane, kernel)? {
+            launch(
+                op,
+                x.device(),
+                &spec.rendered(),
+                &buffers,
+                &params,
+                Some(grid),
+            )?;
+            return Ok(out);
+        }
+    }
     let threads = match dir {
-        Direction::Forward => {
+        Direction::Forward(_) => {
             let blocks = (c_out / groups).div_ceil(CONV_CHANNELS_PER_THREAD);
             let width = *out_spatial.last().unwrap_or(&1);
             let rows = plane / width.max(1);
@@ -241,26 +300,52 @@ fn run(
         Direction::Transposed => out.numel(),
     };
     params.total = to_u32(op, threads)?;
-    params.c_in = to_u32(op, x.shape()[1])?;
-    params.c_out = to_u32(op, c_out)?;
-    params.groups = to_u32(op, groups)?;
-    params.x_off = to_u32(op, x.offset())?;
-    params.w_off = to_u32(op, weight.offset())?;
-    params.b_off = to_u32(op, bias.as_ref().map_or(0, Tensor::offset))?;
-    params.has_bias = u32::from(bias.is_some());
-    (params.mode, params.alpha, params.beta) = (mode, alpha, beta);
     let source = match dir {
-        Direction::Forward => ConvSpec { dtype: DType::F32 }.rendered(),
+        Direction::Forward(_) => ConvSpec { dtype: DType::F32 }.rendered(),
         Direction::Transposed => ConvTransposeSpec { dtype: DType::F32 }.rendered(),
     };
-    let b = bias.as_ref().unwrap_or(&weight);
     launch(
         op,
         x.device(),
         &source,
-        &[x.buffer(), weight.buffer(), b.buffer(), out.buffer()],
+        &buffers,
         &params,
         elementwise_workgroups(threads as u64),
     )?;
     Ok(out)
+}
+
+/// The implicit-GEMM kernel and its grid, or `None` for the direct kernel.
+/// Unforced, the implicit GEMM runs when the product is wide enough for its
+/// tiles to pay ([`CONV`]'s `implicit_gemm` candidate: at least 16 output
+/// channels per group and 16 products per output, `c_in / groups * taps`),
+/// software adapters taking the fat-thread tile and GPUs 256 threads.
+fn implicit_gemm(
+    x: &Tensor,
+    weight: &Tensor,
+    groups: usize,
+    pixels: usize,
+    kernel: Option<ConvKernel>,
+) -> Result<Option<(ConvGemmSpec, [u32; 3])>> {
+    let cout_g = weight.shape()[0] / groups;
+    let products: usize = weight.shape()[1..].iter().product();
+    let config = match kernel {
+        Some(ConvKernel::Direct) => return Ok(None),
+        Some(ConvKernel::ImplicitGemm(config)) => config,
+        None if cout_g < 16 || products < 16 => return Ok(None),
+        None => CONV_GEMM_CONFIGS[usize::from(!x.device().adapter().features.host_memory)],
+    };
+    let spec = ConvGemmSpec {
+        dtype: DType::F32,
+        config,
+    };
+    match spec.workgroups(cout_g, pixels, x.shape()[0] * groups) {
+        Some(grid) => Ok(Some((spec, grid))),
+        None if kernel.is_none() => Ok(None),
+        None => Err(crate::Error::VariantUnavailable {
+            op: "conv",
+            variant: "implicit_gemm",
+            reason: "the tile grid passes the dispatch limit".into(),
+        }),
+    }
 }

@@ -29,6 +29,7 @@ mod softmax;
 mod variant;
 mod window;
 
+pub use conv::ConvKernel;
 pub use declaration::{KernelCandidate, Needs, OpDeclaration};
 pub use elementwise::where_select;
 pub use layout::concat;

@@ -7,6 +7,7 @@ mod embed;
 mod generate;
 mod inputs;
 mod onnx;
+mod onnx_run;
 mod ops;
 pub(crate) mod presets;
 mod qmatmul;
