@@ -134,6 +134,53 @@ fn a_cancelled_sequence_stops_and_the_rest_go_on() {
     }
 }
 
+/// Short prompts queued together start in the same step, up to the token
+/// budget (`prefill_chunk` across prompts): 5 + 6 tokens fit 16, the third
+/// prompt reads its first 5 tokens and starts at the next step; a request for
+/// no tokens takes none of the budget; the batch bound still holds.
+#[test]
+fn queued_prompts_share_one_step_up_to_the_token_budget() {
+    let device = &test_devices()[0];
+    let greedy = SamplingConfig::default();
+    let (mut rng, seed) = seeded_rng("prefill_budget");
+    let prompts: Vec<Vec<u32>> = [5, 6, 7]
+        .map(|len| random_prompt(&mut rng, len, 384))
+        .into();
+    for (max_batch, started) in [(8, [2, 3]), (2, [2, 2])] {
+        let context = format!("max_batch {max_batch} on {}, {seed}", label(device));
+        let mut scheduler =
+            BatchScheduler::new(load("tiny-qwen2", None, device), options(max_batch, 16)).unwrap();
+        let empty = scheduler
+            .submit(request(prompts[0].clone(), 0, greedy.clone()))
+            .unwrap();
+        for prompt in &prompts {
+            scheduler
+                .submit(request(prompt.clone(), 4, greedy.clone()))
+                .unwrap();
+        }
+        let events = scheduler.step().unwrap();
+        assert!(
+            matches!(events[0], SequenceEvent::Finished { id, .. } if id == empty),
+            "{context}: {events:?}"
+        );
+        let tokens = |events: &[SequenceEvent]| {
+            events
+                .iter()
+                .filter(|e| matches!(e, SequenceEvent::Token { .. }))
+                .count()
+        };
+        assert_eq!(tokens(&events), 2, "{context}: {events:?}");
+        assert_eq!(
+            (scheduler.active(), scheduler.pending()),
+            (started[0], 1),
+            "{context}"
+        );
+        let events = scheduler.step().unwrap();
+        assert_eq!(scheduler.active(), started[1], "{context}: {events:?}");
+        assert_eq!(tokens(&events), started[1], "{context}: {events:?}");
+    }
+}
+
 #[test]
 fn seeded_sampling_does_not_depend_on_the_batch() {
     for device in test_devices() {

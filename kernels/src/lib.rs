@@ -51,6 +51,7 @@ mod matmul_blocked;
 mod matmul_quant;
 mod matmul_subgroup;
 mod matvec;
+mod matvec_quant_subgroup;
 mod norm;
 mod op_kinds;
 mod params;
@@ -94,8 +95,8 @@ pub use matmul_blocked::{
 };
 pub use matmul_quant::{
     quant_grid, QuantGrid, QuantKernel, QuantMatmulParams, QuantMatvecSpec, QuantTile,
-    QuantTiledSpec, QUANT_MATVEC_MAX_M, QUANT_MATVEC_MAX_WG, QUANT_MATVEC_SUBGROUP_LANES,
-    QUANT_TILE,
+    QuantTiledSpec, QUANT_MATVEC_MAX_M, QUANT_MATVEC_MAX_WG, QUANT_MATVEC_SOFTWARE_COLUMNS,
+    QUANT_MATVEC_SUBGROUP_LANES, QUANT_TILE,
 };
 pub use matmul_subgroup::{SubgroupLoad, SubgroupMatmulSpec, SUBGROUP_MATMUL_LANES};
 pub use matvec::{

@@ -9,7 +9,9 @@
 //! Two kernels ([`QuantKernel`]; the runtime's matmul plan picks one):
 //! - [`QuantMatvecSpec`] for a few rows (decoding): split-k over blocks inside a
 //!   workgroup, each block unpacked once for all rows, a tree reduction in
-//!   workgroup memory (`wgsl/matvec_quant.wgsl`).
+//!   workgroup memory (`wgsl/matvec_quant.wgsl`); on software adapters two
+//!   columns per lane with x shared by subgroup broadcasts, rows and columns
+//!   unrolled (`matvec_quant_subgroup.rs`).
 //! - [`QuantTiledSpec`] for many rows (prompt processing): 64x64 output tiles,
 //!   a dequantized tile of W staged in workgroup memory, register blocks of
 //!   4x4 per thread for GPUs ([`QuantTile::Wide`], `wgsl/matmul_quant.wgsl`) or 8x8
@@ -29,11 +31,11 @@
 
 use crate::assemble::{fixed_kernel, Binding};
 use crate::grid::grid_for_workgroups;
+use crate::matvec_quant_subgroup::subgroup_body;
 use crate::params::uniform_params;
 use crate::{dtype_header, DType, KernelSource, QuantFormat};
 
 const MATVEC_QUANT: &str = include_str!("wgsl/matvec_quant.wgsl");
-const MATVEC_QUANT_SUBGROUP: &str = include_str!("wgsl/matvec_quant_subgroup.wgsl");
 const MATMUL_QUANT: &str = include_str!("wgsl/matmul_quant.wgsl");
 /// The fat tile: the dense 8x8 tile's main loop (`matmul_tile.wgsl`) with
 /// loads of x and of dequantized W quads.
@@ -51,6 +53,12 @@ pub const QUANT_MATVEC_MAX_WG: u32 = 256;
 /// Subgroup lanes the software-adapter matvec form assumes (one block of x is
 /// shared by 8 lanes); see [`QuantMatvecSpec::subgroup_x`].
 pub const QUANT_MATVEC_SUBGROUP_LANES: u32 = 8;
+
+/// Output columns each lane of the software-adapter matvec form computes
+/// ([`QuantMatvecSpec::subgroup_x`]): each x load and broadcast serves both
+/// columns' blocks, which on lavapipe made 8 rows of `896 x 9728` run in about
+/// half the time of one column per lane (BENCHMARKS.md).
+pub const QUANT_MATVEC_SOFTWARE_COLUMNS: u32 = 2;
 
 /// Output rows and columns of one [`QuantTiledSpec`] workgroup.
 pub const QUANT_TILE: u32 = 64;
@@ -166,9 +174,10 @@ pub struct QuantMatvecSpec {
     /// one more binding, the residual (read, `T`, contiguous `m x n` at offset
     /// 0), between out and the parameters.
     pub residual: bool,
-    /// The software-adapter form (`wgsl/matvec_quant_subgroup.wgsl`): one column per
-    /// lane, x shared by subgroup broadcasts. Needs `split == 1` and an
-    /// adapter whose subgroups have at least 8 lanes.
+    /// The software-adapter form (`matvec_quant_subgroup.rs`):
+    /// [`QUANT_MATVEC_SOFTWARE_COLUMNS`] columns per lane, x shared by
+    /// subgroup broadcasts. Needs `split == 1` and an adapter whose subgroups
+    /// have at least 8 lanes.
     pub subgroup_x: bool,
 }
 
@@ -192,9 +201,10 @@ impl QuantMatvecSpec {
         }
     }
 
-    /// The software-adapter form for the same product: one column per lane,
-    /// 64 lanes per workgroup (so a few hundred columns still make enough
-    /// workgroups for every core), x shared by subgroup broadcasts.
+    /// The software-adapter form for the same product:
+    /// [`QUANT_MATVEC_SOFTWARE_COLUMNS`] columns per lane, 64 lanes per
+    /// workgroup (so a few hundred columns still make enough workgroups for
+    /// every core), x shared by subgroup broadcasts.
     pub fn software(self) -> Self {
         QuantMatvecSpec {
             wg: 64,
@@ -218,7 +228,10 @@ impl QuantMatvecSpec {
 
     /// Output columns one workgroup covers.
     pub fn columns_per_workgroup(&self) -> u32 {
-        self.wg / self.split.max(1)
+        match self.subgroup_x {
+            true => self.wg * QUANT_MATVEC_SOFTWARE_COLUMNS,
+            false => self.wg / self.split.max(1),
+        }
     }
 
     /// The grid for `m` rows and `n` columns.
@@ -245,6 +258,10 @@ impl QuantMatvecSpec {
         );
         let residual = self.residual.then_some(Binding::read("residual", "T"));
         let bindings: Vec<Binding> = QUANT_BINDINGS.into_iter().chain(residual).collect();
+        let body = match self.subgroup_x {
+            true => subgroup_body(self.rows, QUANT_MATVEC_SOFTWARE_COLUMNS),
+            false => MATVEC_QUANT.to_string(),
+        };
         fixed_kernel::<QuantMatmulParams>(
             format!(
                 "qmatvec/{}/{}/r{}/wg{}/s{}{}{}",
@@ -258,11 +275,7 @@ impl QuantMatvecSpec {
             ),
             &quant_header(&header, self.format),
             &bindings,
-            if self.subgroup_x {
-                MATVEC_QUANT_SUBGROUP
-            } else {
-                MATVEC_QUANT
-            },
+            &body,
             [self.wg, 1, 1],
             self.dtype == DType::F16,
         )

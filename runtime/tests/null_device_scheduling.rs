@@ -189,7 +189,7 @@ fn quantized_products_on_software_adapters() {
             .collect()
     };
     // Decoding (up to 8 rows): the matvec form sharing x by subgroup
-    // broadcasts, one column per lane, 64 lanes per workgroup.
+    // broadcasts, two columns per lane, 64 lanes per workgroup.
     assert_eq!(
         kernels_for(2, 96, 64),
         ["qmatvec/q4_0/f32/r2/wg64/s1/subgroup"]

@@ -13,8 +13,9 @@ pub struct BatchOptions {
     /// KV positions per sequence at most (prompt + new tokens), capped at the
     /// model's context.
     pub max_context: usize,
-    /// Prompt tokens prefilled per step at most, so running sequences keep
-    /// getting a token every step while a long prompt is read.
+    /// Prompt tokens prefilled per step at most, across the pending prompts
+    /// (oldest first, several short ones in one step), so running sequences
+    /// keep getting a token every step while a long prompt is read.
     pub prefill_chunk: usize,
 }
 

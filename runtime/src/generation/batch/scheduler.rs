@@ -13,8 +13,8 @@ const OP: &str = "batch";
 
 /// Serves many generation requests with one decoder: requests are submitted
 /// at any time and join the running batch; each [`BatchScheduler::step`]
-/// reads (a chunk of) the oldest pending prompt, then gives every active
-/// sequence one token through one batched decoder pass.
+/// gives every active sequence one token through one batched decoder pass,
+/// then reads pending prompts, oldest first, up to a token budget.
 pub struct BatchScheduler {
     generator: TextGenerator,
     options: BatchOptions,
@@ -136,9 +136,10 @@ impl BatchScheduler {
     }
 
     /// One step: every active sequence gets one token (one batched decoder
-    /// pass), then, when the batch has room, up to `prefill_chunk` tokens of
-    /// the oldest pending prompt are read; a prompt read to its end gives the
-    /// sequence its first token, and it decodes from the next step on.
+    /// pass), then, while the batch has room, pending prompts are read oldest
+    /// first, `prefill_chunk` tokens in all across them (one decoder pass per
+    /// prompt); a prompt read to its end gives the sequence its first token,
+    /// and it decodes from the next step on.
     /// Returns the step's events in order. A sequence's own failure is a
     /// [`SequenceEvent::Failed`]; an `Err` is a failure of the batched pass
     /// or of reading its result (the device): no sequence has advanced, and
@@ -146,8 +147,9 @@ impl BatchScheduler {
     pub fn step(&mut self) -> Result<Vec<SequenceEvent>> {
         let mut events = Vec::new();
         self.decode(&mut events)?;
-        if self.active.len() < self.options.max_batch {
-            self.prefill(&mut events);
+        let mut budget = self.options.prefill_chunk;
+        while budget > 0 && self.active.len() < self.options.max_batch && !self.pending.is_empty() {
+            budget -= self.prefill(budget, &mut events);
         }
         Ok(events)
     }
@@ -213,18 +215,22 @@ impl BatchScheduler {
             .collect())
     }
 
-    /// Read up to `prefill_chunk` tokens of the oldest pending prompt; at its
-    /// end, choose the first token and make the sequence active.
-    fn prefill(&mut self, events: &mut Vec<SequenceEvent>) {
+    /// Read up to `budget` tokens of the oldest pending prompt; at its end,
+    /// choose the first token and make the sequence active. Returns the
+    /// prompt tokens read (at most `budget`).
+    fn prefill(&mut self, budget: usize, events: &mut Vec<SequenceEvent>) -> usize {
         let Some(mut sequence) = self.pending.pop_front() else {
-            return;
+            return 0;
         };
         if sequence.request.options.max_new_tokens == 0 {
             // Nothing to generate: the prompt was checked, it is not run.
             events.push(sequence.finished(StopReason::MaxTokens));
-            return;
+            return 0;
         }
-        match self.prefill_chunk(&mut sequence) {
+        let before = sequence.prefilled;
+        let outcome = self.prefill_chunk(&mut sequence, budget);
+        let read = sequence.prefilled - before;
+        match outcome {
             Ok(None) => self.pending.push_front(sequence),
             Ok(Some(token)) => {
                 let eos = &self.generator.config().eos_token_ids;
@@ -237,18 +243,20 @@ impl BatchScheduler {
                 error,
             }),
         }
+        read
     }
 
-    /// The next chunk of `sequence`'s prompt into its cache (allocated at
-    /// the first chunk); the first generated token after the last chunk.
-    fn prefill_chunk(&self, sequence: &mut Sequence) -> Result<Option<u32>> {
+    /// The next `budget` tokens (at most) of `sequence`'s prompt into its
+    /// cache (allocated at the first chunk); the first generated token after
+    /// the last chunk.
+    fn prefill_chunk(&self, sequence: &mut Sequence, budget: usize) -> Result<Option<u32>> {
         let decoder = self.generator.decoder();
         let cache = match &mut sequence.cache {
             Some(cache) => cache,
             empty => empty.insert(decoder.new_cache(sequence.capacity)?),
         };
         let prompt = &sequence.request.prompt_ids;
-        let end = (sequence.prefilled + self.options.prefill_chunk).min(prompt.len());
+        let end = (sequence.prefilled + budget).min(prompt.len());
         let chunk = &prompt[sequence.prefilled..end];
         if end < prompt.len() {
             decoder.prefill(chunk, cache)?;
