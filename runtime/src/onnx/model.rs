@@ -6,7 +6,9 @@
 
 use super::error::{OnnxError, OnnxResult};
 use super::exec::{is_supported, run_node, unsupported_use, Ctx};
+use super::fused_run::run_group;
 use super::fuse::fuse_conv_chains;
+use super::fuse_elementwise::{elementwise_groups, FusedGroup};
 use super::graph::{build_graph, decode_model, read_model_bytes, Graph, Node, ValueInfo};
 use super::inputs::check_inputs;
 use super::value::{HostData, OnnxValue};
@@ -24,7 +26,8 @@ const FLUSH_FLOOR_BYTES: u64 = 8 << 20;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LoadOptions {
     /// Fuse each Conv with the BatchNormalization, per-channel Mul/Add and
-    /// activation after it into one dispatch (on by default).
+    /// activation after it into one dispatch, and each tree of elementwise
+    /// nodes into one `fused_map` dispatch (on by default).
     pub fuse: bool,
 }
 
@@ -59,8 +62,17 @@ pub struct OnnxModel {
     /// buffers. Graph outputs are never dropped.
     dead_after: Vec<Vec<String>>,
     plans: Mutex<HashMap<PlanKey, Arc<Plan>>>,
+    /// The elementwise groups, each run as one `fused_map` at its root.
+    groups: Vec<FusedGroup>,
+    /// For each node: `Some(g)` at the root of group g, `None` elsewhere.
+    group_at: Vec<Option<usize>>,
+    /// For each node: whether it is a group member other than its root
+    /// (it runs with the root).
+    inside_group: Vec<bool>,
     /// The memory of the last run.
     last_memory: Mutex<Option<RunMemory>>,
+    /// The dispatches the last run recorded.
+    last_dispatches: Mutex<Option<u64>>,
 }
 
 /// Device memory of one run (bytes).
@@ -128,12 +140,25 @@ impl OnnxModel {
             shape_only: HashSet::new(),
             dead_after: Vec::new(),
             plans: Mutex::new(HashMap::new()),
+            groups: Vec::new(),
+            group_at: Vec::new(),
+            inside_group: Vec::new(),
             last_memory: Mutex::new(None),
+            last_dispatches: Mutex::new(None),
             graph,
         };
         model.fold_constants(options)?;
         model.shape_only = model.shape_only_values();
         model.dead_after = super::liveness::dead_after(&model.graph);
+        let n = model.graph.nodes.len();
+        model.group_at = vec![None; n];
+        model.inside_group = vec![false; n];
+        for (g, group) in model.groups.iter().enumerate() {
+            if let Some((&root, rest)) = group.nodes.split_last() {
+                model.group_at[root] = Some(g);
+                rest.iter().for_each(|&m| model.inside_group[m] = true);
+            }
+        }
         Ok(model)
     }
 
@@ -147,9 +172,22 @@ impl OnnxModel {
         &self.graph.outputs
     }
 
-    /// How many nodes run (after constant folding).
+    /// How many nodes run (after constant folding and conv fusion).
     pub fn node_count(&self) -> usize {
         self.graph.nodes.len()
+    }
+
+    /// The elementwise groups fused at load and the nodes in them: each
+    /// group runs as one dispatch when its operands are floats.
+    pub fn fused_groups(&self) -> (usize, usize) {
+        let nodes = self.groups.iter().map(|g| g.nodes.len()).sum();
+        (self.groups.len(), nodes)
+    }
+
+    /// The dispatches the last run recorded (`None` before any run; 0 on
+    /// the CPU backend, which runs ops without dispatches).
+    pub fn last_run_dispatches(&self) -> Option<u64> {
+        self.last_dispatches.lock().ok().and_then(|d| *d)
     }
 
     /// The multiply-adds x 2 of the graph's Conv, ConvTranspose, Gemm and
@@ -240,29 +278,39 @@ impl OnnxModel {
         let mut plan = Plan::default();
         let mut largest_live = device_bytes(env.values());
         let mut unsubmitted = 0u64;
+        let dispatches_before = self.device.stats().dispatches;
         for (i, node) in self.graph.nodes.iter().enumerate() {
-            let known: Option<Vec<OnnxValue>> = cached.as_ref().and_then(|p| {
-                node.outputs
-                    .iter()
-                    .map(|o| p.shape_values.get(o).cloned())
-                    .collect()
-            });
-            let outputs = match known {
-                Some(values) => values,
-                None => self.run_one(node, &env)?,
-            };
-            for (name, value) in node.outputs.iter().zip(outputs) {
-                if cached.is_none() {
-                    plan.shapes.insert(name.clone(), value.shape().to_vec());
-                    if self.shape_only.contains(name) && matches!(value, OnnxValue::Host(_)) {
-                        plan.shape_values.insert(name.clone(), value.clone());
-                    }
-                }
-                env.insert(name, value);
+            // A group's members run with its root, which drops their dead values.
+            if self.inside_group[i] {
+                continue;
             }
+            let members = match self.group_at[i] {
+                Some(g) => {
+                    let group = &self.groups[g];
+                    let lookup = |name: &str| env.get(name).or_else(|| self.constants.get(name));
+                    match run_group(&self.device, group, node, lookup)? {
+                        Some(value) => {
+                            if cached.is_none() {
+                                plan.shapes.insert(group.output.clone(), value.shape().to_vec());
+                            }
+                            env.insert(&node.outputs[0], value);
+                        }
+                        None => {
+                            for &m in &group.nodes {
+                                self.step(&self.graph.nodes[m], &mut env, cached.as_deref(), &mut plan)?;
+                            }
+                        }
+                    }
+                    group.nodes.as_slice()
+                }
+                None => {
+                    self.step(node, &mut env, cached.as_deref(), &mut plan)?;
+                    std::slice::from_ref(&i)
+                }
+            };
             let live = device_bytes(env.values());
             largest_live = largest_live.max(live);
-            for dead in &self.dead_after[i] {
+            for dead in members.iter().flat_map(|&m| &self.dead_after[m]) {
                 if let Some(v) = env.remove(dead.as_str()) {
                     unsubmitted += device_bytes(std::iter::once(&v));
                 }
@@ -274,6 +322,9 @@ impl OnnxModel {
                 self.device.flush().map_err(crate::Error::from)?;
                 unsubmitted = 0;
             }
+        }
+        if let Ok(mut d) = self.last_dispatches.lock() {
+            *d = Some(self.device.stats().dispatches - dispatches_before);
         }
         if cached.is_none() {
             if let Ok(mut plans) = self.plans.lock() {
@@ -306,6 +357,37 @@ impl OnnxModel {
     /// The memory of the last run (`None` before any run).
     pub fn last_run_memory(&self) -> Option<RunMemory> {
         self.last_memory.lock().ok().and_then(|m| *m)
+    }
+
+    /// Runs one node (or takes its outputs from the plan's shape values) and
+    /// puts its outputs in `env`; on a first run, records them in `plan`.
+    fn step<'g>(
+        &'g self,
+        node: &'g Node,
+        env: &mut HashMap<&'g str, OnnxValue>,
+        cached: Option<&Plan>,
+        plan: &mut Plan,
+    ) -> OnnxResult<()> {
+        let known: Option<Vec<OnnxValue>> = cached.and_then(|p| {
+            node.outputs
+                .iter()
+                .map(|o| p.shape_values.get(o).cloned())
+                .collect()
+        });
+        let outputs = match known {
+            Some(values) => values,
+            None => self.run_one(node, env)?,
+        };
+        for (name, value) in node.outputs.iter().zip(outputs) {
+            if cached.is_none() {
+                plan.shapes.insert(name.clone(), value.shape().to_vec());
+                if self.shape_only.contains(name) && matches!(value, OnnxValue::Host(_)) {
+                    plan.shape_values.insert(name.clone(), value.clone());
+                }
+            }
+            env.insert(name, value);
+        }
+        Ok(())
     }
 
     /// Runs one node on its inputs from `env` or the constants.
@@ -374,6 +456,7 @@ impl OnnxModel {
         if options.fuse {
             let opset = self.graph.opset;
             fuse_conv_chains(&mut self.graph, &mut constants, opset);
+            self.groups = elementwise_groups(&self.graph, &constants, opset);
             let read: HashSet<&String> = self
                 .graph
                 .nodes
