@@ -105,7 +105,11 @@ fn fused_against_unfused(path: &Path, reference: &Value, what: &str) {
                 OnnxModel::from_bytes_with(&bytes, path.parent(), device, LoadOptions { fuse })
                     .expect("loads");
             let tag = if fuse { "fused" } else { "unfused" };
-            outs.push(check_cases(&model, reference, &format!("{what} {tag} on {}", label(device))));
+            outs.push(check_cases(
+                &model,
+                reference,
+                &format!("{what} {tag} on {}", label(device)),
+            ));
             let memory = model.last_run_memory().unwrap();
             let dispatches = model.last_run_dispatches().unwrap();
             let (groups, nodes) = model.fused_groups();

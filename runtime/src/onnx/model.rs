@@ -5,14 +5,11 @@
 //! with that set's plan.
 
 use super::error::{OnnxError, OnnxResult};
-use super::exec::{is_supported, run_node, unsupported_use, Ctx};
-use super::fused_run::run_group;
+use super::exec::{is_supported, run_node, unsupported_use, Ctx, IndexMaps};
 use super::fuse::fuse_conv_chains;
 use super::fuse_elementwise::{elementwise_groups, FusedGroup};
-use super::graph::{build_graph, decode_model, read_model_bytes, Graph, Node, ValueInfo};
-use super::inputs::check_inputs;
-use super::value::{HostData, OnnxValue};
-use crate::tensor::Tensor;
+use super::graph::{build_graph, decode_model, read_model_bytes, Graph, ValueInfo};
+use super::value::OnnxValue;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -44,6 +41,9 @@ struct Plan {
     shape_values: HashMap<String, OnnxValue>,
     /// Every value's shape, as inferred on the first run with these shapes.
     shapes: HashMap<String, Vec<usize>>,
+    /// The device index maps and small tables of layout nodes, uploaded on
+    /// the first run with these shapes and reused after.
+    index_maps: Arc<IndexMaps>,
 }
 
 /// What a plan depends on: each input's shape, and the elements of integer
@@ -71,8 +71,8 @@ pub struct OnnxModel {
     inside_group: Vec<bool>,
     /// The memory of the last run.
     last_memory: Mutex<Option<RunMemory>>,
-    /// The dispatches the last run recorded.
-    last_dispatches: Mutex<Option<u64>>,
+    /// The dispatches and table uploads the last run recorded.
+    last_counts: Mutex<Option<(u64, u64)>>,
 }
 
 /// Device memory of one run (bytes).
@@ -144,7 +144,7 @@ impl OnnxModel {
             group_at: Vec::new(),
             inside_group: Vec::new(),
             last_memory: Mutex::new(None),
-            last_dispatches: Mutex::new(None),
+            last_counts: Mutex::new(None),
             graph,
         };
         model.fold_constants(options)?;
@@ -187,7 +187,14 @@ impl OnnxModel {
     /// The dispatches the last run recorded (`None` before any run; 0 on
     /// the CPU backend, which runs ops without dispatches).
     pub fn last_run_dispatches(&self) -> Option<u64> {
-        self.last_dispatches.lock().ok().and_then(|d| *d)
+        self.last_counts.lock().ok().and_then(|d| *d).map(|c| c.0)
+    }
+
+    /// The index maps and other tables of layout nodes (Pad, Tile, Resize,
+    /// GatherElements, ...) the last run uploaded: a run with the shapes of
+    /// an earlier one reuses that plan's and uploads none that are unchanged.
+    pub fn last_run_index_uploads(&self) -> Option<u64> {
+        self.last_counts.lock().ok().and_then(|d| *d).map(|c| c.1)
     }
 
     /// The multiply-adds x 2 of the graph's Conv, ConvTranspose, Gemm and
@@ -246,178 +253,6 @@ impl OnnxModel {
         plans.get(&plan_key(inputs))?.shapes.get(name).cloned()
     }
 
-    /// Runs the graph on device tensors, in the order of [`OnnxModel::inputs`].
-    /// Integer inputs are i32 or u32 tensors; integer outputs come back as i32
-    /// tensors, booleans as u32 (0 or 1), floats as f32.
-    pub fn run(&self, inputs: &[Tensor]) -> OnnxResult<Vec<Tensor>> {
-        let values = inputs
-            .iter()
-            .map(|t| {
-                if t.dtype().is_float() {
-                    Ok(OnnxValue::Tensor(t.clone()))
-                } else {
-                    Ok(OnnxValue::Host(OnnxValue::Tensor(t.clone()).to_host()?))
-                }
-            })
-            .collect::<OnnxResult<Vec<_>>>()?;
-        let outputs = self.run_values(values)?;
-        outputs.iter().map(|v| to_tensor(v, &self.device)).collect()
-    }
-
-    /// Runs the graph on values (host or device), in input order. Each
-    /// value is dropped right after its last reader, so the device's buffer
-    /// pool reuses its memory for later nodes.
-    pub fn run_values(&self, inputs: Vec<OnnxValue>) -> OnnxResult<Vec<OnnxValue>> {
-        check_inputs(&self.graph.inputs, &inputs)?;
-        let key = plan_key(&inputs);
-        let cached = self.plans.lock().ok().and_then(|p| p.get(&key).cloned());
-        let mut env: HashMap<&str, OnnxValue> = HashMap::new();
-        for (info, v) in self.graph.inputs.iter().zip(inputs) {
-            env.insert(&info.name, v);
-        }
-        let mut plan = Plan::default();
-        let mut largest_live = device_bytes(env.values());
-        let mut unsubmitted = 0u64;
-        let dispatches_before = self.device.stats().dispatches;
-        for (i, node) in self.graph.nodes.iter().enumerate() {
-            // A group's members run with its root, which drops their dead values.
-            if self.inside_group[i] {
-                continue;
-            }
-            let members = match self.group_at[i] {
-                Some(g) => {
-                    let group = &self.groups[g];
-                    let lookup = |name: &str| env.get(name).or_else(|| self.constants.get(name));
-                    match run_group(&self.device, group, node, lookup)? {
-                        Some(value) => {
-                            if cached.is_none() {
-                                plan.shapes.insert(group.output.clone(), value.shape().to_vec());
-                            }
-                            env.insert(&node.outputs[0], value);
-                        }
-                        None => {
-                            for &m in &group.nodes {
-                                self.step(&self.graph.nodes[m], &mut env, cached.as_deref(), &mut plan)?;
-                            }
-                        }
-                    }
-                    group.nodes.as_slice()
-                }
-                None => {
-                    self.step(node, &mut env, cached.as_deref(), &mut plan)?;
-                    std::slice::from_ref(&i)
-                }
-            };
-            let live = device_bytes(env.values());
-            largest_live = largest_live.max(live);
-            for dead in members.iter().flat_map(|&m| &self.dead_after[m]) {
-                if let Some(v) = env.remove(dead.as_str()) {
-                    unsubmitted += device_bytes(std::iter::once(&v));
-                }
-            }
-            // Recorded work holds the buffers it binds until it is submitted:
-            // submit once the dropped bytes outgrow the live set (and a floor,
-            // so small graphs stay one batch), and the pool reuses them.
-            if unsubmitted >= device_bytes(env.values()).max(FLUSH_FLOOR_BYTES) {
-                self.device.flush().map_err(crate::Error::from)?;
-                unsubmitted = 0;
-            }
-        }
-        if let Ok(mut d) = self.last_dispatches.lock() {
-            *d = Some(self.device.stats().dispatches - dispatches_before);
-        }
-        if cached.is_none() {
-            if let Ok(mut plans) = self.plans.lock() {
-                plans.insert(key, Arc::new(plan));
-            }
-        }
-        if let Ok(mut m) = self.last_memory.lock() {
-            *m = Some(RunMemory {
-                weights: device_bytes(self.constants.values()),
-                largest_live,
-                device_peak: self.device.stats().peak_device_bytes,
-            });
-        }
-        self.graph
-            .outputs
-            .iter()
-            .map(|o| {
-                env.get(o.name.as_str())
-                    .or_else(|| self.constants.get(&o.name))
-                    .cloned()
-                    .ok_or_else(|| OnnxError::DanglingInput {
-                        node: "graph output".into(),
-                        op: "-".into(),
-                        input: o.name.clone(),
-                    })
-            })
-            .collect()
-    }
-
-    /// The memory of the last run (`None` before any run).
-    pub fn last_run_memory(&self) -> Option<RunMemory> {
-        self.last_memory.lock().ok().and_then(|m| *m)
-    }
-
-    /// Runs one node (or takes its outputs from the plan's shape values) and
-    /// puts its outputs in `env`; on a first run, records them in `plan`.
-    fn step<'g>(
-        &'g self,
-        node: &'g Node,
-        env: &mut HashMap<&'g str, OnnxValue>,
-        cached: Option<&Plan>,
-        plan: &mut Plan,
-    ) -> OnnxResult<()> {
-        let known: Option<Vec<OnnxValue>> = cached.and_then(|p| {
-            node.outputs
-                .iter()
-                .map(|o| p.shape_values.get(o).cloned())
-                .collect()
-        });
-        let outputs = match known {
-            Some(values) => values,
-            None => self.run_one(node, env)?,
-        };
-        for (name, value) in node.outputs.iter().zip(outputs) {
-            if cached.is_none() {
-                plan.shapes.insert(name.clone(), value.shape().to_vec());
-                if self.shape_only.contains(name) && matches!(value, OnnxValue::Host(_)) {
-                    plan.shape_values.insert(name.clone(), value.clone());
-                }
-            }
-            env.insert(name, value);
-        }
-        Ok(())
-    }
-
-    /// Runs one node on its inputs from `env` or the constants.
-    fn run_one(&self, node: &Node, env: &HashMap<&str, OnnxValue>) -> OnnxResult<Vec<OnnxValue>> {
-        let inputs = node
-            .inputs
-            .iter()
-            .map(|name| {
-                if name.is_empty() {
-                    return Ok(None);
-                }
-                env.get(name.as_str())
-                    .or_else(|| self.constants.get(name))
-                    .cloned()
-                    .map(Some)
-                    .ok_or_else(|| OnnxError::DanglingInput {
-                        node: node.name.clone(),
-                        op: node.op.clone(),
-                        input: name.clone(),
-                    })
-            })
-            .collect::<OnnxResult<Vec<_>>>()?;
-        run_node(Ctx {
-            device: &self.device,
-            node,
-            opset: self.graph.opset,
-            inputs,
-        })
-    }
-
     /// Runs every node whose inputs are all constants once, keeps its outputs
     /// as constants and drops it; fuses conv chains (`options.fuse`), drops
     /// the constants no node reads any more; then uploads every float constant.
@@ -447,6 +282,8 @@ impl OnnxModel {
                 node: &node,
                 opset: self.graph.opset,
                 inputs,
+                maps: None,
+                tables_used: Default::default(),
             };
             for (name, value) in node.outputs.iter().zip(run_node(ctx)?) {
                 constants.insert(name.clone(), value);
@@ -504,34 +341,8 @@ fn plan_key(inputs: &[OnnxValue]) -> PlanKey {
         .collect()
 }
 
-/// A value as a device tensor: floats as f32, integers as i32, booleans as u32.
-fn to_tensor(v: &OnnxValue, device: &Arc<dyn Device>) -> OnnxResult<Tensor> {
-    let h = match v {
-        OnnxValue::Tensor(t) => return Ok(t.clone()),
-        OnnxValue::Host(h) => h,
-    };
-    Ok(match &h.data {
-        HostData::F32(x) => Tensor::from_slice(device, x, &h.shape)?,
-        HostData::Bool(x) => {
-            let x: Vec<u32> = x.iter().map(|&b| u32::from(b)).collect();
-            Tensor::from_slice(device, &x, &h.shape)?
-        }
-        HostData::I64(x) => {
-            let x = x
-                .iter()
-                .map(|&i| i32::try_from(i))
-                .collect::<Result<Vec<i32>, _>>()
-                .map_err(|_| OnnxError::BadInput {
-                    name: "(output)".into(),
-                    message: "an integer output exceeds i32; use run_values".into(),
-                })?;
-            Tensor::from_slice(device, &x, &h.shape)?
-        }
-    })
-}
-
 /// Bytes of the device tensors among `values`.
-fn device_bytes<'a>(values: impl Iterator<Item = &'a OnnxValue>) -> u64 {
+fn device_bytes_of<'a>(values: impl Iterator<Item = &'a OnnxValue>) -> u64 {
     values
         .map(|v| match v {
             OnnxValue::Tensor(t) => (t.numel() * t.dtype().size_in_bytes()) as u64,
@@ -539,3 +350,6 @@ fn device_bytes<'a>(values: impl Iterator<Item = &'a OnnxValue>) -> u64 {
         })
         .sum()
 }
+
+#[path = "model_run.rs"]
+mod run;
