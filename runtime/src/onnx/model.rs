@@ -58,8 +58,9 @@ pub struct OnnxModel {
     /// Values that depend on the input shapes only, not on their elements.
     shape_only: HashSet<String>,
     /// For each node (by index), the values it is the last reader of (or
-    /// produces unread): dropped right after it, so the pool reuses their
-    /// buffers. Graph outputs are never dropped.
+    /// produces unread), a group's members counted at its root: dropped
+    /// right after it, so the pool reuses their buffers. Graph outputs are
+    /// never dropped.
     dead_after: Vec<Vec<String>>,
     plans: Mutex<HashMap<PlanKey, Arc<Plan>>>,
     /// The elementwise groups, each run as one `fused_map` at its root.
@@ -149,16 +150,21 @@ impl OnnxModel {
         };
         model.fold_constants(options)?;
         model.shape_only = model.shape_only_values();
-        model.dead_after = super::liveness::dead_after(&model.graph);
         let n = model.graph.nodes.len();
         model.group_at = vec![None; n];
         model.inside_group = vec![false; n];
+        // Where each node runs: a group's members at its root.
+        let mut at: Vec<usize> = (0..n).collect();
         for (g, group) in model.groups.iter().enumerate() {
             if let Some((&root, rest)) = group.nodes.split_last() {
                 model.group_at[root] = Some(g);
-                rest.iter().for_each(|&m| model.inside_group[m] = true);
+                for &m in rest {
+                    model.inside_group[m] = true;
+                    at[m] = root;
+                }
             }
         }
+        model.dead_after = super::liveness::dead_after_at(&model.graph, &at);
         Ok(model)
     }
 

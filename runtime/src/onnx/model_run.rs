@@ -60,7 +60,7 @@ impl OnnxModel {
             if self.inside_group[i] {
                 continue;
             }
-            let members = match self.group_at[i] {
+            match self.group_at[i] {
                 Some(g) => {
                     let group = &self.groups[g];
                     let lookup = |name: &str| env.get(name).or_else(|| self.constants.get(name));
@@ -84,16 +84,12 @@ impl OnnxModel {
                             }
                         }
                     }
-                    group.nodes.as_slice()
                 }
-                None => {
-                    self.step(node, &mut env, cached.as_deref(), &mut plan, &maps)?;
-                    std::slice::from_ref(&i)
-                }
-            };
+                None => self.step(node, &mut env, cached.as_deref(), &mut plan, &maps)?,
+            }
             let live = device_bytes(env.values());
             largest_live = largest_live.max(live);
-            for dead in members.iter().flat_map(|&m| &self.dead_after[m]) {
+            for dead in &self.dead_after[i] {
                 if let Some(v) = env.remove(dead.as_str()) {
                     unsubmitted += device_bytes(std::iter::once(&v));
                 }
