@@ -77,6 +77,7 @@ fn check_cases(model: &OnnxModel, reference: &Value, what: &str) -> Vec<Vec<f32>
 
 #[test]
 fn tiny_bert_exported_by_torch_matches_onnxruntime_on_every_adapter() {
+    let _serial = dispatch_count_lock();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx");
     let reference: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("tiny_bert.json")).unwrap())
@@ -137,6 +138,7 @@ fn fused_against_unfused(path: &Path, reference: &Value, what: &str) {
 
 #[test]
 fn tiny_bert_fused_and_unfused_match_onnxruntime_with_fewer_dispatches() {
+    let _serial = dispatch_count_lock();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx");
     let reference: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("tiny_bert.json")).unwrap())
@@ -146,6 +148,7 @@ fn tiny_bert_fused_and_unfused_match_onnxruntime_with_fewer_dispatches() {
 
 #[test]
 fn minilm_fused_and_unfused_match_onnxruntime() {
+    let _serial = dispatch_count_lock();
     let Some(path) = std::env::var_os("TESSERA_ONNX_MINILM").map(PathBuf::from) else {
         eprintln!("SKIPPED: TESSERA_ONNX_MINILM is unset");
         return;
@@ -158,6 +161,7 @@ fn minilm_fused_and_unfused_match_onnxruntime() {
 
 #[test]
 fn minilm_exported_by_torch_matches_onnxruntime_and_tesseras_bert() {
+    let _serial = dispatch_count_lock();
     let Some(path) = std::env::var_os("TESSERA_ONNX_MINILM").map(PathBuf::from) else {
         eprintln!(
             "SKIPPED: TESSERA_ONNX_MINILM is unset (scripts/make-onnx-bert.py --minilm DIR OUT.onnx writes it)"

@@ -191,7 +191,8 @@ impl OnnxModel {
     }
 
     /// The dispatches the last run recorded (`None` before any run; 0 on
-    /// the CPU backend, which runs ops without dispatches).
+    /// the CPU backend, which runs ops without dispatches). Read from the
+    /// device's counter: work of other threads on the device counts too.
     pub fn last_run_dispatches(&self) -> Option<u64> {
         self.last_counts.lock().ok().and_then(|d| *d).map(|c| c.0)
     }

@@ -89,15 +89,17 @@ pub fn fused_map(inputs: &[&Tensor], program: &FusedProgram) -> Result<Tensor> {
         .iter()
         .map(|t| t.broadcast_to(&shape))
         .collect::<Result<Vec<_>>>()?;
+    let strides: Vec<&[usize]> = views.iter().map(|v| v.strides()).collect();
+    let (dims, strides) = coalesce(&shape, &strides);
     let mut params = FusedMapParams {
         n: to_u32(op, out.numel())?,
-        rank: shape.len() as u32,
-        shape: pad8(op, &shape)?,
+        rank: dims.len() as u32,
+        shape: pad8(op, &dims)?,
         ..Default::default()
     };
     for (k, v) in views.iter().enumerate() {
         params.offsets[k] = to_u32(op, v.offset())?;
-        params.strides[k * 8..k * 8 + 8].copy_from_slice(&pad8(op, v.strides())?);
+        params.strides[k * 8..k * 8 + 8].copy_from_slice(&pad8(op, &strides[k])?);
     }
     let source = FusedMapSpec {
         program: *program,
@@ -115,4 +117,66 @@ pub fn fused_map(inputs: &[&Tensor], program: &FusedProgram) -> Result<Tensor> {
         elementwise_workgroups(out.numel() as u64),
     )?;
     Ok(out)
+}
+
+/// The output's dims with size-1 dims dropped and neighbours merged where
+/// every input steps through both as through one (the output is contiguous,
+/// so its linear index splits the same way), and each input's strides over
+/// them: contiguous same-shape inputs become one dim, a row broadcast two.
+fn coalesce(shape: &[usize], strides: &[&[usize]]) -> (Vec<usize>, Vec<Vec<usize>>) {
+    let mut dims: Vec<usize> = Vec::new();
+    let mut out: Vec<Vec<usize>> = vec![Vec::new(); strides.len()];
+    for d in (0..shape.len()).rev() {
+        if shape[d] == 1 {
+            continue;
+        }
+        let merges = dims.last().is_some_and(|&inner| {
+            strides
+                .iter()
+                .zip(&out)
+                .all(|(s, o)| o.last().is_some_and(|&os| s[d] == os * inner))
+        });
+        if merges {
+            if let Some(inner) = dims.last_mut() {
+                *inner *= shape[d];
+            }
+            continue;
+        }
+        dims.push(shape[d]);
+        for (o, s) in out.iter_mut().zip(strides) {
+            o.push(s[d]);
+        }
+    }
+    dims.reverse();
+    out.iter_mut().for_each(|o| o.reverse());
+    (dims, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::coalesce;
+
+    #[test]
+    fn contiguous_inputs_collapse_and_broadcasts_keep_their_dims() {
+        // Two contiguous [2, 3, 4] inputs: one dim of 24.
+        let c: &[usize] = &[12, 4, 1];
+        assert_eq!(
+            coalesce(&[2, 3, 4], &[c, c]),
+            (vec![24], vec![vec![1], vec![1]])
+        );
+        // A [4] row broadcast over [2, 3, 4]: [6, 4].
+        let row: &[usize] = &[0, 0, 1];
+        assert_eq!(
+            coalesce(&[2, 3, 4], &[c, row]),
+            (vec![6, 4], vec![vec![4, 1], vec![0, 1]])
+        );
+        // A [2, 1, 4] input over [2, 3, 4]: nothing merges; size-1 dims drop.
+        let mid: &[usize] = &[4, 0, 1];
+        assert_eq!(coalesce(&[2, 3, 4], &[c, mid]).0, vec![2, 3, 4]);
+        assert_eq!(
+            coalesce(&[1, 5, 1], &[&[5, 1, 1]]),
+            (vec![5], vec![vec![1]])
+        );
+        assert_eq!(coalesce(&[1, 1], &[&[1, 1]]), (vec![], vec![vec![]]));
+    }
 }
