@@ -13,7 +13,10 @@
 
 use std::time::Instant;
 use tessera::hal::open_default_device;
+use tessera::kernels::{BinaryOp, FusedProgram, FusedStep, UnaryOp};
 use tessera::runtime::onnx::{HostData, HostTensor, LoadOptions, OnnxModel, OnnxValue};
+use tessera::runtime::ops::fused_map;
+use tessera::Tensor;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -17,10 +17,13 @@ fn c(v: f32) -> FusedStep {
     Const(v.to_bits())
 }
 
+/// A named program and its inputs' shapes.
+type NamedProgram = (&'static str, Vec<FusedStep>, Vec<&'static [usize]>);
+
 /// Named programs with their input shapes; `mask` is the attention mask's
 /// large negative (f32::MIN in f32; in f16 storage f32::MIN times anything
 /// but 0 overflows to -inf, so -1e4 there).
-fn fixed(mask: f32) -> Vec<(&'static str, Vec<FusedStep>, Vec<&'static [usize]>)> {
+fn fixed(mask: f32) -> Vec<NamedProgram> {
     vec![
         (
             "gelu as div/erf/add/mul/mul",
