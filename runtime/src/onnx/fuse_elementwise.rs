@@ -320,7 +320,12 @@ pub(crate) fn elementwise_groups(
         if b.node(root).is_err() || b.members.len() < 2 {
             continue;
         }
-        let Ok(program) = FusedProgram::new(&b.steps) else {
+        let steps = if is_decomposed_gelu(&b.steps) {
+            vec![FusedStep::Input(0), FusedStep::Unary(UnaryOp::GeluErf, 0)]
+        } else {
+            b.steps
+        };
+        let Ok(program) = FusedProgram::new(&steps) else {
             continue;
         };
         let mut nodes = b.members;
@@ -337,4 +342,95 @@ pub(crate) fn elementwise_groups(
     }
     groups.reverse();
     groups
+}
+
+/// Whether `steps` read one input `x` and compute GELU as torch exports it,
+/// `(x * (erf(x / sqrt 2) + 1)) * 0.5` (either operand order of each
+/// commutative step; `x * (1 / sqrt 2)` too): such a group runs as the
+/// `unary` op's GELU kernel (within 2.4e-7 of the steps on lavapipe) instead
+/// of a `fused_map` program.
+fn is_decomposed_gelu(steps: &[FusedStep]) -> bool {
+    use FusedStep::{Binary, Const, Input, Unary};
+    let at = |i: u8| steps.get(i as usize).copied();
+    let is_x = |i: u8| at(i) == Some(Input(0));
+    let is_const = |i: u8, v: f32| match at(i) {
+        Some(Const(bits)) => (f32::from_bits(bits) - v).abs() <= 1e-6,
+        _ => false,
+    };
+    // The operand of a commutative `op` step that is not `known`.
+    let other = |i: u8, op: BinaryOp, known: &dyn Fn(u8) -> bool| match at(i) {
+        Some(Binary(o, a, b)) if o == op && known(a) => Some(b),
+        Some(Binary(o, a, b)) if o == op && known(b) => Some(a),
+        _ => None,
+    };
+    let scaled_x = |i: u8| match at(i) {
+        Some(Binary(BinaryOp::Div, a, b)) => is_x(a) && is_const(b, std::f32::consts::SQRT_2),
+        Some(Binary(BinaryOp::Mul, a, b)) => {
+            let half_sqrt2 = std::f32::consts::FRAC_1_SQRT_2;
+            (is_x(a) && is_const(b, half_sqrt2)) || (is_x(b) && is_const(a, half_sqrt2))
+        }
+        _ => false,
+    };
+    let inputs = steps.iter().filter_map(|s| match s {
+        Input(k) => Some(*k),
+        _ => None,
+    });
+    if inputs.clone().any(|k| k != 0) || steps.is_empty() {
+        return false;
+    }
+    let last = steps.len() as u8 - 1;
+    let Some(product) = other(last, BinaryOp::Mul, &|i| is_const(i, 0.5)) else {
+        return false;
+    };
+    let Some(sum) = other(product, BinaryOp::Mul, &is_x) else {
+        return false;
+    };
+    let Some(erf) = other(sum, BinaryOp::Add, &|i| is_const(i, 1.0)) else {
+        return false;
+    };
+    matches!(at(erf), Some(Unary(UnaryOp::Erf, arg)) if scaled_x(arg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use FusedStep::{Binary, Const, Input, Unary};
+
+    fn c(v: f32) -> FusedStep {
+        Const(v.to_bits())
+    }
+
+    #[test]
+    fn torch_gelu_is_recognized_and_near_misses_are_not() {
+        let torch = [
+            Input(0),
+            Input(0),
+            c(std::f32::consts::SQRT_2),
+            Binary(BinaryOp::Div, 1, 2),
+            Unary(UnaryOp::Erf, 3),
+            c(1.0),
+            Binary(BinaryOp::Add, 4, 5),
+            Binary(BinaryOp::Mul, 0, 6),
+            c(0.5),
+            Binary(BinaryOp::Mul, 7, 8),
+        ];
+        assert!(is_decomposed_gelu(&torch));
+        let mut swapped = torch;
+        swapped[6] = Binary(BinaryOp::Add, 5, 4);
+        swapped[9] = Binary(BinaryOp::Mul, 8, 7);
+        assert!(is_decomposed_gelu(&swapped));
+        for (i, step) in [
+            (8, c(0.25)),
+            (5, c(2.0)),
+            (2, c(1.5)),
+            (4, Unary(UnaryOp::Tanh, 3)),
+        ] {
+            let mut wrong = torch;
+            wrong[i] = step;
+            assert!(!is_decomposed_gelu(&wrong), "{wrong:?}");
+        }
+        let mut two_inputs = torch;
+        two_inputs[1] = Input(1);
+        assert!(!is_decomposed_gelu(&two_inputs));
+    }
 }

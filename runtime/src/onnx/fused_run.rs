@@ -8,6 +8,7 @@ use super::value::OnnxValue;
 use crate::tensor::Tensor;
 use std::sync::Arc;
 use tessera_hal::Device;
+use tessera_kernels::FusedStep;
 
 /// The group's output, or `None` when its inputs are not all floats where
 /// the program computes on them (integer shape arithmetic, or mixed float
@@ -34,7 +35,12 @@ pub(crate) fn run_group<'a>(
         return Ok(None);
     }
     let refs: Vec<&Tensor> = tensors.iter().collect();
-    let out = crate::ops::fused_map(&refs, &group.program).map_err(|e| OnnxError::Op {
+    // One unary step (GELU recognized at load): the unary op's kernels.
+    let out = match group.program.steps() {
+        [FusedStep::Input(0), FusedStep::Unary(op, 0)] => refs[0].unary(*op),
+        _ => crate::ops::fused_map(&refs, &group.program),
+    };
+    let out = out.map_err(|e| OnnxError::Op {
         node: root.name.clone(),
         op: format!("{} (fused with {} more)", root.op, group.nodes.len() - 1),
         source: Box::new(e),
