@@ -11,7 +11,7 @@ use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tessera_runtime::models::bert::SentenceEmbedder;
-use tessera_runtime::onnx::{HostData, HostTensor, OnnxModel, OnnxValue};
+use tessera_runtime::onnx::{HostData, HostTensor, LoadOptions, OnnxModel, OnnxValue};
 
 const TOL: Tolerance = Tolerance {
     rtol: 1e-4,
@@ -77,6 +77,7 @@ fn check_cases(model: &OnnxModel, reference: &Value, what: &str) -> Vec<Vec<f32>
 
 #[test]
 fn tiny_bert_exported_by_torch_matches_onnxruntime_on_every_adapter() {
+    let _serial = dispatch_count_lock();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx");
     let reference: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("tiny_bert.json")).unwrap())
@@ -92,8 +93,75 @@ fn tiny_bert_exported_by_torch_matches_onnxruntime_on_every_adapter() {
     }
 }
 
+/// Fused and unfused loads of `path` on every adapter, each against
+/// onnxruntime's outputs; prints the dispatches and intermediate memory of a
+/// run of each, and checks fusion cut dispatches on the wgpu adapters.
+fn fused_against_unfused(path: &Path, reference: &Value, what: &str) {
+    let bytes = std::fs::read(path).unwrap();
+    for device in test_devices() {
+        let mut counts = Vec::new();
+        let mut outs = Vec::new();
+        for fuse in [false, true] {
+            let model =
+                OnnxModel::from_bytes_with(&bytes, path.parent(), device, LoadOptions { fuse })
+                    .expect("loads");
+            let tag = if fuse { "fused" } else { "unfused" };
+            outs.push(check_cases(
+                &model,
+                reference,
+                &format!("{what} {tag} on {}", label(device)),
+            ));
+            let memory = model.last_run_memory().unwrap();
+            let dispatches = model.last_run_dispatches().unwrap();
+            let (groups, nodes) = model.fused_groups();
+            eprintln!(
+                "{what} {tag} on {}: {} nodes, {groups} fused groups of {nodes} nodes, \
+                 {dispatches} dispatches in the last run, largest live set {} bytes",
+                label(device),
+                model.node_count(),
+                memory.largest_live
+            );
+            counts.push(dispatches);
+            if fuse {
+                assert!(groups > 0, "{what}: no elementwise group fused");
+            }
+        }
+        if device.adapter().features.execution == tessera_hal::Execution::WgslPrograms {
+            assert!(counts[1] < counts[0], "{what}: fused {counts:?}");
+        }
+        // Fused and unfused agree with each other closer than with onnxruntime.
+        for (f, u) in outs[1].iter().zip(&outs[0]) {
+            assert_close(f, u, TOL, &format!("{what}: fused vs unfused"));
+        }
+    }
+}
+
+#[test]
+fn tiny_bert_fused_and_unfused_match_onnxruntime_with_fewer_dispatches() {
+    let _serial = dispatch_count_lock();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx");
+    let reference: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("tiny_bert.json")).unwrap())
+            .unwrap();
+    fused_against_unfused(&dir.join("tiny_bert.onnx"), &reference, "tiny BERT");
+}
+
+#[test]
+fn minilm_fused_and_unfused_match_onnxruntime() {
+    let _serial = dispatch_count_lock();
+    let Some(path) = std::env::var_os("TESSERA_ONNX_MINILM").map(PathBuf::from) else {
+        eprintln!("SKIPPED: TESSERA_ONNX_MINILM is unset");
+        return;
+    };
+    let reference: Value =
+        serde_json::from_str(&std::fs::read_to_string(path.with_extension("json")).unwrap())
+            .unwrap();
+    fused_against_unfused(&path, &reference, "MiniLM");
+}
+
 #[test]
 fn minilm_exported_by_torch_matches_onnxruntime_and_tesseras_bert() {
+    let _serial = dispatch_count_lock();
     let Some(path) = std::env::var_os("TESSERA_ONNX_MINILM").map(PathBuf::from) else {
         eprintln!(
             "SKIPPED: TESSERA_ONNX_MINILM is unset (scripts/make-onnx-bert.py --minilm DIR OUT.onnx writes it)"

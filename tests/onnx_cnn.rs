@@ -37,6 +37,7 @@ const FUSED_NODES: usize = 12;
 
 #[test]
 fn tiny_convnet_matches_onnxruntime_fused_and_unfused_on_every_adapter() {
+    let _serial = dispatch_count_lock();
     let (bytes, reference) = convnet();
     let (xs, xv) = floats(&reference["x"]);
     let tol = Tolerance {
@@ -117,6 +118,7 @@ const NOT_PASSING: &[(&str, &str)] = &[
 
 #[test]
 fn onnx_node_tests_of_convolutions_and_pools_pass_on_every_adapter() {
+    let _serial = dispatch_count_lock();
     let Some(dir) = std::env::var_os("TESSERA_ONNX_NODE_TESTS") else {
         eprintln!("skipped: TESSERA_ONNX_NODE_TESTS is unset (scripts/setup-onnx.sh writes them)");
         return;

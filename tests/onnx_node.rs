@@ -41,6 +41,9 @@ fn onnx_node_tests_pass_on_every_adapter() {
             label(device)
         );
         for r in &results {
+            if let CaseOutcome::Failed(why) = &r.outcome {
+                eprintln!("  failed on {}: {}: {why}", label(device), r.name);
+            }
             if let CaseOutcome::Skipped(why) = &r.outcome {
                 assert!(!why.is_empty(), "{} is skipped without a reason", r.name);
             }

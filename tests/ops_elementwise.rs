@@ -433,3 +433,49 @@ fn unary_variants_forced_match_reference() {
         }
     }
 }
+
+#[test]
+fn fused_map_matches_reference_on_random_programs_and_seeds() {
+    poison_outputs();
+    let (_, seed) = seeded_rng("fused_map_matches_reference");
+    let decl = tessera_runtime::ops::DECLARATIONS
+        .iter()
+        .find(|d| d.name == "fused_map")
+        .expect("fused_map is declared");
+    for dev in test_devices() {
+        for dtype in float_dtypes(dev) {
+            for s in [seed, seed ^ 0x5eed, seed.wrapping_add(7)] {
+                let row = tessera_runtime::conformance::run_op(decl, dev, dtype, s);
+                assert!(row.error.is_none(), "{:?} on {}", row.error, label(dev));
+                assert!(row.report.checks >= 30, "{} checks", row.report.checks);
+                assert!(
+                    row.report.failures.is_empty(),
+                    "fused_map {dtype} on {} seed {s}:\n{}",
+                    label(dev),
+                    row.report.failures.join("\n")
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn fused_map_refuses_bad_inputs_with_typed_errors() {
+    use tessera_kernels::{FusedProgram, FusedStep};
+    let dev = &test_devices()[0];
+    let add = FusedProgram::new(&[
+        FusedStep::Input(0),
+        FusedStep::Input(1),
+        FusedStep::Binary(BinaryOp::Add, 0, 1),
+    ])
+    .unwrap();
+    let a = Tensor::from_slice(dev, &[1.0f32, 2.0, 3.0], &[3]).unwrap();
+    let b = Tensor::from_slice(dev, &[1.0f32, 2.0], &[2]).unwrap();
+    let i = Tensor::from_slice(dev, &[1i32, 2, 3], &[3]).unwrap();
+    let f = tessera_runtime::ops::fused_map;
+    assert!(matches!(f(&[&a], &add), Err(Error::InvalidArgument { .. })));
+    assert!(matches!(f(&[&a, &b], &add), Err(Error::Shape(_))));
+    assert!(matches!(f(&[&a, &i], &add), Err(Error::DType { .. })));
+    let ok = f(&[&a, &a], &add).unwrap().to_f32_vec().unwrap();
+    assert_eq!(ok, vec![2.0, 4.0, 6.0]);
+}

@@ -11,8 +11,9 @@ const UNARY: &str = include_str!("wgsl/unary.wgsl");
 const BINARY: &str = include_str!("wgsl/binary.wgsl");
 const WHERE: &str = include_str!("wgsl/where.wgsl");
 
-pub(crate) fn unary_snippet(op: UnaryOp) -> String {
-    let expr = match op {
+/// The WGSL expression of `op` applied to the f32 `v`.
+pub(crate) fn unary_expr(op: UnaryOp) -> &'static str {
+    match op {
         UnaryOp::Neg => "-v",
         UnaryOp::Abs => "abs(v)",
         UnaryOp::Exp => "exp(v)",
@@ -28,15 +29,20 @@ pub(crate) fn unary_snippet(op: UnaryOp) -> String {
         UnaryOp::Silu => "v * sigmoid_safe(v)",
         UnaryOp::Sigmoid => "sigmoid_safe(v)",
         UnaryOp::Erf => "erf_approx(v)",
-    };
+    }
+}
+
+pub(crate) fn unary_snippet(op: UnaryOp) -> String {
     format!(
-        "{}fn op(v: f32) -> f32 {{ return {expr}; }}\n",
-        float_math()
+        "{}fn op(v: f32) -> f32 {{ return {}; }}\n",
+        float_math(),
+        unary_expr(op)
     )
 }
 
-pub(crate) fn binary_snippet(op: BinaryOp) -> String {
-    let expr = match op {
+/// The WGSL expression of `op` applied to the f32s `x` and `y`.
+pub(crate) fn binary_expr(op: BinaryOp) -> &'static str {
+    match op {
         BinaryOp::Add => "x + y",
         BinaryOp::Sub => "x - y",
         BinaryOp::Mul => "x * y",
@@ -51,10 +57,14 @@ pub(crate) fn binary_snippet(op: BinaryOp) -> String {
         BinaryOp::LessEqual => "select(0.0, 1.0, x <= y)",
         BinaryOp::GreaterEqual => "select(0.0, 1.0, x >= y)",
         BinaryOp::Equal => "select(0.0, 1.0, x == y)",
-    };
+    }
+}
+
+pub(crate) fn binary_snippet(op: BinaryOp) -> String {
     format!(
-        "{}fn op(x: f32, y: f32) -> f32 {{ return {expr}; }}\n",
-        float_math()
+        "{}fn op(x: f32, y: f32) -> f32 {{ return {}; }}\n",
+        float_math(),
+        binary_expr(op)
     )
 }
 

@@ -45,6 +45,7 @@ mod dtype;
 mod elementwise;
 mod elementwise_vec4;
 mod float_math;
+mod fused_map;
 pub mod grid;
 mod matmul;
 mod matmul_blocked;
@@ -88,6 +89,9 @@ pub use elementwise::{
 pub use elementwise_vec4::{
     elementwise_vec4_workgroups, vec4_fits, AffineVec4Spec, BinaryVec4Params, BinaryVec4Spec,
     ElementwiseVariant, UnaryVec4Spec, Vec4Layout,
+};
+pub use fused_map::{
+    FusedMapParams, FusedMapSpec, FusedProgram, FusedStep, FUSED_MAX_INPUTS, FUSED_MAX_STEPS,
 };
 pub use matmul::{MatmulParams, MatmulSpec, MatmulTile};
 pub use matmul_blocked::{

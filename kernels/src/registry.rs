@@ -74,6 +74,7 @@ kernel_specs!(
     CopySpec(CopyParams),
     CopyVec4Spec(CopyVec4Params),
     DecodeAttentionSpec(DecodeAttentionParams),
+    FusedMapSpec(FusedMapParams),
     GatherSpec(GatherParams),
     MatmulSpec(MatmulParams),
     MatvecSpec(MatmulParams),

@@ -60,3 +60,12 @@ pub fn kernel_devices() -> impl Iterator<Item = &'static Arc<dyn Device>> {
         .iter()
         .filter(|d| d.adapter().features.execution == tessera_hal::Execution::WgslPrograms)
 }
+
+/// Held by the tests of one binary that count a device's dispatches (and by
+/// the others in that binary): the count is the device's, and tests run in
+/// parallel threads on the same shared devices.
+#[allow(dead_code)] // only the tests that count dispatches use it
+pub fn dispatch_count_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -30,6 +30,25 @@ pub(crate) fn binary(op: BinaryOp, a: &Tensor, b: &Tensor, out: &Tensor) -> Resu
     write_f32(out, &y)
 }
 
+/// `program(inputs)`, all broadcast to `out`'s shape.
+pub(crate) fn fused_map(
+    program: &tessera_kernels::FusedProgram,
+    inputs: &[&Tensor],
+    out: &Tensor,
+) -> Result<()> {
+    let values = inputs
+        .iter()
+        .map(|t| read_f32(t))
+        .collect::<Result<Vec<_>>>()?;
+    let pairs: Vec<(&[f32], &[usize])> = values
+        .iter()
+        .zip(inputs)
+        .map(|(v, t)| (v.as_slice(), t.shape()))
+        .collect();
+    let (y, _) = reference::fused_map(program, &pairs);
+    write_f32(out, &y)
+}
+
 /// `cond != 0 ? a : b`, all three broadcast to `out`'s shape.
 pub(crate) fn where_select(cond: &Tensor, a: &Tensor, b: &Tensor, out: &Tensor) -> Result<()> {
     let (cv, av, bv) = (read_u32(cond)?, read_f32(a)?, read_f32(b)?);

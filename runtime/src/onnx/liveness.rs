@@ -9,13 +9,23 @@ use std::collections::{HashMap, HashSet};
 /// For each node index, the values to drop after it runs. Graph outputs are
 /// never dropped; graph inputs are dropped after their last reader like any
 /// intermediate (the caller may still hold its own handle).
+#[cfg(test)]
 pub(crate) fn dead_after(graph: &Graph) -> Vec<Vec<String>> {
+    let order: Vec<usize> = (0..graph.nodes.len()).collect();
+    dead_after_at(graph, &order)
+}
+
+/// [`dead_after`] when node `i` runs at step `at[i]` (a fused group's
+/// members run at its root's step): a value dies after the last step that
+/// reads it.
+pub(crate) fn dead_after_at(graph: &Graph, at: &[usize]) -> Vec<Vec<String>> {
     let outputs: HashSet<&str> = graph.outputs.iter().map(|o| o.name.as_str()).collect();
     let mut last: HashMap<&str, usize> = HashMap::new();
     for (i, node) in graph.nodes.iter().enumerate() {
         for name in node.outputs.iter().chain(&node.inputs) {
             if !name.is_empty() {
-                last.insert(name, i);
+                let step = last.entry(name).or_insert(at[i]);
+                *step = (*step).max(at[i]);
             }
         }
     }

@@ -15,6 +15,8 @@ mod error;
 mod exec;
 mod external;
 mod fuse;
+mod fuse_elementwise;
+mod fused_run;
 mod graph;
 mod info;
 mod inputs;

@@ -5,12 +5,11 @@
 //! with that set's plan.
 
 use super::error::{OnnxError, OnnxResult};
-use super::exec::{is_supported, run_node, unsupported_use, Ctx};
+use super::exec::{is_supported, run_node, unsupported_use, Ctx, IndexMaps};
 use super::fuse::fuse_conv_chains;
-use super::graph::{build_graph, decode_model, read_model_bytes, Graph, Node, ValueInfo};
-use super::inputs::check_inputs;
-use super::value::{HostData, OnnxValue};
-use crate::tensor::Tensor;
+use super::fuse_elementwise::{elementwise_groups, FusedGroup};
+use super::graph::{build_graph, decode_model, read_model_bytes, Graph, ValueInfo};
+use super::value::OnnxValue;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -24,7 +23,8 @@ const FLUSH_FLOOR_BYTES: u64 = 8 << 20;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LoadOptions {
     /// Fuse each Conv with the BatchNormalization, per-channel Mul/Add and
-    /// activation after it into one dispatch (on by default).
+    /// activation after it into one dispatch, and each tree of elementwise
+    /// nodes into one `fused_map` dispatch (on by default).
     pub fuse: bool,
 }
 
@@ -41,6 +41,9 @@ struct Plan {
     shape_values: HashMap<String, OnnxValue>,
     /// Every value's shape, as inferred on the first run with these shapes.
     shapes: HashMap<String, Vec<usize>>,
+    /// The device index maps and small tables of layout nodes, uploaded on
+    /// the first run with these shapes and reused after.
+    index_maps: Arc<IndexMaps>,
 }
 
 /// What a plan depends on: each input's shape, and the elements of integer
@@ -55,12 +58,22 @@ pub struct OnnxModel {
     /// Values that depend on the input shapes only, not on their elements.
     shape_only: HashSet<String>,
     /// For each node (by index), the values it is the last reader of (or
-    /// produces unread): dropped right after it, so the pool reuses their
-    /// buffers. Graph outputs are never dropped.
+    /// produces unread), a group's members counted at its root: dropped
+    /// right after it, so the pool reuses their buffers. Graph outputs are
+    /// never dropped.
     dead_after: Vec<Vec<String>>,
     plans: Mutex<HashMap<PlanKey, Arc<Plan>>>,
+    /// The elementwise groups, each run as one `fused_map` at its root.
+    groups: Vec<FusedGroup>,
+    /// For each node: `Some(g)` at the root of group g, `None` elsewhere.
+    group_at: Vec<Option<usize>>,
+    /// For each node: whether it is a group member other than its root
+    /// (it runs with the root).
+    inside_group: Vec<bool>,
     /// The memory of the last run.
     last_memory: Mutex<Option<RunMemory>>,
+    /// The dispatches and table uploads the last run recorded.
+    last_counts: Mutex<Option<(u64, u64)>>,
 }
 
 /// Device memory of one run (bytes).
@@ -128,12 +141,30 @@ impl OnnxModel {
             shape_only: HashSet::new(),
             dead_after: Vec::new(),
             plans: Mutex::new(HashMap::new()),
+            groups: Vec::new(),
+            group_at: Vec::new(),
+            inside_group: Vec::new(),
             last_memory: Mutex::new(None),
+            last_counts: Mutex::new(None),
             graph,
         };
         model.fold_constants(options)?;
         model.shape_only = model.shape_only_values();
-        model.dead_after = super::liveness::dead_after(&model.graph);
+        let n = model.graph.nodes.len();
+        model.group_at = vec![None; n];
+        model.inside_group = vec![false; n];
+        // Where each node runs: a group's members at its root.
+        let mut at: Vec<usize> = (0..n).collect();
+        for (g, group) in model.groups.iter().enumerate() {
+            if let Some((&root, rest)) = group.nodes.split_last() {
+                model.group_at[root] = Some(g);
+                for &m in rest {
+                    model.inside_group[m] = true;
+                    at[m] = root;
+                }
+            }
+        }
+        model.dead_after = super::liveness::dead_after_at(&model.graph, &at);
         Ok(model)
     }
 
@@ -147,9 +178,30 @@ impl OnnxModel {
         &self.graph.outputs
     }
 
-    /// How many nodes run (after constant folding).
+    /// How many nodes run (after constant folding and conv fusion).
     pub fn node_count(&self) -> usize {
         self.graph.nodes.len()
+    }
+
+    /// The elementwise groups fused at load and the nodes in them: each
+    /// group runs as one dispatch when its operands are floats.
+    pub fn fused_groups(&self) -> (usize, usize) {
+        let nodes = self.groups.iter().map(|g| g.nodes.len()).sum();
+        (self.groups.len(), nodes)
+    }
+
+    /// The dispatches the last run recorded (`None` before any run; 0 on
+    /// the CPU backend, which runs ops without dispatches). Read from the
+    /// device's counter: work of other threads on the device counts too.
+    pub fn last_run_dispatches(&self) -> Option<u64> {
+        self.last_counts.lock().ok().and_then(|d| *d).map(|c| c.0)
+    }
+
+    /// The index maps and other tables of layout nodes (Pad, Tile, Resize,
+    /// GatherElements, ...) the last run uploaded: a run with the shapes of
+    /// an earlier one reuses that plan's and uploads none that are unchanged.
+    pub fn last_run_index_uploads(&self) -> Option<u64> {
+        self.last_counts.lock().ok().and_then(|d| *d).map(|c| c.1)
     }
 
     /// The multiply-adds x 2 of the graph's Conv, ConvTranspose, Gemm and
@@ -208,134 +260,6 @@ impl OnnxModel {
         plans.get(&plan_key(inputs))?.shapes.get(name).cloned()
     }
 
-    /// Runs the graph on device tensors, in the order of [`OnnxModel::inputs`].
-    /// Integer inputs are i32 or u32 tensors; integer outputs come back as i32
-    /// tensors, booleans as u32 (0 or 1), floats as f32.
-    pub fn run(&self, inputs: &[Tensor]) -> OnnxResult<Vec<Tensor>> {
-        let values = inputs
-            .iter()
-            .map(|t| {
-                if t.dtype().is_float() {
-                    Ok(OnnxValue::Tensor(t.clone()))
-                } else {
-                    Ok(OnnxValue::Host(OnnxValue::Tensor(t.clone()).to_host()?))
-                }
-            })
-            .collect::<OnnxResult<Vec<_>>>()?;
-        let outputs = self.run_values(values)?;
-        outputs.iter().map(|v| to_tensor(v, &self.device)).collect()
-    }
-
-    /// Runs the graph on values (host or device), in input order. Each
-    /// value is dropped right after its last reader, so the device's buffer
-    /// pool reuses its memory for later nodes.
-    pub fn run_values(&self, inputs: Vec<OnnxValue>) -> OnnxResult<Vec<OnnxValue>> {
-        check_inputs(&self.graph.inputs, &inputs)?;
-        let key = plan_key(&inputs);
-        let cached = self.plans.lock().ok().and_then(|p| p.get(&key).cloned());
-        let mut env: HashMap<&str, OnnxValue> = HashMap::new();
-        for (info, v) in self.graph.inputs.iter().zip(inputs) {
-            env.insert(&info.name, v);
-        }
-        let mut plan = Plan::default();
-        let mut largest_live = device_bytes(env.values());
-        let mut unsubmitted = 0u64;
-        for (i, node) in self.graph.nodes.iter().enumerate() {
-            let known: Option<Vec<OnnxValue>> = cached.as_ref().and_then(|p| {
-                node.outputs
-                    .iter()
-                    .map(|o| p.shape_values.get(o).cloned())
-                    .collect()
-            });
-            let outputs = match known {
-                Some(values) => values,
-                None => self.run_one(node, &env)?,
-            };
-            for (name, value) in node.outputs.iter().zip(outputs) {
-                if cached.is_none() {
-                    plan.shapes.insert(name.clone(), value.shape().to_vec());
-                    if self.shape_only.contains(name) && matches!(value, OnnxValue::Host(_)) {
-                        plan.shape_values.insert(name.clone(), value.clone());
-                    }
-                }
-                env.insert(name, value);
-            }
-            let live = device_bytes(env.values());
-            largest_live = largest_live.max(live);
-            for dead in &self.dead_after[i] {
-                if let Some(v) = env.remove(dead.as_str()) {
-                    unsubmitted += device_bytes(std::iter::once(&v));
-                }
-            }
-            // Recorded work holds the buffers it binds until it is submitted:
-            // submit once the dropped bytes outgrow the live set (and a floor,
-            // so small graphs stay one batch), and the pool reuses them.
-            if unsubmitted >= device_bytes(env.values()).max(FLUSH_FLOOR_BYTES) {
-                self.device.flush().map_err(crate::Error::from)?;
-                unsubmitted = 0;
-            }
-        }
-        if cached.is_none() {
-            if let Ok(mut plans) = self.plans.lock() {
-                plans.insert(key, Arc::new(plan));
-            }
-        }
-        if let Ok(mut m) = self.last_memory.lock() {
-            *m = Some(RunMemory {
-                weights: device_bytes(self.constants.values()),
-                largest_live,
-                device_peak: self.device.stats().peak_device_bytes,
-            });
-        }
-        self.graph
-            .outputs
-            .iter()
-            .map(|o| {
-                env.get(o.name.as_str())
-                    .or_else(|| self.constants.get(&o.name))
-                    .cloned()
-                    .ok_or_else(|| OnnxError::DanglingInput {
-                        node: "graph output".into(),
-                        op: "-".into(),
-                        input: o.name.clone(),
-                    })
-            })
-            .collect()
-    }
-
-    /// The memory of the last run (`None` before any run).
-    pub fn last_run_memory(&self) -> Option<RunMemory> {
-        self.last_memory.lock().ok().and_then(|m| *m)
-    }
-
-    /// Runs one node on its inputs from `env` or the constants.
-    fn run_one(&self, node: &Node, env: &HashMap<&str, OnnxValue>) -> OnnxResult<Vec<OnnxValue>> {
-        let inputs = node
-            .inputs
-            .iter()
-            .map(|name| {
-                if name.is_empty() {
-                    return Ok(None);
-                }
-                env.get(name.as_str())
-                    .or_else(|| self.constants.get(name))
-                    .cloned()
-                    .map(Some)
-                    .ok_or_else(|| OnnxError::DanglingInput {
-                        node: node.name.clone(),
-                        op: node.op.clone(),
-                        input: name.clone(),
-                    })
-            })
-            .collect::<OnnxResult<Vec<_>>>()?;
-        run_node(Ctx {
-            device: &self.device,
-            node,
-            opset: self.graph.opset,
-            inputs,
-        })
-    }
-
     /// Runs every node whose inputs are all constants once, keeps its outputs
     /// as constants and drops it; fuses conv chains (`options.fuse`), drops
     /// the constants no node reads any more; then uploads every float constant.
@@ -365,6 +289,8 @@ impl OnnxModel {
                 node: &node,
                 opset: self.graph.opset,
                 inputs,
+                maps: None,
+                tables_used: Default::default(),
             };
             for (name, value) in node.outputs.iter().zip(run_node(ctx)?) {
                 constants.insert(name.clone(), value);
@@ -374,6 +300,7 @@ impl OnnxModel {
         if options.fuse {
             let opset = self.graph.opset;
             fuse_conv_chains(&mut self.graph, &mut constants, opset);
+            self.groups = elementwise_groups(&self.graph, &constants, opset);
             let read: HashSet<&String> = self
                 .graph
                 .nodes
@@ -421,34 +348,8 @@ fn plan_key(inputs: &[OnnxValue]) -> PlanKey {
         .collect()
 }
 
-/// A value as a device tensor: floats as f32, integers as i32, booleans as u32.
-fn to_tensor(v: &OnnxValue, device: &Arc<dyn Device>) -> OnnxResult<Tensor> {
-    let h = match v {
-        OnnxValue::Tensor(t) => return Ok(t.clone()),
-        OnnxValue::Host(h) => h,
-    };
-    Ok(match &h.data {
-        HostData::F32(x) => Tensor::from_slice(device, x, &h.shape)?,
-        HostData::Bool(x) => {
-            let x: Vec<u32> = x.iter().map(|&b| u32::from(b)).collect();
-            Tensor::from_slice(device, &x, &h.shape)?
-        }
-        HostData::I64(x) => {
-            let x = x
-                .iter()
-                .map(|&i| i32::try_from(i))
-                .collect::<Result<Vec<i32>, _>>()
-                .map_err(|_| OnnxError::BadInput {
-                    name: "(output)".into(),
-                    message: "an integer output exceeds i32; use run_values".into(),
-                })?;
-            Tensor::from_slice(device, &x, &h.shape)?
-        }
-    })
-}
-
 /// Bytes of the device tensors among `values`.
-fn device_bytes<'a>(values: impl Iterator<Item = &'a OnnxValue>) -> u64 {
+fn device_bytes_of<'a>(values: impl Iterator<Item = &'a OnnxValue>) -> u64 {
     values
         .map(|v| match v {
             OnnxValue::Tensor(t) => (t.numel() * t.dtype().size_in_bytes()) as u64,
@@ -456,3 +357,6 @@ fn device_bytes<'a>(values: impl Iterator<Item = &'a OnnxValue>) -> u64 {
         })
         .sum()
 }
+
+#[path = "model_run.rs"]
+mod run;

@@ -12,6 +12,7 @@ mod declaration;
 mod decode_attention;
 mod elementwise;
 mod elementwise_vec4;
+mod fused_map;
 mod gather;
 mod gather_blocks;
 mod kv_cache_checks;
@@ -32,6 +33,7 @@ mod window;
 pub use conv::ConvKernel;
 pub use declaration::{KernelCandidate, Needs, OpDeclaration};
 pub use elementwise::where_select;
+pub use fused_map::fused_map;
 pub use layout::concat;
 pub use matmul::{matvec_applicable, MatmulVariant, Weight};
 pub use qkv_rope::QkvRope;
@@ -42,6 +44,7 @@ pub const DECLARATIONS: &[OpDeclaration] = &[
     elementwise::AFFINE,
     elementwise::BINARY,
     elementwise::WHERE,
+    fused_map::FUSED_MAP,
     layout::COPY,
     layout::CAST,
     layout::CONCAT,

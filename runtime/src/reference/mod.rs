@@ -21,6 +21,7 @@ mod attention;
 mod broadcast;
 mod conv;
 mod elementwise;
+mod fused_map;
 mod layout;
 mod matmul;
 mod norm;
@@ -35,7 +36,10 @@ pub use broadcast::{
     broadcast_index, broadcast_shape, broadcast_shapes, contiguous_strides, for_each_index, numel,
 };
 pub use conv::{conv, conv_transpose, ConvOperands};
-pub use elementwise::{affine, binary, erf, erfc, unary, unary_scalar, where_select};
+pub use elementwise::{
+    affine, binary, binary_scalar, erf, erfc, unary, unary_scalar, where_select,
+};
+pub use fused_map::{fused_map, fused_map_scalar};
 pub use layout::{concat, gather, permute, slice};
 pub use matmul::matmul;
 pub use norm::{layernorm, norm, rmsnorm};

@@ -22,7 +22,7 @@ pub struct RunArgs {
     /// Adapter: an index, or a substring of its name or backend (default: $TESSERA_ADAPTER or the best).
     #[arg(long)]
     adapter: Option<String>,
-    /// Print the run's device memory (weights, largest live set, device peak) as a JSON line on stderr.
+    /// Print the run's device memory (weights, largest live set, device peak), dispatches and fused elementwise groups as a JSON line on stderr.
     #[arg(long)]
     stats: bool,
 }
@@ -89,6 +89,9 @@ pub fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
                 "weights_bytes": m.weights,
                 "largest_live_bytes": m.largest_live,
                 "device_peak_bytes": m.device_peak,
+                "dispatches": model.last_run_dispatches(),
+                "fused_groups": model.fused_groups().0,
+                "fused_nodes": model.fused_groups().1,
             });
             eprintln!("{line}");
         }

@@ -46,5 +46,5 @@ pub(crate) fn run(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
             Ok(at)
         })
         .collect::<ExecResult<Vec<usize>>>()?;
-    Ok(vec![apply(x, &idx.shape, &map)?])
+    Ok(vec![apply(ctx, x, &idx.shape, &map)?])
 }

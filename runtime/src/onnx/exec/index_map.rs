@@ -3,10 +3,94 @@
 //! apply it as one gather over the flattened tensor (`[n, 1]` rows), for the
 //! layouts a strided view cannot express (negative steps, arbitrary indices).
 
-use super::ExecResult;
+use super::{Ctx, ExecResult};
 use crate::onnx::value::{HostData, HostTensor, OnnxValue};
 use crate::tensor::shape::contiguous_strides;
 use crate::tensor::Tensor;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use tessera_kernels::DType;
+
+/// What one cached upload holds: its dtype, shape and element bits.
+type Upload = (DType, Vec<usize>, Vec<u32>);
+
+/// The device tables (index maps, fill values, interpolation weights) of one
+/// plan, kept so that a later run with the same input shapes uploads none of
+/// them again. Each is found by the node's first output and the call's
+/// number within the node, and reused only when its contents are equal (a
+/// map may depend on data, as Gather's indices do).
+#[derive(Default)]
+pub(crate) struct IndexMaps {
+    tables: Mutex<HashMap<(String, usize), (Upload, Tensor)>>,
+    uploads: AtomicU64,
+}
+
+impl IndexMaps {
+    /// Tables uploaded so far (not counting reuses).
+    pub(crate) fn uploads(&self) -> u64 {
+        self.uploads.load(Ordering::Relaxed)
+    }
+}
+
+impl Ctx<'_> {
+    /// The next call number of this node's tables.
+    fn table_key(&self) -> (String, usize) {
+        let n = self.tables_used.get();
+        self.tables_used.set(n + 1);
+        let name = self.node.outputs.first().cloned().unwrap_or_default();
+        (name, n)
+    }
+
+    /// The tensor `make` uploads for `upload`, from the plan's tables when
+    /// an equal one is there (uploaded and kept otherwise).
+    fn table(
+        &self,
+        upload: Upload,
+        make: impl FnOnce(&Upload) -> ExecResult<Tensor>,
+    ) -> ExecResult<Tensor> {
+        let key = self.table_key();
+        let Some(maps) = self.maps else {
+            return make(&upload);
+        };
+        if let Ok(tables) = maps.tables.lock() {
+            if let Some((held, t)) = tables.get(&key) {
+                if *held == upload {
+                    return Ok(t.clone());
+                }
+            }
+        }
+        let t = make(&upload)?;
+        maps.uploads.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut tables) = maps.tables.lock() {
+            tables.insert(key, (upload, t.clone()));
+        }
+        Ok(t)
+    }
+
+    /// `values` as a u32 tensor of `shape` (kept with the plan).
+    pub(crate) fn upload_u32(&self, values: Vec<u32>, shape: &[usize]) -> ExecResult<Tensor> {
+        let device = self.device;
+        self.table((DType::U32, shape.to_vec(), values), |(_, s, v)| {
+            Ok(Tensor::from_slice(device, v, s)?)
+        })
+    }
+
+    /// `values` as a `dtype` float tensor of `shape` (kept with the plan).
+    pub(crate) fn upload_f32(
+        &self,
+        values: &[f32],
+        shape: &[usize],
+        dtype: DType,
+    ) -> ExecResult<Tensor> {
+        let device = self.device;
+        let bits = values.iter().map(|v| v.to_bits()).collect();
+        self.table((dtype, shape.to_vec(), bits), |(d, s, v)| {
+            let f: Vec<f32> = v.iter().map(|&b| f32::from_bits(b)).collect();
+            Ok(Tensor::from_f32(device, &f, s, *d)?)
+        })
+    }
+}
 
 /// The map of `permute(perm)` over `shape`.
 pub(crate) fn permute_map(shape: &[usize], perm: &[usize]) -> (Vec<usize>, Vec<usize>) {
@@ -78,6 +162,7 @@ pub(crate) fn take(data: &HostData, map: &[usize]) -> HostData {
 
 /// Applies `map` to a value, giving `out_shape`.
 pub(crate) fn apply(
+    ctx: &Ctx<'_>,
     value: &OnnxValue,
     out_shape: &[usize],
     map: &[usize],
@@ -87,11 +172,16 @@ pub(crate) fn apply(
             shape: out_shape.to_vec(),
             data: take(&h.data, map),
         })),
-        OnnxValue::Tensor(t) => Ok(OnnxValue::Tensor(gather_flat(t, out_shape, map)?)),
+        OnnxValue::Tensor(t) => Ok(OnnxValue::Tensor(gather_flat(ctx, t, out_shape, map)?)),
     }
 }
 
-fn gather_flat(t: &Tensor, out_shape: &[usize], map: &[usize]) -> ExecResult<Tensor> {
+fn gather_flat(
+    ctx: &Ctx<'_>,
+    t: &Tensor,
+    out_shape: &[usize],
+    map: &[usize],
+) -> ExecResult<Tensor> {
     if map.is_empty() {
         return Ok(Tensor::uninit(
             t.device(),
@@ -102,7 +192,7 @@ fn gather_flat(t: &Tensor, out_shape: &[usize], map: &[usize]) -> ExecResult<Ten
     }
     let flat = t.contiguous()?.reshape(&[t.numel(), 1])?;
     let ids: Vec<u32> = map.iter().map(|&i| i as u32).collect();
-    let ids = Tensor::from_slice(t.device(), &ids, &[ids.len()])?;
+    let ids = ctx.upload_u32(ids, &[map.len()])?;
     Ok(flat.gather_rows(&ids)?.reshape(out_shape)?)
 }
 
@@ -144,13 +234,14 @@ pub(crate) fn map_by_dims(
 /// [`apply`] where [`FILL`] entries take `fill`: the value gets one more
 /// element (`fill`) and the fill entries gather it.
 pub(crate) fn apply_with_fill(
+    ctx: &Ctx<'_>,
     value: &OnnxValue,
     out_shape: &[usize],
     map: &[usize],
     fill: f64,
 ) -> ExecResult<OnnxValue> {
     if !map.contains(&FILL) {
-        return apply(value, out_shape, map);
+        return apply(ctx, value, out_shape, map);
     }
     let n = value.shape().iter().product::<usize>();
     let map: Vec<usize> = map.iter().map(|&i| if i == FILL { n } else { i }).collect();
@@ -166,7 +257,7 @@ pub(crate) fn apply_with_fill(
             OnnxValue::Host(HostTensor::new(vec![n + 1], data)?)
         }
         OnnxValue::Tensor(t) => {
-            let f = Tensor::from_f32(t.device(), &[fill as f32], &[1], t.dtype())?;
+            let f = ctx.upload_f32(&[fill as f32], &[1], t.dtype())?;
             if n == 0 {
                 OnnxValue::Tensor(f)
             } else {
@@ -175,5 +266,5 @@ pub(crate) fn apply_with_fill(
             }
         }
     };
-    apply(&extended, out_shape, &map)
+    apply(ctx, &extended, out_shape, &map)
 }

@@ -35,7 +35,7 @@ fn transpose(ctx: &Ctx<'_>) -> ExecResult<OnnxValue> {
         OnnxValue::Tensor(t) => OnnxValue::Tensor(t.permute(&perm)?.contiguous()?),
         OnnxValue::Host(_) => {
             let (shape, map) = permute_map(x.shape(), &perm);
-            apply(x, &shape, &map)?
+            apply(ctx, x, &shape, &map)?
         }
     })
 }
@@ -184,7 +184,7 @@ fn slice(ctx: &Ctx<'_>) -> ExecResult<OnnxValue> {
         }
     }
     let map = signed_map(&shape, &sstrides, offset);
-    apply(x, &shape, &map)
+    apply(ctx, x, &shape, &map)
 }
 
 fn gather(ctx: &Ctx<'_>) -> ExecResult<OnnxValue> {
@@ -229,7 +229,7 @@ fn gather(ctx: &Ctx<'_>) -> ExecResult<OnnxValue> {
             map.extend(base..base + inner);
         }
     }
-    apply(x, &shape, &map)
+    apply(ctx, x, &shape, &map)
 }
 
 fn expand(ctx: &Ctx<'_>) -> ExecResult<OnnxValue> {
@@ -251,7 +251,7 @@ fn expand(ctx: &Ctx<'_>) -> ExecResult<OnnxValue> {
         OnnxValue::Tensor(t) => OnnxValue::Tensor(t.broadcast_to(&shape)?.contiguous()?),
         OnnxValue::Host(_) => {
             let map = broadcast_map(x.shape(), &shape);
-            apply(x, &shape, &map)?
+            apply(ctx, x, &shape, &map)?
         }
     })
 }

@@ -17,6 +17,8 @@ mod shape_ops;
 mod split;
 mod window_attrs;
 
+pub(crate) use index_map::IndexMaps;
+
 use super::error::OnnxError;
 use super::graph::Node;
 use super::value::{HostTensor, OnnxValue};
@@ -180,6 +182,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) node: &'a Node,
     pub(crate) opset: i64,
     pub(crate) inputs: Vec<Option<OnnxValue>>,
+    /// The plan's device tables (none while folding constants at load).
+    pub(crate) maps: Option<&'a IndexMaps>,
+    /// How many tables this node asked for so far (their keys).
+    pub(crate) tables_used: std::cell::Cell<usize>,
 }
 
 impl Ctx<'_> {

@@ -78,7 +78,7 @@ fn pad(ctx: &Ctx<'_>) -> ExecResult<OnnxValue> {
         })
         .collect::<ExecResult<Vec<_>>>()?;
     let (out_shape, map) = map_by_dims(&shape, &dims);
-    apply_with_fill(x, &out_shape, &map, fill)
+    apply_with_fill(ctx, x, &out_shape, &map, fill)
 }
 
 /// The input index that padding position `i` (input coordinates, may be
@@ -131,7 +131,7 @@ fn tile(ctx: &Ctx<'_>) -> ExecResult<OnnxValue> {
         .map(|(&n, &o)| (0..o as usize).map(|i| Some(i % n)).collect())
         .collect();
     let (out_shape, map) = map_by_dims(&shape, &dims);
-    apply_with_fill(x, &out_shape, &map, 0.0)
+    apply_with_fill(ctx, x, &out_shape, &map, 0.0)
 }
 
 /// The upper (or lower) triangle of the last two dims from diagonal `k`;
@@ -164,7 +164,7 @@ fn trilu(ctx: &Ctx<'_>) -> ExecResult<OnnxValue> {
             }
         }
     }
-    apply_with_fill(x, &shape, &map, 0.0)
+    apply_with_fill(ctx, x, &shape, &map, 0.0)
 }
 
 #[cfg(test)]

@@ -239,7 +239,8 @@ fn arg(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
             let mut t = if min { t.neg()? } else { t.clone() };
             if last {
                 let (rev_shape, map) = reversed(t.shape(), ax);
-                let OnnxValue::Tensor(rt) = apply(&OnnxValue::Tensor(t), &rev_shape, &map)? else {
+                let OnnxValue::Tensor(rt) = apply(ctx, &OnnxValue::Tensor(t), &rev_shape, &map)?
+                else {
                     return bad("reversal left the device");
                 };
                 t = rt;

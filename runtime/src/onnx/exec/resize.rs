@@ -14,9 +14,6 @@ use super::{axis, bad, Ctx, ExecResult};
 use crate::onnx::attrs::Attrs;
 use crate::onnx::limits::within_max_elements;
 use crate::onnx::value::OnnxValue;
-use crate::tensor::Tensor;
-use std::sync::Arc;
-use tessera_hal::Device;
 
 /// Why a Resize node's attributes are not run, found at load (`None`: runs).
 pub(crate) fn unsupported(attrs: &Attrs) -> Option<String> {
@@ -104,13 +101,13 @@ pub(crate) fn run(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
             .map(|o| source_coord(ctm, o as f64, scale[d], shape[d], out[d]))
             .collect();
         y = if linear {
-            linear_axis(ctx.device, &y, d, &coords)?
+            linear_axis(ctx, &y, d, &coords)?
         } else {
             let idx = coords
                 .iter()
                 .map(|&c| nearest_index(nearest, c, shape[d]))
                 .collect();
-            gather_axis(&y, d, idx)?
+            gather_axis(ctx, &y, d, idx)?
         };
     }
     Ok(vec![y])
@@ -215,7 +212,7 @@ fn nearest_index(mode: &str, c: f64, n: usize) -> usize {
 }
 
 /// `x` with dim `d` replaced by the input positions `idx`.
-fn gather_axis(x: &OnnxValue, d: usize, idx: Vec<usize>) -> ExecResult<OnnxValue> {
+fn gather_axis(ctx: &Ctx<'_>, x: &OnnxValue, d: usize, idx: Vec<usize>) -> ExecResult<OnnxValue> {
     let shape = x.shape().to_vec();
     let dims: Vec<Vec<Option<usize>>> = (0..shape.len())
         .map(|k| match k == d {
@@ -224,17 +221,12 @@ fn gather_axis(x: &OnnxValue, d: usize, idx: Vec<usize>) -> ExecResult<OnnxValue
         })
         .collect();
     let (out_shape, map) = map_by_dims(&shape, &dims);
-    apply(x, &out_shape, &map)
+    apply(ctx, x, &out_shape, &map)
 }
 
 /// Linear interpolation along dim `d` at `coords`: `(1 - w) x[i0] + w x[i1]`
 /// with `i0 = floor(c)`, `i1 = i0 + 1`, both clamped to the dim.
-fn linear_axis(
-    device: &Arc<dyn Device>,
-    x: &OnnxValue,
-    d: usize,
-    coords: &[f64],
-) -> ExecResult<OnnxValue> {
+fn linear_axis(ctx: &Ctx<'_>, x: &OnnxValue, d: usize, coords: &[f64]) -> ExecResult<OnnxValue> {
     let n = x.shape()[d];
     if n == 0 {
         return bad("linear resize of an empty dim");
@@ -247,12 +239,13 @@ fn linear_axis(
         hi.push(clamp(f + 1.0));
         w.push((c - f) as f32);
     }
+    let device = ctx.device;
     let x = OnnxValue::Tensor(x.to_device(device)?);
-    let a = gather_axis(&x, d, lo)?.to_device(device)?;
-    let b = gather_axis(&x, d, hi)?.to_device(device)?;
+    let a = gather_axis(ctx, &x, d, lo)?.to_device(device)?;
+    let b = gather_axis(ctx, &x, d, hi)?.to_device(device)?;
     let mut wshape = vec![1usize; x.shape().len()];
     wshape[d] = coords.len();
-    let wt = Tensor::from_slice(device, &w, &wshape)?;
+    let wt = ctx.upload_f32(&w, &wshape, tessera_kernels::DType::F32)?;
     // a + w (b - a)
     Ok(OnnxValue::Tensor(a.add(&b.sub(&a)?.mul(&wt)?)?))
 }

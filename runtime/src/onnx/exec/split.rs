@@ -32,7 +32,7 @@ pub(crate) fn run(ctx: &Ctx<'_>) -> ExecResult<Vec<OnnxValue>> {
                     })
                     .collect();
                 let (part_shape, map) = map_by_dims(&shape, &dims);
-                apply(x, &part_shape, &map)?
+                apply(ctx, x, &part_shape, &map)?
             }
         };
         out.push(part);
