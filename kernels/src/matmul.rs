@@ -1,5 +1,6 @@
 //! Batched matrix multiply with strided operands: a tiled, register-blocked kernel
-//! in two tile sizes (64x64 for large outputs, 16x16 for small ones).
+//! in two tile sizes (64x64 for large outputs, 16x16 for small ones), and a
+//! barrier-free 32x32 tile for software adapters behind the browser.
 
 use crate::assemble::{fixed_kernel, Binding};
 use crate::grid::tile_grid;
@@ -9,6 +10,7 @@ use crate::{dtype_header, DType, KernelSource};
 const MATMUL_COMMON: &str = include_str!("wgsl/matmul_common.wgsl");
 const MATMUL: &str = include_str!("wgsl/matmul.wgsl");
 const MATMUL_4X4: &str = include_str!("wgsl/matmul_4x4.wgsl");
+const MATMUL_DIRECT: &str = include_str!("wgsl/matmul_direct.wgsl");
 const MATMUL_8X8: &str = concat!(
     include_str!("wgsl/matmul_tile.wgsl"),
     include_str!("wgsl/matmul_8x8.wgsl")
@@ -79,23 +81,28 @@ pub enum MatmulTile {
     /// 8x8 threads, 8x8 per thread: a 64x64 tile from few, fat invocations
     /// (for software adapters, which pay per SIMD chunk at every barrier).
     LargeFat,
+    /// 8x8 threads, 4x4 per thread loaded straight from storage: a 32x32 tile
+    /// with no workgroup memory and no barrier (for SwiftShader in the
+    /// browser, where barriers are dear and big tiles slow to compile).
+    Direct,
 }
 
 impl MatmulTile {
     /// Every tile.
-    pub const ALL: [MatmulTile; 3] = [MatmulTile::Small, MatmulTile::Large, MatmulTile::LargeFat];
-
-    fn per_thread(self) -> u32 {
-        match self {
-            MatmulTile::Small => 1,
-            MatmulTile::Large => 4,
-            MatmulTile::LargeFat => 4,
-        }
-    }
+    pub const ALL: [MatmulTile; 4] = [
+        MatmulTile::Small,
+        MatmulTile::Large,
+        MatmulTile::LargeFat,
+        MatmulTile::Direct,
+    ];
 
     /// Output rows/cols covered by one workgroup.
     pub fn size(self) -> u32 {
-        16 * self.per_thread()
+        match self {
+            MatmulTile::Small => 16,
+            MatmulTile::Direct => 32,
+            MatmulTile::Large | MatmulTile::LargeFat => 64,
+        }
     }
 
     /// The tile for an `m x n` output: a 64x64 tile when it yields enough
@@ -131,9 +138,11 @@ impl MatmulSpec {
             ),
             MatmulTile::Large => (dtype_header(self.dtype), MATMUL_4X4),
             MatmulTile::LargeFat => (dtype_header(self.dtype), MATMUL_8X8),
+            MatmulTile::Direct => (dtype_header(self.dtype), MATMUL_DIRECT),
         };
         let (name, workgroup) = match self.tile {
             MatmulTile::LargeFat => ("tile64fat", [8, 8, 1]),
+            MatmulTile::Direct => ("direct32", [8, 8, 1]),
             MatmulTile::Large => ("tile64", [16, 16, 1]),
             MatmulTile::Small => ("tile16", [16, 16, 1]),
         };
@@ -175,5 +184,10 @@ mod tests {
         };
         assert_eq!(spec.workgroups(65, 129, 3), Some([3, 2, 3]));
         assert_eq!(spec.workgroups(1, 1, 70_000), None);
+        let direct = MatmulSpec {
+            dtype: DType::F32,
+            tile: MatmulTile::Direct,
+        };
+        assert_eq!(direct.workgroups(65, 129, 3), Some([5, 3, 3]));
     }
 }

@@ -44,6 +44,12 @@ pub(crate) const MATMUL: OpDeclaration = OpDeclaration {
             when: "large outputs on host-memory adapters",
         },
         KernelCandidate {
+            name: "direct32",
+            spec: "MatmulSpec",
+            needs: Needs::NOTHING,
+            when: "software adapters behind the browser (no barrier)",
+        },
+        KernelCandidate {
             name: "tile16",
             spec: "MatmulSpec",
             needs: Needs::NOTHING,

@@ -36,6 +36,7 @@ impl MatmulVariant {
             MatmulVariant::Tiled(MatmulTile::Small) => "tile16".into(),
             MatmulVariant::Tiled(MatmulTile::Large) => "tile64".into(),
             MatmulVariant::Tiled(MatmulTile::LargeFat) => "tile64fat".into(),
+            MatmulVariant::Tiled(MatmulTile::Direct) => "direct32".into(),
             MatmulVariant::Blocked(c) => format!("blocked{}", c.name()),
             MatmulVariant::Subgroup(rows, quads) => format!("subgroup{rows}q{quads}"),
             MatmulVariant::Matvec => "matvec".into(),
@@ -48,6 +49,7 @@ impl MatmulVariant {
             MatmulVariant::Tiled(MatmulTile::Small),
             MatmulVariant::Tiled(MatmulTile::Large),
             MatmulVariant::Tiled(MatmulTile::LargeFat),
+            MatmulVariant::Tiled(MatmulTile::Direct),
         ];
         all.extend(BLOCKED_CONFIGS.iter().map(|&c| MatmulVariant::Blocked(c)));
         all.extend(

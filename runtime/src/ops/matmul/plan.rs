@@ -65,8 +65,8 @@ impl DenseOperands {
     /// win on this kind of device (GPUs: the register-blocked tiles, the 64x64
     /// tile, the 16x16 tile and the matvec kernel; devices running on host
     /// memory and cores (`software`, [`tessera_hal::DeviceFeatures::host_memory`]):
-    /// the subgroup-broadcast kernels and the fattest tiles), less tiles far
-    /// larger than the output.
+    /// the subgroup-broadcast kernels, the fattest tiles and the barrier-free
+    /// tile), less tiles far larger than the output.
     fn candidates(&self, software: bool) -> Vec<MatmulVariant> {
         let (mb, nb) = (tuning::bucket(self.m), tuning::bucket(self.n));
         let small = mb < 64 && nb < 64;
@@ -77,6 +77,7 @@ impl DenseOperands {
                 MatmulVariant::Tiled(MatmulTile::Small) => small || !software,
                 MatmulVariant::Tiled(MatmulTile::Large) => !small && !software,
                 MatmulVariant::Tiled(MatmulTile::LargeFat) => !small && software,
+                MatmulVariant::Tiled(MatmulTile::Direct) => software,
                 MatmulVariant::Blocked(c) => {
                     let fits = c.bm as usize <= mb.max(32) && c.bn as usize <= nb.max(32);
                     // Software adapters pay per memory access, not per FMA: only
@@ -151,8 +152,9 @@ impl DenseOperands {
             // A software adapter behind the browser (SwiftShader, shaders via
             // Tint): the 64x64 register-blocked tiles take it minutes and
             // gigabytes to compile (65x130x67 in headless Chromium 156: 205 s,
-            // then the device was lost); the 16x16 tile compiles at once.
-            return MatmulVariant::Tiled(MatmulTile::Small);
+            // then the device was lost); the barrier-free 32x32 tile compiles
+            // at once and beats the 16x16 one (BENCHMARKS.md, "Browser").
+            return MatmulVariant::Tiled(MatmulTile::Direct);
         }
         let fallback = self.heuristic(software);
         // The heuristic's pick first: later, slower candidates stop after one run.
