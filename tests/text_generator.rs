@@ -196,10 +196,17 @@ fn missing_files_are_typed_errors() {
         TextGenerator::load(&not_a_model, device),
         Err(Error::Load(LoadError::Io { .. }))
     ));
+    // A tokenizer file that is missing is an Io error naming it, as a missing
+    // model is; one that is not a tokenizer is a Tokenizer error naming it.
     let no_tokenizer = Path::new("/nonexistent/tessera/tokenizer.json");
     assert!(matches!(
         TextGenerator::load_with_tokenizer(&decoder_dir("tiny-llama"), no_tokenizer, device),
-        Err(Error::Load(LoadError::Tokenizer { path, .. })) if path == no_tokenizer
+        Err(Error::Load(LoadError::Io { path, .. })) if path == no_tokenizer
+    ));
+    let not_a_tokenizer = decoder_dir("tiny-llama").join("config.json");
+    assert!(matches!(
+        TextGenerator::load_with_tokenizer(&decoder_dir("tiny-llama"), &not_a_tokenizer, device),
+        Err(Error::Load(LoadError::Tokenizer { path, .. })) if path == not_a_tokenizer
     ));
     let generator = load(&decoder_dir("tiny-llama"), device);
     assert!(matches!(
