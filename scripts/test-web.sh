@@ -34,4 +34,8 @@ export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
 # The suite runs for minutes on SwiftShader; the runner's default is 20 s.
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-1800}"
 cd web
-cargo test --target wasm32-unknown-unknown -p tessera-web --tests "$@"
+# Every browser test, unless the arguments pick one (--test NAME).
+case " $* " in
+  *" --test "*) cargo test --target wasm32-unknown-unknown -p tessera-web "$@" ;;
+  *) cargo test --target wasm32-unknown-unknown -p tessera-web --tests "$@" ;;
+esac

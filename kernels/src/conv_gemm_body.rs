@@ -3,13 +3,14 @@
 //! block, and the biased, activated store.
 
 use super::ConvGemmConfig;
+use crate::register_block::{write_register_block_step, RegisterBlock};
 use std::fmt::Write;
 
 /// The kernel body after the header, parameters and bindings.
 pub(super) fn conv_gemm_body(c: &ConvGemmConfig) -> String {
     let t = c.threads();
     let (bm4, bn4) = (c.bm / 4, c.bn / 4);
-    let (tm4, tn4) = (c.tm / 4, c.tn / 4);
+    let tn4 = c.tn / 4;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -75,35 +76,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     stage_weight(&mut s, c);
     stage_im2col(&mut s, c, slots);
     s.push_str("        workgroupBarrier();\n");
-    let _ = writeln!(
-        s,
-        "        for (var kk = 0u; kk < {}u; kk = kk + 1u) {{",
-        c.bk
+    write_register_block_step(
+        &mut s,
+        &RegisterBlock {
+            bk: c.bk,
+            bm: c.bm,
+            bn: c.bn,
+            tm: c.tm,
+            tn: c.tn,
+            row_lane: "ty",
+            col_lane: "tx",
+        },
     );
-    for i in 0..tm4 {
-        let _ = writeln!(
-            s,
-            "            let a{i} = a_tile[kk * {bm4}u + ty * {tm4}u + {i}u];"
-        );
-    }
-    for j in 0..tn4 {
-        let _ = writeln!(
-            s,
-            "            let b{j} = b_tile[kk * {bn4}u + tx * {tn4}u + {j}u];"
-        );
-    }
-    let comps = ["x", "y", "z", "w"];
-    for r in 0..c.tm {
-        for j in 0..tn4 {
-            let _ = writeln!(
-                s,
-                "            acc{r}_{j} = fma(vec4<f32>(a{}.{}), b{j}, acc{r}_{j});",
-                r / 4,
-                comps[(r % 4) as usize]
-            );
-        }
-    }
-    s.push_str("        }\n        workgroupBarrier();\n    }\n");
     let _ = writeln!(
         s,
         "    let r0 = oc_base + ty * {}u;\n    let q0 = pix_base + tx * {}u;",

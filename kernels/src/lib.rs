@@ -61,6 +61,7 @@ mod qkv_rope;
 mod quant_format;
 mod quant_gather;
 mod reduce;
+mod register_block;
 mod registry;
 mod render_cache;
 mod rope;

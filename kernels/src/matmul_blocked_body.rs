@@ -2,6 +2,7 @@
 //! body, written out line by line so every accumulator is its own variable.
 
 use super::{BlockedMatmulSpec, Contiguous};
+use crate::register_block::{write_register_block_step, RegisterBlock};
 use std::fmt::Write;
 
 /// The kernel body after the header, parameters and bindings: workgroup
@@ -9,7 +10,7 @@ use std::fmt::Write;
 pub(super) fn blocked_body(spec: &BlockedMatmulSpec) -> String {
     let c = spec.config;
     let (bm4, bn4) = (c.bm / 4, c.bn / 4);
-    let (tm4, tn4) = (c.tm / 4, c.tn / 4);
+    let tn4 = c.tn / 4;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -71,35 +72,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     stage(&mut s, &a, spec);
     stage(&mut s, &b, spec);
     s.push_str("        workgroupBarrier();\n");
-    let _ = writeln!(
-        s,
-        "        for (var kk = 0u; kk < {}u; kk = kk + 1u) {{",
-        c.bk
+    write_register_block_step(
+        &mut s,
+        &RegisterBlock {
+            bk: c.bk,
+            bm: c.bm,
+            bn: c.bn,
+            tm: c.tm,
+            tn: c.tn,
+            row_lane: "lid.y",
+            col_lane: "lid.x",
+        },
     );
-    for i in 0..tm4 {
-        let _ = writeln!(
-            s,
-            "            let a{i} = a_tile[kk * {bm4}u + lid.y * {tm4}u + {i}u];"
-        );
-    }
-    for j in 0..tn4 {
-        let _ = writeln!(
-            s,
-            "            let b{j} = b_tile[kk * {bn4}u + lid.x * {tn4}u + {j}u];"
-        );
-    }
-    let comps = ["x", "y", "z", "w"];
-    for r in 0..c.tm {
-        for j in 0..tn4 {
-            let _ = writeln!(
-                s,
-                "            acc{r}_{j} = fma(vec4<f32>(a{}.{}), b{j}, acc{r}_{j});",
-                r / 4,
-                comps[(r % 4) as usize]
-            );
-        }
-    }
-    s.push_str("        }\n        workgroupBarrier();\n    }\n");
     // Store.
     s.push_str("    let c_base = (p.c_off + bz * p.m * p.n) / 4u;\n    let n4 = p.n / 4u;\n");
     let _ = writeln!(
