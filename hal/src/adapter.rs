@@ -154,6 +154,14 @@ impl AdapterDescription {
         format!("{}-{hash:016x}", self.backend)
     }
 
+    /// Whether this is a software adapter behind the browser's WebGPU
+    /// (SwiftShader, shaders compiled by Tint): there heavily unrolled
+    /// register-blocked kernels take minutes and gigabytes to compile and can
+    /// lose the device, so ops keep to their barrier-free or direct kernels.
+    pub fn is_software_webgpu(&self) -> bool {
+        self.features.host_memory && self.backend == "webgpu"
+    }
+
     /// One line for listings: `[0] name (backend, type, driver)`.
     pub fn summary(&self) -> String {
         format!(

@@ -157,8 +157,10 @@ pub(crate) fn conv(c: &mut Cases) -> Result<()> {
         c.check(&what, &y, &want, Tolerance::matmul_f32(taps))?;
         // Every kernel forced, on adapters that lower ops to kernels (the
         // heuristic takes one per adapter kind: software adapters never run
-        // the GPU tiles otherwise).
-        if c.device().adapter().features.execution == Execution::WgslPrograms {
+        // the GPU tiles otherwise), except the browser's software adapter,
+        // which never runs the implicit GEMM (see `ops::conv`).
+        let adapter = c.device().adapter();
+        if adapter.features.execution == Execution::WgslPrograms && !adapter.is_software_webgpu() {
             for kernel in every_kernel() {
                 let y = x.conv_with_kernel(&w, bias, groups, &geom, act, Some(kernel))?;
                 let forced = format!("{what} forced {kernel:?}");

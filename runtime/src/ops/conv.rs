@@ -319,7 +319,10 @@ fn run(
 /// Unforced, the implicit GEMM runs when the product is wide enough for its
 /// tiles to pay ([`CONV`]'s `implicit_gemm` candidate: at least 16 output
 /// channels per group and 16 products per output, `c_in / groups * taps`),
-/// software adapters taking the fat-thread tile and GPUs 256 threads.
+/// software adapters taking the fat-thread tile and GPUs 256 threads; on a
+/// software WebGPU adapter (SwiftShader under Tint) the direct kernel, as the
+/// unrolled tiles there cost minutes to compile and lost the device in the
+/// browser suite.
 fn implicit_gemm(
     x: &Tensor,
     weight: &Tensor,
@@ -333,6 +336,7 @@ fn implicit_gemm(
         Some(ConvKernel::Direct) => return Ok(None),
         Some(ConvKernel::ImplicitGemm(config)) => config,
         None if cout_g < 16 || products < 16 => return Ok(None),
+        None if x.device().adapter().is_software_webgpu() => return Ok(None),
         None => CONV_GEMM_CONFIGS[usize::from(!x.device().adapter().features.host_memory)],
     };
     let spec = ConvGemmSpec {

@@ -148,7 +148,7 @@ impl DenseOperands {
     pub fn choose(&self, out: &Tensor) -> MatmulVariant {
         let device = out.device();
         let software = device.adapter().features.host_memory;
-        if software && device.adapter().backend == "webgpu" {
+        if device.adapter().is_software_webgpu() {
             // A software adapter behind the browser (SwiftShader, shaders via
             // Tint): the 64x64 register-blocked tiles take it minutes and
             // gigabytes to compile (65x130x67 in headless Chromium 156: 205 s,
