@@ -95,6 +95,18 @@ impl NullDevice {
         device
     }
 
+    /// A null device that reports itself as a software adapter behind the
+    /// browser's WebGPU (SwiftShader: no subgroups), for testing the choices
+    /// the runtime makes there ([`AdapterDescription::is_software_webgpu`]).
+    pub fn software_webgpu() -> NullDevice {
+        let mut device = NullDevice::software();
+        device.description.backend = "webgpu".into();
+        device.description.features.subgroups = false;
+        device.description.features.subgroup_min_size = 0;
+        device.description.name = "null software WebGPU adapter (records only)".into();
+        device
+    }
+
     /// The dispatches recorded so far.
     pub fn recorded(&self) -> Vec<RecordedDispatch> {
         self.log.lock().expect("log").clone()

@@ -65,6 +65,7 @@ mod register_block;
 mod registry;
 mod render_cache;
 mod rope;
+mod row_per_thread;
 mod row_variant;
 mod row_vec4;
 mod rowwise;
@@ -107,7 +108,7 @@ pub use matmul_subgroup::{SubgroupLoad, SubgroupMatmulSpec, SUBGROUP_MATMUL_LANE
 pub use matvec::{
     MatvecLayout, MatvecLoad, MatvecSpec, MatvecVariant, MATVEC_MAX_ROWS, MATVEC_MAX_WG,
 };
-pub use norm::{NormParams, NormSpec, NormVec4Spec};
+pub use norm::{NormParams, NormPerThreadSpec, NormSpec, NormVec4Spec};
 pub use op_kinds::{BinaryOp, NormKind, ReduceOp, UnaryOp};
 pub use params::{ParamsField, UniformParams};
 pub use pool::PoolSpec;
@@ -118,11 +119,13 @@ pub use reduce::{ReduceParams, ReduceSpec};
 pub use registry::all_kernel_sources;
 pub use render_cache::KernelSpec;
 pub use rope::{RopeParams, RopeSpec};
+pub use row_per_thread::{row_per_thread_workgroups, ROW_PER_THREAD_WG};
 pub use row_variant::{
-    row_vec4_fits, row_vec4_wg_for, RowVariant, ROW_VEC4_PER_THREAD, ROW_VEC4_RESIDENT_MAX,
+    row_vec4_fits, row_vec4_wg_for, RowVariant, ROW_PER_THREAD_MAX, ROW_VEC4_PER_THREAD,
+    ROW_VEC4_RESIDENT_MAX,
 };
 pub use rowwise::{row_wg_for, rowwise_workgroups, ROW_WG};
-pub use softmax::{SoftmaxParams, SoftmaxSpec, SoftmaxVec4Spec};
+pub use softmax::{SoftmaxParams, SoftmaxPerThreadSpec, SoftmaxSpec, SoftmaxVec4Spec};
 pub use source::{dtype_header, BindingKind, KernelSource};
 pub use window::{ConvActivation, PoolMode, WindowGeometry, WindowParams};
 

@@ -1,11 +1,13 @@
-//! Layer norm and RMS norm along the last axis: the general kernel (any row)
-//! and the vec4 kernel (rows and offsets multiples of 4, tree or subgroup
+//! Layer norm and RMS norm along the last axis: the general kernel (any row),
+//! the per-thread kernel (the general body, one invocation per row) and the
+//! vec4 kernel (rows and offsets multiples of 4, tree or subgroup
 //! reductions).
 
 use crate::assemble::{fixed_kernel, Binding};
 use crate::params::uniform_params;
+use crate::row_per_thread::{per_thread_header, row_per_thread_kernel, ROW_PER_THREAD_WG};
 use crate::row_vec4::{header, row_vec4_choices, row_vec4_kernel};
-use crate::rowwise::{row_choices, wg_header, ROW_COMMON};
+use crate::rowwise::{row_choices, wg_header, ROW_COMMON, ROW_ENTRY};
 use crate::{DType, KernelSource, NormKind};
 
 const NORM: &str = include_str!("wgsl/norm.wgsl");
@@ -79,6 +81,26 @@ pub(crate) fn norm_key(
     )
 }
 
+/// The header of the scalar norm kernels (general and per-thread): the row
+/// header `header`, `KIND_LAYER`, `weight_at(j)` and `bias_at(j)` (1 and 0
+/// where absent).
+fn scalar_norm_header(header: &str, kind: NormKind, has_weight: bool, has_bias: bool) -> String {
+    let weight = if has_weight {
+        "f32(w[p.w_off + j])"
+    } else {
+        "1.0"
+    };
+    let bias = if has_bias {
+        "f32(b[p.b_off + j])"
+    } else {
+        "0.0"
+    };
+    format!(
+        "{header}const KIND_LAYER: bool = {};\nfn weight_at(j: u32) -> f32 {{ return {weight}; }}\nfn bias_at(j: u32) -> f32 {{ return {bias}; }}\n",
+        kind == NormKind::Layer
+    )
+}
+
 /// Layer norm (biased variance, two passes in f32) or RMS norm along the last
 /// axis, with optional weight and (layer norm only) bias. Bindings: x, [w], [b], y.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -101,20 +123,11 @@ impl NormSpec {
         if self.kind == NormKind::Rms && self.has_bias {
             return None;
         }
-        let weight = if self.has_weight {
-            "f32(w[p.w_off + j])"
-        } else {
-            "1.0"
-        };
-        let bias = if self.has_bias {
-            "f32(b[p.b_off + j])"
-        } else {
-            "0.0"
-        };
-        let header = format!(
-            "{}const KIND_LAYER: bool = {};\nfn weight_at(j: u32) -> f32 {{ return {weight}; }}\nfn bias_at(j: u32) -> f32 {{ return {bias}; }}\n",
-            wg_header(self.dtype, self.wg),
-            self.kind == NormKind::Layer
+        let header = scalar_norm_header(
+            &wg_header(self.dtype, self.wg),
+            self.kind,
+            self.has_weight,
+            self.has_bias,
         );
         Some(fixed_kernel::<NormParams>(
             norm_key(
@@ -125,7 +138,7 @@ impl NormSpec {
                 self.has_bias,
                 self.wg,
             ),
-            &format!("{header}{ROW_COMMON}"),
+            &format!("{header}{ROW_COMMON}{ROW_ENTRY}"),
             &norm_bindings(self.has_weight, self.has_bias, "T"),
             NORM,
             [self.wg, 1, 1],
@@ -145,6 +158,64 @@ impl NormSpec {
                         has_weight,
                         has_bias,
                         wg,
+                    })
+            })
+            .collect()
+    }
+}
+
+/// Layer norm or RMS norm along the last axis, with optional weight and
+/// (layer norm only) bias, one invocation per row ([`crate::ROW_PER_THREAD_WG`]
+/// rows per workgroup, no barrier): for short rows on software adapters.
+/// Bindings: x, [w], [b], y. Grid: [`crate::row_per_thread_workgroups`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NormPerThreadSpec {
+    /// Which norm.
+    pub kind: NormKind,
+    /// Storage type.
+    pub dtype: DType,
+    /// Whether a weight binding is present.
+    pub has_weight: bool,
+    /// Whether a bias binding is present (layer norm only).
+    pub has_bias: bool,
+}
+
+impl NormPerThreadSpec {
+    /// Render the kernel; `None` for RMS norm with a bias, which is not a norm we define.
+    pub fn render(&self) -> Option<KernelSource> {
+        if self.kind == NormKind::Rms && self.has_bias {
+            return None;
+        }
+        let (w, b) = (self.has_weight, self.has_bias);
+        let header = scalar_norm_header(&per_thread_header(self.dtype), self.kind, w, b);
+        Some(row_per_thread_kernel::<NormParams>(
+            norm_key(
+                "norm_per_thread",
+                self.kind,
+                self.dtype,
+                w,
+                b,
+                ROW_PER_THREAD_WG,
+            ),
+            &header,
+            &norm_bindings(w, b, "T"),
+            NORM,
+            self.dtype,
+        ))
+    }
+
+    /// Every variant: each norm we define, in f32 and f16.
+    pub fn all() -> Vec<NormPerThreadSpec> {
+        DType::FLOATS
+            .into_iter()
+            .flat_map(|dtype| {
+                norm_forms()
+                    .into_iter()
+                    .map(move |(kind, has_weight, has_bias)| NormPerThreadSpec {
+                        kind,
+                        dtype,
+                        has_weight,
+                        has_bias,
                     })
             })
             .collect()

@@ -85,6 +85,7 @@ kernel_specs!(
     QuantTiledSpec(QuantMatmulParams),
     ReduceSpec(ReduceParams),
     RopeSpec(RopeParams),
+    SoftmaxPerThreadSpec(SoftmaxParams),
     SoftmaxSpec(SoftmaxParams),
     SoftmaxVec4Spec(SoftmaxParams, needs_subgroups),
     SubgroupMatmulSpec(MatmulParams, needs_subgroups),
@@ -92,6 +93,7 @@ kernel_specs!(
     UnaryVec4Spec(UnaryParams),
     WhereSpec(WhereParams);
     optional:
+    NormPerThreadSpec(NormParams),
     NormSpec(NormParams),
     NormVec4Spec(NormParams, needs_subgroups),
 );

@@ -9,6 +9,10 @@ use crate::rowwise::ROW_WG;
 pub enum RowVariant {
     /// Scalar loads, shared-memory tree reductions: any row length and offset.
     General,
+    /// The general kernel's body with one invocation per row and no barrier
+    /// ([`crate::ROW_PER_THREAD_WG`] rows per workgroup): any row length and
+    /// offset, chosen for rows of up to [`ROW_PER_THREAD_MAX`] values.
+    PerThread,
     /// vec4 loads and stores, rows of up to [`ROW_VEC4_RESIDENT_MAX`] values kept
     /// in registers (one pass over memory), tree reductions. Needs a row length
     /// and operand offsets that are multiples of 4.
@@ -20,8 +24,9 @@ pub enum RowVariant {
 
 impl RowVariant {
     /// Every row variant, for tests, benchmarks and tuners.
-    pub const ALL: [RowVariant; 3] = [
+    pub const ALL: [RowVariant; 4] = [
         RowVariant::General,
+        RowVariant::PerThread,
         RowVariant::Vec4,
         RowVariant::Vec4Subgroup,
     ];
@@ -30,6 +35,7 @@ impl RowVariant {
     pub fn name(self) -> &'static str {
         match self {
             RowVariant::General => "general",
+            RowVariant::PerThread => "per_thread",
             RowVariant::Vec4 => "vec4",
             RowVariant::Vec4Subgroup => "vec4_subgroup",
         }
@@ -45,6 +51,11 @@ impl RowVariant {
         self == RowVariant::Vec4Subgroup
     }
 }
+
+/// Longest row (in values) for which the per-thread row kernels are a
+/// candidate: past it one invocation's serial loops lose to a workgroup
+/// sharing the row (BENCHMARKS.md, "Browser").
+pub const ROW_PER_THREAD_MAX: usize = 128;
 
 /// vec4s each thread of a vec4 row kernel keeps in registers.
 pub const ROW_VEC4_PER_THREAD: u32 = 4;
@@ -91,6 +102,9 @@ mod tests {
         assert!(!row_vec4_fits(6, &[0]));
         assert!(!row_vec4_fits(8, &[0, 2]));
         assert!(!row_vec4_fits(0, &[0]));
-        assert_eq!(RowVariant::ALL.map(|v| v.is_vec4()), [false, true, true]);
+        assert_eq!(
+            RowVariant::ALL.map(|v| v.is_vec4()),
+            [false, false, true, true]
+        );
     }
 }

@@ -12,10 +12,9 @@
 
 use crate::assemble::{fixed_kernel, Binding};
 use crate::row_variant::ROW_VEC4_PER_THREAD;
-use crate::rowwise::{row_choices, wg_header, ROW_COMMON};
+use crate::rowwise::{row_choices, wg_header, ROW_COMMON, ROW_ENTRY};
 use crate::{DType, KernelSource, UniformParams};
 
-const ROW_ENTRY: &str = include_str!("wgsl/row_entry.wgsl");
 const ROW_COMMON_SUBGROUP: &str = include_str!("wgsl/row_common_subgroup.wgsl");
 const ROW_VEC4_COMMON: &str = include_str!("wgsl/row_vec4_common.wgsl");
 

@@ -9,6 +9,10 @@ use crate::{dtype_header, DType};
 /// The workgroup tree reductions of the row kernels (`workgroup_max`, `workgroup_sum`).
 pub(crate) const ROW_COMMON: &str = include_str!("wgsl/row_common.wgsl");
 
+/// The entry point of the row kernels that reduce through [`ROW_COMMON`]: one
+/// workgroup per row, calling the body's `row_main(row, lid)`.
+pub(crate) const ROW_ENTRY: &str = include_str!("wgsl/row_entry.wgsl");
+
 /// Threads per row (a power of two: the tree reductions halve it).
 pub const ROW_WG: u32 = 256;
 

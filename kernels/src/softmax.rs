@@ -1,12 +1,14 @@
 //! Softmax along the last axis with an optional broadcast mask: the general
-//! kernel (any row) and the vec4 kernel (rows and offsets multiples of 4, tree
-//! or subgroup reductions).
+//! kernel (any row), the per-thread kernel (the general body, one invocation
+//! per row) and the vec4 kernel (rows and offsets multiples of 4, tree or
+//! subgroup reductions).
 
 use crate::assemble::{fixed_kernel, strided_helpers, Binding};
 use crate::grid::MAX_RANK;
 use crate::params::uniform_params;
+use crate::row_per_thread::{per_thread_header, row_per_thread_kernel};
 use crate::row_vec4::{header, row_vec4_choices, row_vec4_kernel};
-use crate::rowwise::{row_choices, wg_header, ROW_COMMON};
+use crate::rowwise::{row_choices, wg_header, ROW_COMMON, ROW_ENTRY};
 use crate::{DType, KernelSource};
 
 const SOFTMAX: &str = include_str!("wgsl/softmax.wgsl");
@@ -51,6 +53,25 @@ pub(crate) fn softmax_header(header: &str, masked: bool, mask_fn: &str) -> Strin
     )
 }
 
+/// `mask_at(row, j)` of the scalar kernels (general and per-thread): the
+/// mask's value at column `j` of the mask row starting at `row`, or 0.
+fn scalar_mask_fn(masked: bool) -> &'static str {
+    if masked {
+        "fn mask_at(row: u32, j: u32) -> f32 { return f32(mask[row + j * mask_col_stride()]); }\n"
+    } else {
+        "fn mask_at(row: u32, j: u32) -> f32 { return 0.0; }\n"
+    }
+}
+
+/// "mask" or "plain", for kernel keys.
+fn mask_key(masked: bool) -> &'static str {
+    if masked {
+        "mask"
+    } else {
+        "plain"
+    }
+}
+
 /// The bindings of softmax: x, [mask], y; x and y of `elem` (`T` or
 /// `vec4<T>`), the mask of `T`.
 pub(crate) fn softmax_bindings(masked: bool, elem: &'static str) -> Vec<Binding> {
@@ -77,21 +98,17 @@ pub struct SoftmaxSpec {
 impl SoftmaxSpec {
     /// Render the kernel.
     pub fn render(&self) -> KernelSource {
-        let mask_fn = if self.masked {
-            "fn mask_at(row: u32, j: u32) -> f32 { return f32(mask[row + j * mask_col_stride()]); }\n"
-        } else {
-            "fn mask_at(row: u32, j: u32) -> f32 { return 0.0; }\n"
-        };
+        let mask_fn = scalar_mask_fn(self.masked);
         let header = softmax_header(&wg_header(self.dtype, self.wg), self.masked, mask_fn);
         let key = format!(
             "softmax/{}/{}/wg{}",
-            if self.masked { "mask" } else { "plain" },
+            mask_key(self.masked),
             self.dtype,
             self.wg
         );
         fixed_kernel::<SoftmaxParams>(
             key,
-            &format!("{header}{ROW_COMMON}"),
+            &format!("{header}{ROW_COMMON}{ROW_ENTRY}"),
             &softmax_bindings(self.masked, "T"),
             SOFTMAX,
             [self.wg, 1, 1],
@@ -103,6 +120,45 @@ impl SoftmaxSpec {
     pub fn all() -> Vec<SoftmaxSpec> {
         row_choices()
             .flat_map(|(dtype, wg)| [false, true].map(|masked| SoftmaxSpec { dtype, masked, wg }))
+            .collect()
+    }
+}
+
+/// Stable softmax along the last axis, optionally of `x + mask`, one
+/// invocation per row ([`crate::ROW_PER_THREAD_WG`] rows per workgroup, no
+/// barrier): for short rows on software adapters. Rows whose every value is
+/// -inf give zeros. Bindings: x, [mask], y. Grid:
+/// [`crate::row_per_thread_workgroups`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SoftmaxPerThreadSpec {
+    /// Storage type of x, mask and y.
+    pub dtype: DType,
+    /// Whether a mask binding is present.
+    pub masked: bool,
+}
+
+impl SoftmaxPerThreadSpec {
+    /// Render the kernel.
+    pub fn render(&self) -> KernelSource {
+        let mask_fn = scalar_mask_fn(self.masked);
+        row_per_thread_kernel::<SoftmaxParams>(
+            format!(
+                "softmax_per_thread/{}/{}",
+                mask_key(self.masked),
+                self.dtype
+            ),
+            &softmax_header(&per_thread_header(self.dtype), self.masked, mask_fn),
+            &softmax_bindings(self.masked, "T"),
+            SOFTMAX,
+            self.dtype,
+        )
+    }
+
+    /// Every variant: f32 and f16, with and without a mask.
+    pub fn all() -> Vec<SoftmaxPerThreadSpec> {
+        DType::FLOATS
+            .into_iter()
+            .flat_map(|dtype| [false, true].map(|masked| SoftmaxPerThreadSpec { dtype, masked }))
             .collect()
     }
 }
@@ -132,7 +188,7 @@ impl SoftmaxVec4Spec {
         };
         let key = format!(
             "softmax_vec4/{}/{}/wg{}",
-            if self.masked { "mask" } else { "plain" },
+            mask_key(self.masked),
             self.dtype,
             self.wg,
         );

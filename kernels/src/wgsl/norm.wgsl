@@ -1,10 +1,10 @@
-// Layer norm or RMS norm along the last axis, one workgroup per row of n.
-// KIND_LAYER, weight_at() and bias_at() come from the spec's header.
+// Layer norm or RMS norm along the last axis, WG threads per row of n (thread
+// lid of the row). KIND_LAYER, weight_at() and bias_at() come from the spec's
+// header; the entry point and workgroup_sum from row_common.wgsl +
+// row_entry.wgsl (a workgroup per row) or row_per_thread.wgsl (WG = 1, a row
+// per invocation).
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-    let row = linear_workgroup(wid, nwg);
+fn row_main(row: u32, lid: u32) {
     let valid = row < p.rows;
     let base = p.x_off + row * p.n;
     let count = f32(max(p.n, 1u));

@@ -1,12 +1,11 @@
-// Stable softmax along the last axis, one workgroup per row of n:
-// max pass, sum-of-exp pass, write pass. mask_at() (0 when unmasked) comes from
-// the spec's header. A row whose every value is -inf gives zeros.
-// mask_row_offset() comes from softmax_common.wgsl.
+// Stable softmax along the last axis, WG threads per row of n (thread lid of
+// the row): max pass, sum-of-exp pass, write pass. mask_at() (0 when unmasked)
+// comes from the spec's header, mask_row_offset() from softmax_common.wgsl; the
+// entry point and workgroup_max/workgroup_sum from row_common.wgsl +
+// row_entry.wgsl (a workgroup per row) or row_per_thread.wgsl (WG = 1, a row
+// per invocation). A row whose every value is -inf gives zeros.
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-    let row = linear_workgroup(wid, nwg);
+fn row_main(row: u32, lid: u32) {
     let valid = row < p.rows;
     let base = p.x_off + row * p.n;
     var mrow = 0u;

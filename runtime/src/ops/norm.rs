@@ -11,12 +11,18 @@ use crate::tensor::Tensor;
 use tessera_kernels::DType;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{
-    row_vec4_wg_for, row_wg_for, rowwise_workgroups, KernelSource, NormKind, NormParams, NormSpec,
-    NormVec4Spec, RowVariant,
+    row_per_thread_workgroups, row_vec4_wg_for, row_wg_for, rowwise_workgroups, KernelSource,
+    NormKind, NormParams, NormPerThreadSpec, NormSpec, NormVec4Spec, RowVariant,
 };
 
 /// The kernels of both norms (one spec pair renders layer and RMS norm).
 const NORM_KERNELS: &[KernelCandidate] = &[
+    KernelCandidate {
+        name: "per_thread",
+        spec: "NormPerThreadSpec",
+        needs: Needs::NOTHING,
+        when: "rows of up to 128 values on software WebGPU adapters (SwiftShader); tuned elsewhere",
+    },
     KernelCandidate {
         name: "vec4_subgroup",
         spec: "NormVec4Spec",
@@ -182,6 +188,13 @@ impl Tensor {
                     wg: row_wg_for(n),
                 }
                 .rendered(),
+                RowVariant::PerThread => NormPerThreadSpec {
+                    kind,
+                    dtype,
+                    has_weight,
+                    has_bias,
+                }
+                .rendered(),
                 RowVariant::Vec4 | RowVariant::Vec4Subgroup => NormVec4Spec {
                     kind,
                     dtype,
@@ -198,7 +211,10 @@ impl Tensor {
             buffers.extend(w.map(|t| t.buffer()));
             buffers.extend(b.map(|t| t.buffer()));
             buffers.push(out.buffer());
-            let grid = rowwise_workgroups(rows as u64);
+            let grid = match variant {
+                RowVariant::PerThread => row_per_thread_workgroups(rows as u64),
+                _ => rowwise_workgroups(rows as u64),
+            };
             launch(op, x.device(), &source, &buffers, &params, grid)
         };
         let variant = match variant {

@@ -11,8 +11,8 @@ use crate::tensor::Tensor;
 use tessera_kernels::DType;
 use tessera_kernels::KernelSpec;
 use tessera_kernels::{
-    row_vec4_wg_for, row_wg_for, rowwise_workgroups, RowVariant, SoftmaxParams, SoftmaxSpec,
-    SoftmaxVec4Spec,
+    row_per_thread_workgroups, row_vec4_wg_for, row_wg_for, rowwise_workgroups, RowVariant,
+    SoftmaxParams, SoftmaxPerThreadSpec, SoftmaxSpec, SoftmaxVec4Spec,
 };
 
 /// The declaration of `softmax` (see [`OpDeclaration`]).
@@ -24,6 +24,12 @@ pub(crate) const SOFTMAX: OpDeclaration = OpDeclaration {
     dtypes: &[DType::F32, DType::F16],
     tolerance: "F32_TRANSCENDENTAL",
     kernels: &[
+        KernelCandidate {
+            name: "per_thread",
+            spec: "SoftmaxPerThreadSpec",
+            needs: Needs::NOTHING,
+            when: "rows of up to 128 values on software WebGPU adapters (SwiftShader); tuned elsewhere",
+        },
         KernelCandidate {
             name: "vec4_subgroup",
             spec: "SoftmaxVec4Spec",
@@ -126,6 +132,7 @@ impl Tensor {
                     wg: row_wg_for(n),
                 }
                 .rendered(),
+                RowVariant::PerThread => SoftmaxPerThreadSpec { dtype, masked }.rendered(),
                 RowVariant::Vec4 | RowVariant::Vec4Subgroup => SoftmaxVec4Spec {
                     dtype,
                     masked,
@@ -137,7 +144,10 @@ impl Tensor {
             let mut buffers = vec![x.buffer()];
             buffers.extend(mask_view.as_ref().map(|m| m.buffer()));
             buffers.push(out.buffer());
-            let grid = rowwise_workgroups(rows as u64);
+            let grid = match variant {
+                RowVariant::PerThread => row_per_thread_workgroups(rows as u64),
+                _ => rowwise_workgroups(rows as u64),
+            };
             launch(op, x.device(), &source, &buffers, &params, grid)
         };
         let variant = match variant {

@@ -8,14 +8,25 @@ use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use std::sync::Arc;
 use tessera_hal::{Device, DeviceError};
-use tessera_kernels::{row_vec4_fits, vec4_fits, ElementwiseVariant, RowVariant, Vec4Layout};
+use tessera_kernels::{
+    row_vec4_fits, vec4_fits, ElementwiseVariant, RowVariant, Vec4Layout, ROW_PER_THREAD_MAX,
+};
 
 /// Every row variant, to map a declared kernel candidate's name to its variant.
-const ROW_VARIANTS: [RowVariant; 3] = [
+const ROW_VARIANTS: [RowVariant; 4] = [
+    RowVariant::PerThread,
     RowVariant::Vec4Subgroup,
     RowVariant::Vec4,
     RowVariant::General,
 ];
+
+/// Whether the automatic choice takes the per-thread row kernel for rows of
+/// `len` on `device`: short rows on a software adapter behind the browser
+/// (SwiftShader), where a workgroup per row reducing through barriers costs
+/// most (BENCHMARKS.md, "Browser"). Elsewhere it is a tuning candidate.
+fn per_thread_preferred(device: &Arc<dyn Device>, len: usize) -> bool {
+    len <= ROW_PER_THREAD_MAX && device.adapter().is_software_webgpu()
+}
 
 /// The row variants `decl` declares, in its order of preference, that the
 /// device offers what they need.
@@ -31,10 +42,11 @@ fn declared_row_variants(decl: &OpDeclaration, device: &Arc<dyn Device>) -> Vec<
 /// The row variant of op `decl` for rows of `len` values whose operands (x,
 /// y, weight, bias; not the softmax mask, read as scalars) start at `offsets`.
 ///
-/// Automatic: the first of the op's declared candidates (vec4 with subgroup
-/// reductions, vec4 with tree reductions, general) that the row fits and the
-/// device offers. Forced: an error when the row does not fit it
-/// ([`Error::VariantUnavailable`]) or the device lacks what it needs.
+/// Automatic: the first of the op's declared candidates (per-thread where
+/// [`per_thread_preferred`], vec4 with subgroup reductions, vec4 with tree
+/// reductions, general) that the row fits and the device offers. Forced: an
+/// error when the row does not fit it ([`Error::VariantUnavailable`]) or the
+/// device lacks what it needs; the per-thread and general kernels take any row.
 pub(crate) fn choose_row_variant(
     decl: &OpDeclaration,
     device: &Arc<dyn Device>,
@@ -46,9 +58,13 @@ pub(crate) fn choose_row_variant(
     let fits = |v: RowVariant| !v.is_vec4() || row_vec4_fits(len, offsets);
     let offered = declared_row_variants(decl, device);
     let Some(variant) = forced else {
+        let preferred = |v: RowVariant| match v {
+            RowVariant::PerThread => per_thread_preferred(device, len),
+            _ => fits(v),
+        };
         return Ok(offered
             .into_iter()
-            .find(|&v| fits(v))
+            .find(|&v| preferred(v))
             .unwrap_or(RowVariant::General));
     };
     if !fits(variant) {
@@ -66,7 +82,8 @@ pub(crate) fn choose_row_variant(
     Ok(variant)
 }
 
-/// The automatic row variant, tuned: the variants that fit are measured by
+/// The automatic row variant, tuned: the variants that fit (the per-thread one
+/// for rows of up to [`ROW_PER_THREAD_MAX`] values) are measured by
 /// `measure` (which launches the op's kernel alone, with the variant) on the
 /// first call of `class` on this adapter and the fastest is recorded (see
 /// [`crate::tuning`]); [`choose_row_variant`]'s pick where nothing is measured.
@@ -82,6 +99,7 @@ pub(crate) fn tuned_row_variant(
     let candidates: Vec<RowVariant> = declared_row_variants(decl, device)
         .into_iter()
         .filter(|&v| choose_row_variant(decl, device, len, offsets, Some(v)).is_ok())
+        .filter(|&v| v != RowVariant::PerThread || len <= ROW_PER_THREAD_MAX)
         .collect();
     Ok(super::select::select(
         decl,
@@ -261,6 +279,48 @@ mod tests {
             Err(Error::Device(DeviceError::Unsupported { .. }))
         ));
         assert_eq!(forced(RowVariant::General).unwrap(), RowVariant::General);
+    }
+
+    #[test]
+    fn short_rows_run_per_thread_on_software_webgpu_only() {
+        let web = Arc::new(NullDevice::software_webgpu());
+        let web_dev: Arc<dyn Device> = web.clone();
+        assert!(web_dev.adapter().is_software_webgpu());
+        let native = device();
+        let decl = &crate::ops::softmax::SOFTMAX;
+        let auto = |dev: &Arc<dyn Device>, len| {
+            choose_row_variant(decl, dev, len, &[0, 0], None).unwrap()
+        };
+        let per_thread = RowVariant::PerThread;
+        for len in [1, 30, 32, ROW_PER_THREAD_MAX] {
+            assert_eq!(auto(&web_dev, len), per_thread, "{len}");
+        }
+        assert_eq!(auto(&web_dev, ROW_PER_THREAD_MAX + 4), RowVariant::Vec4);
+        assert_eq!(auto(&web_dev, 384), RowVariant::Vec4);
+        assert_eq!(auto(&web_dev, ROW_PER_THREAD_MAX + 1), RowVariant::General);
+        // Elsewhere it is never the automatic pick, only a tuning candidate.
+        assert_eq!(auto(&native, 30), RowVariant::General);
+        assert_eq!(auto(&native, 32), RowVariant::Vec4);
+        // Forced, it takes any row length and offset.
+        let forced = choose_row_variant(decl, &native, 1030, &[3, 0], Some(per_thread));
+        assert_eq!(forced.unwrap(), per_thread);
+
+        // What runs: the per-thread kernels, 64 rows per workgroup.
+        let x = tensor(&web_dev, &[2, 65, 30]);
+        x.softmax(Some(&tensor(&web_dev, &[2, 1, 30]))).unwrap();
+        x.layer_norm(None, None, 1e-5).unwrap();
+        let recorded = web.recorded();
+        let keys: Vec<(&str, [u32; 3])> = recorded
+            .iter()
+            .map(|d| (d.key.as_str(), d.workgroups))
+            .collect();
+        assert_eq!(
+            keys[keys.len() - 2..],
+            [
+                ("softmax_per_thread/mask/f32", [3, 1, 1]),
+                ("norm_per_thread/layer/f32/w0/b0/wg64", [3, 1, 1]),
+            ]
+        );
     }
 
     #[test]

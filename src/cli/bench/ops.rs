@@ -182,7 +182,7 @@ pub struct RowsArgs {
     /// Storage dtype: f32 or f16.
     #[arg(long, default_value = "f32")]
     pub dtype: String,
-    /// Force a kernel variant: general, vec4 or vec4-subgroup (default: automatic).
+    /// Force a kernel variant: general, per-thread, vec4 or vec4-subgroup (default: automatic).
     #[arg(long)]
     pub variant: Option<String>,
     #[command(flatten)]
@@ -193,11 +193,12 @@ fn parse_row_variant(name: Option<&str>) -> BoxResult<Option<RowVariant>> {
     Ok(match name {
         None => None,
         Some("general") => Some(RowVariant::General),
+        Some("per-thread") => Some(RowVariant::PerThread),
         Some("vec4") => Some(RowVariant::Vec4),
         Some("vec4-subgroup") => Some(RowVariant::Vec4Subgroup),
         Some(other) => {
             return Err(
-                format!("variant {other:?}: expected general, vec4 or vec4-subgroup").into(),
+                format!("variant {other:?}: expected general, per-thread, vec4 or vec4-subgroup").into(),
             )
         }
     })
