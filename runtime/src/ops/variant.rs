@@ -288,9 +288,8 @@ mod tests {
         assert!(web_dev.adapter().is_software_webgpu());
         let native = device();
         let decl = &crate::ops::softmax::SOFTMAX;
-        let auto = |dev: &Arc<dyn Device>, len| {
-            choose_row_variant(decl, dev, len, &[0, 0], None).unwrap()
-        };
+        let auto =
+            |dev: &Arc<dyn Device>, len| choose_row_variant(decl, dev, len, &[0, 0], None).unwrap();
         let per_thread = RowVariant::PerThread;
         for len in [1, 30, 32, ROW_PER_THREAD_MAX] {
             assert_eq!(auto(&web_dev, len), per_thread, "{len}");

@@ -197,9 +197,10 @@ fn parse_row_variant(name: Option<&str>) -> BoxResult<Option<RowVariant>> {
         Some("vec4") => Some(RowVariant::Vec4),
         Some("vec4-subgroup") => Some(RowVariant::Vec4Subgroup),
         Some(other) => {
-            return Err(
-                format!("variant {other:?}: expected general, per-thread, vec4 or vec4-subgroup").into(),
+            return Err(format!(
+                "variant {other:?}: expected general, per-thread, vec4 or vec4-subgroup"
             )
+            .into())
         }
     })
 }
