@@ -12,8 +12,17 @@ use tessera_kernels::{RowVariant, ROW_PER_THREAD_MAX, ROW_PER_THREAD_WG};
 use tessera_runtime::reference;
 
 /// Row lengths: one value, odd short rows (MiniLM's attention rows are 30),
-/// both sides of the automatic limit, and a long row it still must get right.
-const LENGTHS: &[usize] = &[1, 3, 30, 31, 127, ROW_PER_THREAD_MAX, 129, 515];
+/// an odd longer one, and both sides of the automatic limit.
+const LENGTHS: &[usize] = &[
+    1,
+    3,
+    30,
+    31,
+    127,
+    515,
+    ROW_PER_THREAD_MAX,
+    ROW_PER_THREAD_MAX + 1,
+];
 
 /// Rows per workgroup of the per-thread kernels.
 const WG: usize = ROW_PER_THREAD_WG as usize;

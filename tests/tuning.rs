@@ -84,7 +84,7 @@ fn row_ops_tuning_records_a_choice() {
                 .find(|(class, _)| class == prefix)
                 .unwrap_or_else(|| panic!("no {prefix} choice on {}: {choices:?}", label(dev)));
             assert!(
-                ["general", "vec4", "vec4_subgroup"].contains(&entry.1.as_str()),
+                ["general", "per_thread", "vec4", "vec4_subgroup"].contains(&entry.1.as_str()),
                 "{entry:?}"
             );
         }

@@ -11,7 +11,7 @@ pub enum RowVariant {
     General,
     /// The general kernel's body with one invocation per row and no barrier
     /// ([`crate::ROW_PER_THREAD_WG`] rows per workgroup): any row length and
-    /// offset, chosen for rows of up to [`ROW_PER_THREAD_MAX`] values.
+    /// offset, a candidate for rows of up to [`ROW_PER_THREAD_MAX`] values.
     PerThread,
     /// vec4 loads and stores, rows of up to [`ROW_VEC4_RESIDENT_MAX`] values kept
     /// in registers (one pass over memory), tree reductions. Needs a row length
@@ -53,9 +53,12 @@ impl RowVariant {
 }
 
 /// Longest row (in values) for which the per-thread row kernels are a
-/// candidate: past it one invocation's serial loops lose to a workgroup
-/// sharing the row (BENCHMARKS.md, "Browser").
-pub const ROW_PER_THREAD_MAX: usize = 128;
+/// candidate (the automatic choice on software adapters, a tuning candidate
+/// elsewhere). On SwiftShader they beat the workgroup-per-row
+/// kernels 10-40x on rows of 30 to 384 (BENCHMARKS.md, "Browser"); past this,
+/// one invocation's serial loop over a long row, with few rows to spread over
+/// the cores, is not worth the risk.
+pub const ROW_PER_THREAD_MAX: usize = 1024;
 
 /// vec4s each thread of a vec4 row kernel keeps in registers.
 pub const ROW_VEC4_PER_THREAD: u32 = 4;

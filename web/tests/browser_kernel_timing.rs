@@ -1,7 +1,8 @@
 //! Kernel timings on the browser's WebGPU adapter at all-MiniLM-L6-v2's shapes
 //! (30 tokens, batch 32): each dense matmul tile that Tint compiles quickly,
-//! the layer norm and the softmax, warm, median of three runs, each timed to
-//! its read-back. What `DenseOperands::choose` picks on a software adapter
+//! the layer norm and the softmax (each row variant, alternated), warm, median
+//! of three runs, each timed to its read-back; and the softmax variants over
+//! rows of 30 to 4096, to see where the per-thread one stops paying. What `DenseOperands::choose` picks on a software adapter
 //! behind the browser rests on these numbers (BENCHMARKS.md, "Browser").
 //! Every tile's product is also checked against the 16x16 tile's.
 //! Run: `bash scripts/test-web.sh --test browser_kernel_timing`.
@@ -59,6 +60,59 @@ async fn time<F: Fn() -> Tensor>(op: F) -> (f64, f64, Vec<f32>) {
     (times[RUNS / 2], warm_up, out)
 }
 
+/// [`time`] for several ops alternated: each warmed up once, then `RUNS`
+/// rounds of one run of each; the median and warm-up milliseconds and the last
+/// output of each.
+async fn time_alternating(ops: &[&dyn Fn() -> Tensor]) -> Vec<(f64, f64, Vec<f32>)> {
+    let mut results = Vec::new();
+    for op in ops {
+        let start = now_ms();
+        let out = op().to_vec_async::<f32>().await.expect("read back");
+        results.push((Vec::new(), now_ms() - start, out));
+    }
+    for _ in 0..RUNS {
+        for (op, (times, _, out)) in ops.iter().zip(&mut results) {
+            let start = now_ms();
+            *out = op().to_vec_async::<f32>().await.expect("read back");
+            times.push(now_ms() - start);
+        }
+    }
+    results
+        .into_iter()
+        .map(|(mut times, warm_up, out)| {
+            times.sort_by(f64::total_cmp);
+            (times[RUNS / 2], warm_up, out)
+        })
+        .collect()
+}
+
+/// Time the row variants `variants` (`None`: the automatic choice) of `op`
+/// alternated, log each as `name label: ms`, and check every output against
+/// the first's within `tol`.
+async fn time_row_variants(
+    name: &str,
+    variants: &[Option<RowVariant>],
+    op: impl Fn(Option<RowVariant>) -> Tensor,
+    tol: f32,
+) {
+    let op = &op;
+    let ops: Vec<Box<dyn Fn() -> Tensor + '_>> = variants
+        .iter()
+        .map(|&v| Box::new(move || op(v)) as Box<dyn Fn() -> Tensor + '_>)
+        .collect();
+    let refs: Vec<&dyn Fn() -> Tensor> = ops.iter().map(|b| b.as_ref()).collect();
+    let results = time_alternating(&refs).await;
+    for (variant, (ms, warm_up, out)) in variants.iter().zip(&results) {
+        let label = variant.map_or("auto", |v| v.name());
+        console_log!("{name} {label}: {ms:.1} ms (warm-up {warm_up:.0} ms)");
+        let d = max_abs_diff(out, &results[0].2);
+        assert!(
+            d <= tol,
+            "{name} {label} differs from the first variant by {d:.2e}"
+        );
+    }
+}
+
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     a.iter()
         .zip(b)
@@ -113,18 +167,51 @@ async fn minilm_kernels_timed_on_the_browser_adapter() {
     let x = upload(&device, &[960, 384], 5);
     let gamma = upload(&device, &[384], 6);
     let beta = upload(&device, &[384], 7);
-    for variant in [Some(RowVariant::General), Some(RowVariant::Vec4), None] {
-        let (ms, warm_up, _) = time(|| {
-            x.layer_norm_with_variant(Some(&gamma), Some(&beta), 1e-12, variant)
+    let row_variants = [
+        Some(RowVariant::General),
+        Some(RowVariant::PerThread),
+        Some(RowVariant::Vec4),
+        None,
+    ];
+    time_row_variants(
+        "layer norm [960,384]",
+        &row_variants,
+        |v| {
+            x.layer_norm_with_variant(Some(&gamma), Some(&beta), 1e-12, v)
                 .expect("layer norm")
-        })
-        .await;
-        console_log!("layer norm [960,384] {variant:?}: {ms:.1} ms (warm-up {warm_up:.0} ms)");
-    }
+        },
+        1e-4,
+    )
+    .await;
     let scores = upload(&device, &[32, 12, 30, 30], 8);
     let mask = upload(&device, &[32, 1, 1, 30], 9);
-    let (ms, warm_up, _) = time(|| scores.softmax(Some(&mask)).expect("softmax")).await;
-    console_log!("softmax [32,12,30,30] + mask: {ms:.1} ms (warm-up {warm_up:.0} ms)");
+    time_row_variants(
+        "softmax [32,12,30,30] + mask",
+        &[Some(RowVariant::General), Some(RowVariant::PerThread), None],
+        |v| {
+            scores
+                .softmax_with_variant(Some(&mask), v)
+                .expect("softmax")
+        },
+        1e-5,
+    )
+    .await;
+    // Where the per-thread softmax stops paying: 345,600 values in rows of n.
+    for n in [30, 64, 128, 256, 1024, 4096] {
+        let rows = 345_600usize.div_ceil(n);
+        let x = upload(&device, &[rows, n], 10 + n as u64);
+        let mut variants = vec![Some(RowVariant::General), Some(RowVariant::PerThread)];
+        if n % 4 == 0 {
+            variants.push(Some(RowVariant::Vec4));
+        }
+        time_row_variants(
+            &format!("softmax [{rows},{n}]"),
+            &variants,
+            |v| x.softmax_with_variant(None, v).expect("softmax"),
+            1e-5,
+        )
+        .await;
+    }
     let (ms, warm_up, _) = time(|| x.gelu().expect("gelu")).await;
     console_log!("gelu [960,384] (elementwise, for scale): {ms:.1} ms (warm-up {warm_up:.0} ms)");
 }

@@ -21,7 +21,8 @@ const NORM_KERNELS: &[KernelCandidate] = &[
         name: "per_thread",
         spec: "NormPerThreadSpec",
         needs: Needs::NOTHING,
-        when: "rows of up to 128 values on software WebGPU adapters (SwiftShader); tuned elsewhere",
+        when:
+            "rows of up to 1024 values on software WebGPU adapters (SwiftShader); tuned elsewhere",
     },
     KernelCandidate {
         name: "vec4_subgroup",

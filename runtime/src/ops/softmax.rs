@@ -28,7 +28,7 @@ pub(crate) const SOFTMAX: OpDeclaration = OpDeclaration {
             name: "per_thread",
             spec: "SoftmaxPerThreadSpec",
             needs: Needs::NOTHING,
-            when: "rows of up to 128 values on software WebGPU adapters (SwiftShader); tuned elsewhere",
+            when: "rows of up to 1024 on SwiftShader, and on other software adapters where general would run; tuned elsewhere",
         },
         KernelCandidate {
             name: "vec4_subgroup",

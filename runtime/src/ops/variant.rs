@@ -21,11 +21,17 @@ const ROW_VARIANTS: [RowVariant; 4] = [
 ];
 
 /// Whether the automatic choice takes the per-thread row kernel for rows of
-/// `len` on `device`: short rows on a software adapter behind the browser
-/// (SwiftShader), where a workgroup per row reducing through barriers costs
-/// most (BENCHMARKS.md, "Browser"). Elsewhere it is a tuning candidate.
-fn per_thread_preferred(device: &Arc<dyn Device>, len: usize) -> bool {
-    len <= ROW_PER_THREAD_MAX && device.adapter().is_software_webgpu()
+/// `len` whose operands start at `offsets` on `device`: rows of up to
+/// [`ROW_PER_THREAD_MAX`] on a software adapter behind the browser
+/// (SwiftShader), where it beats the vec4 and general kernels 3-40x, and on
+/// any other software adapter (lavapipe, llvmpipe GL) where the row would
+/// take the general kernel, which it beats 5-17x (BENCHMARKS.md, "Browser").
+/// Elsewhere it is a tuning candidate.
+fn per_thread_preferred(device: &Arc<dyn Device>, len: usize, offsets: &[usize]) -> bool {
+    let adapter = device.adapter();
+    len <= ROW_PER_THREAD_MAX
+        && (adapter.is_software_webgpu()
+            || (adapter.features.host_memory && !row_vec4_fits(len, offsets)))
 }
 
 /// The row variants `decl` declares, in its order of preference, that the
@@ -59,7 +65,7 @@ pub(crate) fn choose_row_variant(
     let offered = declared_row_variants(decl, device);
     let Some(variant) = forced else {
         let preferred = |v: RowVariant| match v {
-            RowVariant::PerThread => per_thread_preferred(device, len),
+            RowVariant::PerThread => per_thread_preferred(device, len, offsets),
             _ => fits(v),
         };
         return Ok(offered
@@ -282,7 +288,7 @@ mod tests {
     }
 
     #[test]
-    fn short_rows_run_per_thread_on_software_webgpu_only() {
+    fn short_rows_run_per_thread_on_software_adapters() {
         let web = Arc::new(NullDevice::software_webgpu());
         let web_dev: Arc<dyn Device> = web.clone();
         assert!(web_dev.adapter().is_software_webgpu());
@@ -291,13 +297,17 @@ mod tests {
         let auto =
             |dev: &Arc<dyn Device>, len| choose_row_variant(decl, dev, len, &[0, 0], None).unwrap();
         let per_thread = RowVariant::PerThread;
-        for len in [1, 30, 32, ROW_PER_THREAD_MAX] {
+        for len in [1, 30, 32, 384, ROW_PER_THREAD_MAX] {
             assert_eq!(auto(&web_dev, len), per_thread, "{len}");
         }
         assert_eq!(auto(&web_dev, ROW_PER_THREAD_MAX + 4), RowVariant::Vec4);
-        assert_eq!(auto(&web_dev, 384), RowVariant::Vec4);
         assert_eq!(auto(&web_dev, ROW_PER_THREAD_MAX + 1), RowVariant::General);
-        // Elsewhere it is never the automatic pick, only a tuning candidate.
+        // Other software adapters: where the general kernel would run.
+        let soft: Arc<dyn Device> = Arc::new(NullDevice::software());
+        assert_eq!(auto(&soft, 30), per_thread);
+        assert_eq!(auto(&soft, 32), RowVariant::Vec4Subgroup);
+        assert_eq!(auto(&soft, ROW_PER_THREAD_MAX + 1), RowVariant::General);
+        // Hardware adapters: never the automatic pick, only a tuning candidate.
         assert_eq!(auto(&native, 30), RowVariant::General);
         assert_eq!(auto(&native, 32), RowVariant::Vec4);
         // Forced, it takes any row length and offset.
