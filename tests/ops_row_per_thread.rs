@@ -146,3 +146,35 @@ fn per_thread_norms_match_reference() {
         }
     }
 }
+
+#[test]
+fn per_thread_rows_past_one_grid_dimension() {
+    // More rows than 65535 workgroups of 64 hold: the 2-D grid, whose
+    // last workgroups lie past the rows.
+    poison_outputs();
+    let (mut rng, seed) = seeded_rng("per_thread_rows_past_one_grid_dimension");
+    let shape = [WG * 65_535 + 77, 2];
+    let v = Some(RowVariant::PerThread);
+    for dev in test_devices() {
+        let xs = random_vec(&mut rng, shape[0] * shape[1], -4.0, 4.0);
+        let x = tessera_runtime::Tensor::from_slice(dev, &xs, &shape).unwrap();
+        let ctx = format!("{shape:?} on {} seed {seed}", label(dev));
+        let got = x
+            .softmax_with_variant(None, v)
+            .unwrap()
+            .to_f32_vec()
+            .unwrap();
+        let want = reference::softmax(&xs, &shape, None);
+        let tol = Tolerance::F32_TRANSCENDENTAL;
+        assert_close(&got, &want, tol, &format!("softmax {ctx}"));
+        let got = x.layer_norm_with_variant(None, None, 1e-5, v).unwrap();
+        let want = reference::layernorm(&xs, &shape, None, None, 1e-5);
+        let got = got.to_f32_vec().unwrap();
+        assert_close(
+            &got,
+            &want,
+            Tolerance::F32_TRANSCENDENTAL,
+            &format!("layer_norm {ctx}"),
+        );
+    }
+}
