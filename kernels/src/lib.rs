@@ -71,6 +71,7 @@ mod row_vec4;
 mod rowwise;
 mod softmax;
 mod source;
+mod tile_shape;
 mod window;
 
 pub use conv::{ConvSpec, ConvTransposeSpec, CONV_CHANNELS_PER_THREAD, CONV_POSITIONS_PER_THREAD};
@@ -127,6 +128,7 @@ pub use row_variant::{
 pub use rowwise::{row_wg_for, rowwise_workgroups, ROW_WG};
 pub use softmax::{SoftmaxParams, SoftmaxPerThreadSpec, SoftmaxSpec, SoftmaxVec4Spec};
 pub use source::{dtype_header, BindingKind, KernelSource};
+pub use tile_shape::TileShape;
 pub use window::{ConvActivation, PoolMode, WindowGeometry, WindowParams};
 
 #[cfg(test)]
