@@ -68,6 +68,8 @@ mod rope;
 mod row_variant;
 mod row_vec4;
 mod rowwise;
+mod slotted_attention;
+mod slotted_qkv_rope;
 mod softmax;
 mod source;
 mod window;
@@ -122,6 +124,8 @@ pub use row_variant::{
     row_vec4_fits, row_vec4_wg_for, RowVariant, ROW_VEC4_PER_THREAD, ROW_VEC4_RESIDENT_MAX,
 };
 pub use rowwise::{row_wg_for, rowwise_workgroups, ROW_WG};
+pub use slotted_attention::{SlottedAttentionParams, SlottedAttentionSpec};
+pub use slotted_qkv_rope::{SlottedQkvRopeParams, SlottedQkvRopeSpec};
 pub use softmax::{SoftmaxParams, SoftmaxSpec, SoftmaxVec4Spec};
 pub use source::{dtype_header, BindingKind, KernelSource};
 pub use window::{ConvActivation, PoolMode, WindowGeometry, WindowParams};
