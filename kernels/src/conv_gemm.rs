@@ -19,65 +19,16 @@ use crate::assemble::fixed_kernel;
 use crate::conv::CONV_BINDINGS;
 use crate::grid::tile_grid;
 use crate::window::WindowParams;
-use crate::{dtype_header, DType, KernelSource};
+use crate::{dtype_header, DType, KernelSource, TileShape};
 
 #[path = "conv_gemm_body.rs"]
 mod body;
 
 const ACTIVATION: &str = include_str!("wgsl/conv_activation.wgsl");
 
-/// Tile shape of one implicit-GEMM conv kernel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ConvGemmConfig {
-    /// Output channels per workgroup.
-    pub bm: u32,
-    /// Output pixels per workgroup.
-    pub bn: u32,
-    /// Depth (of `c_in / groups * taps`) of one staged step.
-    pub bk: u32,
-    /// Output channels per thread (a multiple of 4).
-    pub tm: u32,
-    /// Output pixels per thread (a multiple of 4).
-    pub tn: u32,
-}
-
-impl ConvGemmConfig {
-    /// Threads per workgroup.
-    pub fn threads(&self) -> u32 {
-        (self.bm / self.tm) * (self.bn / self.tn)
-    }
-
-    /// Short name, e.g. `64x64x16t16x16`.
-    pub fn name(&self) -> String {
-        format!(
-            "{}x{}x{}t{}x{}",
-            self.bm, self.bn, self.bk, self.tm, self.tn
-        )
-    }
-
-    /// Bytes of workgroup memory (both staged tiles).
-    pub fn workgroup_bytes(&self) -> u32 {
-        (self.bm + self.bn) * self.bk * 4
-    }
-
-    /// Whether the generator supports the shape: blocks of whole vec4s,
-    /// each thread staging a whole number of elements of both tiles with a
-    /// fixed set of pixel columns, at most 256 threads and 16 KiB of
-    /// workgroup memory (WebGPU's guaranteed limits).
-    pub fn is_valid(&self) -> bool {
-        let t = self.threads();
-        let columns_fixed = self.bn.is_multiple_of(t) || t.is_multiple_of(self.bn);
-        self.tm.is_multiple_of(4)
-            && self.tn.is_multiple_of(4)
-            && self.bm.is_multiple_of(self.tm)
-            && self.bn.is_multiple_of(self.tn)
-            && (1..=256).contains(&t)
-            && (self.bm * self.bk).is_multiple_of(t)
-            && (self.bk * self.bn).is_multiple_of(t)
-            && columns_fixed
-            && self.workgroup_bytes() <= 16 * 1024
-    }
-}
+/// Tile shape of one implicit-GEMM conv kernel: `bm` output channels by
+/// `bn` output pixels, `bk` of `c_in / groups * taps` per staged step.
+pub type ConvGemmConfig = TileShape;
 
 /// The tile shapes: few fat threads (16 x 16 blocks) for software adapters,
 /// where a lane-divergent memory access is a loop over SIMD lanes and
@@ -117,6 +68,20 @@ pub struct ConvGemmSpec {
 }
 
 impl ConvGemmSpec {
+    /// Whether the generator supports `config`: [`TileShape::blocks_fit`],
+    /// each invocation staging a whole number of elements of both tiles
+    /// with a fixed set of pixel columns, and at most 16 KiB of workgroup
+    /// memory (WebGPU's guaranteed limit).
+    pub fn supports(config: &ConvGemmConfig) -> bool {
+        let t = config.threads();
+        let columns_fixed = config.bn.is_multiple_of(t) || t.is_multiple_of(config.bn);
+        config.blocks_fit()
+            && (config.bm * config.bk).is_multiple_of(t)
+            && (config.bk * config.bn).is_multiple_of(t)
+            && columns_fixed
+            && config.workgroup_bytes() <= 16 * 1024
+    }
+
     /// Workgroup grid for `c_out / groups` channels by `pixels` output
     /// positions of `images * groups` (image, group) pairs; `None` past the
     /// dispatch limit.
@@ -159,7 +124,7 @@ mod tests {
     #[test]
     fn every_config_is_valid_within_webgpu_limits() {
         for config in CONV_GEMM_CONFIGS {
-            assert!(config.is_valid(), "{config:?}");
+            assert!(ConvGemmSpec::supports(&config), "{config:?}");
             assert!(config.threads() <= 256 && config.workgroup_bytes() <= 16 * 1024);
         }
         let too_many = ConvGemmConfig {
@@ -169,7 +134,7 @@ mod tests {
             tm: 4,
             tn: 4,
         };
-        assert!(!too_many.is_valid());
+        assert!(!ConvGemmSpec::supports(&too_many));
     }
 
     #[test]

@@ -72,6 +72,7 @@ mod slotted_attention;
 mod slotted_qkv_rope;
 mod softmax;
 mod source;
+mod tile_shape;
 mod window;
 
 pub use conv::{ConvSpec, ConvTransposeSpec, CONV_CHANNELS_PER_THREAD, CONV_POSITIONS_PER_THREAD};
@@ -128,6 +129,7 @@ pub use slotted_attention::{SlottedAttentionParams, SlottedAttentionSpec};
 pub use slotted_qkv_rope::{SlottedQkvRopeParams, SlottedQkvRopeSpec};
 pub use softmax::{SoftmaxParams, SoftmaxSpec, SoftmaxVec4Spec};
 pub use source::{dtype_header, BindingKind, KernelSource};
+pub use tile_shape::TileShape;
 pub use window::{ConvActivation, PoolMode, WindowGeometry, WindowParams};
 
 #[cfg(test)]

@@ -26,55 +26,14 @@
 use crate::assemble::fixed_kernel;
 use crate::grid::tile_grid;
 use crate::matmul::{matmul_bindings, MatmulParams};
-use crate::{dtype_header, DType, KernelSource};
+use crate::{dtype_header, DType, KernelSource, TileShape};
 
 #[path = "matmul_blocked_body.rs"]
 mod body;
 
-/// Tile shape of one blocked kernel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct BlockedConfig {
-    /// Output rows per workgroup.
-    pub bm: u32,
-    /// Output columns per workgroup.
-    pub bn: u32,
-    /// Depth of one staged step.
-    pub bk: u32,
-    /// Output rows per thread.
-    pub tm: u32,
-    /// Output columns per thread (a multiple of 4).
-    pub tn: u32,
-}
-
-impl BlockedConfig {
-    /// Threads per workgroup.
-    pub fn threads(&self) -> u32 {
-        (self.bm / self.tm) * (self.bn / self.tn)
-    }
-
-    /// Short name, e.g. `128x128x8t8x8`.
-    pub fn name(&self) -> String {
-        format!(
-            "{}x{}x{}t{}x{}",
-            self.bm, self.bn, self.bk, self.tm, self.tn
-        )
-    }
-
-    /// Whether the shape is one the generator supports: tiles divisible by the
-    /// per-thread block, vec4 multiples everywhere, each thread loading a whole
-    /// number of vec4s of both tiles, at most 256 threads.
-    pub fn is_valid(&self) -> bool {
-        let t = self.threads();
-        self.tm.is_multiple_of(4)
-            && self.tn.is_multiple_of(4)
-            && self.bk.is_multiple_of(4)
-            && self.bm.is_multiple_of(self.tm)
-            && self.bn.is_multiple_of(self.tn)
-            && (1..=256).contains(&t)
-            && (self.bm * self.bk / 4).is_multiple_of(t)
-            && (self.bk * self.bn / 4).is_multiple_of(t)
-    }
-}
+/// Tile shape of one blocked kernel: `bm` rows by `bn` columns of the
+/// output per workgroup, `bk` deep per staged step.
+pub type BlockedConfig = TileShape;
 
 /// The tile shapes the tuner chooses among: large tiles with 8x8 blocks for big
 /// GPU matmuls, 64-wide tiles with 4x4 blocks for mid sizes, and few fat threads
@@ -204,6 +163,17 @@ impl OperandLayout {
 }
 
 impl BlockedMatmulSpec {
+    /// Whether the generator supports `config`: [`TileShape::blocks_fit`],
+    /// a staged depth of whole vec4s, and each invocation loading a whole
+    /// number of vec4s of both tiles.
+    pub fn supports(config: &BlockedConfig) -> bool {
+        let t = config.threads();
+        config.blocks_fit()
+            && config.bk.is_multiple_of(4)
+            && (config.bm * config.bk / 4).is_multiple_of(t)
+            && (config.bk * config.bn / 4).is_multiple_of(t)
+    }
+
     /// The spec for these operands with `config`, if its alignment rules hold
     /// (see the module docs); `checked` is false exactly when every dimension is
     /// a multiple of its tile.
@@ -214,7 +184,7 @@ impl BlockedMatmulSpec {
         a: &OperandLayout,
         b: &OperandLayout,
     ) -> Option<BlockedMatmulSpec> {
-        if !config.is_valid() || n % 4 != 0 || !matches!(dtype, DType::F32 | DType::F16) {
+        if !Self::supports(&config) || n % 4 != 0 || !matches!(dtype, DType::F32 | DType::F16) {
             return None;
         }
         let a = a.vec4_contiguous(m, k)?;
@@ -301,7 +271,7 @@ mod tests {
     #[test]
     fn every_config_is_valid() {
         for config in BLOCKED_CONFIGS {
-            assert!(config.is_valid(), "{config:?}");
+            assert!(BlockedMatmulSpec::supports(&config), "{config:?}");
         }
     }
 
