@@ -104,6 +104,57 @@ fn batched_greedy_is_each_request_alone() {
     }
 }
 
+/// With 2 slots, a short request finishes and later arrivals of other
+/// prompt lengths take its slot (the pool is not grown: its bytes stay those
+/// of 2 slots), while the long one decodes on: every output is still what
+/// the request gives alone.
+#[test]
+fn freed_slots_are_reused_and_outputs_do_not_change() {
+    for device in test_devices() {
+        for (name, file) in [
+            ("tiny-llama", None),
+            ("tiny-qwen2", Some("model-q4_0.gguf")),
+        ] {
+            let (mut rng, seed) = seeded_rng("slot_reuse");
+            let context = format!("{name} {file:?} on {}, seed {seed}", label(device));
+            let greedy = SamplingConfig::default();
+            let arrivals: Vec<Arrival> =
+                [(0, 17, 14), (0, 3, 2), (3, 1, 9), (4, 11, 6), (5, 26, 3)]
+                    .into_iter()
+                    .map(|(step, prompt, new)| Arrival {
+                        step,
+                        request: request(random_prompt(&mut rng, prompt, 384), new, greedy.clone()),
+                    })
+                    .collect();
+            let mut scheduler =
+                BatchScheduler::new(load(name, file, device), options(2, 64)).unwrap();
+            assert_eq!(
+                scheduler.kv_pool_bytes(),
+                0,
+                "{context}: no pool before a prompt"
+            );
+            let outcomes = drive(&mut scheduler, &arrivals, None, &context);
+            let config = scheduler.generator().config();
+            let position = config.num_layers * 2 * config.num_kv_heads * config.head_dim * 4;
+            let slot = scheduler.options().max_context * position;
+            let bytes = scheduler.kv_pool_bytes();
+            // Two slots, each padded by less than 64 positions.
+            assert!(
+                bytes >= 2 * slot && bytes < 2 * (slot + 64 * position),
+                "{context}: {bytes} bytes for 2 slots of {slot}"
+            );
+            let pool = scheduler.kv_pool().expect("a pool");
+            assert_eq!((pool.slots(), pool.free_slots()), (2, 2), "{context}");
+            let decoder = scheduler.generator().decoder();
+            for (i, (arrival, outcome)) in arrivals.iter().zip(&outcomes).enumerate() {
+                let (ids, _) = alone(decoder, &arrival.request);
+                assert_eq!(ids.len(), arrival.request.options.max_new_tokens);
+                assert_eq!(outcome.tokens, ids, "{context}: request {i}");
+            }
+        }
+    }
+}
+
 #[test]
 fn a_cancelled_sequence_stops_and_the_rest_go_on() {
     for device in test_devices() {

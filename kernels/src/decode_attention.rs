@@ -10,6 +10,10 @@ use crate::params::uniform_params;
 use crate::rowwise::ROW_COMMON;
 use crate::{dtype_header, DType, KernelSource};
 
+/// The online-softmax attention of one query over a range of cached keys
+/// (`fn attend`), shared with [`crate::SlottedAttentionSpec`].
+pub(crate) const ATTENTION_CORE: &str = include_str!("wgsl/attention_core.wgsl");
+
 /// Threads per workgroup of [`DecodeAttentionSpec`].
 pub const DECODE_ATTENTION_WG: u32 = 64;
 
@@ -109,7 +113,10 @@ impl DecodeAttentionSpec {
                 &COMBINE[..],
             ),
             _ => (
-                format!("{ROW_COMMON}{}", include_str!("wgsl/decode_attention.wgsl")),
+                format!(
+                    "{ROW_COMMON}{ATTENTION_CORE}{}",
+                    include_str!("wgsl/decode_attention.wgsl")
+                ),
                 &ATTEND[..],
             ),
         };

@@ -69,6 +69,8 @@ mod row_per_thread;
 mod row_variant;
 mod row_vec4;
 mod rowwise;
+mod slotted_attention;
+mod slotted_qkv_rope;
 mod softmax;
 mod source;
 mod tile_shape;
@@ -126,6 +128,8 @@ pub use row_variant::{
     ROW_VEC4_RESIDENT_MAX,
 };
 pub use rowwise::{row_wg_for, rowwise_workgroups, ROW_WG};
+pub use slotted_attention::{SlottedAttentionParams, SlottedAttentionSpec};
+pub use slotted_qkv_rope::{SlottedQkvRopeParams, SlottedQkvRopeSpec};
 pub use softmax::{SoftmaxParams, SoftmaxPerThreadSpec, SoftmaxSpec, SoftmaxVec4Spec};
 pub use source::{dtype_header, BindingKind, KernelSource};
 pub use tile_shape::TileShape;

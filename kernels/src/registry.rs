@@ -85,6 +85,8 @@ kernel_specs!(
     QuantTiledSpec(QuantMatmulParams),
     ReduceSpec(ReduceParams),
     RopeSpec(RopeParams),
+    SlottedAttentionSpec(SlottedAttentionParams),
+    SlottedQkvRopeSpec(SlottedQkvRopeParams),
     SoftmaxPerThreadSpec(SoftmaxParams),
     SoftmaxSpec(SoftmaxParams),
     SoftmaxVec4Spec(SoftmaxParams, needs_subgroups),

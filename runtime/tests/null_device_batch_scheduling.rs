@@ -1,21 +1,17 @@
 //! What a batched decode step (`Decoder::forward_batch`) records, on the
-//! recording-only `NullDevice`: the shared layers once for the batch, the
-//! rotary/cache-write and attention kernels and a copy into the stacked
-//! attention rows once per sequence.
+//! recording-only `NullDevice`: over the slots of one `KvPool`, every kernel
+//! once for the whole batch (as many dispatches as one stream); over caches
+//! of their own, the rotary/cache-write and attention kernels and a copy
+//! into the stacked attention rows once per sequence.
 
 use std::sync::Arc;
 use tessera_hal::{Device, NullDevice};
-use tessera_runtime::models::llama::{random_decoder, DecoderConfig, KvCache, WeightFormat};
+use tessera_runtime::models::llama::{
+    random_decoder, Decoder, DecoderConfig, KvCache, WeightFormat,
+};
 
-/// For `n` sequences a step records the embedding lookup, per layer 7
-/// shared dispatches (two norms, the q/k/v, o, gate/up and down products,
-/// silu_mul) plus 3 per sequence (qkv_rope, decode_attention, the copy into
-/// the stacked rows), then the final norm and the output head: one stream
-/// alone records 9 per layer.
-#[test]
-fn a_batched_step_records_seven_plus_three_per_sequence_dispatches_per_layer() {
-    let null = Arc::new(NullDevice::new());
-    let dev: Arc<dyn Device> = null.clone();
+/// A 2-layer GQA Llama with q/k/v biases and Q8_0 weights on `dev`.
+fn decoder(dev: &Arc<dyn Device>) -> Decoder {
     let config = DecoderConfig::from_hf_json(
         std::path::Path::new("config.json"),
         r#"{"model_type": "llama", "vocab_size": 512, "hidden_size": 256,
@@ -25,8 +21,62 @@ fn a_batched_step_records_seven_plus_three_per_sequence_dispatches_per_layer() {
             "attention_bias": true}"#,
     )
     .unwrap();
-    let layers = config.num_layers;
-    let decoder = random_decoder(&config, WeightFormat::Q8_0, 64, 7, &dev).unwrap();
+    random_decoder(&config, WeightFormat::Q8_0, 64, 7, dev).unwrap()
+}
+
+/// The kernel names (the key's first segment) recorded since `before`.
+fn names_since(null: &NullDevice, before: usize) -> Vec<String> {
+    null.recorded()[before..]
+        .iter()
+        .map(|d| d.key.split('/').next().unwrap_or("").to_string())
+        .collect()
+}
+
+/// Over pool slots a step records the embedding lookup, per layer the 9
+/// dispatches of one stream (two norms, the q/k/v, o, gate/up and down
+/// products, silu_mul, slotted_qkv_rope, slotted_attention), then the final
+/// norm and the output head, whatever the batch's size.
+#[test]
+fn a_pooled_step_records_nine_dispatches_per_layer_for_any_batch() {
+    let null = Arc::new(NullDevice::new());
+    let dev: Arc<dyn Device> = null.clone();
+    let decoder = decoder(&dev);
+    let layers = decoder.config.num_layers;
+    for n in [1usize, 2, 5, 8] {
+        let pool = decoder.new_kv_pool(8, 16).unwrap();
+        let mut caches: Vec<KvCache> = (0..n).map(|_| pool.take_slot().unwrap().unwrap()).collect();
+        assert_eq!(pool.free_slots(), 8 - n);
+        for (i, cache) in caches.iter_mut().enumerate() {
+            let prompt: Vec<u32> = (0..=i as u32).collect();
+            decoder.forward(&prompt, cache).unwrap();
+        }
+        let before = null.recorded().len();
+        let ids: Vec<u32> = (0..n as u32).map(|i| 10 + i).collect();
+        let mut refs: Vec<&mut KvCache> = caches.iter_mut().collect();
+        decoder.forward_batch(&ids, &mut refs).unwrap();
+        let keys = names_since(&null, before);
+        let count = |name: &str| keys.iter().filter(|k| *k == name).count();
+        assert_eq!(keys.len(), 1 + layers * 9 + 2, "n = {n}: {keys:?}");
+        assert_eq!(count("slotted_qkv_rope"), layers, "{keys:?}");
+        assert_eq!(count("slotted_attention"), layers, "{keys:?}");
+        assert_eq!(count("qkv_rope") + count("decode_attention"), 0);
+        assert_eq!(count("qmatvec"), 4 * layers + 1, "{keys:?}");
+        drop(caches);
+        assert_eq!(pool.free_slots(), 8, "dropped caches free their slots");
+    }
+}
+
+/// Over caches of their own, for `n` sequences a step records the embedding lookup, per layer 7
+/// shared dispatches (two norms, the q/k/v, o, gate/up and down products,
+/// silu_mul) plus 3 per sequence (qkv_rope, decode_attention, the copy into
+/// the stacked rows), then the final norm and the output head: one stream
+/// alone records 9 per layer.
+#[test]
+fn a_step_over_own_caches_records_seven_plus_three_per_sequence_dispatches_per_layer() {
+    let null = Arc::new(NullDevice::new());
+    let dev: Arc<dyn Device> = null.clone();
+    let decoder = decoder(&dev);
+    let layers = decoder.config.num_layers;
     for n in [2usize, 5, 8] {
         let mut caches: Vec<KvCache> = (0..n).map(|_| decoder.new_cache(16).unwrap()).collect();
         for (i, cache) in caches.iter_mut().enumerate() {
@@ -37,12 +87,8 @@ fn a_batched_step_records_seven_plus_three_per_sequence_dispatches_per_layer() {
         let ids: Vec<u32> = (0..n as u32).map(|i| 10 + i).collect();
         let mut refs: Vec<&mut KvCache> = caches.iter_mut().collect();
         decoder.forward_batch(&ids, &mut refs).unwrap();
-        let recorded = null.recorded();
-        let keys: Vec<&str> = recorded[before..]
-            .iter()
-            .map(|d| d.key.split('/').next().unwrap_or(""))
-            .collect();
-        let count = |name: &str| keys.iter().filter(|k| **k == name).count();
+        let keys = names_since(&null, before);
+        let count = |name: &str| keys.iter().filter(|k| *k == name).count();
         assert_eq!(
             keys.len(),
             1 + layers * (7 + 3 * n) + 2,

@@ -44,6 +44,11 @@ pub struct ServeArgs {
     /// Sequences generated together at most.
     #[arg(long, default_value_t = 8)]
     max_batch: usize,
+    /// Tokens per request at most, prompt and output (default: the model's
+    /// context, at most 4096). The KV cache holds --max-batch requests of
+    /// this many tokens, allocated at the first request.
+    #[arg(long)]
+    context: Option<usize>,
     /// Requests waiting for the engine at most; past it, requests get 429.
     #[arg(long, default_value_t = 64)]
     max_queue: usize,
@@ -63,6 +68,9 @@ pub struct ServeArgs {
 
 /// Run the server until SIGINT or SIGTERM.
 pub fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    if args.context == Some(0) {
+        return Err("--context must be at least 1".into());
+    }
     if !(args.request_timeout.is_finite() && args.request_timeout > 0.0) {
         return Err("--request-timeout must be a positive number of seconds".into());
     }
@@ -79,6 +87,7 @@ pub fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             max_queue: args.max_queue,
             max_batch: args.max_batch,
             default_max_tokens: args.default_max_tokens,
+            context: args.context,
         },
         host: args.host,
         port: args.port,

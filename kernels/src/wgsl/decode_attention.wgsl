@@ -6,14 +6,9 @@
 //   out[kv, row] = Σ_j softmax_j(q · keys[kv, j]) · values[kv, j].
 // The pair (kv, row) is split into p.splits ranges of p.chunk keys, one
 // workgroup of WG threads per (pair, split): workgroup g takes pair
-// g / splits and keys [split * chunk, min(visible, split * chunk + chunk)).
-// Keys are taken WG at a time, one per thread (a dot product over head_dim
-// with q from workgroup memory); a running maximum and sum (online softmax)
-// rescale the partial output, so any number of keys takes one pass. Thread t
-// owns output dims t, t + WG, t + 2 WG, t + 3 WG (head_dim <= 4 WG) and
-// accumulates the chunk's values for them, reading each value row as the
-// workgroup's contiguous slice. Reductions are trees in workgroup memory
-// (row_common.wgsl).
+// g / splits and keys [split * chunk, min(visible, split * chunk + chunk)),
+// attended by attention_core.wgsl (online softmax, thread t owning output
+// dims t, t + WG, t + 2 WG, t + 3 WG; head_dim <= 4 WG).
 //
 // The header defines T (storage type of q and the caches), O (of out), WG (a
 // power of two) and PARTIAL:
@@ -28,11 +23,6 @@
 // capacity, head_dim <= 4 WG, groups = kv_heads * rows * splits, out sized
 // for the mode; the guards keep the GPU in bounds anyway.
 // Params: decode_attention_params.wgsl.
-
-const NONE: f32 = -1.0e30;
-
-var<workgroup> q_row: array<f32, 4 * WG>;
-var<workgroup> probs: array<f32, WG>;
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -55,56 +45,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         q_row[i] = f32(q[q_base + i]);
     }
     workgroupBarrier();
-    let cache_base = kv * p.capacity * d;
-    var running_max = NONE;
-    var running_sum = 0.0;
-    var acc = vec4<f32>(0.0);
-    for (var c0 = k_begin; c0 < k_end; c0 = c0 + WG) {
-        let j = c0 + t;
-        var score = NONE;
-        if j < k_end {
-            var dot_qk = 0.0;
-            let k_base = cache_base + j * d;
-            for (var i = 0u; i < d; i = i + 1u) {
-                dot_qk = dot_qk + q_row[i] * f32(keys[k_base + i]);
-            }
-            score = dot_qk;
-        }
-        let new_max = max(running_max, workgroup_max(score, t));
-        var weight = 0.0;
-        if j < k_end {
-            weight = exp(score - new_max);
-        }
-        probs[t] = weight;
-        let chunk_sum = workgroup_sum(weight, t);
-        let rescale = exp(running_max - new_max);
-        running_sum = running_sum * rescale + chunk_sum;
-        acc = acc * rescale;
-        let count = min(WG, k_end - c0);
-        for (var jj = 0u; jj < count; jj = jj + 1u) {
-            let w = probs[jj];
-            let v_base = cache_base + (c0 + jj) * d;
-            for (var u = 0u; u < 4u; u = u + 1u) {
-                let i = t + u * WG;
-                if i < d {
-                    acc[u] = acc[u] + w * f32(values[v_base + i]);
-                }
-            }
-        }
-        running_max = new_max;
-        workgroupBarrier();
-    }
+    let a = attend(kv * p.capacity * d, d, k_begin, k_end, t);
     if PARTIAL {
         let part_base = g * (d + 2u);
         for (var u = 0u; u < 4u; u = u + 1u) {
             let i = t + u * WG;
             if i < d {
-                out[part_base + i] = O(acc[u]);
+                out[part_base + i] = O(a.acc[u]);
             }
         }
         if t == 0u {
-            out[part_base + d] = O(running_max);
-            out[part_base + d + 1u] = O(running_sum);
+            out[part_base + d] = O(a.running_max);
+            out[part_base + d + 1u] = O(a.running_sum);
         }
         return;
     }
@@ -112,7 +64,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var u = 0u; u < 4u; u = u + 1u) {
         let i = t + u * WG;
         if i < d {
-            out[out_base + i] = O(acc[u] / running_sum);
+            out[out_base + i] = O(a.acc[u] / a.running_sum);
         }
     }
 }

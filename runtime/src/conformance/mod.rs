@@ -23,6 +23,7 @@ mod norm;
 mod quant;
 mod reduce;
 mod rope;
+mod slotted;
 mod softmax;
 mod table;
 mod tolerance;
@@ -38,6 +39,7 @@ pub(crate) use norm::{layer_norm, rms_norm};
 pub(crate) use quant::{matmul_quant_t, quant_gather};
 pub(crate) use reduce::{argmax, reduce};
 pub(crate) use rope::{qkv_rope, rope};
+pub(crate) use slotted::{slotted_attention, slotted_qkv_rope};
 pub(crate) use softmax::softmax;
 
 pub use cases::{mix_seed, CaseReport, Cases};

@@ -9,7 +9,9 @@ mod text;
 mod text_generator;
 mod text_generator_chat;
 
-pub use batch::{BatchOptions, BatchScheduler, SequenceEvent, SequenceId, SequenceRequest};
+pub use batch::{
+    BatchOptions, BatchScheduler, SequenceEvent, SequenceId, SequenceRequest, DEFAULT_BATCH_CONTEXT,
+};
 #[cfg(not(target_arch = "wasm32"))]
 pub use generator::generate;
 pub use generator::{generate_async, GenerateOptions, Generation, StopReason};

@@ -218,3 +218,42 @@ pub(crate) fn cached_attention(
     let y = reference::cached_attention(&read_f32(q)?, &kv, &vv, dims);
     write_f32(out, &y)
 }
+
+/// [`qkv_rope`] for a decode batch: each row at its table position, into its
+/// table slot of the pools (`t.caches`); the queries `[rows, heads, head_dim]`.
+pub(crate) fn slotted_qkv_rope(
+    dims: reference::SlottedDims,
+    table: &[(usize, usize)],
+    q_scale: f32,
+    t: QkvRopeTensors<'_>,
+) -> Result<()> {
+    let x = read_f32(t.x)?;
+    let bias = t.bias.map(read_f32).transpose()?;
+    let (cos, sin) = (read_f32(t.tables.0)?, read_f32(t.tables.1)?);
+    let (mut keys, mut values) = (read_f32(t.caches.0)?, read_f32(t.caches.1)?);
+    let q = reference::slotted_qkv_rope(
+        dims,
+        &x,
+        bias.as_deref(),
+        (&cos, &sin),
+        table,
+        q_scale,
+        (&mut keys, &mut values),
+    );
+    write_f32(t.caches.0, &keys)?;
+    write_f32(t.caches.1, &values)?;
+    write_f32(t.q, &q)
+}
+
+/// Decode attention of a batch, each row over its table slot of the pools.
+pub(crate) fn slotted_attention(
+    q: &Tensor,
+    (keys, values): (&Tensor, &Tensor),
+    table: &[(usize, usize)],
+    dims: reference::SlottedDims,
+    out: &Tensor,
+) -> Result<()> {
+    let (kv, vv) = (read_f32(keys)?, read_f32(values)?);
+    let y = reference::slotted_attention(&read_f32(q)?, &kv, &vv, table, dims);
+    write_f32(out, &y)
+}

@@ -26,6 +26,9 @@ mod reduce;
 mod rope;
 mod row_blocks;
 mod select;
+mod slot_table;
+mod slotted_attention;
+mod slotted_qkv_rope;
 mod softmax;
 mod variant;
 mod window;
@@ -37,6 +40,7 @@ pub use fused_map::fused_map;
 pub use layout::concat;
 pub use matmul::{matvec_applicable, MatmulVariant, Weight};
 pub use qkv_rope::QkvRope;
+pub use slot_table::SlotTable;
 
 /// Every op's declaration, in the order of the conformance table.
 pub const DECLARATIONS: &[OpDeclaration] = &[
@@ -60,6 +64,8 @@ pub const DECLARATIONS: &[OpDeclaration] = &[
     rope::ROPE,
     qkv_rope::QKV_ROPE,
     decode_attention::CACHED_ATTENTION,
+    slotted_qkv_rope::SLOTTED_QKV_ROPE,
+    slotted_attention::SLOTTED_ATTENTION,
     conv::CONV,
     conv::CONV_TRANSPOSE,
     pool::POOL,

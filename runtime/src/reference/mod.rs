@@ -28,6 +28,8 @@ mod norm;
 mod pool;
 mod reduce;
 mod rope;
+mod slotted_attention;
+mod slotted_qkv_rope;
 mod softmax;
 mod window;
 
@@ -46,6 +48,8 @@ pub use norm::{layernorm, norm, rmsnorm};
 pub use pool::pool;
 pub use reduce::{argmax, reduce};
 pub use rope::{qkv_rope, rope, QkvRopeDims};
+pub use slotted_attention::{slotted_attention, SlottedDims};
+pub use slotted_qkv_rope::slotted_qkv_rope;
 pub use softmax::softmax;
 /// The op enums the reference functions take, so a caller of the oracle needs no
 /// other crate.

@@ -41,7 +41,7 @@ pub fn run(
     ready: std_mpsc::Sender<Result<ModelInfo, String>>,
     stats: Arc<EngineStats>,
 ) {
-    let batch = BatchOptions {
+    let mut batch = BatchOptions {
         max_batch: options.max_batch,
         max_context: usize::MAX,
         prefill_chunk: PREFILL_CHUNK,
@@ -54,6 +54,15 @@ pub fn run(
             },
             info,
         )| {
+            batch.max_context = info.context;
+            let config = generator.config();
+            let position_bytes = config.num_layers * 2 * config.num_kv_heads * config.head_dim * 4;
+            eprintln!(
+                "kv cache: {} sequences of {} tokens, {:.1} MiB (allocated at the first request)",
+                batch.max_batch,
+                info.context,
+                (batch.max_batch * info.context * position_bytes) as f64 / (1 << 20) as f64
+            );
             let scheduler =
                 BatchScheduler::new(generator, batch.clone()).map_err(|e| e.to_string())?;
             Ok((scheduler, embedder, info))
@@ -113,7 +122,8 @@ impl Engine {
             return; // the client went away while it waited
         }
         let generator = self.scheduler.generator();
-        let prepared = match prepare(generator, &job, self.options.default_max_tokens) {
+        let context = self.scheduler.options().max_context;
+        let prepared = match prepare(generator, &job, self.options.default_max_tokens, context) {
             Ok(p) => p,
             Err(e) => {
                 let _ = job.events.send(super::GenerationEvent::Failed(e));

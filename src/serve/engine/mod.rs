@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use tessera_runtime::generation::DEFAULT_BATCH_CONTEXT;
 use tokio::sync::mpsc;
 
 /// The decoder to serve.
@@ -60,6 +61,20 @@ pub struct EngineOptions {
     pub max_batch: usize,
     /// `max_tokens` when a request gives none (capped by the context).
     pub default_max_tokens: usize,
+    /// Tokens per sequence at most, prompt and output (`None`: the model's
+    /// context, at most [`DEFAULT_BATCH_CONTEXT`]); capped at the model's
+    /// context. It sizes the KV cache pool: `max_batch` sequences of it.
+    pub context: Option<usize>,
+}
+
+impl EngineOptions {
+    /// The context served: [`EngineOptions::context`] or its default, capped
+    /// at the model's `model_context`.
+    pub fn served_context(&self, model_context: usize) -> usize {
+        self.context
+            .unwrap_or(DEFAULT_BATCH_CONTEXT)
+            .min(model_context)
+    }
 }
 
 /// The served models, as `/v1/models` lists them and the routes check requests.
@@ -67,7 +82,8 @@ pub struct EngineOptions {
 pub struct ModelInfo {
     /// The decoder's id (its folder or file name).
     pub generator_id: String,
-    /// The decoder's context in tokens.
+    /// The context served in tokens (prompt and output of one request; at
+    /// most the decoder's).
     pub context: usize,
     /// The embedding model's id and dimensions, when one is served.
     pub embedder: Option<(String, usize)>,

@@ -51,7 +51,7 @@ pub fn load(options: &EngineOptions) -> Result<(Models, ModelInfo), String> {
     eprintln!("adapter: {}", device.adapter().summary());
     let info = ModelInfo {
         generator_id: options.model.id(),
-        context: generator.config().max_position_embeddings,
+        context: options.served_context(generator.config().max_position_embeddings),
         embedder: options
             .embed_model
             .as_ref()

@@ -17,11 +17,13 @@ pub struct Prepared {
     pub options: GenerateOptions,
 }
 
-/// Tokenize and check `job`. Errors are 400s naming the field at fault.
+/// Tokenize and check `job` against the served `context` (prompt and
+/// output). Errors are 400s naming the field at fault.
 pub fn prepare(
     generator: &TextGenerator,
     job: &GenerationJob,
     default_max_tokens: usize,
+    context: usize,
 ) -> Result<Prepared, ApiError> {
     let prompt_ids = match &job.prompt {
         Prompt::Text(text) => generator.encode_prompt(text).map_err(|e| {
@@ -63,14 +65,13 @@ pub fn prepare(
     if prompt_ids.is_empty() {
         return Err(ApiError::invalid("the prompt has no tokens", Some(param)));
     }
-    let context = generator.config().max_position_embeddings;
     let room = context.saturating_sub(prompt_ids.len());
     if room == 0 {
         return Err(ApiError {
             code: Some("context_length_exceeded"),
             ..ApiError::invalid(
                 format!(
-                    "the prompt has {} tokens: the model's context is {context}",
+                    "the prompt has {} tokens: the context served is {context}",
                     prompt_ids.len()
                 ),
                 Some(param),
@@ -83,7 +84,7 @@ pub fn prepare(
                 code: Some("context_length_exceeded"),
                 ..ApiError::invalid(
                     format!(
-                        "max_tokens {asked} plus the prompt's {} tokens exceed the model's context of {context}",
+                        "max_tokens {asked} plus the prompt's {} tokens exceed the context served, {context}",
                         prompt_ids.len()
                     ),
                     Some("max_tokens"),

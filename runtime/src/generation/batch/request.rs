@@ -5,13 +5,20 @@ use crate::error::Error;
 use crate::generation::{GenerateOptions, StopReason};
 use std::fmt;
 
+/// The default [`BatchOptions::max_context`]: 8 slots of it take 768 MiB
+/// of KV cache for Qwen2.5-0.5B, where its whole 32k context would take 6 GiB.
+pub const DEFAULT_BATCH_CONTEXT: usize = 4096;
+
 /// How a [`BatchScheduler`](super::BatchScheduler) batches.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BatchOptions {
     /// Sequences decoding together at most (later requests wait, pending).
     pub max_batch: usize,
     /// KV positions per sequence at most (prompt + new tokens), capped at the
-    /// model's context.
+    /// model's context. The scheduler's KV pool holds `max_batch` sequences
+    /// of this many positions (allocated when the first prompt starts), so
+    /// this sizes its memory: per position, layers x 2 x kv_heads x head_dim
+    /// x 4 bytes (24 KiB for Qwen2.5-0.5B).
     pub max_context: usize,
     /// Prompt tokens prefilled per step at most, across the pending prompts
     /// (oldest first, several short ones in one step), so running sequences
@@ -20,11 +27,12 @@ pub struct BatchOptions {
 }
 
 impl Default for BatchOptions {
-    /// 8 sequences, the model's whole context, prompts read 64 tokens a step.
+    /// 8 sequences of up to [`DEFAULT_BATCH_CONTEXT`] positions (or the
+    /// model's context, when shorter), prompts read 64 tokens a step.
     fn default() -> Self {
         BatchOptions {
             max_batch: 8,
-            max_context: usize::MAX,
+            max_context: DEFAULT_BATCH_CONTEXT,
             prefill_chunk: 64,
         }
     }

@@ -5,7 +5,7 @@ use super::request::{BatchOptions, SequenceEvent, SequenceId, SequenceRequest};
 use super::sequence::Sequence;
 use crate::error::{Error, Result};
 use crate::generation::{Sampler, StopReason, TextGenerator};
-use crate::models::llama::KvCache;
+use crate::models::llama::{KvCache, KvPool};
 use crate::tensor::Tensor;
 use std::collections::VecDeque;
 
@@ -24,6 +24,12 @@ pub struct BatchScheduler {
     pending: VecDeque<Sequence>,
     /// Decoding, in the order they became active.
     active: Vec<Sequence>,
+    /// The sequences' caches: `max_batch` slots of `max_context` positions,
+    /// made when the first prompt starts (`None` before, or when it could
+    /// not be made: then each sequence gets buffers of its own).
+    pool: Option<KvPool>,
+    /// Whether making the pool failed (it is not tried again).
+    pool_failed: bool,
 }
 
 impl BatchScheduler {
@@ -52,7 +58,40 @@ impl BatchScheduler {
             next_id: 0,
             pending: VecDeque::new(),
             active: Vec::new(),
+            pool: None,
+            pool_failed: false,
         })
+    }
+
+    /// Bytes of the KV cache pool on the device (`max_batch` slots of
+    /// `max_context` positions, allocated when the first prompt starts;
+    /// 0 before).
+    pub fn kv_pool_bytes(&self) -> usize {
+        self.pool.as_ref().map_or(0, KvPool::device_bytes)
+    }
+
+    /// The KV cache pool, once the first prompt has started (`None` before,
+    /// or when it could not be made).
+    pub fn kv_pool(&self) -> Option<&KvPool> {
+        self.pool.as_ref()
+    }
+
+    /// A cache for a sequence of `capacity` positions: a free slot of the
+    /// pool (made now if it is the first), else buffers of its own.
+    fn sequence_cache(&mut self, capacity: usize) -> Result<KvCache> {
+        if self.pool.is_none() && !self.pool_failed {
+            let decoder = self.generator.decoder();
+            match decoder.new_kv_pool(self.options.max_batch, self.options.max_context) {
+                Ok(pool) => self.pool = Some(pool),
+                Err(_) => self.pool_failed = true,
+            }
+        }
+        if let Some(pool) = self.pool.as_ref().filter(|p| capacity <= p.capacity()) {
+            if let Some(cache) = pool.take_slot()? {
+                return Ok(cache);
+            }
+        }
+        self.generator.decoder().new_cache(capacity)
     }
 
     /// The generator (tokenizer, configuration, device).
@@ -249,12 +288,12 @@ impl BatchScheduler {
     /// The next `budget` tokens (at most) of `sequence`'s prompt into its
     /// cache (allocated at the first chunk); the first generated token after
     /// the last chunk.
-    fn prefill_chunk(&self, sequence: &mut Sequence, budget: usize) -> Result<Option<u32>> {
+    fn prefill_chunk(&mut self, sequence: &mut Sequence, budget: usize) -> Result<Option<u32>> {
+        if sequence.cache.is_none() {
+            sequence.cache = Some(self.sequence_cache(sequence.capacity)?);
+        }
         let decoder = self.generator.decoder();
-        let cache = match &mut sequence.cache {
-            Some(cache) => cache,
-            empty => empty.insert(decoder.new_cache(sequence.capacity)?),
-        };
+        let cache = sequence.cache.as_mut().expect("allocated above");
         let prompt = &sequence.request.prompt_ids;
         let end = (sequence.prefilled + budget).min(prompt.len());
         let chunk = &prompt[sequence.prefilled..end];

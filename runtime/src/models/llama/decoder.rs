@@ -90,6 +90,12 @@ impl Decoder {
         KvCache::new(self.device(), &self.config, capacity)
     }
 
+    /// A pool of `slots` KV caches of up to `capacity` tokens each, for
+    /// batched decoding ([`KvPool::new`](super::KvPool::new)).
+    pub fn new_kv_pool(&self, slots: usize, capacity: usize) -> Result<super::KvPool> {
+        super::KvPool::new(self, slots, capacity)
+    }
+
     /// Run `ids` (the next tokens after those in `cache`) and return the logits of
     /// the last one, `[vocab]`, on the device. The tokens are appended to the cache.
     pub fn forward(&self, ids: &[u32], cache: &mut KvCache) -> Result<Tensor> {

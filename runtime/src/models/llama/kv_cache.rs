@@ -1,7 +1,9 @@
 //! The key/value cache: per layer, keys and values `[kv_heads, capacity, head_dim]`
-//! preallocated on the device for the context length the caller asks for.
+//! preallocated on the device for the context length the caller asks for,
+//! either buffers of its own or a slot of a [`KvPool`](super::KvPool).
 
 use super::config::DecoderConfig;
+use super::kv_pool::{PoolShared, SlotLease};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use std::sync::Arc;
@@ -15,6 +17,8 @@ pub struct KvCache {
     values: Vec<Tensor>,
     len: usize,
     capacity: usize,
+    /// The pool slot the caches are windows of (`None`: buffers of its own).
+    lease: Option<SlotLease>,
 }
 
 impl KvCache {
@@ -45,7 +49,30 @@ impl KvCache {
             values,
             len: 0,
             capacity,
+            lease: None,
         })
+    }
+
+    /// An empty cache over a pool slot's windows (`[kv_heads, padded
+    /// capacity, head_dim]` per layer), holding the pool's capacity.
+    pub(super) fn leased(keys: Vec<Tensor>, values: Vec<Tensor>, lease: SlotLease) -> KvCache {
+        KvCache {
+            keys,
+            values,
+            len: 0,
+            capacity: lease.pool.capacity(),
+            lease: Some(lease),
+        }
+    }
+
+    /// The pool and slot this cache lives in, `None` for its own buffers.
+    pub(super) fn slot(&self) -> Option<(&Arc<PoolShared>, usize)> {
+        self.lease.as_ref().map(|l| (&l.pool, l.slot))
+    }
+
+    /// Whether the cache is a slot of a pool.
+    pub fn is_pooled(&self) -> bool {
+        self.lease.is_some()
     }
 
     /// Tokens cached so far.
@@ -74,7 +101,7 @@ impl KvCache {
         self.len = self.len.min(len);
     }
 
-    /// Bytes the cache takes on the device.
+    /// Bytes the cache takes on the device (a pool slot: its share).
     pub fn device_bytes(&self) -> usize {
         self.keys
             .iter()
