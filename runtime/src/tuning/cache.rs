@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Format version of the file; files of another version are ignored.
-const FORMAT: u32 = 1;
+/// 2: keys carry the candidates' fingerprint (`class@hash`).
+const FORMAT: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct TuningFile {

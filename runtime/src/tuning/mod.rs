@@ -7,7 +7,9 @@
 //! best of two runs) and records the fastest in the adapter's [`TuningTable`],
 //! which is mirrored to disk under [`tessera_hal::cache_dir::cache_dir`] keyed by
 //! adapter, driver and crate version. Later calls, in this process or the next,
-//! look the choice up.
+//! look the choice up. An entry is recorded under its class and a fingerprint
+//! of the candidates' names, so a build that adds or removes a variant for a
+//! class measures that class again instead of keeping an older build's choice.
 //!
 //! `TESSERA_TUNE=off` skips measuring: ops use their built-in heuristic (still
 //! honouring choices already in the table); so does the web, which cannot wait
@@ -62,13 +64,32 @@ fn with_table<R>(device: &Arc<dyn Device>, f: impl FnOnce(&mut TuningTable) -> R
     f(table)
 }
 
-/// The recorded choices of `device`'s adapter, as (shape class, variant) pairs.
+/// The recorded choices of `device`'s adapter, as (shape class, variant)
+/// pairs (the class without its candidates' fingerprint).
 pub fn recorded_choices(device: &Arc<dyn Device>) -> Vec<(String, String)> {
     with_table(device, |t| {
         t.entries()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| {
+                let class = k.split_once(FINGERPRINT_MARK).map_or(k, |(class, _)| class);
+                (class.to_string(), v.to_string())
+            })
             .collect()
     })
+}
+
+/// Separates a shape class from its candidates' fingerprint in a table key.
+const FINGERPRINT_MARK: char = '@';
+
+/// The table key of `class` among candidates named `names`: the class, then
+/// a 64-bit FNV-1a hash of the names in order.
+fn table_key<'a>(class: &str, names: impl Iterator<Item = &'a str>) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for name in names {
+        for byte in name.bytes().chain([0]) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{class}{FINGERPRINT_MARK}{hash:016x}")
 }
 
 /// The measured choice behind `ops::select` (ops call that, never this):
@@ -93,7 +114,9 @@ pub(crate) fn choose<V: Clone>(
     if device.adapter().features.execution != tessera_hal::Execution::WgslPrograms {
         return fallback;
     }
-    if let Some(recorded) = with_table(device, |t| t.get(class).map(str::to_string)) {
+    let names: Vec<String> = candidates.iter().map(&name).collect();
+    let key = table_key(class, names.iter().map(String::as_str));
+    if let Some(recorded) = with_table(device, |t| t.get(&key).map(str::to_string)) {
         if let Some(v) = candidates.iter().find(|v| name(v) == recorded) {
             return v.clone();
         }
@@ -117,7 +140,7 @@ pub(crate) fn choose<V: Clone>(
         return fallback;
     };
     tracing::info!("tuned {class}: {} ({time:?})", name(chosen));
-    with_table(device, |t| t.insert(class.to_string(), name(chosen)));
+    with_table(device, |t| t.insert(key, name(chosen)));
     chosen.clone()
 }
 
@@ -125,4 +148,26 @@ pub(crate) fn choose<V: Clone>(
 /// of similar cost share a tuning entry.
 pub(crate) fn bucket(size: usize) -> usize {
     size.clamp(1, 1 << 20).next_power_of_two()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table_key;
+
+    #[test]
+    fn table_key_changes_with_the_candidates() {
+        let two = table_key("softmax/f32/n32", ["general", "vec4"].into_iter());
+        let three = table_key(
+            "softmax/f32/n32",
+            ["general", "vec4", "per_thread"].into_iter(),
+        );
+        let split = table_key("softmax/f32/n32", ["gen", "eralvec4"].into_iter());
+        assert!(two.starts_with("softmax/f32/n32@"));
+        assert_ne!(two, three);
+        assert_ne!(two, split);
+        assert_eq!(
+            two,
+            table_key("softmax/f32/n32", ["general", "vec4"].into_iter())
+        );
+    }
 }
