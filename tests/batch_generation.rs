@@ -4,18 +4,14 @@
 //! lengths and token budgets, give token for token what each gives alone
 //! through `generate` (and the transformers reference ids for the reference
 //! prompt); a cancelled sequence stops at once while the rest go on; seeded
-//! sampling does not depend on the batch; a request whose cache does not fit
-//! the device fails alone; bad requests are typed errors.
+//! sampling does not depend on the batch (faults and bad requests:
+//! `tests/batch_errors.rs`).
 
 mod common;
 
 use common::*;
-use std::sync::Arc;
 use tessera::prelude::*;
-use tessera_runtime::generation::DecoderTokenizer;
-use tessera_runtime::models::llama::{
-    random_decoder, DecoderConfig, KvCache, WeightFormat, MAX_CONTEXT,
-};
+use tessera_runtime::models::llama::KvCache;
 
 /// Five requests of different prompt lengths and budgets arriving over the
 /// first steps; the first is the reference prompt for the reference's steps.
@@ -61,11 +57,6 @@ const MODELS: [(&str, Option<&str>, Option<&str>); 6] = [
     ("tiny-qwen2", Some("model-q4_0.gguf"), Some("q4_0")),
 ];
 
-fn load(name: &str, file: Option<&str>, device: &Arc<dyn Device>) -> TextGenerator {
-    let path = file.map_or(decoder_dir(name), |f| decoder_dir(name).join(f));
-    TextGenerator::load(&path, device).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 #[test]
 fn batched_greedy_is_each_request_alone() {
     for device in test_devices() {
@@ -79,9 +70,11 @@ fn batched_greedy_is_each_request_alone() {
                     "{name} {file:?} on {}, max_batch {max_batch}, chunk {chunk}, {seed}",
                     label(device)
                 );
-                let mut scheduler =
-                    BatchScheduler::new(load(name, file, device), options(max_batch, chunk))
-                        .unwrap();
+                let mut scheduler = BatchScheduler::new(
+                    load_generator(name, file, device),
+                    options(max_batch, chunk),
+                )
+                .unwrap();
                 let outcomes = drive(&mut scheduler, &arrivals, None, &context);
                 let decoder = scheduler.generator().decoder();
                 for (i, (arrival, outcome)) in arrivals.iter().zip(&outcomes).enumerate() {
@@ -127,7 +120,7 @@ fn freed_slots_are_reused_and_outputs_do_not_change() {
                     })
                     .collect();
             let mut scheduler =
-                BatchScheduler::new(load(name, file, device), options(2, 64)).unwrap();
+                BatchScheduler::new(load_generator(name, file, device), options(2, 64)).unwrap();
             assert_eq!(
                 scheduler.kv_pool_bytes(),
                 0,
@@ -162,7 +155,7 @@ fn a_cancelled_sequence_stops_and_the_rest_go_on() {
         let (arrivals, seed) = staggered_arrivals(&json_ids(&r["prompt_ids"]), "cancel");
         let context = format!("tiny-qwen2 on {}, {seed}", label(device));
         let mut scheduler =
-            BatchScheduler::new(load("tiny-qwen2", None, device), options(4, 8)).unwrap();
+            BatchScheduler::new(load_generator("tiny-qwen2", None, device), options(4, 8)).unwrap();
         // The reference request (24 tokens) is cancelled before step 10.
         let outcomes = drive(&mut scheduler, &arrivals, Some((10, 0)), &context);
         let decoder = scheduler.generator().decoder();
@@ -199,8 +192,11 @@ fn queued_prompts_share_one_step_up_to_the_token_budget() {
         .into();
     for (max_batch, started) in [(8, [2, 3]), (2, [2, 2])] {
         let context = format!("max_batch {max_batch} on {}, {seed}", label(device));
-        let mut scheduler =
-            BatchScheduler::new(load("tiny-qwen2", None, device), options(max_batch, 16)).unwrap();
+        let mut scheduler = BatchScheduler::new(
+            load_generator("tiny-qwen2", None, device),
+            options(max_batch, 16),
+        )
+        .unwrap();
         let empty = scheduler
             .submit(request(prompts[0].clone(), 0, greedy.clone()))
             .unwrap();
@@ -253,7 +249,7 @@ fn seeded_sampling_does_not_depend_on_the_batch() {
                 )
             })
             .collect();
-        let generator = load("tiny-llama", None, device);
+        let generator = load_generator("tiny-llama", None, device);
         let mut scheduler = BatchScheduler::new(generator, options(8, 16)).unwrap();
         // All together, with a greedy neighbour; then each alone.
         let mut together: Vec<Arrival> = requests
@@ -294,159 +290,6 @@ fn seeded_sampling_does_not_depend_on_the_batch() {
     }
 }
 
-#[test]
-fn a_request_whose_cache_does_not_fit_fails_alone() {
-    for device in test_devices() {
-        // The tiny Llama's shapes with 8 key/value heads of 256 values and the
-        // longest context we accept: a whole-context cache needs 8 GiB per
-        // layer, past every test device's largest buffer.
-        let tiny =
-            DecoderConfig::from_hf_file(&decoder_dir("tiny-llama").join("config.json")).unwrap();
-        let config = DecoderConfig {
-            num_heads: 8,
-            num_kv_heads: 8,
-            head_dim: 256,
-            max_position_embeddings: MAX_CONTEXT,
-            ..tiny
-        };
-        // Rope tables for the 128 positions the short requests use; the
-        // configuration keeps the whole context.
-        let mut decoder = random_decoder(&config, WeightFormat::F32, 128, 5, device).unwrap();
-        decoder.config.max_position_embeddings = MAX_CONTEXT;
-        let tokenizer =
-            DecoderTokenizer::from_file(&decoder_dir("tiny-llama").join("tokenizer.json")).unwrap();
-        let generator = TextGenerator::from_parts(decoder, tokenizer);
-        let mut scheduler = BatchScheduler::new(generator, options(4, 8)).unwrap();
-        let (mut rng, seed) = seeded_rng("fails_alone");
-        let context = format!("random decoder on {}, seed {seed}", label(device));
-        let greedy = SamplingConfig::default();
-        let arrivals = vec![
-            Arrival {
-                step: 0,
-                request: request(random_prompt(&mut rng, 6, 384), 10, greedy.clone()),
-            },
-            Arrival {
-                step: 1,
-                request: request(
-                    random_prompt(&mut rng, 3, 384),
-                    MAX_CONTEXT - 3,
-                    greedy.clone(),
-                ),
-            },
-            Arrival {
-                step: 1,
-                request: request(random_prompt(&mut rng, 9, 384), 8, greedy),
-            },
-        ];
-        let outcomes = drive(&mut scheduler, &arrivals, None, &context);
-        assert!(
-            matches!(
-                outcomes[1].failed,
-                Some(Error::TooLarge { op: "kv_cache", .. })
-            ),
-            "{context}: {:?}",
-            outcomes[1]
-        );
-        assert!(outcomes[1].tokens.is_empty(), "{context}");
-        let decoder = scheduler.generator().decoder();
-        for i in [0, 2] {
-            assert_eq!(
-                outcomes[i].tokens,
-                alone(decoder, &arrivals[i].request).0,
-                "{context}: {i}"
-            );
-            assert_eq!(
-                outcomes[i].tokens.len(),
-                arrivals[i].request.options.max_new_tokens
-            );
-        }
-    }
-}
-
-#[test]
-fn bad_requests_and_options_are_typed_errors() {
-    let device = &test_devices()[0];
-    let bad_options = [
-        options(0, 8),
-        options(4, 0),
-        BatchOptions {
-            max_context: 0,
-            ..options(4, 8)
-        },
-    ];
-    for bad in bad_options {
-        let generator = load("tiny-llama", None, device);
-        assert!(
-            matches!(
-                BatchScheduler::new(generator, bad.clone()),
-                Err(Error::InvalidArgument { .. })
-            ),
-            "{bad:?}"
-        );
-    }
-    let limited = BatchOptions {
-        max_context: 40,
-        ..options(4, 8)
-    };
-    let mut scheduler = BatchScheduler::new(load("tiny-llama", None, device), limited).unwrap();
-    let greedy = SamplingConfig::default();
-    let cases = [
-        (request(vec![], 4, greedy.clone()), "empty prompt"),
-        (request(vec![3; 30], 11, greedy.clone()), "past max_context"),
-        (
-            request(vec![3, 384, 5], 4, greedy.clone()),
-            "id past the vocabulary",
-        ),
-        (
-            SequenceRequest {
-                stop_ids: vec![1, 999],
-                ..request(vec![3], 4, greedy.clone())
-            },
-            "stop id past the vocabulary",
-        ),
-        (
-            request(
-                vec![3],
-                4,
-                SamplingConfig {
-                    temperature: -1.0,
-                    ..greedy.clone()
-                },
-            ),
-            "negative temperature",
-        ),
-    ];
-    for (bad, what) in cases {
-        let error = scheduler.submit(bad).expect_err(what);
-        match what {
-            "id past the vocabulary" | "stop id past the vocabulary" => assert!(
-                matches!(
-                    error,
-                    Error::IndexOutOfRange {
-                        index: 384 | 999,
-                        ..
-                    }
-                ),
-                "{what}: {error}"
-            ),
-            _ => assert!(
-                matches!(error, Error::InvalidArgument { .. }),
-                "{what}: {error}"
-            ),
-        }
-    }
-    assert_eq!(scheduler.pending(), 0, "nothing bad was queued");
-    // The model's context caps max_context; a request of exactly it is accepted.
-    let capped = BatchScheduler::new(load("tiny-llama", None, device), options(2, 8)).unwrap();
-    assert_eq!(capped.options().max_context, 128);
-    let ok = scheduler.submit(request(vec![3; 30], 10, greedy)).unwrap();
-    assert_eq!(scheduler.pending(), 1);
-    scheduler.cancel(ok);
-    scheduler.cancel(ok);
-    assert_eq!(scheduler.pending(), 0);
-    assert!(scheduler.step().unwrap().is_empty());
-}
-
 /// Largest relative logit error of a batched row against the same sequence
 /// run alone (f32 accumulation in a different order of kernels).
 const BATCH_LOGIT_RTOL: f64 = 1e-4;
@@ -457,7 +300,7 @@ fn batched_logits_match_each_sequence_alone() {
         for (name, file, _) in MODELS {
             let (mut rng, seed) = seeded_rng("batched_logits");
             let context = format!("{name} {file:?} on {}, seed {seed}", label(device));
-            let generator = load(name, file, device);
+            let generator = load_generator(name, file, device);
             let decoder = generator.decoder();
             // Sequences at different positions (1, 6, 17, 40 tokens cached).
             let prompts: Vec<Vec<u32>> = [1, 6, 17, 40]

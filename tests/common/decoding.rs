@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use tessera_runtime::generation::{generate, GenerateOptions};
+use std::sync::Arc;
+use tessera_hal::Device;
+use tessera_runtime::generation::{generate, GenerateOptions, TextGenerator};
 use tessera_runtime::models::llama::Decoder;
 
 /// The folder of a tiny reference decoder (`tiny-llama`, `tiny-qwen2`) in
@@ -13,6 +15,13 @@ pub fn decoder_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/decoders")
         .join(name)
+}
+
+/// A tiny reference decoder's generator on `device`: its safetensors folder,
+/// or `file` in it (a GGUF).
+pub fn load_generator(name: &str, file: Option<&str>, device: &Arc<dyn Device>) -> TextGenerator {
+    let path = file.map_or(decoder_dir(name), |f| decoder_dir(name).join(f));
+    TextGenerator::load(&path, device).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The `reference.json` of a tiny reference decoder.
