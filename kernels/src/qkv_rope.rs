@@ -8,6 +8,8 @@ use crate::params::uniform_params;
 use crate::{dtype_header, DType, KernelSource};
 
 const QKV_ROPE: &str = include_str!("wgsl/qkv_rope.wgsl");
+/// The rotated pair both rope kernels write (`rope_pair`, `biased`).
+pub(crate) const QKV_ROPE_CORE: &str = include_str!("wgsl/qkv_rope_core.wgsl");
 
 /// Parameters of [`QkvRopeSpec`].
 #[repr(C)]
@@ -68,7 +70,7 @@ impl QkvRopeSpec {
             format!("qkv_rope/{}/wg{DEFAULT_WG}", self.dtype),
             &dtype_header(self.dtype),
             &BINDINGS,
-            QKV_ROPE,
+            &format!("{QKV_ROPE_CORE}{QKV_ROPE}"),
             self.dtype == DType::F16,
         )
     }

@@ -6,6 +6,7 @@
 
 use crate::assemble::{linear_kernel, Binding, DEFAULT_WG};
 use crate::params::uniform_params;
+use crate::qkv_rope::QKV_ROPE_CORE;
 use crate::{dtype_header, DType, KernelSource};
 
 const SLOTTED_QKV_ROPE: &str = include_str!("wgsl/slotted_qkv_rope.wgsl");
@@ -69,7 +70,7 @@ impl SlottedQkvRopeSpec {
             format!("slotted_qkv_rope/{}/wg{DEFAULT_WG}", self.dtype),
             &dtype_header(self.dtype),
             &BINDINGS,
-            SLOTTED_QKV_ROPE,
+            &format!("{QKV_ROPE_CORE}{SLOTTED_QKV_ROPE}"),
             self.dtype == DType::F16,
         )
     }

@@ -9,21 +9,14 @@
 // - k head kv of row r goes to keys element slot * slot_stride + (kv *
 //   capacity + position) * head_dim, v likewise to values (a pool of
 //   [kv, capacity, head_dim] caches, slot_stride elements apart).
-// One thread per rotated pair (i, i + half) of one head of one row.
+// One thread per rotated pair (i, i + half) of one head of one row
+// (qkv_rope_core.wgsl).
 // The host checks every slot < slots, position < positions and < capacity,
 // one row per slot, bias of (HEADS + 2 KV) * head_dim values when has_bias,
 // q_out of rows * heads * head_dim; the guards keep the GPU in bounds anyway.
 // Params: slotted_qkv_rope_params.wgsl.
 
 override WG: u32 = 256u;
-
-fn biased(at: u32, b: u32) -> f32 {
-    var v = f32(x[p.x_off + at]);
-    if p.has_bias != 0u {
-        v = v + f32(bias[b]);
-    }
-    return v;
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -33,7 +26,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         return;
     }
     let all_heads = p.heads + 2u * p.kv_heads;
-    let d = 2u * p.half;
     let i = t % p.half;
     let rj = t / p.half;
     let j = rj % all_heads; // head slot: q heads, k heads, v heads
@@ -43,25 +35,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if pos >= p.positions || pos >= p.capacity {
         return;
     }
-    let a = biased(r * all_heads * d + j * d + i, j * d + i);
-    let b = biased(r * all_heads * d + j * d + i + p.half, j * d + i + p.half);
-    if j >= p.heads + p.kv_heads {
-        let dst = slot_base + ((j - p.heads - p.kv_heads) * p.capacity + pos) * d;
-        values[dst + i] = T(a);
-        values[dst + i + p.half] = T(b);
-        return;
-    }
-    let c = cos_table[pos * p.half + i];
-    let s = sin_table[pos * p.half + i];
-    let lo = a * c - b * s;
-    let hi = b * c + a * s;
-    if j >= p.heads {
-        let dst = slot_base + ((j - p.heads) * p.capacity + pos) * d;
-        keys[dst + i] = T(lo);
-        keys[dst + i + p.half] = T(hi);
-        return;
-    }
-    let dst = (r * p.heads + j) * d;
-    q_out[dst + i] = T(lo * p.q_scale);
-    q_out[dst + i + p.half] = T(hi * p.q_scale);
+    rope_pair(r, j, i, pos, slot_base, r * p.heads + j);
 }

@@ -54,6 +54,73 @@ pub struct QkvRope<'a> {
     pub q_scale: f32,
 }
 
+impl QkvRope<'_> {
+    /// The checks [`Tensor::qkv_rope`] and [`Tensor::slotted_qkv_rope`]
+    /// share, for the fused projection `x` and the key cache or pool `keys`
+    /// (`others` on the same device too): a float `x`, a bias of its dtype
+    /// and of shape `[(heads + 2 kv_heads) * head_dim]`, f32 cos/sin tables
+    /// of shape `[positions, head_dim / 2]`, `kv_heads` dividing `heads`, and
+    /// an even `head_dim`. Returns the tables' positions.
+    pub(crate) fn check_shared(
+        &self,
+        op: &'static str,
+        x: &Tensor,
+        keys: &Tensor,
+        others: &[&Tensor],
+    ) -> Result<usize> {
+        let QkvRope {
+            heads,
+            kv_heads,
+            head_dim,
+            bias,
+            cos,
+            sin,
+            ..
+        } = *self;
+        let mut all = vec![x, cos, sin, keys];
+        all.extend(others);
+        all.extend(bias);
+        same_device(op, &all)?;
+        super::elementwise::require_float(op, x)?;
+        if let Some(b) = bias.filter(|b| b.dtype() != x.dtype()) {
+            return Err(Error::DType {
+                op,
+                expected: x.dtype().to_string(),
+                found: b.dtype(),
+            });
+        }
+        for table in [cos, sin] {
+            if table.dtype() != DType::F32 {
+                return Err(Error::DType {
+                    op,
+                    expected: "f32 cos/sin tables".into(),
+                    found: table.dtype(),
+                });
+            }
+        }
+        let shapes = [x.shape(), keys.shape(), cos.shape()];
+        let bad = |msg: String| -> Error { ShapeError::new(op, msg, &shapes).into() };
+        if kv_heads == 0 || !heads.is_multiple_of(kv_heads) || head_dim == 0 || head_dim % 2 != 0 {
+            return Err(bad(format!(
+                "{heads} query heads, {kv_heads} key/value heads of {head_dim}: need \
+                 kv_heads dividing heads and an even head_dim"
+            )));
+        }
+        let width = (heads + 2 * kv_heads) * head_dim;
+        if let Some(b) = bias {
+            if b.shape() != [width] {
+                return Err(bad(format!("bias must be [{width}], not {:?}", b.shape())));
+            }
+        }
+        if cos.rank() != 2 || cos.shape()[1] != head_dim / 2 || cos.shape() != sin.shape() {
+            return Err(bad(
+                "cos and sin must both be [positions, head_dim / 2]".into()
+            ));
+        }
+        Ok(cos.shape()[0])
+    }
+}
+
 impl Tensor {
     /// Split `self`, the output of a fused q/k/v projection `[rows, (heads + 2
     /// kv_heads) * head_dim]` (q heads, then k heads, then v heads) for tokens
@@ -78,51 +145,15 @@ impl Tensor {
             pos0,
             q_scale,
         } = *spec;
-        let mut all = vec![self, cos, sin, keys, values];
-        all.extend(bias);
-        same_device(OP, &all)?;
-        super::elementwise::require_float(OP, self)?;
-        if let Some(b) = bias.filter(|b| b.dtype() != self.dtype()) {
-            return Err(Error::DType {
-                op: OP,
-                expected: self.dtype().to_string(),
-                found: b.dtype(),
-            });
-        }
-        for table in [cos, sin] {
-            if table.dtype() != DType::F32 {
-                return Err(Error::DType {
-                    op: OP,
-                    expected: "f32 cos/sin tables".into(),
-                    found: table.dtype(),
-                });
-            }
-        }
+        let positions = spec.check_shared(OP, self, keys, &[values])?;
         let shapes = [self.shape(), keys.shape(), cos.shape()];
         let bad = |msg: String| -> Error { ShapeError::new(OP, msg, &shapes).into() };
-        if kv_heads == 0 || !heads.is_multiple_of(kv_heads) || head_dim == 0 || head_dim % 2 != 0 {
-            return Err(bad(format!(
-                "{heads} query heads, {kv_heads} key/value heads of {head_dim}: need \
-                 kv_heads dividing heads and an even head_dim"
-            )));
-        }
         let width = (heads + 2 * kv_heads) * head_dim;
         let rows = match self.shape() {
             &[rows, w] if w == width && rows > 0 => rows,
             _ => return Err(bad(format!("x must be [rows > 0, {width}]"))),
         };
-        if let Some(b) = bias {
-            if b.shape() != [width] {
-                return Err(bad(format!("bias must be [{width}], not {:?}", b.shape())));
-            }
-        }
         let half = head_dim / 2;
-        if cos.rank() != 2 || cos.shape()[1] != half || cos.shape() != sin.shape() {
-            return Err(bad(
-                "cos and sin must both be [positions, head_dim / 2]".into()
-            ));
-        }
-        let positions = cos.shape()[0];
         let capacity = cache_capacity(OP, keys, values, kv_heads, head_dim, self.dtype())?;
         let end = pos0.checked_add(rows);
         if end.is_none_or(|end| end > positions.min(capacity)) {

@@ -5,7 +5,7 @@
 
 use super::declaration::{KernelCandidate, Needs, OpDeclaration};
 use super::kv_cache_checks::pool_dims;
-use super::launch::{launch, same_device, to_u32};
+use super::launch::{launch, to_u32};
 use super::qkv_rope::QkvRope;
 use super::slot_table::SlotTable;
 use crate::error::{Error, Result, ShapeError};
@@ -67,34 +67,9 @@ impl Tensor {
             pos0,
             q_scale,
         } = *spec;
-        let mut all = vec![self, cos, sin, keys, values, table.tensor()];
-        all.extend(bias);
-        same_device(OP, &all)?;
-        super::elementwise::require_float(OP, self)?;
-        if let Some(b) = bias.filter(|b| b.dtype() != self.dtype()) {
-            return Err(Error::DType {
-                op: OP,
-                expected: self.dtype().to_string(),
-                found: b.dtype(),
-            });
-        }
-        for t in [cos, sin] {
-            if t.dtype() != DType::F32 {
-                return Err(Error::DType {
-                    op: OP,
-                    expected: "f32 cos/sin tables".into(),
-                    found: t.dtype(),
-                });
-            }
-        }
+        let positions = spec.check_shared(OP, self, keys, &[values, table.tensor()])?;
         let shapes = [self.shape(), keys.shape(), cos.shape()];
         let bad = |msg: String| -> Error { ShapeError::new(OP, msg, &shapes).into() };
-        if kv_heads == 0 || !heads.is_multiple_of(kv_heads) || head_dim == 0 || head_dim % 2 != 0 {
-            return Err(bad(format!(
-                "{heads} query heads, {kv_heads} key/value heads of {head_dim}: need \
-                 kv_heads dividing heads and an even head_dim"
-            )));
-        }
         if pos0 != 0 {
             return Err(Error::InvalidArgument {
                 op: OP,
@@ -111,18 +86,7 @@ impl Tensor {
                 )))
             }
         };
-        if let Some(b) = bias {
-            if b.shape() != [width] {
-                return Err(bad(format!("bias must be [{width}], not {:?}", b.shape())));
-            }
-        }
         let half = head_dim / 2;
-        if cos.rank() != 2 || cos.shape()[1] != half || cos.shape() != sin.shape() {
-            return Err(bad(
-                "cos and sin must both be [positions, head_dim / 2]".into()
-            ));
-        }
-        let positions = cos.shape()[0];
         let (slots, capacity) = pool_dims(OP, (keys, values), kv_heads, head_dim, self.dtype())?;
         table.check(OP, slots, capacity.min(positions))?;
         let x = self.contiguous()?;
