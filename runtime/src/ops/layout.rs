@@ -138,6 +138,16 @@ impl Tensor {
         Ok(out)
     }
 
+    /// `self` when contiguous from element 0 of its buffer, else a fresh
+    /// contiguous copy: for kernels that index a small operand (rope tables,
+    /// a bias) from the buffer's start.
+    pub(crate) fn at_offset_zero(&self) -> Result<Tensor> {
+        match self.is_contiguous() && self.offset() == 0 {
+            true => Ok(self.clone()),
+            false => self.copy(),
+        }
+    }
+
     /// A fresh contiguous copy, even when `self` is already contiguous.
     pub fn copy(&self) -> Result<Tensor> {
         let out = Tensor::uninit(self.device(), self.dtype(), self.shape(), "copy")?;

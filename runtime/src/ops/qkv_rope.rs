@@ -60,14 +60,15 @@ impl QkvRope<'_> {
     /// (`others` on the same device too): a float `x`, a bias of its dtype
     /// and of shape `[(heads + 2 kv_heads) * head_dim]`, f32 cos/sin tables
     /// of shape `[positions, head_dim / 2]`, `kv_heads` dividing `heads`, and
-    /// an even `head_dim`. Returns the tables' positions.
+    /// an even `head_dim`. Returns the tables' positions and the projection's
+    /// width, `(heads + 2 kv_heads) * head_dim`.
     pub(crate) fn check_shared(
         &self,
         op: &'static str,
         x: &Tensor,
         keys: &Tensor,
         others: &[&Tensor],
-    ) -> Result<usize> {
+    ) -> Result<(usize, usize)> {
         let QkvRope {
             heads,
             kv_heads,
@@ -117,7 +118,7 @@ impl QkvRope<'_> {
                 "cos and sin must both be [positions, head_dim / 2]".into()
             ));
         }
-        Ok(cos.shape()[0])
+        Ok((cos.shape()[0], width))
     }
 }
 
@@ -145,10 +146,9 @@ impl Tensor {
             pos0,
             q_scale,
         } = *spec;
-        let positions = spec.check_shared(OP, self, keys, &[values])?;
+        let (positions, width) = spec.check_shared(OP, self, keys, &[values])?;
         let shapes = [self.shape(), keys.shape(), cos.shape()];
         let bad = |msg: String| -> Error { ShapeError::new(OP, msg, &shapes).into() };
-        let width = (heads + 2 * kv_heads) * head_dim;
         let rows = match self.shape() {
             &[rows, w] if w == width && rows > 0 => rows,
             _ => return Err(bad(format!("x must be [rows > 0, {width}]"))),
@@ -169,12 +169,8 @@ impl Tensor {
             return qkv_rope_blocks(&x, spec, (keys, values));
         }
         // The kernel indexes the small tables from element 0.
-        let at_zero = |t: &Tensor| match t.is_contiguous() && t.offset() == 0 {
-            true => Ok(t.clone()),
-            false => t.copy(),
-        };
-        let (cos, sin) = (at_zero(cos)?, at_zero(sin)?);
-        let bias = bias.map(at_zero).transpose()?;
+        let (cos, sin) = (cos.at_offset_zero()?, sin.at_offset_zero()?);
+        let bias = bias.map(Tensor::at_offset_zero).transpose()?;
         let group = heads / kv_heads;
         let q = Tensor::uninit(
             self.device(),

@@ -89,11 +89,7 @@ impl Tensor {
             });
         }
         // The kernel indexes the small tables from element 0.
-        let at_zero = |t: &Tensor| match t.is_contiguous() && t.offset() == 0 {
-            true => Ok(t.clone()),
-            false => t.copy(),
-        };
-        let (cos, sin) = (at_zero(cos)?, at_zero(sin)?);
+        let (cos, sin) = (cos.at_offset_zero()?, sin.at_offset_zero()?);
         let out = Tensor::uninit(self.device(), self.dtype(), self.shape(), op)?;
         let n = rows * heads * half;
         if n == 0 {

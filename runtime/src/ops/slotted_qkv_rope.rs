@@ -67,7 +67,7 @@ impl Tensor {
             pos0,
             q_scale,
         } = *spec;
-        let positions = spec.check_shared(OP, self, keys, &[values, table.tensor()])?;
+        let (positions, width) = spec.check_shared(OP, self, keys, &[values, table.tensor()])?;
         let shapes = [self.shape(), keys.shape(), cos.shape()];
         let bad = |msg: String| -> Error { ShapeError::new(OP, msg, &shapes).into() };
         if pos0 != 0 {
@@ -76,7 +76,6 @@ impl Tensor {
                 message: format!("pos0 is {pos0}: the slot table holds the positions"),
             });
         }
-        let width = (heads + 2 * kv_heads) * head_dim;
         let rows = match self.shape() {
             &[rows, w] if w == width && rows == table.len() => rows,
             _ => {
@@ -90,12 +89,8 @@ impl Tensor {
         let (slots, capacity) = pool_dims(OP, (keys, values), kv_heads, head_dim, self.dtype())?;
         table.check(OP, slots, capacity.min(positions))?;
         let x = self.contiguous()?;
-        let at_zero = |t: &Tensor| match t.is_contiguous() && t.offset() == 0 {
-            true => Ok(t.clone()),
-            false => t.copy(),
-        };
-        let (cos, sin) = (at_zero(cos)?, at_zero(sin)?);
-        let bias = bias.map(at_zero).transpose()?;
+        let (cos, sin) = (cos.at_offset_zero()?, sin.at_offset_zero()?);
+        let bias = bias.map(Tensor::at_offset_zero).transpose()?;
         let q = Tensor::uninit(self.device(), self.dtype(), &[rows, heads, head_dim], OP)?;
         if host_ops::runs_on_host(x.device()) {
             let dims = crate::reference::SlottedDims {
