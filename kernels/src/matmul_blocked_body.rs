@@ -75,11 +75,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     write_register_block_step(
         &mut s,
         &RegisterBlock {
-            bk: c.bk,
-            bm: c.bm,
-            bn: c.bn,
-            tm: c.tm,
-            tn: c.tn,
+            tile: c,
             row_lane: "lid.y",
             col_lane: "lid.x",
         },

@@ -5,20 +5,13 @@
 //! `tn / 4` B vectors and fold them into its `tm x tn / 4` vec4
 //! accumulators `acc{r}_{j}`, then close the k loop with a barrier.
 
+use crate::TileShape;
 use std::fmt::Write;
 
-/// The shape of one register-blocked tile, as the loop needs it.
+/// One register-blocked tile, as the loop needs it.
 pub(crate) struct RegisterBlock<'a> {
-    /// Depth of the staged k slice.
-    pub bk: u32,
-    /// Rows of the workgroup tile.
-    pub bm: u32,
-    /// Columns of the workgroup tile.
-    pub bn: u32,
-    /// Rows of the invocation's block.
-    pub tm: u32,
-    /// Columns of the invocation's block.
-    pub tn: u32,
+    /// The workgroup tile and the invocation's block.
+    pub tile: TileShape,
     /// The WGSL expression of the invocation's row lane (e.g. `lid.y`).
     pub row_lane: &'a str,
     /// The WGSL expression of the invocation's column lane (e.g. `lid.x`).
@@ -27,10 +20,11 @@ pub(crate) struct RegisterBlock<'a> {
 
 /// Write the `kk` loop over the staged tiles, then the closing barrier and
 /// the closing brace of the enclosing k loop.
-pub(crate) fn write_register_block_step(s: &mut String, b: &RegisterBlock) {
+pub(crate) fn write_register_block_step(s: &mut String, block: &RegisterBlock) {
+    let b = &block.tile;
     let (bm4, bn4) = (b.bm / 4, b.bn / 4);
     let (tm4, tn4) = (b.tm / 4, b.tn / 4);
-    let (row_lane, col_lane) = (b.row_lane, b.col_lane);
+    let (row_lane, col_lane) = (block.row_lane, block.col_lane);
     let _ = writeln!(
         s,
         "        for (var kk = 0u; kk < {}u; kk = kk + 1u) {{",
