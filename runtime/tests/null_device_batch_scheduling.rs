@@ -32,6 +32,24 @@ fn names_since(null: &NullDevice, before: usize) -> Vec<String> {
         .collect()
 }
 
+/// Prompts of 1, 2, .. tokens into `caches`, then one batched step: the
+/// kernel names that step records.
+fn batched_step_kernels(
+    null: &NullDevice,
+    decoder: &Decoder,
+    caches: &mut [KvCache],
+) -> Vec<String> {
+    for (i, cache) in caches.iter_mut().enumerate() {
+        let prompt: Vec<u32> = (0..=i as u32).collect();
+        decoder.forward(&prompt, cache).unwrap();
+    }
+    let before = null.recorded().len();
+    let ids: Vec<u32> = (10..10 + caches.len() as u32).collect();
+    let mut refs: Vec<&mut KvCache> = caches.iter_mut().collect();
+    decoder.forward_batch(&ids, &mut refs).unwrap();
+    names_since(null, before)
+}
+
 /// Over pool slots a step records the embedding lookup, per layer the 9
 /// dispatches of one stream (two norms, the q/k/v, o, gate/up and down
 /// products, silu_mul, slotted_qkv_rope, slotted_attention), then the final
@@ -46,15 +64,7 @@ fn a_pooled_step_records_nine_dispatches_per_layer_for_any_batch() {
         let pool = decoder.new_kv_pool(8, 16).unwrap();
         let mut caches: Vec<KvCache> = (0..n).map(|_| pool.take_slot().unwrap().unwrap()).collect();
         assert_eq!(pool.free_slots(), 8 - n);
-        for (i, cache) in caches.iter_mut().enumerate() {
-            let prompt: Vec<u32> = (0..=i as u32).collect();
-            decoder.forward(&prompt, cache).unwrap();
-        }
-        let before = null.recorded().len();
-        let ids: Vec<u32> = (0..n as u32).map(|i| 10 + i).collect();
-        let mut refs: Vec<&mut KvCache> = caches.iter_mut().collect();
-        decoder.forward_batch(&ids, &mut refs).unwrap();
-        let keys = names_since(&null, before);
+        let keys = batched_step_kernels(&null, &decoder, &mut caches);
         let count = |name: &str| keys.iter().filter(|k| *k == name).count();
         assert_eq!(keys.len(), 1 + layers * 9 + 2, "n = {n}: {keys:?}");
         assert_eq!(count("slotted_qkv_rope"), layers, "{keys:?}");
@@ -79,15 +89,7 @@ fn a_step_over_own_caches_records_seven_plus_three_per_sequence_dispatches_per_l
     let layers = decoder.config.num_layers;
     for n in [2usize, 5, 8] {
         let mut caches: Vec<KvCache> = (0..n).map(|_| decoder.new_cache(16).unwrap()).collect();
-        for (i, cache) in caches.iter_mut().enumerate() {
-            let prompt: Vec<u32> = (0..=i as u32).collect();
-            decoder.forward(&prompt, cache).unwrap();
-        }
-        let before = null.recorded().len();
-        let ids: Vec<u32> = (0..n as u32).map(|i| 10 + i).collect();
-        let mut refs: Vec<&mut KvCache> = caches.iter_mut().collect();
-        decoder.forward_batch(&ids, &mut refs).unwrap();
-        let keys = names_since(&null, before);
+        let keys = batched_step_kernels(&null, &decoder, &mut caches);
         let count = |name: &str| keys.iter().filter(|k| *k == name).count();
         assert_eq!(
             keys.len(),
