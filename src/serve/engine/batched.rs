@@ -158,12 +158,13 @@ impl Engine {
             .filter(|(_, output)| output.client_gone())
             .map(|(id, _)| *id)
             .collect();
-        for id in gone {
-            self.scheduler.cancel(id);
-            self.live.remove(&id);
-            EngineStats::add(&self.stats.cancelled, 1);
+        for id in &gone {
+            self.scheduler.cancel(*id);
+            self.live.remove(id);
         }
+        // Active first: a reader that sees the cancellation sees it gone.
         self.stats.set_active(self.live.len());
+        EngineStats::add(&self.stats.cancelled, gone.len());
     }
 
     /// One step of the batch; its events to their clients.
@@ -176,6 +177,7 @@ impl Engine {
             return; // load() refused a model without a tokenizer
         };
         let mut ended = Vec::new();
+        let (mut completed, mut cancelled) = (0, 0);
         for event in events {
             match event {
                 SequenceEvent::Token { id, token } => {
@@ -189,9 +191,9 @@ impl Engine {
                         if !output.client_gone() {
                             let generated = output.tokens();
                             output.finish(tokenizer, false, generated);
-                            EngineStats::add(&self.stats.completed, 1);
+                            completed += 1;
                         } else {
-                            EngineStats::add(&self.stats.cancelled, 1);
+                            cancelled += 1;
                         }
                         ended.push(id);
                     }
@@ -205,7 +207,7 @@ impl Engine {
                     if let Some(output) = self.live.remove(&id) {
                         let end = reason == StopReason::EndOfSequence;
                         output.finish(tokenizer, end, generated_tokens);
-                        EngineStats::add(&self.stats.completed, 1);
+                        completed += 1;
                     }
                 }
                 SequenceEvent::Failed { id, error } => {
@@ -218,6 +220,11 @@ impl Engine {
         for id in ended {
             self.scheduler.cancel(id);
         }
+        // Active first: a reader that sees a sequence counted as ended sees
+        // it gone from the active count.
+        self.stats.set_active(self.live.len());
+        EngineStats::add(&self.stats.completed, completed);
+        EngineStats::add(&self.stats.cancelled, cancelled);
     }
 
     /// The batched pass failed (the device): every sequence is told and

@@ -20,13 +20,18 @@ pub struct EngineStats {
 }
 
 impl EngineStats {
-    /// The counters as JSON.
+    /// The counters as JSON. The engine updates `active` before it counts
+    /// the sequences that left (release), and this reads the counts first
+    /// (acquire): a snapshot that counts a sequence as completed or
+    /// cancelled never still counts it as active.
     pub fn snapshot(&self) -> serde_json::Value {
+        let completed = self.completed.load(Ordering::Acquire);
+        let cancelled = self.cancelled.load(Ordering::Acquire);
         serde_json::json!({
             "active": self.active.load(Ordering::Relaxed),
             "peak_active": self.peak_active.load(Ordering::Relaxed),
-            "completed": self.completed.load(Ordering::Relaxed),
-            "cancelled": self.cancelled.load(Ordering::Relaxed),
+            "completed": completed,
+            "cancelled": cancelled,
             "generated_tokens": self.generated_tokens.load(Ordering::Relaxed),
             "embeddings": self.embeddings.load(Ordering::Relaxed),
         })
@@ -38,7 +43,8 @@ impl EngineStats {
         self.peak_active.fetch_max(n, Ordering::Relaxed);
     }
 
+    /// Add `n` to `counter` (release: after the `active` update before it).
     pub(super) fn add(counter: &AtomicU64, n: usize) {
-        counter.fetch_add(n as u64, Ordering::Relaxed);
+        counter.fetch_add(n as u64, Ordering::Release);
     }
 }
